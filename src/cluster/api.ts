@@ -1,0 +1,45 @@
+// What the rest of the code may ask of a cluster. Plain JSON in and out; the one implementation (client.ts) is the
+// only runtime user of @kubernetes/client-node, so tests can hand the commands a fake.
+import type { KubeObject } from '../manifests/types.js';
+
+export interface ObjectKey {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: KubeObject;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+}
+
+export interface ClusterApi {
+  /** The API server URL, for messages. */
+  readonly server: string;
+  /** Whether a kind is namespaced; undefined when the server does not know the kind. */
+  isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined>;
+  read(key: ObjectKey): Promise<KubeObject | undefined>;
+  list(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): Promise<ListResult>;
+  /** Server-side apply with our field manager (force: ownership is checked by the engine before). */
+  apply(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
+  create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
+  /** Merge-patches metadata.labels/annotations (release records change status this way). */
+  patchMetadata(key: ObjectKey, metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> }): Promise<KubeObject>;
+  /** Deletes with the given propagation; false when it was already gone (404). */
+  remove(key: ObjectKey, propagation?: 'Foreground' | 'Background' | 'Orphan'): Promise<boolean>;
+  /** Starts a watch; events arrive until stop() or the connection ends (onEnd, with the error if any). */
+  watch(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    options: { labelSelector?: string; fieldSelector?: string; resourceVersion?: string },
+    onEvent: (event: WatchEvent) => void,
+    onEnd: (error?: unknown) => void,
+  ): Promise<{ stop(): void }>;
+}

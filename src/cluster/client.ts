@@ -1,0 +1,208 @@
+// The one boundary to @kubernetes/client-node: it builds the TLS/auth configuration in memory and sends the requests;
+// we keep bodies as plain JSON (the client's typed models would drop fields we must keep, e.g. of custom kinds).
+import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
+import type { ClusterApi, ListResult, ObjectKey, WatchEvent } from './api.js';
+import type { ClusterAuth } from './auth.js';
+import { describeNetworkError, errorForStatus, isRetryableNetworkError, type ApiStatus } from './errors.js';
+import { resourcePath, type ResourceInfo, wellKnownResource } from './resources.js';
+import { AbortedError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { KubeObject } from '../manifests/types.js';
+
+export const fieldManager = 'kubernetes-deploy-resource';
+
+export interface ConnectOptions {
+  log: Logger;
+  signal?: AbortSignal;
+  userAgent?: string;
+  /** Retries of idempotent requests on 429/5xx/connection errors (default 4). */
+  retries?: number;
+  /** Injected for tests of the retry loop. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+export function kubeConfigFor(auth: ClusterAuth): KubeConfig {
+  const kc = new KubeConfig();
+  if (auth.kind === 'kubeconfig') {
+    kc.loadFromString(auth.kubeconfig);
+    if (auth.context) kc.setCurrentContext(auth.context);
+    if (auth.skipTlsVerify) {
+      const cluster = kc.getCurrentCluster();
+      if (cluster) (cluster as { skipTLSVerify: boolean }).skipTLSVerify = true;
+    }
+    return kc;
+  }
+  kc.loadFromOptions({
+    clusters: [{ name: 'target', server: auth.server, skipTLSVerify: auth.skipTlsVerify, ...(auth.caPem ? { caData: b64(auth.caPem) } : {}) }],
+    users: [
+      {
+        name: 'deployer',
+        ...(auth.certPem ? { certData: b64(auth.certPem) } : {}),
+        ...(auth.keyPem ? { keyData: b64(auth.keyPem) } : {}),
+        ...(auth.token ? { token: auth.token } : {}),
+      },
+    ],
+    contexts: [{ name: 'target', cluster: 'target', user: 'deployer' }],
+    currentContext: 'target',
+  });
+  return kc;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function connectCluster(auth: ClusterAuth, options: ConnectOptions): ClusterApi {
+  const kc = kubeConfigFor(auth);
+  const server = kc.getCurrentCluster()?.server ?? auth.server;
+  const http = new IsomorphicFetchHttpLibrary();
+  const discovered = new Map<string, Promise<Map<string, ResourceInfo>>>();
+  const retries = options.retries ?? 4;
+  const sleep = options.sleep ?? defaultSleep;
+  const userAgent = options.userAgent ?? 'kubernetes-deploy-resource';
+
+  interface Call {
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+    path: string;
+    query?: Record<string, string | undefined>;
+    body?: unknown;
+    contentType?: string;
+    /** What we were doing, for messages: "apply deployment/web in namespace staging". */
+    what: string;
+    idempotent: boolean;
+  }
+
+  async function send(call: Call): Promise<{ status: number; body: unknown; headers: Record<string, string> }> {
+    const url = new URL(server.replace(/\/+$/, '') + call.path);
+    for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const ctx = new RequestContext(url.toString(), HttpMethod[call.method]);
+    await kc.applySecurityAuthentication(ctx);
+    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setHeaderParam('User-Agent', userAgent);
+    if (call.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', call.contentType ?? 'application/json');
+      ctx.setBody(JSON.stringify(call.body));
+    }
+    if (options.signal) ctx.setSignal(options.signal);
+    const response = await http.send(ctx).toPromise();
+    const text = await response.body.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text for the message */
+    }
+    return { status: response.httpStatusCode, body, headers: response.headers };
+  }
+
+  async function request(call: Call): Promise<{ status: number; body: unknown }> {
+    for (let attempt = 0; ; attempt++) {
+      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new AbortedError('aborted');
+      let outcome: { status: number; body: unknown; headers: Record<string, string> } | undefined;
+      let failure: unknown;
+      try {
+        outcome = await send(call);
+      } catch (error) {
+        if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new AbortedError('aborted');
+        failure = error;
+      }
+      const retryable = outcome ? outcome.status === 429 || outcome.status >= 500 : isRetryableNetworkError(failure);
+      if (!retryable || !(call.idempotent || outcome?.status === 429) || attempt >= retries) {
+        if (outcome) return outcome;
+        throw describeNetworkError(failure, server);
+      }
+      const retryAfter = Number(outcome?.headers['retry-after']);
+      const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 10_000) : Math.min(500 * 2 ** attempt, 8000);
+      const why = outcome ? `the API server answered ${outcome.status}` : describeNetworkError(failure, server).message;
+      options.log.info(`retrying ${call.what} in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 2} of ${retries + 1}): ${why}`);
+      await sleep(delay);
+    }
+  }
+
+  async function json<T>(call: Call, accept404 = false): Promise<T | undefined> {
+    const { status, body } = await request(call);
+    if (status >= 200 && status < 300) return body as T;
+    if (status === 404 && accept404) return undefined;
+    throw errorForStatus(status, body as ApiStatus | string | undefined, call.what, server);
+  }
+
+  async function groupResources(apiVersion: string): Promise<Map<string, ResourceInfo>> {
+    let pending = discovered.get(apiVersion);
+    if (!pending) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      pending = json<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(
+        { method: 'GET', path, what: `discover ${apiVersion}`, idempotent: true },
+        true,
+      ).then((list) => new Map((list?.resources ?? []).filter((r) => !r.name.includes('/')).map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }])));
+      discovered.set(apiVersion, pending);
+    }
+    return pending;
+  }
+
+  async function resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    return wellKnownResource(apiVersion, kind) ?? (await groupResources(apiVersion)).get(kind);
+  }
+
+  async function pathFor(key: Omit<ObjectKey, 'name'> & { name?: string }): Promise<string> {
+    const info = await resource(key.apiVersion, key.kind);
+    if (!info) throw errorForStatus(404, `the server does not know ${key.kind} in ${key.apiVersion}`, `find ${key.kind}`, server);
+    return resourcePath(key.apiVersion, info, info.namespaced ? key.namespace : undefined, key.name);
+  }
+
+  const describe = (verb: string, key: ObjectKey) => `${verb} ${key.kind.toLowerCase()}/${key.name}${key.namespace ? ` in namespace ${key.namespace}` : ''}`;
+  const keyOf = (o: KubeObject): ObjectKey => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+
+  return {
+    server,
+    async isNamespaced(apiVersion, kind) {
+      return (await resource(apiVersion, kind))?.namespaced;
+    },
+    async read(key) {
+      return json<KubeObject>({ method: 'GET', path: await pathFor(key), what: describe('read', key), idempotent: true }, true);
+    },
+    async list(apiVersion, kind, namespace, labelSelector, fieldSelector) {
+      const path = await pathFor({ apiVersion, kind, namespace });
+      const what = `list ${kind.toLowerCase()}s${namespace ? ` in namespace ${namespace}` : ''}`;
+      const list = await json<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>({ method: 'GET', path, query: { labelSelector, fieldSelector }, what, idempotent: true });
+      // List items carry no apiVersion/kind; put them back so the objects stand alone.
+      const items = (list?.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
+      return { items, resourceVersion: list?.metadata?.resourceVersion ?? '' } satisfies ListResult;
+    },
+    async apply(object, opts) {
+      const key = keyOf(object);
+      const query = { fieldManager, force: 'true', ...(opts?.dryRun ? { dryRun: 'All' } : {}) };
+      // JSON is YAML: the apply-patch content type takes the object as JSON.
+      return (await json<KubeObject>({ method: 'PATCH', path: await pathFor(key), query, body: object, contentType: 'application/apply-patch+yaml', what: describe('apply', key), idempotent: true }))!;
+    },
+    async create(object, opts) {
+      const key = keyOf(object);
+      const path = await pathFor({ ...key, name: undefined });
+      const query = { fieldManager, ...(opts?.dryRun ? { dryRun: 'All' } : {}) };
+      return (await json<KubeObject>({ method: 'POST', path, query, body: object, what: describe('create', key), idempotent: false }))!;
+    },
+    async patchMetadata(key, metadata) {
+      const body = { metadata };
+      return (await json<KubeObject>({ method: 'PATCH', path: await pathFor(key), body, contentType: 'application/merge-patch+json', what: describe('update', key), idempotent: true }))!;
+    },
+    async remove(key, propagation = 'Foreground') {
+      const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: propagation };
+      const result = await json<unknown>({ method: 'DELETE', path: await pathFor(key), body, what: describe('delete', key), idempotent: true }, true);
+      return result !== undefined;
+    },
+    async watch(apiVersion, kind, namespace, opts, onEvent, onEnd) {
+      const path = await pathFor({ apiVersion, kind, namespace });
+      const query: Record<string, string> = { allowWatchBookmarks: 'true' };
+      if (opts.labelSelector) query.labelSelector = opts.labelSelector;
+      if (opts.fieldSelector) query.fieldSelector = opts.fieldSelector;
+      if (opts.resourceVersion) query.resourceVersion = opts.resourceVersion;
+      const watcher = new Watch(kc);
+      const controller = await watcher.watch(
+        path,
+        query,
+        (type: string, object: unknown) => onEvent({ type: type as WatchEvent['type'], object: { ...(object as KubeObject), apiVersion, kind } }),
+        (error: unknown) => onEnd(error ?? undefined),
+      );
+      return { stop: () => controller.abort() };
+    },
+  };
+}

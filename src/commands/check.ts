@@ -1,0 +1,26 @@
+// `check`: the deployed revisions of source.app in source.namespace, oldest first, from the given version on.
+import { resolveClusterAuth } from '../cluster/auth.js';
+import { listRecords } from '../engine/deploy.js';
+import { recordImageAnnotation, recordRevision, recordStatus } from '../engine/records.js';
+import { parseCheckRequest } from '../request/parse.js';
+import type { Version } from '../request/schemas.js';
+import { connectWith, type CommandDeps } from './context.js';
+
+export async function check(request: unknown, deps: CommandDeps): Promise<Version[]> {
+  const { source, version } = parseCheckRequest(request);
+  const auth = resolveClusterAuth(source, (deps.now ?? (() => new Date()))());
+  const cluster = connectWith(deps, auth);
+  const namespace = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: source.namespace });
+  if (!namespace) return [];
+  const records = (await listRecords(cluster, source.namespace, source.app)).filter((r) => recordStatus(r) === 'deployed');
+  const versions: Version[] = records.map((r) => ({
+    app: source.app,
+    namespace: source.namespace,
+    revision: String(recordRevision(r)),
+    image: r.metadata.annotations?.[recordImageAnnotation] ?? '',
+  }));
+  if (versions.length === 0) return [];
+  // Concourse: the given version and everything after it while it still exists; else only the newest.
+  const from = version && version.namespace === source.namespace && version.app === source.app ? versions.findIndex((v) => v.revision === version.revision) : -1;
+  return from >= 0 ? versions.slice(from) : versions.slice(-1);
+}

@@ -1,0 +1,57 @@
+// `in` (get): writes the recorded release (manifests.yml and the image in the registry-image layout) to the
+// destination dir. After a delete it writes a marker instead, so the implicit get after the put succeeds.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { resolveClusterAuth } from '../cluster/auth.js';
+import { decodeRecord, recordName, recordStatus } from '../engine/records.js';
+import { ApiRejectedError } from '../errors.js';
+import { releaseFiles } from '../output/files.js';
+import { metadataList, type VersionResponse } from '../output/version.js';
+import { parseInRequest } from '../request/parse.js';
+import { connectWith, type CommandDeps } from './context.js';
+
+async function writeAll(dir: string, files: Record<string, string>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await Promise.all(Object.entries(files).map(([name, content]) => writeFile(path.join(dir, name), content)));
+}
+
+export async function get(request: unknown, destination: string, deps: CommandDeps): Promise<VersionResponse> {
+  const { source, version } = parseInRequest(request);
+  if (version.deleted === 'true') {
+    const metadata = { app: version.app, namespace: version.namespace, deleted: 'true', last_revision: version.revision };
+    await writeAll(destination, {
+      deleted: 'true\n',
+      app: version.app,
+      namespace: version.namespace,
+      'metadata.json': JSON.stringify({ version, ...metadata }, null, 2) + '\n',
+    });
+    deps.log.info(`release ${version.app} in namespace ${version.namespace} was deleted; wrote the marker file "deleted"`);
+    return { version, metadata: metadataList(metadata) };
+  }
+
+  const auth = resolveClusterAuth(source, (deps.now ?? (() => new Date()))());
+  const cluster = connectWith(deps, auth);
+  const revision = Number(version.revision);
+  const secret = await cluster.read({ apiVersion: 'v1', kind: 'Secret', namespace: version.namespace, name: recordName(version.app, revision) });
+  if (!secret || recordStatus(secret) !== 'deployed') {
+    throw new ApiRejectedError(
+      `revision ${version.revision} of ${version.app} in namespace ${version.namespace} no longer exists (deleted, pruned by history_limit, or never deployed)`,
+      404,
+    );
+  }
+  const record = decodeRecord(secret);
+  const files = releaseFiles(record);
+  const metadata = {
+    app: record.app,
+    namespace: record.namespace,
+    revision: record.revision,
+    image: record.image.ref,
+    url: record.url,
+    objects: record.objects.length,
+    deployed_at: record.createdAt,
+    ...Object.fromEntries(Object.entries(record.build).map(([k, v]) => [k.replace(/^.*\//, 'build_').replace(/-/g, '_'), v])),
+  };
+  await writeAll(destination, { ...files, 'metadata.json': JSON.stringify({ version, ...metadata }, null, 2) + '\n' });
+  deps.log.info(`wrote release ${record.app} revision ${record.revision} (${record.objects.length} objects) to ${path.basename(destination)}/manifests.yml`);
+  return { version, metadata: metadataList(metadata) };
+}

@@ -1,0 +1,136 @@
+// The put: namespace, ownership check, release record, apply (or create), rollout wait, record status, history.
+import type { ClusterApi } from '../cluster/api.js';
+import type { Logger } from '../log.js';
+import type { ImageRef } from '../manifests/image.js';
+import { releaseSelector } from '../manifests/render.js';
+import { objectRef, type KubeObject } from '../manifests/types.js';
+import { waitForRollout, type Clock } from '../rollout/wait.js';
+import { mapBounded } from './bounded.js';
+import { ensureNamespace } from './namespace.js';
+import { checkOwnership } from './ownership.js';
+import { contentHash, decodeRecord, encodeRecord, recordRevision, recordSelector, recordStatus, type ReleaseRecord } from './records.js';
+
+export interface DeployInput {
+  cluster: ClusterApi;
+  log: Logger;
+  signal?: AbortSignal;
+  clock?: Clock;
+  app: string;
+  namespace: string;
+  createNamespace: boolean;
+  mode: 'apply' | 'create';
+  wait: boolean;
+  timeoutMs: number;
+  historyLimit: number;
+  objects: KubeObject[];
+  image: ImageRef & { ref: string };
+  url?: string;
+  build: Record<string, string>;
+  now: Date;
+}
+
+export interface DeployResult {
+  revision: number;
+  /** True when the same release was already recorded and nothing new was recorded. */
+  reused: boolean;
+  rolloutMs?: number;
+  changes: { ref: string; change: 'created' | 'configured' | 'unchanged' }[];
+}
+
+async function listRecords(cluster: ClusterApi, namespace: string, app: string): Promise<KubeObject[]> {
+  const { items } = await cluster.list('v1', 'Secret', namespace, recordSelector(app));
+  return items.sort((a, b) => recordRevision(a) - recordRevision(b));
+}
+
+export async function deployRelease(input: DeployInput): Promise<DeployResult> {
+  const { cluster, log, namespace, app } = input;
+  await ensureNamespace(cluster, namespace, input.createNamespace, app, log);
+  const existing = await checkOwnership(cluster, input.objects, app, input.mode);
+
+  const records = await listRecords(cluster, namespace, app);
+  const hash = contentHash(input.image.ref, input.objects);
+  const latestDeployed = records.filter((r) => recordStatus(r) === 'deployed').at(-1);
+  const reused = input.mode === 'apply' && latestDeployed !== undefined && safeDecode(latestDeployed)?.contentHash === hash;
+  const revision = reused ? recordRevision(latestDeployed!) : Math.max(0, ...records.map(recordRevision).filter(Number.isFinite)) + 1;
+  const record: ReleaseRecord = {
+    app,
+    namespace,
+    revision,
+    image: input.image,
+    objects: input.objects,
+    ...(input.url ? { url: input.url } : {}),
+    build: input.build,
+    createdAt: input.now.toISOString(),
+    contentHash: hash,
+  };
+  const recordKey = { apiVersion: 'v1', kind: 'Secret', namespace, name: encodeRecord(record, 'pending').metadata.name };
+  if (!reused) {
+    // Written first, as "pending": a put cut off half-way leaves a record that teardown finds, never a half-written one.
+    await cluster.create(encodeRecord(record, 'pending'));
+    log.info(`recording release ${app} revision ${revision} in namespace ${namespace}`);
+  } else {
+    log.info(`release ${app} revision ${revision} already has this image and these objects: re-applying it`);
+  }
+
+  const changes: DeployResult['changes'] = [];
+  const applyOne = async (object: KubeObject) => {
+    const before = existing.get(objectRef(object));
+    const after = input.mode === 'create' ? await cluster.create(object) : await cluster.apply(object);
+    const change = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
+    changes.push({ ref: objectRef(object), change });
+    log.info(`${objectRef(object)} ${change}`);
+  };
+  // Dependencies (extra manifests) first and in order; the app's own objects then go together.
+  const own = new Set(['Deployment', 'Service', 'Ingress'].map((kind) => `${kind}/${app}`));
+  const isOwn = (o: KubeObject) => own.has(`${o.kind}/${o.metadata.name}`) && o.metadata.labels?.['app.kubernetes.io/name'] === app;
+  for (const object of input.objects.filter((o) => !isOwn(o))) await applyOne(object);
+  await mapBounded(input.objects.filter(isOwn), 4, applyOne);
+
+  let rolloutMs: number | undefined;
+  if (input.wait) {
+    const deployments = input.objects.filter((o) => o.kind === 'Deployment' && o.apiVersion === 'apps/v1').map((o) => o.metadata.name);
+    log.info(`waiting up to ${Math.round(input.timeoutMs / 1000)}s for ${deployments.map((d) => `deployment/${d}`).join(', ')} to roll out`);
+    try {
+      ({ durationMs: rolloutMs } = await waitForRollout({
+        cluster,
+        namespace,
+        selector: releaseSelector(app),
+        deployments,
+        timeoutMs: input.timeoutMs,
+        log,
+        signal: input.signal,
+        clock: input.clock,
+      }));
+    } catch (error) {
+      if (!reused) await markRecord(cluster, recordKey, 'failed').catch(() => undefined);
+      throw error;
+    }
+  }
+  if (!reused) {
+    await markRecord(cluster, recordKey, 'deployed');
+    await pruneHistory(cluster, namespace, app, input.historyLimit, log);
+  }
+  return { revision, reused, rolloutMs, changes };
+}
+
+function safeDecode(secret: KubeObject): ReleaseRecord | undefined {
+  try {
+    return decodeRecord(secret);
+  } catch {
+    return undefined;
+  }
+}
+
+async function markRecord(cluster: ClusterApi, key: { apiVersion: string; kind: string; namespace: string; name: string }, status: 'deployed' | 'failed') {
+  await cluster.patchMetadata(key, { labels: { 'kubernetes-deploy-resource.io/status': status } });
+}
+
+/** Keeps the newest `limit` records of the app. */
+async function pruneHistory(cluster: ClusterApi, namespace: string, app: string, limit: number, log: Logger): Promise<void> {
+  const records = await listRecords(cluster, namespace, app);
+  const surplus = records.slice(0, Math.max(0, records.length - limit));
+  await mapBounded(surplus, 4, (r) => cluster.remove({ apiVersion: 'v1', kind: 'Secret', namespace, name: r.metadata.name }, 'Background'));
+  if (surplus.length) log.info(`pruned ${surplus.length} old release record${surplus.length > 1 ? 's' : ''} (history_limit ${limit})`);
+}
+
+export { listRecords };

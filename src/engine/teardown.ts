@@ -1,0 +1,143 @@
+// The put with `delete: true`: delete every object carrying the release's ownership labels, wait until they (and
+// their Pods) are gone, then the release records, then the namespace if we created it.
+import type { ClusterApi, ObjectKey } from '../cluster/api.js';
+import { TimedOutError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { releaseSelector } from '../manifests/render.js';
+import { objectRef, type KubeObject } from '../manifests/types.js';
+import { formatDuration } from '../request/duration.js';
+import { systemClock, type Clock } from '../rollout/wait.js';
+import { mapBounded } from './bounded.js';
+import { createdByUs } from './namespace.js';
+import { isOurs } from './ownership.js';
+import { decodeRecord, recordType } from './records.js';
+import { listRecords } from './deploy.js';
+
+export interface TeardownInput {
+  cluster: ClusterApi;
+  log: Logger;
+  signal?: AbortSignal;
+  clock?: Clock;
+  app: string;
+  namespace: string;
+  deleteNamespace: boolean;
+  timeoutMs: number;
+  /** How often to look again while waiting for objects to go. */
+  pollMs?: number;
+}
+
+export interface TeardownResult {
+  deleted: string[];
+  leftAlone: string[];
+  /** The newest recorded revision and image before the teardown, for the version. */
+  lastRevision?: number;
+  lastImage?: string;
+  namespaceDeleted: boolean;
+}
+
+const defaultKinds = [
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+];
+
+const keyOf = (o: KubeObject): ObjectKey => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+const sleepOn = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+
+export async function teardownRelease(input: TeardownInput): Promise<TeardownResult> {
+  const { cluster, log, namespace, app } = input;
+  const clock = input.clock ?? systemClock;
+  const deadline = clock.now() + input.timeoutMs;
+  const ns = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+  if (!ns) {
+    log.info(`namespace ${namespace} does not exist: release ${app} is already gone`);
+    return { deleted: [], leftAlone: [], namespaceDeleted: false };
+  }
+
+  // Kinds to look in: ours, plus every kind any record of the app lists (extra manifests).
+  const records = await listRecords(cluster, namespace, app);
+  const kinds = new Map(defaultKinds.map((k) => [`${k.apiVersion}/${k.kind}`, k]));
+  const recordedNames = new Map<string, KubeObject>();
+  let lastRevision: number | undefined;
+  let lastImage: string | undefined;
+  for (const secret of records) {
+    try {
+      const record = decodeRecord(secret);
+      lastRevision = record.revision;
+      lastImage = record.image.ref;
+      for (const o of record.objects) {
+        kinds.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
+        recordedNames.set(objectRef(o), o);
+      }
+    } catch {
+      log.warn(`secret/${secret.metadata.name} is not a readable release record; its objects are found by label only`);
+    }
+  }
+  const selector = releaseSelector(app);
+  const findOurs = async () => {
+    const lists = await mapBounded([...kinds.values()], 4, (k) => cluster.list(k.apiVersion, k.kind, namespace, selector).then((l) => l.items));
+    // Records are deleted last, once everything they describe is gone.
+    return lists.flat().filter((o) => isOurs(o, app) && (o as { type?: string }).type !== recordType);
+  };
+
+  const ours = await findOurs();
+  // Objects that have a release object's name but not our labels: report, never touch.
+  const ourRefs = new Set(ours.map(objectRef));
+  const candidates = [...recordedNames.values(), ...defaultKinds.map((k) => ({ ...k, metadata: { name: app, namespace } }) as KubeObject)];
+  const foreign = await mapBounded(
+    candidates.filter((c) => !ourRefs.has(objectRef(c))),
+    4,
+    async (c) => {
+      const found = await cluster.read({ ...keyOf(c), namespace });
+      return found && !isOurs(found, app) ? objectRef(c) : undefined;
+    },
+  );
+  const leftAlone = [...new Set(foreign.filter((f): f is string => f !== undefined))];
+  for (const ref of leftAlone) log.warn(`${ref} in namespace ${namespace} is not managed by release ${app}: left alone`);
+
+  for (const object of ours) {
+    const gone = !(await cluster.remove(keyOf(object), 'Foreground'));
+    log.info(`${objectRef(object)} ${gone ? 'already gone' : 'deleted'}`);
+  }
+
+  // Wait until the objects and their Pods are gone (foreground deletion keeps the owner until its dependents go).
+  const waitKinds = [...kinds.values(), { apiVersion: 'v1', kind: 'Pod' }];
+  let lastLine = '';
+  const pollMs = input.pollMs ?? 1000;
+  for (;;) {
+    const remaining = (
+      await mapBounded(waitKinds, 4, (k) => cluster.list(k.apiVersion, k.kind, namespace, selector).then((l) => l.items))
+    )
+      .flat()
+      .filter((o) => (o as { type?: string }).type !== recordType && isOurs(o, app));
+    if (remaining.length === 0) break;
+    const line = `waiting for ${remaining.length} object${remaining.length > 1 ? 's' : ''} to be deleted: ${remaining.slice(0, 6).map(objectRef).join(', ')}${remaining.length > 6 ? ', …' : ''}`;
+    if (line !== lastLine) log.info(line);
+    lastLine = line;
+    if (clock.now() >= deadline) throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for release ${app} to be deleted: ${remaining.map(objectRef).join(', ')} still there`);
+    if (input.signal?.aborted) throw input.signal.reason;
+    await sleepOn(clock, pollMs);
+  }
+  await mapBounded(records, 4, (r) => cluster.remove(keyOf({ ...r, apiVersion: 'v1', kind: 'Secret' }), 'Background'));
+  if (records.length) log.info(`deleted ${records.length} release record${records.length > 1 ? 's' : ''} of ${app}`);
+
+  let namespaceDeleted = false;
+  if (input.deleteNamespace) {
+    if (createdByUs(ns, app)) {
+      await cluster.remove({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, 'Foreground');
+      log.info(`deleting namespace ${namespace}`);
+      for (;;) {
+        const current = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+        if (!current) break;
+        if (clock.now() >= deadline) throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for namespace ${namespace} to be deleted`);
+        if (input.signal?.aborted) throw input.signal.reason;
+        await sleepOn(clock, pollMs);
+      }
+      log.info(`namespace ${namespace} deleted`);
+      namespaceDeleted = true;
+    } else {
+      log.warn(`namespace ${namespace} was not created by this resource for ${app}: left in place (delete_namespace only deletes namespaces it created)`);
+    }
+  }
+  return { deleted: ours.map(objectRef), leftAlone, lastRevision, lastImage, namespaceDeleted };
+}

@@ -1,0 +1,6 @@
+import '../protocol/stdout-guard.js';
+import { connectCluster } from '../cluster/client.js';
+import { out } from '../commands/out.js';
+import { runScript } from '../protocol/run.js';
+
+runScript('out', ({ request, dir, env, log, signal }) => out(request, dir!, { env, log, signal, connect: connectCluster }));

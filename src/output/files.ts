@@ -1,0 +1,32 @@
+// What `in` writes into its destination dir. Pure rendering; the command writes the files.
+import type { ReleaseRecord } from '../engine/records.js';
+import { toYaml } from '../manifests/yaml.js';
+import type { KubeObject } from '../manifests/types.js';
+
+export const redactedValue = '<redacted>';
+
+/** Secrets keep their keys, never their values: `data` becomes `stringData` with a placeholder kubectl accepts. */
+export function redactSecrets(objects: KubeObject[]): KubeObject[] {
+  return objects.map((object) => {
+    if (object.kind !== 'Secret' || object.apiVersion !== 'v1') return object;
+    const { data, stringData, ...rest } = object as KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> };
+    const keys = [...new Set([...Object.keys(data ?? {}), ...Object.keys(stringData ?? {})])].sort();
+    if (keys.length === 0) return rest as KubeObject;
+    return { ...rest, stringData: Object.fromEntries(keys.map((k) => [k, redactedValue])) } as KubeObject;
+  });
+}
+
+export function releaseFiles(record: ReleaseRecord): Record<string, string> {
+  const image = record.image;
+  return {
+    'manifests.yml': toYaml(redactSecrets(record.objects)),
+    repository: image.repository,
+    tag: image.tag ?? '',
+    digest: image.digest ?? '',
+    image: image.ref,
+    namespace: record.namespace,
+    app: record.app,
+    revision: String(record.revision),
+    url: record.url ?? '',
+  };
+}

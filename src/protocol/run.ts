@@ -1,0 +1,98 @@
+// The Concourse protocol: the only module that touches process.*. Reads the request from stdin, routes it to a
+// command, writes exactly one JSON document to stdout, sends every log line to stderr, maps errors to exit codes.
+import { formatWithOptions } from 'node:util';
+import { writeResult } from './stdout-guard.js';
+import { secretFragments } from '../cluster/auth.js';
+import { AbortedError, BadRequestError, ExitCode, ResourceError } from '../errors.js';
+import { Redactor, createLogger, type Logger } from '../log.js';
+import type { BuildEnv } from '../output/build-env.js';
+
+export interface ScriptContext {
+  /** The parsed JSON request (not yet validated: the command validates it). */
+  request: unknown;
+  /** $1: the destination dir for `in`, the sources dir for `out`; undefined for `check`. */
+  dir: string | undefined;
+  env: BuildEnv;
+  log: Logger;
+  signal: AbortSignal;
+}
+type Script = 'check' | 'in' | 'out';
+
+const buildEnvKeys = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME', 'BUILD_PIPELINE_INSTANCE_VARS', 'ATC_EXTERNAL_URL'] as const;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') throw new BadRequestError('stdin: empty; expected a JSON request such as {"source": {...}}');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    // Node's message quotes the input, which may hold a secret: keep only where it failed.
+    const where = /at position \d+(?: \(line \d+ column \d+\))?/.exec(String((error as Error).message))?.[0];
+    throw new BadRequestError(`stdin: not valid JSON${where ? ` ${where}` : ''}`);
+  }
+}
+
+function pickEnv(): BuildEnv {
+  const env: BuildEnv = {};
+  for (const key of buildEnvKeys) {
+    const value = process.env[key];
+    if (value !== undefined && value !== '') env[key] = value;
+  }
+  return env;
+}
+
+export function runScript(script: Script, command: (ctx: ScriptContext) => Promise<unknown>): void {
+  const redactor = new Redactor();
+  const stderrLine = (line: string) => void process.stderr.write(line.endsWith('\n') ? line : line + '\n');
+  const log = createLogger(stderrLine, redactor);
+  // Libraries that log do so through the redactor too.
+  const consoleLine = (...args: unknown[]) => stderrLine(redactor.redact(formatWithOptions({ colors: false }, ...args)));
+  for (const method of ['log', 'info', 'debug', 'warn', 'error', 'trace'] as const) console[method] = consoleLine;
+
+  const abort = new AbortController();
+  let exiting = false;
+  const finish = (code: number) => {
+    exiting = true;
+    process.exit(code);
+  };
+  const fail = (error: unknown) => {
+    if (exiting) return;
+    if (error instanceof ResourceError) {
+      stderrLine(redactor.redact(`error: ${error.message}`));
+      finish(error.exitCode);
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      stderrLine(redactor.redact(`internal error: ${message}`));
+      finish(ExitCode.internal);
+    }
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      abort.abort(new AbortedError(`aborted by ${signal}`));
+      // Concourse waits a little and then kills: make sure we are gone well within 2 seconds, whatever is in flight.
+      setTimeout(() => fail(new AbortedError(`aborted by ${signal}`)), 1500).unref();
+    });
+  }
+  process.on('unhandledRejection', fail);
+  process.on('uncaughtException', fail);
+
+  void (async () => {
+    const text = await readStdin();
+    const request = parseJson(text);
+    // Known before validation, so that even an invalid request cannot echo a credential.
+    const source = (request as { source?: Record<string, unknown> } | null)?.source;
+    if (source && typeof source === 'object') redactor.add(secretFragments(source));
+    const dir = process.argv[2];
+    if (script !== 'check' && (dir === undefined || dir === '')) {
+      throw new BadRequestError(`usage: ${script} <${script === 'in' ? 'destination' : 'sources'} directory> (Concourse passes it as $1)`);
+    }
+    const result = await command({ request, dir: script === 'check' ? undefined : dir, env: pickEnv(), log, signal: abort.signal });
+    await writeResult(redactor.redact(JSON.stringify(result)));
+    finish(ExitCode.ok);
+  })().catch(fail);
+}
