@@ -1,0 +1,117 @@
+import { describe, expect, test } from 'vitest';
+import { BadRequestError } from '../../src/errors.js';
+import { parseCheckRequest, parseInRequest, parseOutRequest } from '../../src/request/parse.js';
+
+const source = { cluster_url: 'https://127.0.0.1:6443', token: 'abc', app: 'web' };
+const version = { app: 'web', namespace: 'default', revision: '1', image: 'r@sha256:' + 'a'.repeat(64) };
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(BadRequestError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a BadRequestError');
+}
+
+describe('source', () => {
+  test.each<[string, unknown, string]>([
+    ['unknown keys are named', { ...source, foo: 1, bar: 2 }, 'source: unknown keys "foo", "bar"'],
+    ['one unknown key', { ...source, clusterurl: 'x' }, 'source: unknown key "clusterurl"'],
+    ['wrong type names the field', { ...source, namespace: 5 }, 'source.namespace: expected string, got number'],
+    ['app is required', { cluster_url: source.cluster_url, token: 'x' }, 'source.app: is required'],
+    ['app must be a DNS-1035 label', { ...source, app: 'Web_1' }, 'source.app: not a valid app name (a DNS-1035 label: lowercase letters, digits and -, starting with a letter)'],
+    ['http only for loopback', { ...source, cluster_url: 'http://k8s.example.com' }, 'source.cluster_url: must be an https:// URL (http:// is allowed only for a loopback address)'],
+    ['cluster_url must be a URL', { ...source, cluster_url: 'not a url' }, 'source.cluster_url: not a URL (expected https://HOST[:PORT])'],
+    ['cluster_url required without kubeconfig', { app: 'web', token: 'x' }, 'source.cluster_url: is required (or give source.kubeconfig)'],
+    ['no credentials', { app: 'web', cluster_url: source.cluster_url }, 'source: no credentials: give token, admin_cert and admin_key, or kubeconfig'],
+    ['cert needs key', { app: 'web', cluster_url: source.cluster_url, admin_cert: 'x' }, 'source.admin_key: is required with source.admin_cert'],
+    ['key needs cert', { app: 'web', cluster_url: source.cluster_url, admin_key: 'x' }, 'source.admin_cert: is required with source.admin_key'],
+    ['token and cert exclude each other', { ...source, admin_cert: 'x', admin_key: 'y' }, 'source.token: cannot be combined with source.admin_cert/admin_key (give one way to authenticate)'],
+    ['kubeconfig excludes cluster_url', { app: 'web', kubeconfig: 'x', cluster_url: source.cluster_url }, 'source.cluster_url: cannot be combined with source.kubeconfig (give one or the other)'],
+    ['context needs kubeconfig', { ...source, context: 'c' }, 'source.context: needs source.kubeconfig'],
+    ['empty token', { ...source, token: '' }, 'source.token: must not be empty'],
+    ['insecure flag must be boolean', { ...source, insecure_skip_tls_verify: 'yes' }, 'source.insecure_skip_tls_verify: expected boolean, got string'],
+    ['history_limit range', { ...source, history_limit: 0 }, 'source.history_limit: must be at least 1'],
+    ['namespace name rules', { ...source, namespace: 'Prod' }, 'source.namespace: not a valid namespace name (lowercase letters, digits and -)'],
+  ])('%s', (_name, src, message) => {
+    expect(messageOf(() => parseCheckRequest({ source: src }))).toBe(message);
+  });
+
+  test('defaults', () => {
+    const { source: parsed } = parseCheckRequest({ source });
+    expect(parsed).toEqual({ ...source, namespace: 'default', insecure_skip_tls_verify: false, history_limit: 10 });
+  });
+
+  test('a secret value is never part of a message', () => {
+    const secret = 'SUPER-SECRET-TOKEN-VALUE';
+    const message = messageOf(() => parseCheckRequest({ source: { ...source, token: secret, admin_cert: secret, admin_key: 5 } }));
+    expect(message).not.toContain(secret);
+  });
+});
+
+describe('request shape', () => {
+  test.each<[string, () => unknown, string]>([
+    ['not an object', () => parseCheckRequest('x'), 'request: expected an object, got string'],
+    ['null', () => parseCheckRequest(null), 'request: expected an object, got null'],
+    ['array', () => parseCheckRequest([]), 'request: expected an object, got array'],
+    ['unknown top-level key', () => parseCheckRequest({ source, extra: 1 }), 'request: unknown key "extra"'],
+    ['source missing', () => parseCheckRequest({}), 'source: is required'],
+    ['in needs a version', () => parseInRequest({ source }), 'version: is required'],
+    ['version fields', () => parseInRequest({ source, version: { app: 'web' } }), 'version.namespace: is required; version.revision: is required; version.image: is required'],
+    ['version revision digits', () => parseInRequest({ source, version: { ...version, revision: 'one' } }), 'version.revision: must be a string of digits'],
+    ['version unknown key', () => parseInRequest({ source, version: { ...version, ref: 'x' } }), 'version: unknown key "ref"'],
+    ['in params are strict', () => parseInRequest({ source, version, params: { skip: true } }), 'params: unknown key "skip"'],
+  ])('%s', (_name, fn, message) => {
+    expect(messageOf(fn)).toBe(message);
+  });
+
+  test('check accepts a null version and in accepts null params', () => {
+    expect(parseCheckRequest({ source, version: null }).version).toBeNull();
+    expect(parseInRequest({ source, version, params: null }).params).toEqual({});
+  });
+});
+
+describe('out params', () => {
+  const out = (params: unknown) => parseOutRequest({ source, params });
+  test.each<[string, unknown, string]>([
+    ['image or image_ref required', {}, 'params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true)'],
+    ['not both', { image: 'img', image_ref: 'nginx:1' }, 'params.image_ref: cannot be combined with params.image (give one)'],
+    ['paths stay inside the sources dir', { image: '../img' }, 'params.image: must be a path relative to the sources directory, without ..'],
+    ['absolute paths refused', { image_ref: 'x:1', manifests: ['/etc/passwd'] }, 'params.manifests[0]: must be a path relative to the sources directory, without ..'],
+    ['unknown param', { image_ref: 'x:1', replica: 2 }, 'params: unknown key "replica"'],
+    ['replicas whole', { image_ref: 'x:1', replicas: 1.5 }, 'params.replicas: must be a whole number'],
+    ['port range', { image_ref: 'x:1', port: 70000 }, 'params.port: must be between 1 and 65535'],
+    ['mode enum', { image_ref: 'x:1', mode: 'replace' }, 'params.mode: must be apply or create'],
+    ['timeout duration', { image_ref: 'x:1', timeout: '5 minutes' }, 'params.timeout: not a duration (e.g. "90s", "5m", "1h")'],
+    ['env names', { image_ref: 'x:1', env: { 'A B': 'x' } }, 'params.env["A B"]: not a valid environment variable name'],
+    ['label values', { image_ref: 'x:1', labels: { team: 'a b' } }, 'params.labels.team: not a valid label value'],
+    ['quantities', { image_ref: 'x:1', resources: { limits: { cpu: 'lots' } } }, 'params.resources.limits.cpu: not a Kubernetes quantity (e.g. "250m", "128Mi")'],
+    ['resources strict', { image_ref: 'x:1', resources: { limit: {} } }, 'params.resources: unknown key "limit"'],
+    ['readiness path', { image_ref: 'x:1', readiness_path: 'healthz' }, 'params.readiness_path: must start with /'],
+    ['host name', { image_ref: 'x:1', host: 'Not A Host' }, 'params.host: not a valid host name (lowercase DNS name; ${BUILD_NAME} and similar are expanded)'],
+    ['tls needs host', { image_ref: 'x:1', tls_secret: 'cert' }, 'params.tls_secret: needs params.host'],
+    ['namespace and namespace_file', { image_ref: 'x:1', namespace: 'a', namespace_file: 'ns' }, 'params.namespace_file: cannot be combined with params.namespace'],
+    ['delete_namespace needs delete', { image_ref: 'x:1', delete_namespace: true }, 'params.delete_namespace: needs params.delete: true'],
+    ['image_ref without spaces', { image_ref: 'nginx 1' }, 'params.image_ref: must not contain white space'],
+  ])('%s', (_name, params, message) => {
+    expect(messageOf(() => out(params))).toBe(message);
+  });
+
+  test('delete needs no image; placeholders are allowed in namespace and host', () => {
+    expect(out({ delete: true }).params.delete).toBe(true);
+    expect(out({ image_ref: 'x:1', namespace: 'staging-${BUILD_NAME}', host: 'web-${BUILD_NAME}.staging.local' }).params.namespace).toBe('staging-${BUILD_NAME}');
+  });
+
+  test('defaults', () => {
+    expect(out({ image_ref: 'x:1' }).params).toEqual({
+      image_ref: 'x:1', create_namespace: false, replicas: 1, port: 8080, service_port: 80, env: {}, labels: {}, annotations: {},
+      path: '/', ingress_annotations: {}, manifests: [], mode: 'apply', wait: true, timeout: '5m', delete: false, delete_namespace: false,
+    });
+  });
+
+  test('env values given as numbers or booleans become strings', () => {
+    expect(out({ image_ref: 'x:1', env: { PORT: 8080, DEBUG: true } }).params.env).toEqual({ PORT: '8080', DEBUG: 'true' });
+  });
+});
