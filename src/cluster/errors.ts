@@ -23,6 +23,16 @@ function errorCode(error: unknown): string | undefined {
   return code;
 }
 
+function innermostMessage(error: unknown): string {
+  let message = String(error);
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof Error && current.message) message = current.message;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return message;
+}
+
 export function isRetryableNetworkError(error: unknown): boolean {
   const code = errorCode(error);
   return code !== undefined && retryableCodes.has(code);
@@ -40,8 +50,7 @@ export function describeNetworkError(error: unknown, server: string): ResourceEr
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return new ClusterConnectionError(`TLS: the API server's certificate does not name the host of ${server} (${code})`);
   if (code === 'CERT_HAS_EXPIRED') return new ClusterConnectionError(`TLS: the API server's certificate at ${server} has expired`);
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) return new ClusterConnectionError(`TLS handshake with ${server} failed (${code})`);
-  const message = error instanceof Error ? error.message : String(error);
-  return new ClusterConnectionError(`cannot talk to the cluster at ${server}: ${code || message}`);
+  return new ClusterConnectionError(`cannot talk to the cluster at ${server}: ${code || innermostMessage(error)}`);
 }
 
 export function errorForStatus(status: number, body: ApiStatus | string | undefined, what: string, server: string): ResourceError {
