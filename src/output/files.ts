@@ -16,10 +16,18 @@ export function redactSecrets(objects: KubeObject[]): KubeObject[] {
   });
 }
 
+/** Without metadata.namespace, so the file deploys anywhere: `kubectl apply -n NAMESPACE -f manifests.yml`. */
+export function portable(objects: KubeObject[]): KubeObject[] {
+  return objects.map((object) => {
+    const { namespace: _namespace, ...metadata } = object.metadata;
+    return { ...object, metadata };
+  });
+}
+
 export function releaseFiles(record: ReleaseRecord): Record<string, string> {
   const image = record.image;
   return {
-    'manifests.yml': toYaml(redactSecrets(record.objects)),
+    'manifests.yml': toYaml(portable(redactSecrets(record.objects))),
     repository: image.repository,
     tag: image.tag ?? '',
     digest: image.digest ?? '',
