@@ -47,6 +47,8 @@ export function runScript(name: ScriptName, request: unknown, options: RunOption
     ...(imageMode ? { HOME: process.env.HOME ?? '/root' } : {}),
     ...options.env,
   };
+  // Concourse creates the destination dir before `in` runs (and the image runner mounts it).
+  if (options.dir) mkdirSync(options.dir, { recursive: true });
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -1,7 +1,7 @@
 // example-pipeline.yml is a valid Concourse pipeline, and every put in it uses only params our schema accepts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Ajv from 'ajv-draft-04';
+import AjvModule from 'ajv-draft-04';
 import { load } from 'js-yaml';
 import { expect, test } from 'vitest';
 import { parseOutRequest } from '../../src/request/parse.js';
@@ -15,7 +15,9 @@ const pipeline = load(readFileSync(join(root, 'example-pipeline.yml'), 'utf8')) 
 
 test('validates against the Concourse pipeline schema', () => {
   const schema = JSON.parse(readFileSync(join(root, '..', 'shared', 'schemas', 'concourse-pipeline.schema.json'), 'utf8'));
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  // A CommonJS module: its class is the default export's default under NodeNext.
+  const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
+  const ajv = new (Ajv as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] | null } })({ allErrors: true, strict: false });
   const validate = ajv.compile(schema);
   const valid = validate(pipeline);
   expect(validate.errors ?? []).toEqual([]);
