@@ -200,7 +200,11 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
         path,
         query,
         (type: string, object: unknown) => onEvent({ type: type as WatchEvent['type'], object: { ...(object as KubeObject), apiVersion, kind } }),
-        (error: unknown) => onEnd(error ?? undefined),
+        (error: unknown) => {
+          // A refused watch (403, 404, 410…) arrives as an error with the HTTP status: make it one of ours.
+          const status = (error as { statusCode?: unknown } | null)?.statusCode;
+          onEnd(typeof status === 'number' ? errorForStatus(status, undefined, `watch ${kind.toLowerCase()}s${namespace ? ` in namespace ${namespace}` : ''}`, server) : (error ?? undefined));
+        },
       );
       return { stop: () => controller.abort() };
     },

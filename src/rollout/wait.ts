@@ -2,7 +2,7 @@
 // and fails as soon as a Pod of the new ReplicaSet is stuck for good or the progress deadline is exceeded.
 import { assessDeployment, currentTemplateHash, describePodFailure, findPodFailure, type Assessment } from './assess.js';
 import type { ClusterApi } from '../cluster/api.js';
-import { AbortedError, RolloutFailedError, TimedOutError } from '../errors.js';
+import { AbortedError, ApiRejectedError, RolloutFailedError, TimedOutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { KubeObject } from '../manifests/types.js';
 import { formatDuration } from '../request/duration.js';
@@ -89,8 +89,13 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
         else objects[kind].set(event.object.metadata.name, event.object);
         schedule();
       },
-      () => {
+      (error) => {
         if (finished) return;
+        if (error instanceof ApiRejectedError) {
+          // 410 Gone: relist and watch again; any other refusal (403…) will not heal by retrying.
+          if (error.status !== 410) return settle(error);
+          resourceVersions[kind] = undefined;
+        }
         // The watch ended (server timeout, dropped connection): resume from where we were.
         timers.push(clock.setTimeout(() => void restart(apiVersion, kind), 500));
       },
