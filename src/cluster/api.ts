@@ -29,6 +29,8 @@ export interface ClusterApi {
   /** Server-side apply with our field manager (force: ownership is checked by the engine before). */
   apply(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
   create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
+  /** PUT: replaces the object; its metadata.resourceVersion makes it conditional (409 when someone was first). */
+  replace(object: KubeObject): Promise<KubeObject>;
   /** Merge-patches metadata.labels/annotations (release records change status this way). */
   patchMetadata(key: ObjectKey, metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> }): Promise<KubeObject>;
   /** Deletes with the given propagation; false when it was already gone (404). */

@@ -62,7 +62,7 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
   const userAgent = options.userAgent ?? 'kubernetes-deploy-resource';
 
   interface Call {
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
     path: string;
     query?: Record<string, string | undefined>;
     body?: unknown;
@@ -179,6 +179,10 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
       const path = await pathFor({ ...key, name: undefined });
       const query = { fieldManager, ...(opts?.dryRun ? { dryRun: 'All' } : {}) };
       return (await json<KubeObject>({ method: 'POST', path, query, body: object, what: describe('create', key), idempotent: false }))!;
+    },
+    async replace(object) {
+      const key = keyOf(object);
+      return (await json<KubeObject>({ method: 'PUT', path: await pathFor(key), query: { fieldManager }, body: object, what: describe('update', key), idempotent: false }))!;
     },
     async patchMetadata(key, metadata) {
       const body = { metadata };

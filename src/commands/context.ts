@@ -11,6 +11,8 @@ export interface CommandDeps {
   signal?: AbortSignal;
   now?: () => Date;
   clock?: Clock;
+  /** This process, to tell concurrent puts apart in lock messages. */
+  processId?: number;
   connect: (auth: ClusterAuth, options: { log: Logger; signal?: AbortSignal; userAgent?: string }) => ClusterApi;
 }
 

@@ -38,6 +38,13 @@ async function imageOf(params: OutParams, sourcesDir: string): Promise<ImageRef>
   return parsed;
 }
 
+/** "pipeline/job #build" when Concourse says, else this process. */
+function holderOf(deps: CommandDeps): string {
+  const { BUILD_PIPELINE_NAME: pipeline, BUILD_JOB_NAME: job, BUILD_NAME: build } = deps.env;
+  const who = pipeline && job ? `${pipeline}/${job}${build ? ` #${build}` : ''}` : build ? `build ${build}` : 'a put';
+  return deps.processId !== undefined ? `${who} (pid ${deps.processId})` : who;
+}
+
 export async function out(request: unknown, sourcesDir: string, deps: CommandDeps): Promise<VersionResponse> {
   const { source, params } = parseOutRequest(request);
   const now = (deps.now ?? (() => new Date()))();
@@ -49,7 +56,7 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
   if (params.delete) {
     const cluster = connectWith(deps, auth);
     deps.log.info(`deleting release ${app} from namespace ${namespace} on ${cluster.server}`);
-    const result = await teardownRelease({ cluster, log: deps.log, signal: deps.signal, clock: deps.clock, app, namespace, deleteNamespace: params.delete_namespace, timeoutMs });
+    const result = await teardownRelease({ cluster, log: deps.log, signal: deps.signal, clock: deps.clock, app, namespace, deleteNamespace: params.delete_namespace, timeoutMs, holder: holderOf(deps) });
     deps.log.info(`release ${app} deleted from namespace ${namespace} (${result.deleted.length} objects)`);
     return {
       version: { app, namespace, revision: String(result.lastRevision ?? 0), image: result.lastImage ?? '', deleted: 'true' },
@@ -118,6 +125,7 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
     ...(url ? { url } : {}),
     build,
     now,
+    holder: holderOf(deps),
   });
   deps.log.info(`release ${app} revision ${result.revision} is live in namespace ${namespace}${url ? ` at ${url}` : ''}`);
   return {

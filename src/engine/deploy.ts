@@ -6,6 +6,7 @@ import { releaseSelector } from '../manifests/render.js';
 import { objectRef, type KubeObject } from '../manifests/types.js';
 import { waitForRollout, type Clock } from '../rollout/wait.js';
 import { mapBounded } from './bounded.js';
+import { acquireReleaseLock } from './lock.js';
 import { ensureNamespace } from './namespace.js';
 import { checkOwnership } from './ownership.js';
 import { contentHash, decodeRecord, encodeRecord, recordRevision, recordSelector, recordStatus, type ReleaseRecord } from './records.js';
@@ -27,6 +28,8 @@ export interface DeployInput {
   url?: string;
   build: Record<string, string>;
   now: Date;
+  /** Who holds the release's lock while this put runs (shown to a concurrent put). */
+  holder: string;
 }
 
 export interface DeployResult {
@@ -45,6 +48,16 @@ async function listRecords(cluster: ClusterApi, namespace: string, app: string):
 export async function deployRelease(input: DeployInput): Promise<DeployResult> {
   const { cluster, log, namespace, app } = input;
   await ensureNamespace(cluster, namespace, input.createNamespace, app, log);
+  const lock = await acquireReleaseLock({ cluster, namespace, app, holder: input.holder, log, timeoutMs: input.timeoutMs, clock: input.clock, signal: input.signal });
+  try {
+    return await deployLocked(input);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function deployLocked(input: DeployInput): Promise<DeployResult> {
+  const { cluster, log, namespace, app } = input;
   const existing = await checkOwnership(cluster, input.objects, app, input.mode);
 
   const records = await listRecords(cluster, namespace, app);

@@ -8,6 +8,7 @@ import { objectRef, type KubeObject } from '../manifests/types.js';
 import { formatDuration } from '../request/duration.js';
 import { systemClock, type Clock } from '../rollout/wait.js';
 import { mapBounded } from './bounded.js';
+import { acquireReleaseLock } from './lock.js';
 import { createdByUs } from './namespace.js';
 import { isOurs } from './ownership.js';
 import { decodeRecord, recordType } from './records.js';
@@ -24,6 +25,7 @@ export interface TeardownInput {
   timeoutMs: number;
   /** How often to look again while waiting for objects to go. */
   pollMs?: number;
+  holder: string;
 }
 
 export interface TeardownResult {
@@ -54,6 +56,19 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
     return { deleted: [], leftAlone: [], namespaceDeleted: false };
   }
 
+  const lock = await acquireReleaseLock({ cluster, namespace, app, holder: input.holder, log, timeoutMs: input.timeoutMs, clock, signal: input.signal });
+  let result: TeardownResult;
+  try {
+    result = await teardownLocked(input, ns, clock, deadline);
+  } finally {
+    await lock.release();
+  }
+  if (input.deleteNamespace) result.namespaceDeleted = await deleteOwnNamespace(input, ns, clock, deadline);
+  return result;
+}
+
+async function teardownLocked(input: TeardownInput, ns: KubeObject, clock: Clock, deadline: number): Promise<TeardownResult> {
+  const { cluster, log, namespace, app } = input;
   // Kinds to look in: ours, plus every kind any record of the app lists (extra manifests).
   const records = await listRecords(cluster, namespace, app);
   const kinds = new Map(defaultKinds.map((k) => [`${k.apiVersion}/${k.kind}`, k]));
@@ -121,23 +136,25 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
   await mapBounded(records, 4, (r) => cluster.remove(keyOf({ ...r, apiVersion: 'v1', kind: 'Secret' }), 'Background'));
   if (records.length) log.info(`deleted ${records.length} release record${records.length > 1 ? 's' : ''} of ${app}`);
 
-  let namespaceDeleted = false;
-  if (input.deleteNamespace) {
-    if (createdByUs(ns, app)) {
-      await cluster.remove({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, 'Foreground');
-      log.info(`deleting namespace ${namespace}`);
-      for (;;) {
-        const current = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
-        if (!current) break;
-        if (clock.now() >= deadline) throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for namespace ${namespace} to be deleted`);
-        if (input.signal?.aborted) throw input.signal.reason;
-        await sleepOn(clock, pollMs);
-      }
-      log.info(`namespace ${namespace} deleted`);
-      namespaceDeleted = true;
-    } else {
-      log.warn(`namespace ${namespace} was not created by this resource for ${app}: left in place (delete_namespace only deletes namespaces it created)`);
-    }
+  return { deleted: ours.map(objectRef), leftAlone, lastRevision, lastImage, namespaceDeleted: false };
+}
+
+/** Deletes the namespace only when this resource created it for this app, and waits until it is gone. */
+async function deleteOwnNamespace(input: TeardownInput, ns: KubeObject, clock: Clock, deadline: number): Promise<boolean> {
+  const { cluster, log, namespace, app } = input;
+  if (!createdByUs(ns, app)) {
+    log.warn(`namespace ${namespace} was not created by this resource for ${app}: left in place (delete_namespace only deletes namespaces it created)`);
+    return false;
   }
-  return { deleted: ours.map(objectRef), leftAlone, lastRevision, lastImage, namespaceDeleted };
+  await cluster.remove({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, 'Foreground');
+  log.info(`deleting namespace ${namespace}`);
+  for (;;) {
+    const current = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+    if (!current) break;
+    if (clock.now() >= deadline) throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for namespace ${namespace} to be deleted`);
+    if (input.signal?.aborted) throw input.signal.reason;
+    await sleepOn(clock, input.pollMs ?? 1000);
+  }
+  log.info(`namespace ${namespace} deleted`);
+  return true;
 }

@@ -3,4 +3,4 @@ import { connectCluster } from '../cluster/client.js';
 import { check } from '../commands/check.js';
 import { runScript } from '../protocol/run.js';
 
-runScript('check', ({ request, env, log, signal }) => check(request, { env, log, signal, connect: connectCluster }));
+runScript('check', (context) => check(context.request, { ...context, connect: connectCluster }));

@@ -3,4 +3,4 @@ import { connectCluster } from '../cluster/client.js';
 import { get } from '../commands/in.js';
 import { runScript } from '../protocol/run.js';
 
-runScript('in', ({ request, dir, env, log, signal }) => get(request, dir!, { env, log, signal, connect: connectCluster }));
+runScript('in', (context) => get(context.request, context.dir!, { ...context, connect: connectCluster }));

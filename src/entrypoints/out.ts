@@ -3,4 +3,4 @@ import { connectCluster } from '../cluster/client.js';
 import { out } from '../commands/out.js';
 import { runScript } from '../protocol/run.js';
 
-runScript('out', ({ request, dir, env, log, signal }) => out(request, dir!, { env, log, signal, connect: connectCluster }));
+runScript('out', (context) => out(context.request, context.dir!, { ...context, connect: connectCluster }));

@@ -15,6 +15,7 @@ export interface ScriptContext {
   env: BuildEnv;
   log: Logger;
   signal: AbortSignal;
+  processId: number;
 }
 type Script = 'check' | 'in' | 'out';
 
@@ -91,7 +92,7 @@ export function runScript(script: Script, command: (ctx: ScriptContext) => Promi
     if (script !== 'check' && (dir === undefined || dir === '')) {
       throw new BadRequestError(`usage: ${script} <${script === 'in' ? 'destination' : 'sources'} directory> (Concourse passes it as $1)`);
     }
-    const result = await command({ request, dir: script === 'check' ? undefined : dir, env: pickEnv(), log, signal: abort.signal });
+    const result = await command({ request, dir: script === 'check' ? undefined : dir, env: pickEnv(), log, signal: abort.signal, processId: process.pid });
     await writeResult(redactor.redact(JSON.stringify(result)));
     finish(ExitCode.ok);
   })().catch(fail);

@@ -1,0 +1,133 @@
+// One put per release at a time: a coordination.k8s.io Lease per app and namespace, as Kubernetes components elect
+// leaders. A second put waits for the first (progress lines) until `timeout`; a holder that died is taken over once
+// its lease has expired.
+import type { ClusterApi } from '../cluster/api.js';
+import { ApiRejectedError, TimedOutError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { labelKeys, managedBy, type KubeObject } from '../manifests/types.js';
+import { formatDuration } from '../request/duration.js';
+import { systemClock, type Clock } from '../rollout/wait.js';
+
+export interface ReleaseLock {
+  release(): Promise<void>;
+}
+
+export interface LockOptions {
+  cluster: ClusterApi;
+  namespace: string;
+  app: string;
+  holder: string;
+  log: Logger;
+  timeoutMs: number;
+  clock?: Clock;
+  signal?: AbortSignal;
+  /** Seconds a holder's lease lasts without renewal (renewed every third of it). */
+  leaseSeconds?: number;
+  pollMs?: number;
+}
+
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+}
+
+export const lockName = (app: string) => `kdr-lock.${app}`;
+
+const microTime = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z');
+
+function leaseObject(options: LockOptions, now: number, resourceVersion?: string): KubeObject {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: lockName(options.app),
+      namespace: options.namespace,
+      labels: { [labelKeys.instance]: options.app, [labelKeys.managedBy]: managedBy },
+      ...(resourceVersion ? { resourceVersion } : {}),
+    },
+    spec: {
+      holderIdentity: options.holder,
+      leaseDurationSeconds: options.leaseSeconds ?? 30,
+      acquireTime: microTime(now),
+      renewTime: microTime(now),
+    },
+  };
+}
+
+function expired(lease: KubeObject, now: number): boolean {
+  const spec = (lease as { spec?: LeaseSpec }).spec ?? {};
+  const renewed = Date.parse(spec.renewTime ?? spec.acquireTime ?? '');
+  if (!Number.isFinite(renewed)) return true;
+  return renewed + (spec.leaseDurationSeconds ?? 30) * 1000 < now;
+}
+
+const isConflict = (error: unknown) => error instanceof ApiRejectedError && error.status === 409;
+
+export async function acquireReleaseLock(options: LockOptions): Promise<ReleaseLock> {
+  const { cluster, log } = options;
+  const clock = options.clock ?? systemClock;
+  const key = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: lockName(options.app) };
+  const deadline = clock.now() + options.timeoutMs;
+  let lastHolder = '';
+  for (;;) {
+    const now = clock.now();
+    try {
+      const current = await cluster.read(key);
+      let mine: KubeObject | undefined;
+      if (!current) mine = await cluster.create(leaseObject(options, now));
+      else if (expired(current, now)) mine = await cluster.replace(leaseObject(options, now, current.metadata.resourceVersion as string));
+      if (mine) {
+        if (current) log.info(`took over the expired lock of release ${options.app} from ${(current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'an unknown holder'}`);
+        return holdLease(options, mine, clock);
+      }
+      const holder = (current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'another put';
+      if (holder !== lastHolder) log.info(`waiting for ${holder} to finish with release ${options.app} in namespace ${options.namespace} (lease/${key.name})`);
+      lastHolder = holder;
+    } catch (error) {
+      // Someone else created or renewed it between our read and write: look again.
+      if (!isConflict(error)) throw error;
+    }
+    if (clock.now() >= deadline) {
+      throw new TimedOutError(`timed out after ${formatDuration(options.timeoutMs)} waiting for ${lastHolder || 'another put'} to release lease/${key.name} in namespace ${options.namespace}`);
+    }
+    if (options.signal?.aborted) throw options.signal.reason;
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, options.pollMs ?? 2000));
+  }
+}
+
+function holdLease(options: LockOptions, lease: KubeObject, clock: Clock): ReleaseLock {
+  let current = lease;
+  let stopped = false;
+  const every = ((options.leaseSeconds ?? 30) * 1000) / 3;
+  let timer: unknown;
+  const renew = () => {
+    if (stopped) return;
+    const spec = { ...(current as { spec?: LeaseSpec }).spec, renewTime: microTime(clock.now()) };
+    options.cluster
+      .replace({ ...current, spec } as KubeObject)
+      .then((updated) => {
+        current = updated;
+      })
+      .catch((error: Error) => options.log.warn(`could not renew lease/${lockName(options.app)}: ${error.message}`))
+      .finally(() => {
+        if (!stopped) schedule();
+      });
+  };
+  // Renewal alone must not keep the process alive.
+  const schedule = () => {
+    timer = clock.setTimeout(renew, every);
+    (timer as { unref?: () => void } | undefined)?.unref?.();
+  };
+  schedule();
+  return {
+    async release() {
+      stopped = true;
+      clock.clearTimeout(timer);
+      await options.cluster
+        .remove({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: lockName(options.app) }, 'Background')
+        .catch(() => undefined);
+    },
+  };
+}
