@@ -1,0 +1,55 @@
+// Concurrency and aborts against the real cluster (issue 6): one put per release at a time; Concourse aborting a build
+// (SIGTERM) ends the put within 2 seconds and leaves no lock and no half-written record behind.
+import { describe, expect, test } from 'vitest';
+import { kubectl, kubectlJson, useNamespace } from '../support/cluster.js';
+import { clusterSource, emptyDir } from '../support/release.js';
+import { lines, runScript } from '../support/run-script.js';
+
+describe('concurrency and aborts', () => {
+  const ns = useNamespace('kdr-reliable');
+
+  test('two puts to the same release at once: one waits for the other, both succeed, records stay consistent', async () => {
+    const source = clusterSource({ namespace: ns.name });
+    const [a, b] = await Promise.all([
+      runScript('out', { source, params: { image_ref: 'registry.local/team/web:a' } }, { dir: emptyDir(), env: { BUILD_NAME: '1', BUILD_JOB_NAME: 'a', BUILD_PIPELINE_NAME: 'p' } }),
+      runScript('out', { source, params: { image_ref: 'registry.local/team/web:b' } }, { dir: emptyDir(), env: { BUILD_NAME: '2', BUILD_JOB_NAME: 'b', BUILD_PIPELINE_NAME: 'p' } }),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const waited = [a, b].filter((r) => /waiting for p\/[ab] #[12] \(pid \d+\) to finish with release web/.test(r.stderr));
+    expect(waited).toHaveLength(1);
+    const revisions = [a, b].map((r) => (r.json as { version: { revision: string } }).version.revision).sort();
+    expect(revisions).toEqual(['1', '2']);
+    const records = await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/release=web'], { namespace: ns.name });
+    expect(records.items.map((s: { metadata: { labels: Record<string, string> } }) => s.metadata.labels['kubernetes-deploy-resource.io/status']).sort()).toEqual(['deployed', 'deployed']);
+    expect((await kubectl(['get', 'lease', 'kdr-lock.web'], { namespace: ns.name, allowFailure: true })).code).not.toBe(0);
+  });
+
+  test.each(['SIGTERM', 'SIGINT'] as const)('%s during the rollout wait exits within 2 seconds with a clear line', async (signal) => {
+    const source = clusterSource({ namespace: ns.name });
+    let sentAt = 0;
+    const result = await runScript('out', { source, params: { image_ref: 'registry.local/hanging/web:1', timeout: '2m' } }, {
+      dir: emptyDir(),
+      onSpawn: (child) => {
+        let seen = '';
+        child.stderr?.on('data', (d: Buffer) => {
+          seen += d.toString();
+          if (!sentAt && /deployment\/web: \d of 1/.test(seen)) {
+            sentAt = Date.now();
+            child.kill(signal);
+          }
+        });
+      },
+    });
+    const exitedAfter = Date.now() - sentAt;
+    expect(sentAt).toBeGreaterThan(0);
+    expect(exitedAfter).toBeLessThan(2000);
+    expect(result.code).toBe(7);
+    expect(result.stdout).toBe('');
+    expect(lines(result.stderr).at(-1)).toBe(`error: aborted by ${signal}`);
+    // No lock left behind, and no record left pending.
+    expect((await kubectl(['get', 'lease', 'kdr-lock.web'], { namespace: ns.name, allowFailure: true })).code).not.toBe(0);
+    const pending = await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/status=pending'], { namespace: ns.name });
+    expect(pending.items).toEqual([]);
+  });
+});
