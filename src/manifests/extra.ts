@@ -18,6 +18,25 @@ const clusterScoped = new Set([
   'PodSecurityPolicy', 'RuntimeClass', 'CSIDriver', 'VolumeAttachment', 'CertificateSigningRequest',
 ]);
 
+type Port = { protocol?: string };
+type PodSpec = { containers?: { ports?: Port[] }[]; initContainers?: { ports?: Port[] }[] };
+
+/**
+ * Sets `protocol: TCP` where the API server would default it. Server-side apply on Kubernetes before 1.22 refuses
+ * ports lists without it (500 "associative list with keys has an element that omits key field protocol").
+ */
+export function defaultPortProtocols(object: KubeObject): KubeObject {
+  const setTcp = (ports: Port[] | undefined) => ports?.forEach((p) => typeof p === 'object' && p !== null && (p.protocol ??= 'TCP'));
+  const pod = (spec: PodSpec | undefined) => [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].forEach((c) => setTcp(c?.ports));
+  const spec = object.spec as { ports?: Port[]; template?: { spec?: PodSpec }; jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } } & PodSpec;
+  if (!spec || typeof spec !== 'object') return object;
+  if (object.kind === 'Service') setTcp(spec.ports);
+  if (object.kind === 'Pod') pod(spec);
+  pod(spec.template?.spec);
+  pod(spec.jobTemplate?.spec?.template?.spec);
+  return object;
+}
+
 function checkObject(doc: unknown, where: string, namespace: string): KubeObject {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new BadRequestError(`${where}: not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)`);
   const o = doc as Record<string, unknown>;
@@ -38,7 +57,7 @@ function checkObject(doc: unknown, where: string, namespace: string): KubeObject
       throw new BadRequestError(`${where}: metadata.${field} must map strings to strings`);
     }
   }
-  return stripServerFields(o as unknown as KubeObject);
+  return defaultPortProtocols(stripServerFields(o as unknown as KubeObject));
 }
 
 export function parseExtraManifests(files: ManifestFile[], namespace: string, reserved: string[] = []): KubeObject[] {

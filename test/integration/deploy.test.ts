@@ -25,7 +25,7 @@ describe('put, get, check, delete', () => {
     expect(first.stderr).toContain('deployment/web created');
     expect(first.stderr).toMatch(/deployment\/web: \d of 2 (updated replicas available|new replicas updated)|deployment\/web: successfully rolled out/);
 
-    const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
+    const deployment = await kubectlJson(['get', 'deployment', 'web', '--show-managed-fields'], { namespace: ns.name });
     expect(deployment.spec.template.spec.containers[0].image).toBe(`registry.local/team/web@${digest}`);
     expect(deployment.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/instance': 'web', 'app.kubernetes.io/version': '1.0.0', 'app.kubernetes.io/managed-by': 'kubernetes-deploy-resource' });
     expect(deployment.metadata.annotations).toMatchObject({ 'kubernetes-deploy-resource.io/build': '7', 'kubernetes-deploy-resource.io/pipeline': 'web' });
