@@ -22,6 +22,8 @@ export interface ListResult {
 export interface ClusterApi {
   /** The API server URL, for messages. */
   readonly server: string;
+  /** The same client, not bound to the abort signal: for the clean-up an aborted put still does (lock, record). */
+  detached(): ClusterApi;
   /** Whether a kind is namespaced; undefined when the server does not know the kind. */
   isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined>;
   read(key: ObjectKey): Promise<KubeObject | undefined>;

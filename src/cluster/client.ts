@@ -154,6 +154,7 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
 
   return {
     server,
+    detached: () => (options.signal ? connectCluster(auth, { ...options, signal: undefined, retries: 1 }) : connectCluster(auth, options)),
     async isNamespaced(apiVersion, kind) {
       return (await resource(apiVersion, kind))?.namespaced;
     },

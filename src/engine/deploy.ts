@@ -115,7 +115,8 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
         clock: input.clock,
       }));
     } catch (error) {
-      if (!reused) await markRecord(cluster, recordKey, 'failed').catch(() => undefined);
+      // Also when aborted: the record says failed, never stays pending.
+      if (!reused) await markRecord(cluster.detached(), recordKey, 'failed').catch(() => undefined);
       throw error;
     }
   }

@@ -125,7 +125,9 @@ function holdLease(options: LockOptions, lease: KubeObject, clock: Clock): Relea
     async release() {
       stopped = true;
       clock.clearTimeout(timer);
+      // Released even when the put was aborted: detached from the abort signal.
       await options.cluster
+        .detached()
         .remove({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: lockName(options.app) }, 'Background')
         .catch(() => undefined);
     },

@@ -45,7 +45,7 @@ describe('server-side dry run of generated objects', () => {
   test('an invalid object is refused with 422 and the API server says why', async () => {
     const { source } = parseCheckRequest({ source: clusterSource({ namespace: ns.name }) });
     const cluster = connectCluster(resolveClusterAuth(source), { log: memoryLogger() });
-    const bad = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad', namespace: ns.name }, spec: { ports: [{ port: 70000 }] } };
+    const bad = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad', namespace: ns.name }, spec: { ports: [{ port: 70000, protocol: 'TCP' }] } };
     await expect(cluster.apply(bad, { dryRun: true })).rejects.toMatchObject({ exitCode: 4, status: 422, message: expect.stringMatching(/refused to apply service\/bad in namespace .* \(Invalid, 422\): .*70000/) });
   });
 });
