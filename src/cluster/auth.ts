@@ -75,10 +75,28 @@ function checkValidity(field: string, cert: X509Certificate, now: Date): void {
 interface KubeconfigShape {
   'current-context'?: string;
   contexts?: { name?: string; context?: { cluster?: string; user?: string } }[];
-  clusters?: { name?: string; cluster?: { server?: string } }[];
+  clusters?: { name?: string; cluster?: { server?: string; 'certificate-authority-data'?: string } }[];
+  users?: { name?: string; user?: { 'client-certificate-data'?: string; 'client-key-data'?: string } }[];
 }
 
-function checkKubeconfig(text: string, context: string | undefined): string {
+/** The embedded credentials of the chosen context get the same checks as admin_cert/admin_key/cluster_ca. */
+function checkKubeconfigCredentials(config: KubeconfigShape, clusterName: string | undefined, userName: string | undefined, now: Date): void {
+  const cluster = config.clusters?.find((c) => c.name === clusterName)?.cluster;
+  const caData = cluster?.['certificate-authority-data'];
+  if (typeof caData === 'string') certificates(`kubeconfig: cluster ${JSON.stringify(clusterName)} certificate-authority-data`, caData);
+  const user = config.users?.find((u) => u.name === userName)?.user;
+  const certData = user?.['client-certificate-data'];
+  const keyData = user?.['client-key-data'];
+  if (typeof certData !== 'string' && typeof keyData !== 'string') return;
+  const where = `kubeconfig: user ${JSON.stringify(userName)}`;
+  if (typeof certData !== 'string' || typeof keyData !== 'string') throw new BadRequestError(`source.${where}: client-certificate-data and client-key-data go together`);
+  const { certs } = certificates(`${where} client-certificate-data`, certData);
+  const { key } = privateKey(`${where} client-key-data`, keyData);
+  if (!certs[0]!.checkPrivateKey(key)) throw new BadRequestError(`source.${where}: client-key-data does not match client-certificate-data`);
+  checkValidity(`${where} client-certificate-data`, certs[0]!, now);
+}
+
+function checkKubeconfig(text: string, context: string | undefined, now: Date): string {
   let doc: unknown;
   try {
     doc = load(text);
@@ -99,6 +117,7 @@ function checkKubeconfig(text: string, context: string | undefined): string {
   const cluster = config.clusters?.find((c) => c.name === ctx.context?.cluster);
   const server = cluster?.cluster?.server;
   if (!server) throw new BadRequestError(`source.kubeconfig: context ${JSON.stringify(wanted)} names no cluster with a server`);
+  checkKubeconfigCredentials(config, ctx.context?.cluster, ctx.context?.user, now);
   return server;
 }
 
@@ -106,7 +125,7 @@ function checkKubeconfig(text: string, context: string | undefined): string {
 export function resolveClusterAuth(source: Source, now: Date = new Date()): ClusterAuth {
   const skipTlsVerify = source.insecure_skip_tls_verify;
   if (source.kubeconfig !== undefined) {
-    const server = checkKubeconfig(source.kubeconfig, source.context);
+    const server = checkKubeconfig(source.kubeconfig, source.context, now);
     return { kind: 'kubeconfig', kubeconfig: source.kubeconfig, context: source.context, server, skipTlsVerify };
   }
   const auth: DirectAuth = { kind: 'direct', server: source.cluster_url!, skipTlsVerify };

@@ -15,6 +15,12 @@ async function writeAll(dir: string, files: Record<string, string>): Promise<voi
   await Promise.all(Object.entries(files).map(([name, content]) => writeFile(path.join(dir, name), content)));
 }
 
+/** The build annotations as metadata fields: build_pipeline, build_job, build_name, build_url. */
+function buildMetadata(build: Record<string, string>): Record<string, string> {
+  const names: Record<string, string> = { pipeline: 'build_pipeline', job: 'build_job', build: 'build_name', 'build-url': 'build_url' };
+  return Object.fromEntries(Object.entries(build).map(([key, value]) => [names[key.replace(/^.*\//, '')] ?? key, value]));
+}
+
 export async function get(request: unknown, destination: string, deps: CommandDeps): Promise<VersionResponse> {
   const { source, version } = parseInRequest(request);
   if (version.deleted === 'true') {
@@ -49,7 +55,7 @@ export async function get(request: unknown, destination: string, deps: CommandDe
     url: record.url,
     objects: record.objects.length,
     deployed_at: record.createdAt,
-    ...Object.fromEntries(Object.entries(record.build).map(([k, v]) => [k.replace(/^.*\//, 'build_').replace(/-/g, '_'), v])),
+    ...buildMetadata(record.build),
   };
   await writeAll(destination, { ...files, 'metadata.json': JSON.stringify({ version, ...metadata }, null, 2) + '\n' });
   deps.log.info(`wrote release ${record.app} revision ${record.revision} (${record.objects.length} objects) to ${path.basename(destination)}/manifests.yml`);

@@ -1,5 +1,6 @@
 // The put: namespace, ownership check, release record, apply (or create), rollout wait, record status, history.
 import type { ClusterApi } from '../cluster/api.js';
+import { ApiRejectedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ImageRef } from '../manifests/image.js';
 import { releaseSelector } from '../manifests/render.js';
@@ -58,6 +59,7 @@ export async function deployRelease(input: DeployInput): Promise<DeployResult> {
 
 async function deployLocked(input: DeployInput): Promise<DeployResult> {
   const { cluster, log, namespace, app } = input;
+  await checkKinds(cluster, input.objects);
   const existing = await checkOwnership(cluster, input.objects, app, input.mode);
 
   const records = await listRecords(cluster, namespace, app);
@@ -125,6 +127,16 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     await pruneHistory(cluster, namespace, app, input.historyLimit, log);
   }
   return { revision, reused, rolloutMs, changes };
+}
+
+/** Custom kinds are only known to the server: each must exist there and be namespaced, before anything is written. */
+async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<void> {
+  const kinds = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}`, o]));
+  for (const object of kinds.values()) {
+    const namespaced = await cluster.isNamespaced(object.apiVersion, object.kind);
+    if (namespaced === undefined) throw new ApiRejectedError(`params.manifests: the cluster does not know kind ${object.kind} in ${object.apiVersion} (${objectRef(object)}); is its CustomResourceDefinition installed?`, 404);
+    if (!namespaced) throw new ApiRejectedError(`params.manifests: ${objectRef(object)} is cluster-scoped; a release holds only namespaced objects`, 422);
+  }
 }
 
 function safeDecode(secret: KubeObject): ReleaseRecord | undefined {

@@ -15,7 +15,11 @@ export interface ManifestFile {
 const clusterScoped = new Set([
   'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition',
   'IngressClass', 'PriorityClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService',
-  'PodSecurityPolicy', 'RuntimeClass', 'CSIDriver', 'VolumeAttachment', 'CertificateSigningRequest',
+  'PodSecurityPolicy', 'RuntimeClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'CertificateSigningRequest',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding',
+  'FlowSchema', 'PriorityLevelConfiguration', 'ComponentStatus', 'TokenReview', 'SelfSubjectReview', 'SubjectAccessReview',
+  'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'StorageVersion', 'StorageVersionMigration', 'VolumeAttributesClass',
+  'DeviceClass', 'ResourceSlice', 'DeviceTaintRule', 'IPAddress', 'ServiceCIDR', 'ClusterTrustBundle',
 ]);
 
 type Port = { protocol?: string };

@@ -62,8 +62,8 @@ export type Source = z.infer<typeof sourceSchema>;
 
 const digits = z.string().regex(/^[0-9]+$/, { error: 'must be a string of digits' });
 export const versionSchema = z.strictObject({
-  app: nonEmpty,
-  namespace: nonEmpty,
+  app: z.string().max(53, { error: 'must be at most 53 characters' }).regex(dns1035Label, { error: 'not a valid app name' }),
+  namespace: z.string().max(63, { error: 'must be at most 63 characters' }).regex(dns1123Label, { error: 'not a valid namespace name' }),
   revision: digits,
   image: z.string(),
   deleted: z.literal('true', { error: 'must be "true" when present' }).optional(),

@@ -49,7 +49,7 @@ describe('cluster errors', () => {
     expect(result.stdout).toBe('');
     const last = lines(result.stderr).at(-1);
     expect(last).toBe(`error: cannot reach the cluster at ${closedPort}: connection refused`);
-    expect(result.stderr).toMatch(/retrying read namespace\/default in 0\.5s \(attempt 2 of 5\): cannot reach the cluster/);
+    expect(result.stderr).toMatch(/retrying list secrets in namespace default in 0\.5s \(attempt 2 of 5\): cannot reach the cluster/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 

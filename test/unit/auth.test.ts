@@ -55,6 +55,23 @@ describe('resolveClusterAuth', () => {
     expect(error.message).toBe('source.admin_cert: the client certificate expired on 2020-01-02T00:00:00.000Z');
   });
 
+  test('embedded kubeconfig credentials get the same checks as admin_cert/admin_key', () => {
+    const kubeconfig = (cert: string, key: string) =>
+      [
+        'apiVersion: v1', 'current-context: c',
+        `clusters: [{name: k, cluster: {server: "https://10.0.0.1:6443", certificate-authority-data: ${base64(pki.caCert)}}}]`,
+        `users: [{name: u, user: {client-certificate-data: ${base64(cert)}, client-key-data: ${base64(key)}}}]`,
+        'contexts: [{name: c, context: {cluster: k, user: u}}]',
+      ].join('\n');
+    expect(resolveClusterAuth(sourceOf({ cluster_url: undefined, kubeconfig: kubeconfig(pki.clientCert, pki.clientKey) })).kind).toBe('kubeconfig');
+    const mismatch = failure({ cluster_url: undefined, kubeconfig: kubeconfig(pki.clientCert, pki.otherKey) });
+    expect(mismatch).toBeInstanceOf(BadRequestError);
+    expect(mismatch.message).toBe('source.kubeconfig: user "u": client-key-data does not match client-certificate-data');
+    const expired = failure({ cluster_url: undefined, kubeconfig: kubeconfig(pki.expiredCert, pki.expiredKey) });
+    expect(expired).toBeInstanceOf(ClusterConnectionError);
+    expect(expired.message).toBe('source.kubeconfig: user "u" client-certificate-data: the client certificate expired on 2020-01-02T00:00:00.000Z');
+  });
+
   test('a kubeconfig is used in memory, with its context', () => {
     const kubeconfig = [
       'apiVersion: v1', 'kind: Config', 'current-context: a',
