@@ -1,7 +1,7 @@
 // Runs a compiled script the way Concourse does: the file itself (its shebang finds node on PATH), one JSON request on
 // stdin, $1 the directory, a minimal environment. With RESOURCE_RUNNER=image, the same inside the built image.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -38,6 +38,15 @@ function command(name: ScriptName, dir: string | undefined): { file: string; arg
   return { file: join(repoRoot, 'assets', name), args: dir ? [dir] : [] };
 }
 
+function readFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    if (statSync(file).isFile()) out[name] = readFileSync(file, 'utf8');
+  }
+  return out;
+}
+
 export function runScript(name: ScriptName, request: unknown, options: RunOptions = {}): Promise<ScriptResult> {
   const input = typeof request === 'string' ? request : JSON.stringify(request);
   const { file, args } = command(name, options.dir);
@@ -62,8 +71,10 @@ export function runScript(name: ScriptName, request: unknown, options: RunOption
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (captureFile) {
+        // What `in` wrote counts as output too.
+        const files = name === 'in' && options.dir ? readFiles(options.dir) : {};
         mkdirSync(dirname(captureFile), { recursive: true });
-        appendFileSync(captureFile, JSON.stringify({ name, args, stdout, stderr }) + '\n');
+        appendFileSync(captureFile, JSON.stringify({ name, args, stdout, stderr, files }) + '\n');
       }
       let json: unknown;
       try {
