@@ -95,11 +95,9 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     changes.push({ ref: objectRef(object), change });
     log.info(`${objectRef(object)} ${change}`);
   };
-  // Dependencies (extra manifests) first and in order; the app's own objects then go together.
-  const own = new Set(['Deployment', 'Service', 'Ingress'].map((kind) => `${kind}/${app}`));
-  const isOwn = (o: KubeObject) => own.has(`${o.kind}/${o.metadata.name}`) && o.metadata.labels?.['app.kubernetes.io/name'] === app;
-  for (const object of input.objects.filter((o) => !isOwn(o))) await applyOne(object);
-  await mapBounded(input.objects.filter(isOwn), 4, applyOne);
+  // In order of kind (objects are sorted so: dependencies first, the app's own objects last); objects of one kind
+  // go together, a few at a time.
+  for (const group of groupByKind(input.objects, app)) await mapBounded(group, 8, applyOne);
 
   let rolloutMs: number | undefined;
   if (input.wait) {
@@ -137,6 +135,22 @@ async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<v
     if (namespaced === undefined) throw new ApiRejectedError(`params.manifests: the cluster does not know kind ${object.kind} in ${object.apiVersion} (${objectRef(object)}); is its CustomResourceDefinition installed?`, 404);
     if (!namespaced) throw new ApiRejectedError(`params.manifests: ${objectRef(object)} is cluster-scoped; a release holds only namespaced objects`, 422);
   }
+}
+
+/**
+ * Consecutive runs of the same kind (extra manifests come sorted by kind), then the app's own Deployment, Service and
+ * Ingress as one last group. Extras cannot take those names (parseExtraManifests reserves them).
+ */
+function groupByKind(objects: KubeObject[], app: string): KubeObject[][] {
+  const isOwn = (o: KubeObject) => o.metadata.name === app && ['Deployment', 'Service', 'Ingress'].includes(o.kind);
+  const groups: KubeObject[][] = [];
+  for (const object of objects.filter((o) => !isOwn(o))) {
+    const last = groups.at(-1);
+    if (last && last[0]!.kind === object.kind) last.push(object);
+    else groups.push([object]);
+  }
+  const own = objects.filter(isOwn);
+  return own.length ? [...groups, own] : groups;
 }
 
 function safeDecode(secret: KubeObject): ReleaseRecord | undefined {

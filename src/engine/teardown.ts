@@ -43,6 +43,7 @@ const defaultKinds = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
 ];
 
+const ownsDependents = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
 const keyOf = (o: KubeObject): ObjectKey => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
 const sleepOn = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
@@ -110,10 +111,12 @@ async function teardownLocked(input: TeardownInput, ns: KubeObject, clock: Clock
   const leftAlone = [...new Set(foreign.filter((f): f is string => f !== undefined))];
   for (const ref of leftAlone) log.warn(`${ref} in namespace ${namespace} is not managed by release ${app}: left alone`);
 
-  for (const object of ours) {
-    const gone = !(await cluster.remove(keyOf(object), 'Foreground'));
+  await mapBounded(ours, 8, async (object) => {
+    // Foreground where there are dependents to wait for (the ReplicaSets and Pods of a workload); other kinds go at
+    // once, without a round through the garbage collector.
+    const gone = !(await cluster.remove(keyOf(object), ownsDependents.has(object.kind) ? 'Foreground' : 'Background'));
     log.info(`${objectRef(object)} ${gone ? 'already gone' : 'deleted'}`);
-  }
+  });
 
   // Wait until the objects and their Pods are gone (foreground deletion keeps the owner until its dependents go).
   const waitKinds = [...kinds.values(), { apiVersion: 'v1', kind: 'Pod' }];
