@@ -189,7 +189,8 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
     if (options.signal?.aborted) onAbort();
     else {
       await Promise.all(watched.map((w) => relist(w.apiVersion, w.kind)));
-      await Promise.all(watched.map((w) => startWatch(w.apiVersion, w.kind)));
+      // Not awaited: a watch that is slow to answer must not hold up the first look or the resync.
+      for (const w of watched) void startWatch(w.apiVersion, w.kind).catch((error: Error) => settle(error));
       timers.push(clock.setTimeout(resync, resyncMs));
       schedule();
     }
