@@ -12,7 +12,7 @@ import { buildAnnotations } from '../output/build-env.js';
 import { metadataList, releaseUrl, type VersionResponse } from '../output/version.js';
 import { formatDuration, parseDuration } from '../request/duration.js';
 import { dns1123Label, dns1123Subdomain } from '../request/names.js';
-import { parseOutRequest } from '../request/parse.js';
+import { parseOutRequest, quote } from '../request/parse.js';
 import type { OutParams, Source } from '../request/schemas.js';
 import { expandBuildVars, readImageDir, readManifestFiles, readNamespaceFile } from '../request/sources.js';
 import { connectWith, type CommandDeps } from './context.js';
@@ -20,13 +20,13 @@ import { connectWith, type CommandDeps } from './context.js';
 async function targetNamespace(source: Source, params: OutParams, sourcesDir: string, deps: CommandDeps): Promise<string> {
   if (params.namespace_file !== undefined) {
     const ns = await readNamespaceFile(sourcesDir, params.namespace_file);
-    if (!dns1123Label.test(ns) || ns.length > 63) throw new BadRequestError(`params.namespace_file: holds ${JSON.stringify(ns.slice(0, 80))}, not a valid namespace name`);
+    if (!dns1123Label.test(ns) || ns.length > 63) throw new BadRequestError(`params.namespace_file: holds ${quote(ns)}, not a valid namespace name`);
     return ns;
   }
   if (params.namespace === undefined) return source.namespace;
   const ns = expandBuildVars(params.namespace, deps.env as Record<string, string>, 'params.namespace');
   if (!dns1123Label.test(ns) || ns.length > 63) {
-    throw new BadRequestError(`params.namespace: ${JSON.stringify(ns)} (after expanding build variables) is not a valid namespace name (lowercase letters, digits and -, at most 63)`);
+    throw new BadRequestError(`params.namespace: ${quote(ns)} (after expanding build variables) is not a valid namespace name (lowercase letters, digits and -, at most 63)`);
   }
   return ns;
 }
@@ -74,7 +74,7 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
   const image = await imageOf(params, sourcesDir);
   const host = params.host === undefined ? undefined : expandBuildVars(params.host, deps.env as Record<string, string>, 'params.host');
   if (host !== undefined && (!dns1123Subdomain.test(host) || host.length > 253)) {
-    throw new BadRequestError(`params.host: ${JSON.stringify(host)} (after expanding build variables) is not a valid host name`);
+    throw new BadRequestError(`params.host: ${quote(host)} (after expanding build variables) is not a valid host name`);
   }
   const files = await readManifestFiles(sourcesDir, params.manifests);
   const extraObjects = parseExtraManifests(files, namespace, ['Deployment', 'Service', ...(host ? ['Ingress'] : [])].map((k) => `${k}/${app}`));

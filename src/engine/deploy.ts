@@ -62,7 +62,14 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
   await checkKinds(cluster, input.objects);
   const existing = await checkOwnership(cluster, input.objects, app, input.mode);
 
-  const records = await listRecords(cluster, namespace, app);
+  let records = await listRecords(cluster, namespace, app);
+  // We hold the lock: a record still pending belongs to a put that was cut off (killed, or the cluster went away).
+  const stale = records.filter((r) => recordStatus(r) === 'pending');
+  for (const record of stale) {
+    await markRecord(cluster, { apiVersion: 'v1', kind: 'Secret', namespace, name: record.metadata.name }, 'failed');
+    log.info(`marked revision ${recordRevision(record)} of ${app} failed: the put that wrote it did not finish`);
+  }
+  if (stale.length) records = await listRecords(cluster, namespace, app);
   const hash = contentHash(input.image.ref, input.objects);
   const latestDeployed = records.filter((r) => recordStatus(r) === 'deployed').at(-1);
   const reused = input.mode === 'apply' && latestDeployed !== undefined && safeDecode(latestDeployed)?.contentHash === hash;

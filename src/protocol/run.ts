@@ -63,14 +63,14 @@ export function runScript(script: Script, command: (ctx: ScriptContext) => Promi
   };
   const fail = (error: unknown) => {
     if (exiting) return;
-    if (error instanceof ResourceError) {
-      stderrLine(redactor.redact(`error: ${error.message}`));
-      finish(error.exitCode);
-    } else {
-      const message = error instanceof Error ? error.message : String(error);
-      stderrLine(redactor.redact(`internal error: ${message}`));
-      finish(ExitCode.internal);
-    }
+    exiting = true;
+    const line =
+      error instanceof ResourceError
+        ? `error: ${error.message}`
+        : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+    const code = error instanceof ResourceError ? error.exitCode : ExitCode.internal;
+    // Exit once the line is written: a pipe takes large writes asynchronously, and exit would cut them.
+    process.stderr.write(redactor.redact(line) + '\n', () => process.exit(code));
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

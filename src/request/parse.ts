@@ -6,6 +6,11 @@ import { checkRequestSchema, inRequestSchema, outRequestSchema } from './schemas
 type Issue = z.core.$ZodIssue;
 type RawIssue = z.core.$ZodRawIssue;
 
+/** A user-given string in a message: quoted and cut short (a 1 MiB key would make the line unreadable). */
+export function quote(text: string, max = 64): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
@@ -19,7 +24,7 @@ function describe(issue: RawIssue): string | undefined {
       if (issue.input === undefined) return 'is required';
       return `expected ${issue.expected === 'record' || issue.expected === 'object' ? 'an object' : issue.expected}, got ${typeName(issue.input)}`;
     case 'unrecognized_keys': {
-      const keys = (issue.keys as string[]).map((k) => JSON.stringify(k)).join(', ');
+      const keys = (issue.keys as string[]).map((k) => quote(k)).join(', ');
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}`;
     }
     case 'too_small':
@@ -40,7 +45,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
     else if (typeof part === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) out += out ? `.${part}` : part;
-    else out += `[${JSON.stringify(String(part))}]`;
+    else out += `[${quote(String(part))}]`;
   }
   return out;
 }
