@@ -12,25 +12,30 @@ import { ensureNamespace } from './namespace.js';
 import { checkOwnership } from './ownership.js';
 import { contentHash, decodeRecord, encodeRecord, recordRevision, recordSelector, recordStatus, type ReleaseRecord } from './records.js';
 
-export interface DeployInput {
+/** What every operation on a release works with. */
+export interface ReleaseTarget {
   cluster: ClusterApi;
   log: Logger;
   signal?: AbortSignal;
   clock?: Clock;
   app: string;
   namespace: string;
+  /** How long to wait (for the lock, the rollout, the teardown). */
+  timeoutMs: number;
+  /** Who holds the release's lock while this runs (shown to a concurrent put). */
+  holder: string;
+}
+
+export interface DeployInput extends ReleaseTarget {
   createNamespace: boolean;
   mode: 'apply' | 'create';
   wait: boolean;
-  timeoutMs: number;
   historyLimit: number;
   objects: KubeObject[];
   image: ImageRef & { ref: string };
   url?: string;
   build: Record<string, string>;
   now: Date;
-  /** Who holds the release's lock while this put runs (shown to a concurrent put). */
-  holder: string;
 }
 
 export interface DeployResult {

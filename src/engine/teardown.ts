@@ -12,20 +12,12 @@ import { acquireReleaseLock } from './lock.js';
 import { createdByUs } from './namespace.js';
 import { isOurs } from './ownership.js';
 import { decodeRecord, recordType } from './records.js';
-import { listRecords } from './deploy.js';
+import { listRecords, type ReleaseTarget } from './deploy.js';
 
-export interface TeardownInput {
-  cluster: ClusterApi;
-  log: Logger;
-  signal?: AbortSignal;
-  clock?: Clock;
-  app: string;
-  namespace: string;
+export interface TeardownInput extends ReleaseTarget {
   deleteNamespace: boolean;
-  timeoutMs: number;
   /** How often to look again while waiting for objects to go. */
   pollMs?: number;
-  holder: string;
 }
 
 export interface TeardownResult {
