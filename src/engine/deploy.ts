@@ -99,6 +99,20 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     log.info(`release ${app} revision ${revision} already has this image and these objects: re-applying it`);
   }
 
+  try {
+    const { changes, rolloutMs } = await applyAndWait(input, existing);
+    if (!reused) await markRecord(cluster, recordKey, 'deployed');
+    if (!reused) await pruneHistory(cluster, namespace, app, input.historyLimit, log);
+    return { revision, reused, rolloutMs, changes };
+  } catch (error) {
+    // Whatever stopped the put (a failed rollout, a refused apply, an abort), the record says failed, never pending.
+    if (!reused) await markRecord(cluster.detached(), recordKey, 'failed').catch(() => undefined);
+    throw error;
+  }
+}
+
+async function applyAndWait(input: DeployInput, existing: Map<string, KubeObject>): Promise<Pick<DeployResult, 'changes' | 'rolloutMs'>> {
+  const { cluster, log, namespace, app } = input;
   const changes: DeployResult['changes'] = [];
   const applyOne = async (object: KubeObject) => {
     const before = existing.get(objectRef(object));
@@ -110,33 +124,21 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
   // In order of kind (objects are sorted so: dependencies first, the app's own objects last); objects of one kind
   // go together, a few at a time.
   for (const group of groupByKind(input.objects, app)) await mapBounded(group, 8, applyOne);
+  if (!input.wait) return { changes };
 
-  let rolloutMs: number | undefined;
-  if (input.wait) {
-    const deployments = input.objects.filter((o) => o.kind === 'Deployment' && o.apiVersion === 'apps/v1').map((o) => o.metadata.name);
-    log.info(`waiting up to ${Math.round(input.timeoutMs / 1000)}s for ${deployments.map((d) => `deployment/${d}`).join(', ')} to roll out`);
-    try {
-      ({ durationMs: rolloutMs } = await waitForRollout({
-        cluster,
-        namespace,
-        selector: releaseSelector(app),
-        deployments,
-        timeoutMs: input.timeoutMs,
-        log,
-        signal: input.signal,
-        clock: input.clock,
-      }));
-    } catch (error) {
-      // Also when aborted: the record says failed, never stays pending.
-      if (!reused) await markRecord(cluster.detached(), recordKey, 'failed').catch(() => undefined);
-      throw error;
-    }
-  }
-  if (!reused) {
-    await markRecord(cluster, recordKey, 'deployed');
-    await pruneHistory(cluster, namespace, app, input.historyLimit, log);
-  }
-  return { revision, reused, rolloutMs, changes };
+  const deployments = input.objects.filter((o) => o.kind === 'Deployment' && o.apiVersion === 'apps/v1').map((o) => o.metadata.name);
+  log.info(`waiting up to ${Math.round(input.timeoutMs / 1000)}s for ${deployments.map((d) => `deployment/${d}`).join(', ')} to roll out`);
+  const { durationMs } = await waitForRollout({
+    cluster,
+    namespace,
+    selector: releaseSelector(app),
+    deployments,
+    timeoutMs: input.timeoutMs,
+    log,
+    signal: input.signal,
+    clock: input.clock,
+  });
+  return { changes, rolloutMs: durationMs };
 }
 
 /** Custom kinds are only known to the server: each must exist there and be namespaced, before anything is written. */

@@ -150,6 +150,9 @@ describe('put, get, check, delete', () => {
     const put = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:3' } }, { dir: emptyDir() });
     expect(put.code).toBe(4);
     expect(lines(put.stderr).at(-1)).toContain(`error: service/web already exists in namespace ${ns.name} and is not managed by this release`);
+    const create = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:3', mode: 'create' } }, { dir: emptyDir() });
+    expect(create.code).toBe(4);
+    expect(lines(create.stderr).at(-1)).toContain(`error: service/web already exists in namespace ${ns.name} and is not managed by this release`);
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
     expect(del.stderr).toContain(`warning: service/web in namespace ${ns.name} is not managed by release web: left alone`);

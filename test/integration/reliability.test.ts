@@ -2,7 +2,7 @@
 // (SIGTERM) ends the put within 2 seconds and leaves no lock and no half-written record behind.
 import { describe, expect, test } from 'vitest';
 import { kubectl, kubectlJson, useNamespace } from '../support/cluster.js';
-import { clusterSource, emptyDir } from '../support/release.js';
+import { clusterSource, emptyDir, sourcesDir } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
 
 describe('concurrency and aborts', () => {
@@ -23,6 +23,35 @@ describe('concurrency and aborts', () => {
     const records = await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/release=web'], { namespace: ns.name });
     expect(records.items.map((s: { metadata: { labels: Record<string, string> } }) => s.metadata.labels['kubernetes-deploy-resource.io/status']).sort()).toEqual(['deployed', 'deployed']);
     expect((await kubectl(['get', 'lease', 'kdr-lock.web'], { namespace: ns.name, allowFailure: true })).code).not.toBe(0);
+  });
+
+  test('SIGTERM while applying: exits within 2 seconds, the record is marked failed (never left pending), the lock is released', async () => {
+    const source = clusterSource({ namespace: ns.name });
+    const many = Array.from({ length: 60 }, (_, i) => `---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c-${i}}\ndata: {i: "${i}"}\n`).join('');
+    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deps/many.yml': many });
+    let sentAt = 0;
+    const result = await runScript('out', { source, params: { image: 'image', manifests: ['deps/many.yml'] } }, {
+      dir,
+      onSpawn: (child) => {
+        child.stderr?.on('data', (d: Buffer) => {
+          if (!sentAt && d.toString().includes('recording release')) {
+            sentAt = Date.now();
+            child.kill('SIGTERM');
+          }
+        });
+      },
+    });
+    expect(sentAt).toBeGreaterThan(0);
+    expect(Date.now() - sentAt).toBeLessThan(2000);
+    expect(result.code).toBe(7);
+    expect(lines(result.stderr).at(-1)).toBe('error: aborted by SIGTERM');
+    const records = await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/release=web'], { namespace: ns.name });
+    expect(records.items.map((s: { metadata: { labels: Record<string, string> } }) => s.metadata.labels['kubernetes-deploy-resource.io/status'])).toEqual(['failed']);
+    expect((await kubectl(['get', 'lease', 'kdr-lock.web'], { namespace: ns.name, allowFailure: true })).code).not.toBe(0);
+    // And the next put converges.
+    const again = await runScript('out', { source, params: { image: 'image', manifests: ['deps/many.yml'] } }, { dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect((await kubectlJson(['get', 'configmaps', '-l', 'app.kubernetes.io/instance=web'], { namespace: ns.name })).items).toHaveLength(60);
   });
 
   test.each(['SIGTERM', 'SIGINT'] as const)('%s during the rollout wait exits within 2 seconds with a clear line', async (signal) => {
