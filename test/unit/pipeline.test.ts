@@ -14,7 +14,7 @@ const pipeline = load(readFileSync(join(root, 'example-pipeline.yml'), 'utf8')) 
 };
 
 test('validates against the Concourse pipeline schema', () => {
-  const schema = JSON.parse(readFileSync(join(root, '..', 'shared', 'schemas', 'concourse-pipeline.schema.json'), 'utf8'));
+  const schema = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'schemas', 'concourse-pipeline.schema.json'), 'utf8'));
   // A CommonJS module: its class is the default export's default under NodeNext.
   const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
   const ajv = new (Ajv as unknown as new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown[] | null } })({ allErrors: true, strict: false });
