@@ -102,7 +102,7 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
   try {
     const { changes, rolloutMs } = await applyAndWait(input, existing);
     if (!reused) await markRecord(cluster, recordKey, 'deployed');
-    if (!reused) await pruneHistory(cluster, namespace, app, input.historyLimit, log);
+    if (!reused) await pruneHistory(cluster, records, input.historyLimit, log);
     return { revision, reused, rolloutMs, changes };
   } catch (error) {
     // Whatever stopped the put (a failed rollout, a refused apply, an abort), the record says failed, never pending.
@@ -179,11 +179,11 @@ async function markRecord(cluster: ClusterApi, key: { apiVersion: string; kind: 
   await cluster.patchMetadata(key, { labels: { 'kubernetes-deploy-resource.io/status': status } });
 }
 
-/** Keeps the newest `limit` records of the app. */
-async function pruneHistory(cluster: ClusterApi, namespace: string, app: string, limit: number, log: Logger): Promise<void> {
-  const records = await listRecords(cluster, namespace, app);
-  const surplus = records.slice(0, Math.max(0, records.length - limit));
-  await mapBounded(surplus, 4, (r) => cluster.remove({ apiVersion: 'v1', kind: 'Secret', namespace, name: r.metadata.name }, 'Background'));
+/** Keeps the newest `limit` records of the app: the ones listed before this put, and this put's own. */
+async function pruneHistory(cluster: ClusterApi, before: KubeObject[], limit: number, log: Logger): Promise<void> {
+  // This put's record is the newest and always kept: of the earlier ones, limit - 1 stay.
+  const surplus = before.slice(0, Math.max(0, before.length - (limit - 1)));
+  await mapBounded(surplus, 4, (r) => cluster.remove({ apiVersion: 'v1', kind: 'Secret', namespace: r.metadata.namespace, name: r.metadata.name }, 'Background'));
   if (surplus.length) log.info(`pruned ${surplus.length} old release record${surplus.length > 1 ? 's' : ''} (history_limit ${limit})`);
 }
 

@@ -74,12 +74,20 @@ export async function acquireReleaseLock(options: LockOptions): Promise<ReleaseL
   for (;;) {
     const now = clock.now();
     try {
+      // Create first: the common case (nobody else deploying) costs one request.
+      const created = await cluster.create(leaseObject(options, now)).catch((error: unknown) => {
+        if (isConflict(error)) return undefined;
+        if (error instanceof ApiRejectedError && error.status === 404) {
+          throw new ApiRejectedError(`namespace ${options.namespace} does not exist (set params.create_namespace: true to create it)`, 404);
+        }
+        throw error;
+      });
+      if (created) return holdLease(options, created, clock);
       const current = await cluster.read(key);
-      let mine: KubeObject | undefined;
-      if (!current) mine = await cluster.create(leaseObject(options, now));
-      else if (expired(current, now)) mine = await cluster.replace(leaseObject(options, now, current.metadata.resourceVersion as string));
-      if (mine) {
-        if (current) log.info(`took over the expired lock of release ${options.app} from ${(current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'an unknown holder'}`);
+      if (!current) continue; // released between our two requests: try again at once
+      if (expired(current, now)) {
+        const mine = await cluster.replace(leaseObject(options, now, current.metadata.resourceVersion as string));
+        log.info(`took over the expired lock of release ${options.app} from ${(current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'an unknown holder'}`);
         return holdLease(options, mine, clock);
       }
       const holder = (current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'another put';

@@ -188,11 +188,10 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   try {
     if (options.signal?.aborted) onAbort();
     else {
-      await Promise.all(watched.map((w) => relist(w.apiVersion, w.kind)));
-      // Not awaited: a watch that is slow to answer must not hold up the first look or the resync.
+      // No list first: a watch without a resourceVersion begins with an ADDED event for everything there is.
+      // Not awaited: a watch that is slow to answer must not hold up the resync.
       for (const w of watched) void startWatch(w.apiVersion, w.kind).catch((error: Error) => settle(error));
       timers.push(clock.setTimeout(resync, resyncMs));
-      schedule();
     }
     await outcome;
     return { durationMs: clock.now() - started };

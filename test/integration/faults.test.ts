@@ -26,7 +26,7 @@ describe('faults between the scripts and the API server', () => {
 
   test('429 with Retry-After, 503, 500 and resets on reads, applies and deletes are retried and the put succeeds', async () => {
     proxy = await startFaultProxy((r: ProxyRequest) => {
-      if (r.method === 'GET' && r.path.endsWith(`/namespaces/${ns.name}`) && r.seen === 0) return { kind: 'status', status: 503 };
+      if (r.method === 'GET' && r.path.endsWith('/deployments/web') && r.seen === 0) return { kind: 'status', status: 503 };
       if (r.method === 'PATCH' && r.path.endsWith('/deployments/web') && r.seen === 0) return { kind: 'status', status: 429, retryAfter: 1 };
       if (r.method === 'PATCH' && r.path.endsWith('/services/web') && r.seen === 0) return { kind: 'reset' };
       if (r.method === 'GET' && r.path.endsWith('/secrets') && !r.watch && r.seen === 0) return { kind: 'status', status: 500 };
@@ -37,7 +37,7 @@ describe('faults between the scripts and the API server', () => {
     const retries = lines(put.stderr).filter((l) => l.startsWith('retrying '));
     // One line per retry, each naming what was retried, when, and why.
     const expected = [
-      /^retrying read namespace\/\S+ in 0\.5s \(attempt 2 of 5\): the API server answered 503$/,
+      /^retrying read deployment\/web in namespace \S+ in 0\.5s \(attempt 2 of 5\): the API server answered 503$/,
       /^retrying list secrets in namespace \S+ in 0\.5s \(attempt 2 of 5\): the API server answered 500$/,
       /^retrying apply deployment\/web in namespace \S+ in 1\.0s \(attempt 2 of 5\): the API server answered 429$/,
       /^retrying apply service\/web in namespace \S+ in 0\.5s \(attempt 2 of 5\): lost the connection to the cluster at \S+ \((ECONNRESET|UND_ERR_SOCKET)\)$/,

@@ -64,7 +64,7 @@ describe('the least-privilege Role from the README', () => {
     expect(denied.stdout).toBe('');
     const last = lines(denied.stderr).at(-1)!;
     expect(last).toMatch(/^error: forbidden \(403\) to /);
-    expect(last).toContain(`cannot get resource "namespaces"`);
+    expect(last).toContain(`cannot create resource "leases" in API group "coordination.k8s.io"`);
     expect(last).toContain(`"${other.name}"`);
     expect(last).toContain(`system:serviceaccount:${ns.name}:deployer`);
     // Nothing was written in the other namespace.
