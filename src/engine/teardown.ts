@@ -111,9 +111,12 @@ async function teardownLocked(input: TeardownInput, ns: KubeObject, clock: Clock
   });
 
   // Wait until the objects and their Pods are gone (foreground deletion keeps the owner until its dependents go).
-  const waitKinds = [...kinds.values(), { apiVersion: 'v1', kind: 'Pod' }];
+  // Only kinds we deleted something of can still hold some (we hold the lock: nothing new of ours appears), and Pods.
+  const deletedKinds = new Set(ours.map((o) => `${o.apiVersion}/${o.kind}`));
+  const waitKinds = [...[...kinds.entries()].filter(([key]) => deletedKinds.has(key)).map(([, k]) => k), { apiVersion: 'v1', kind: 'Pod' }];
   let lastLine = '';
-  const pollMs = input.pollMs ?? 1000;
+  // Look again soon at first (most objects go within a second), then less often.
+  let pollMs = input.pollMs ?? 200;
   for (;;) {
     const remaining = (
       await mapBounded(waitKinds, 4, (k) => cluster.list(k.apiVersion, k.kind, namespace, selector).then((l) => l.items))
@@ -127,6 +130,7 @@ async function teardownLocked(input: TeardownInput, ns: KubeObject, clock: Clock
     if (clock.now() >= deadline) throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for release ${app} to be deleted: ${remaining.map(objectRef).join(', ')} still there`);
     if (input.signal?.aborted) throw input.signal.reason;
     await sleepOn(clock, pollMs);
+    pollMs = Math.min(pollMs * 2, 1000);
   }
   await mapBounded(records, 4, (r) => cluster.remove(keyOf({ ...r, apiVersion: 'v1', kind: 'Secret' }), 'Background'));
   if (records.length) log.info(`deleted ${records.length} release record${records.length > 1 ? 's' : ''} of ${app}`);
