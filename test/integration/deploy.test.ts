@@ -130,7 +130,8 @@ describe('put, get, check, delete', () => {
     const del = await runScript('out', { source, params: { delete: true } }, { dir });
     expect(del.code, del.stderr).toBe(0);
     expect(del.json).toMatchObject({ version: { app: 'web', namespace: ns.name, revision: '1', deleted: 'true' } });
-    expect(del.stderr).toMatch(/waiting for \d+ objects? to be deleted/);
+    // A line per object deleted (and "waiting for N objects" lines while they go, when they take a moment).
+    for (const ref of ['secret/db-credentials', 'service/db', 'deployment/db', 'deployment/web', 'service/web']) expect(lines(del.stderr)).toContain(`${ref} deleted`);
     const left = await kubectlJson(['get', 'deployments,services,secrets,pods,ingresses', '-l', ownLabels], { namespace: ns.name });
     expect(left.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual([]);
     const foreign = await kubectlJson(['get', 'deployment', 'foreign'], { namespace: ns.name });
