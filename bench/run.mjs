@@ -1,0 +1,493 @@
+// npm run bench: measures check, put, failure detection, scale, memory and size against the local test cluster, each
+// beside its baseline from the same run (issue 7), and writes bench/RESULTS.md (+ bench/results.json, the raw figures).
+//
+//   npm run cluster:up && npm run bench
+//
+// Environment: BENCH_ROUNDS (check cold-start rounds, default 15), BENCH_PUT_REPS (default 5), BENCH_FAIL_REPS
+// (default 3), BENCH_SCALE (default "10,25,50"), BENCH_CONCURRENCY (default 4), BENCH_BUDGET_S (default 540: scale steps
+// that would start after it are skipped and say so).
+//
+// Every measured process authenticates as its own user (CN=kdr-bench-PHASE, signed by the test cluster's CA), so the
+// audit log attributes each request to exactly one measured step even while other tests use the cluster.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { auditOffset, readBenchEvents, summarize } from './lib/audit.mjs';
+import { Api, Identities, readAdminSource, root } from './lib/cluster.mjs';
+import { cleanupProc, median, nodeBin, pool, run, scriptEnv, sleep, stats, timeBin } from './lib/proc.mjs';
+import { writeReport } from './lib/report.mjs';
+import { DisruptionMonitor } from './lib/disruptions.mjs';
+
+const benchStarted = performance.now();
+const env = process.env;
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 15);
+const PUT_REPS = Number(env.BENCH_PUT_REPS ?? 5);
+const FAIL_REPS = Number(env.BENCH_FAIL_REPS ?? 3);
+const SCALE = (env.BENCH_SCALE ?? '10,25,50').split(',').map(Number).filter(Boolean);
+const CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 4);
+const BUDGET_MS = Number(env.BENCH_BUDGET_S ?? 540) * 1000;
+const KUBECTL = '/usr/bin/kubectl';
+
+const say = (m) => process.stderr.write(`[bench ${((performance.now() - benchStarted) / 1000).toFixed(1)}s] ${m}\n`);
+
+const admin = readAdminSource();
+const api = new Api(admin);
+const runId = Date.now().toString(36).slice(-6);
+const ids = new Identities(admin, runId);
+const namespaces = [];
+const work = mkdtempSync(join(tmpdir(), 'kdr-bench-'));
+// The bundles this run measures: a private copy of assets/ taken now, so another session's `npm run build` (tests
+// rebuild assets/ while other sessions change src/) cannot swap them in the middle of the run.
+const results = { runId, started: new Date().toISOString() };
+const snapshot = mkdtempSync(join(work, 'assets-'));
+for (const f of ['check', 'in', 'out', 'package.json', 'meta.json']) copyFileSync(join(root, 'assets', f), join(snapshot, f));
+const assets = (name) => join(snapshot, name);
+results.bundleHashes = Object.fromEntries(['check', 'in', 'out'].map((n) => [n, createHash('sha256').update(readFileSync(assets(n))).digest('hex').slice(0, 12)]));
+const offset = auditOffset();
+const monitor = new DisruptionMonitor();
+const disrupted = (from, to) => monitor.overlaps(from, to);
+
+async function newNamespace(label) {
+  const name = `kdr-bench-${runId}-${label}`;
+  await api.createNamespace(name, { 'kdr-bench-run': runId });
+  namespaces.push(name);
+  return name;
+}
+
+let cleaning;
+async function cleanup() {
+  cleaning ??= (async () => {
+    say(`deleting ${namespaces.length} namespaces`);
+    const gone = await api.deleteNamespaces(namespaces, { wait: true, timeoutMs: 90_000 }).catch(() => false);
+    results.cleanup = { namespaces: namespaces.length, allGone: gone };
+    ids.cleanup();
+    cleanupProc();
+    rmSync(work, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => cleanup().finally(() => process.exit(130)));
+
+const request = (id, namespace, app, params) => JSON.stringify({ source: { ...id.source, namespace, app }, params });
+const concourseEnv = (extra = {}) => scriptEnv({ BUILD_NAME: '1', BUILD_JOB_NAME: 'bench', BUILD_PIPELINE_NAME: 'bench', ...extra });
+
+/** Watches Deployments (and optionally Pods) of a namespace from the bench process (admin identity). */
+async function observe(namespace, { pods = false } = {}) {
+  const seen = { deployments: new Map(), podFailure: undefined, podBackOff: undefined, podFailureReason: undefined };
+  const dep = (name) => {
+    if (!seen.deployments.has(name)) seen.deployments.set(name, {});
+    return seen.deployments.get(name);
+  };
+  const watches = [
+    api.watch(`/apis/apps/v1/namespaces/${namespace}/deployments`, (type, obj, at) => {
+      if (!obj?.metadata?.name) return;
+      const d = dep(obj.metadata.name);
+      if (type === 'ADDED' && d.createdAt === undefined) d.createdAt = at;
+      const available = obj.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True';
+      const replicas = obj.spec?.replicas ?? 1;
+      if (available && (obj.status?.availableReplicas ?? 0) >= replicas && d.availableAt === undefined) d.availableAt = at;
+      // kubectl's rollout-complete condition, for reference
+      const s = obj.status ?? {};
+      if (d.completeAt === undefined && (s.observedGeneration ?? 0) >= obj.metadata.generation && (s.updatedReplicas ?? 0) === replicas && (s.availableReplicas ?? 0) === replicas && (s.replicas ?? 0) === replicas) d.completeAt = at;
+    }),
+  ];
+  if (pods) {
+    watches.push(
+      api.watch(`/api/v1/namespaces/${namespace}/pods`, (type, obj, at) => {
+        for (const cs of obj?.status?.containerStatuses ?? []) {
+          const reason = cs.state?.waiting?.reason;
+          if ((reason === 'ErrImagePull' || reason === 'ImagePullBackOff') && seen.podFailure === undefined) {
+            seen.podFailure = at;
+            seen.podFailureReason = reason;
+          }
+          if (reason === 'ImagePullBackOff' && seen.podBackOff === undefined) seen.podBackOff = at;
+        }
+      }),
+    );
+  }
+  await Promise.all(watches.map((w) => w.ready));
+  seen.stop = () => watches.forEach((w) => w.stop());
+  return seen;
+}
+
+const kubectl = (id, args, opts = {}) => {
+  const cacheDir = mkdtempSync(join(work, 'kubectl-cache-'));
+  return run(KUBECTL, ['--kubeconfig', id.kubeconfig, '--cache-dir', cacheDir, ...args], { env: scriptEnv(), ...opts }).finally(() => rmSync(cacheDir, { recursive: true, force: true }));
+};
+
+function fail(what, r) {
+  throw new Error(`${what}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${r.stderr.slice(-2000)}`);
+}
+
+function machine() {
+  const cpus = os.cpus();
+  let kubectlVersion = '';
+  try {
+    kubectlVersion = JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' })).clientVersion.gitVersion;
+  } catch {
+    /* no kubectl */
+  }
+  let git = '';
+  try {
+    git = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    if (execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim()) git += ' (src has uncommitted changes)';
+  } catch {
+    /* not a git checkout */
+  }
+  return {
+    nproc: os.availableParallelism(),
+    cpu: cpus[0]?.model ?? '?',
+    memGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    kubectl: kubectlVersion,
+    kernel: `${os.type()} ${os.release()}`,
+    git,
+    loadStart: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// 2. put of a 3-object release (first: check needs a release that exists), ours vs kubectl apply + rollout status
+async function benchPut() {
+  const reps = [];
+  let manifests;
+  for (let rep = 1; rep <= PUT_REPS; rep++) {
+    // ours
+    const ns = await newNamespace(`put${rep}`);
+    const id = ids.get(`put-${rep}`);
+    const seen = await observe(ns);
+    const sources = mkdtempSync(join(work, 'sources-'));
+    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', { image_ref: 'registry.example.com/bench/web:1.0', replicas: 2, host: 'web.bench.local', ingress_class: 'traefik' }), env: concourseEnv(), rss: true });
+    await sleep(100);
+    seen.stop();
+    if (r.code !== 0) fail('put', r);
+    const d = seen.deployments.get('web') ?? {};
+    const ours = { ns, user: id.user, ms: r.ms, peakRssKb: r.peakRssKb, clusterMs: d.availableAt - d.createdAt, completeMs: d.completeAt - d.createdAt, startToCreated: d.createdAt - r.startedAt, availableToExit: r.endedAt - d.availableAt };
+    ours.overheadMs = ours.ms - ours.clusterMs;
+    ours.disrupted = disrupted(r.startedAt, r.endedAt);
+
+    // in: the release's YAML, for the kubectl way
+    const dest = mkdtempSync(join(work, 'dest-'));
+    const version = JSON.parse(r.stdout).version;
+    const inId = ids.get(`in-${rep}`);
+    const got = await run(assets('in'), [dest], { input: JSON.stringify({ source: { ...inId.source, namespace: ns, app: 'web' }, version, params: {} }), env: concourseEnv(), rss: true });
+    if (got.code !== 0) fail('in', got);
+    manifests = readFileSync(join(dest, 'manifests.yml'), 'utf8');
+    const inRun = { user: inId.user, ms: got.ms, peakRssKb: got.peakRssKb };
+
+    // re-put of the same release (a no-op put: it reuses the revision)
+    let again;
+    if (rep === 1) {
+      const againId = ids.get('put-again');
+      const r2 = await run(assets('out'), [sources], { input: request(againId, ns, 'web', { image_ref: 'registry.example.com/bench/web:1.0', replicas: 2, host: 'web.bench.local', ingress_class: 'traefik' }), env: concourseEnv(), rss: true });
+      if (r2.code !== 0) fail('re-put', r2);
+      again = { user: againId.user, ms: r2.ms, peakRssKb: r2.peakRssKb };
+    }
+
+    // the kubectl way: the same YAML, kubectl apply -f, then kubectl rollout status; each a cold process
+    const kns = await newNamespace(`kput${rep}`);
+    const file = join(dest, 'manifests.yml');
+    const kseen = await observe(kns);
+    const applyId = ids.get(`kubectl-apply-${rep}`);
+    const rolloutId = ids.get(`kubectl-rollout-${rep}`);
+    const a = await kubectl(applyId, ['apply', '-n', kns, '-f', file], { rss: true });
+    if (a.code !== 0) fail('kubectl apply', a);
+    const s = await kubectl(rolloutId, ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s'], { rss: true });
+    await sleep(100);
+    kseen.stop();
+    if (s.code !== 0) fail('kubectl rollout status', s);
+    const kd = kseen.deployments.get('web') ?? {};
+    const theirs = { ns: kns, applyUser: applyId.user, rolloutUser: rolloutId.user, applyMs: a.ms, rolloutMs: s.ms, ms: s.endedAt - a.startedAt, clusterMs: kd.availableAt - kd.createdAt, completeMs: kd.completeAt - kd.createdAt, peakRssKb: Math.max(a.peakRssKb ?? 0, s.peakRssKb ?? 0) || undefined };
+    theirs.overheadMs = theirs.ms - theirs.clusterMs;
+    theirs.disrupted = disrupted(a.startedAt, s.endedAt);
+    reps.push({ ours, in: inRun, again, theirs });
+    say(`put rep ${rep}: ours ${Math.round(ours.ms)} ms (cluster ${Math.round(ours.clusterMs)} ms), kubectl ${Math.round(theirs.ms)} ms (cluster ${Math.round(theirs.clusterMs)} ms)`);
+  }
+  writeFileSync(join(work, 'manifests.yml'), manifests);
+  return { reps, checkNamespace: reps[0].ours.ns, manifests };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// 1. check cold start, interleaved with its baselines and the load-time probes
+async function buildProbes() {
+  // Bundles of single dependencies, built like scripts/build.mjs builds the assets: what each costs to load alone.
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(work, 'probes-'));
+  writeFileSync(join(dir, 'package.json'), '{"type":"commonjs"}');
+  const probes = {
+    'client-node': "import * as k from '@kubernetes/client-node'; globalThis.__p = k;",
+    zod: "import * as z from 'zod'; globalThis.__p = z;",
+    'js-yaml': "import * as y from 'js-yaml'; globalThis.__p = y;",
+    'zod/mini': "import * as z from 'zod/mini'; globalThis.__p = z;",
+    undici: "import * as u from 'undici'; globalThis.__p = u;",
+  };
+  const out = {};
+  for (const [name, code] of Object.entries(probes)) {
+    const entry = join(root, 'bench', `.probe-${runId}-${name.replace(/\W/g, '_')}.mjs`);
+    writeFileSync(entry, code);
+    try {
+      await build({ entryPoints: [entry], outfile: join(dir, name.replace(/\W/g, '_')), bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'silent' });
+      out[name] = { file: join(dir, name.replace(/\W/g, '_')), bytes: statSync(join(dir, name.replace(/\W/g, '_'))).size };
+    } catch {
+      say(`probe ${name}: does not bundle, left out`);
+    } finally {
+      rmSync(entry, { force: true });
+    }
+  }
+  return out;
+}
+
+async function benchCheck(namespace) {
+  const checkId = ids.get('check');
+  const ccId = ids.get('check-cc');
+  const getId = ids.get('kubectl-get');
+  const ccDir = mkdtempSync(join(work, 'compile-cache-'));
+  const loaderCcDir = mkdtempSync(join(work, 'compile-cache-loader-'));
+  const checkReq = (id) => JSON.stringify({ source: { ...id.source, namespace, app: 'web' } });
+  const probes = await buildProbes();
+  const variants = {
+    'node -e 0': () => run(nodeBin, ['-e', '0']),
+    check: () => run(assets('check'), [], { input: checkReq(checkId) }),
+    'kubectl get deployment': () => kubectl(getId, ['get', 'deployment', 'web', '-n', namespace, '-o', 'json']),
+    'check, validation error (load only)': () => run(assets('check'), [], { input: '{}' }),
+    'check + NODE_COMPILE_CACHE': () => run(assets('check'), [], { input: checkReq(ccId), env: scriptEnv({ NODE_COMPILE_CACHE: ccDir }) }),
+    'validation error + NODE_COMPILE_CACHE': () => run(assets('check'), [], { input: '{}', env: scriptEnv({ NODE_COMPILE_CACHE: ccDir }) }),
+    'check + NODE_COMPILE_CACHE, empty cache (first run writes it)': () => {
+      const fresh = mkdtempSync(join(work, 'compile-cache-fresh-'));
+      return run(assets('check'), [], { input: checkReq(ids.get('check-cc-cold')), env: scriptEnv({ NODE_COMPILE_CACHE: fresh }) }).finally(() => rmSync(fresh, { recursive: true, force: true }));
+    },
+    'check via a loader calling module.enableCompileCache()': () => run(nodeBin, [join(root, 'bench', 'lib', 'compile-cache-loader.mjs')], { input: checkReq(ids.get('check-loader')), env: scriptEnv({ BENCH_CC_DIR: loaderCcDir, BENCH_BUNDLE: assets('check') }) }),
+    ...Object.fromEntries(Object.entries(probes).map(([name, p]) => [`load ${name} alone`, () => run(nodeBin, [p.file])])),
+    'lean check probe (node:https, one list)': () => run(nodeBin, [join(root, 'bench', 'lib', 'lean-check.mjs')], { input: checkReq(ids.get('lean-check')) }),
+    'one request, cold TLS (in the bench process)': async () => {
+      const startedAt = performance.now();
+      const ms = await api.coldRequest(`/api/v1/namespaces/${namespace}/secrets?labelSelector=kubernetes-deploy-resource.io%2Frelease%3Dweb`);
+      return { code: 0, ms, startedAt, endedAt: performance.now() };
+    },
+  };
+  // warm the file cache and prime the compile cache (not measured)
+  for (const f of Object.values(variants)) await f();
+  const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  let excluded = 0;
+  let checkOut;
+  for (let i = 0; i < ROUNDS; i++) {
+    // a fresh random order each round: no variant always runs right after the same neighbour
+    const order = Object.entries(variants).sort(() => Math.random() - 0.5);
+    for (const [name, f] of order) {
+      const r = await f();
+      if (disrupted(r.startedAt, r.endedAt)) {
+        excluded++;
+        continue; // an apiserver restart by someone else's test: not this variant's cost
+      }
+      const expected = name.includes('validation error') ? 2 : 0;
+      if (r.code !== expected) fail(name, r);
+      if (name === 'check') checkOut = r.stdout;
+      times[name].push(r.ms);
+    }
+  }
+  const rss = [];
+  for (let i = 0; i < 3; i++) rss.push((await run(assets('check'), [], { input: checkReq(ids.get('check-rss')), rss: true })).peakRssKb);
+  return {
+    rounds: ROUNDS,
+    excluded,
+    stats: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, stats(v)])),
+    raw: times,
+    probes: Object.fromEntries(Object.entries(probes).map(([k, p]) => [k, p.bytes])),
+    checkOutput: JSON.parse(checkOut),
+    peakRssKb: Math.max(...rss.filter(Boolean)),
+    users: { check: checkId.user, kubectlGet: getId.user, checkCc: ccId.user, lean: ids.get('lean-check').user },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// 3. failure detection: an unpullable image
+async function benchFailOurs() {
+  const reps = [];
+  for (let rep = 1; rep <= FAIL_REPS; rep++) {
+    const ns = await newNamespace(`fail${rep}`);
+    const id = ids.get(`fail-${rep}`);
+    const seen = await observe(ns, { pods: true });
+    const sources = mkdtempSync(join(work, 'sources-'));
+    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', { image_ref: 'registry.example.com/bench/unpullable-app:1.0', replicas: 2, host: 'web.bench.local', timeout: '2m' }), env: concourseEnv(), rss: true });
+    await sleep(100);
+    seen.stop();
+    const lastLine = r.stderr.trim().split('\n').find((l) => l.startsWith('error: ')) ?? r.stderr.trim().split('\n').at(-1);
+    reps.push({
+      ns,
+      user: id.user,
+      code: r.code,
+      ms: r.ms,
+      peakRssKb: r.peakRssKb,
+      firstReason: seen.podFailureReason,
+      detectMs: seen.podFailure === undefined ? undefined : r.endedAt - seen.podFailure,
+      fromBackOffMs: seen.podBackOff === undefined ? undefined : r.endedAt - seen.podBackOff,
+      error: lastLine?.slice(0, 400),
+      disrupted: disrupted(r.startedAt, r.endedAt),
+    });
+    say(`failure rep ${rep}: exit ${r.code}, ${reps.at(-1).detectMs?.toFixed(0)} ms after the Pod showed ${seen.podFailureReason}`);
+  }
+  return reps;
+}
+
+async function benchFailKubectl() {
+  const ns = await newNamespace('kfail');
+  const seen = await observe(ns, { pods: true });
+  const file = join(work, 'unpullable.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', labels: { app: 'web' } },
+      spec: {
+        replicas: 2,
+        progressDeadlineSeconds: 30,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'registry.example.com/bench/unpullable-app:1.0', ports: [{ name: 'http', containerPort: 8080 }] }] } },
+      },
+    }),
+  );
+  const applyId = ids.get('kfail-apply');
+  const rolloutId = ids.get('kfail-rollout');
+  const a = await kubectl(applyId, ['apply', '-n', ns, '-f', file]);
+  if (a.code !== 0) fail('kubectl apply (unpullable)', a);
+  const s = await kubectl(rolloutId, ['rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s'], { rss: true });
+  await sleep(100);
+  seen.stop();
+  return {
+    ns,
+    code: s.code,
+    ms: s.endedAt - a.startedAt,
+    firstReason: seen.podFailureReason,
+    detectMs: seen.podFailure === undefined ? undefined : s.endedAt - seen.podFailure,
+    error: s.stderr.trim().split('\n').at(-1)?.slice(0, 300),
+    disrupted: disrupted(a.startedAt, s.endedAt),
+    users: { apply: applyId.user, rollout: rolloutId.user },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// 4. scale: N releases deployed, then torn down, in one namespace; sequential and bounded-concurrent puts
+async function benchScale() {
+  const rows = [];
+  for (const [mode, limit] of [['sequential', 1], [`${CONCURRENCY} at once`, CONCURRENCY]]) {
+    for (const n of SCALE) {
+      const elapsed = performance.now() - benchStarted;
+      // a conservative guess of this step's cost from the fastest per-release time seen so far
+      const perRelease = rows.filter((r) => r.limit === limit && !r.skipped).map((r) => (r.deploy.wallMs + r.teardown.wallMs) / r.n);
+      const guess = (perRelease.length ? Math.min(...perRelease) : 3000) * n;
+      if (elapsed + guess > BUDGET_MS) {
+        rows.push({ mode, limit, n, skipped: `skipped: would end after the ${BUDGET_MS / 1000} s budget (${Math.round(elapsed / 1000)} s used, ~${Math.round(guess / 1000)} s needed)` });
+        say(`scale ${mode} N=${n}: skipped (budget)`);
+        continue;
+      }
+      const ns = await newNamespace(`s${limit}n${n}`);
+      const apps = Array.from({ length: n }, (_, i) => `r${i + 1}`);
+      const phase = async (what, params) => {
+        // one identity per put, so the audit log gives each release's requests exactly
+        const prefix = `scale-c${limit}-n${n}-${what}`;
+        const idOf = apps.map((app) => ids.get(`${prefix}-${app}`));
+        const t0 = performance.now();
+        const runs = await pool(apps, limit, async (app, i) => {
+          const sources = mkdtempSync(join(work, 'sources-'));
+          const r = await run(assets('out'), [sources], { input: request(idOf[i], ns, app, params(app, i)), env: concourseEnv({ BUILD_NAME: String(i + 1) }), rss: true, timeoutMs: 240_000 });
+          rmSync(sources, { recursive: true, force: true });
+          if (r.code !== 0) fail(`scale ${what} ${app}`, r);
+          return r;
+        });
+        const wallMs = performance.now() - t0;
+        const per = runs.map((r) => r.ms);
+        return { userPrefix: `kdr-bench-${runId}-${prefix}-`, wallMs, perReleaseMs: wallMs / n, putMs: stats(per), peakRssKb: Math.max(...runs.map((r) => r.peakRssKb ?? 0)) || undefined, disruptedPuts: runs.filter((r) => disrupted(r.startedAt, r.endedAt)).length, load1: os.loadavg()[0] };
+      };
+      const deploy = await phase('deploy', (app, i) => ({ image_ref: `registry.example.com/bench/app-${i + 1}:1.0`, replicas: 1, host: `${app}.bench.local` }));
+      const teardown = await phase('teardown', () => ({ delete: true }));
+      await api.deleteNamespaces([ns]);
+      rows.push({ mode, limit, n, ns, deploy, teardown });
+      say(`scale ${mode} N=${n}: deploy ${Math.round(deploy.perReleaseMs)} ms/release, teardown ${Math.round(teardown.perReleaseMs)} ms/release`);
+    }
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// 5. sizes: bundles, metafile, image
+function sizes() {
+  const bundles = Object.fromEntries(['check', 'in', 'out'].map((n) => [n, statSync(assets(n)).size]));
+  const meta = JSON.parse(readFileSync(assets('meta.json'), 'utf8'));
+  const inputsOf = (name) => {
+    const m = meta[name];
+    const output = Object.values(m.outputs)[0];
+    return Object.entries(output.inputs).map(([path, v]) => ({ path, bytes: v.bytesInOutput }));
+  };
+  const checkInputs = inputsOf('check').sort((a, b) => b.bytes - a.bytes);
+  const pkgOf = (p) => {
+    const m = p.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/g);
+    return m ? m.at(-1).replace('node_modules/', '') : p.startsWith('src/') ? '(our src/)' : '(other)';
+  };
+  const byPackage = {};
+  for (const i of checkInputs) byPackage[pkgOf(i.path)] = (byPackage[pkgOf(i.path)] ?? 0) + i.bytes;
+  let image;
+  for (const tool of [['podman', []], ['buildah', ['--storage-driver', 'overlay']]]) {
+    try {
+      const inspect = (ref) => JSON.parse(execFileSync(tool[0], [...tool[1], 'image', 'inspect', ref], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 }))[0];
+      const img = inspect('localhost/kubernetes-deploy-resource:dev');
+      const labels = img.Labels ?? img.Config?.Labels ?? img.OCIv1?.config?.Labels ?? {};
+      let baseName = labels['org.opencontainers.image.base.name'];
+      let base;
+      for (const candidate of [baseName, 'localhost/kdr-base/node:24.21.0-bookworm-slim', 'docker.io/library/node:24.21.0-bookworm-slim'].filter(Boolean)) {
+        try {
+          base = inspect(candidate);
+          baseName = candidate;
+          break;
+        } catch {
+          /* not here */
+        }
+      }
+      const size = (i) => i?.Size ?? i?.VirtualSize;
+      image = { tool: tool[0], name: 'localhost/kubernetes-deploy-resource:dev', bytes: size(img), created: img.Created, baseName, baseBytes: size(base) };
+      break;
+    } catch {
+      /* try the next tool */
+    }
+  }
+  return { bundles, checkTop: checkInputs.slice(0, 10), byPackage: Object.entries(byPackage).sort((a, b) => b[1] - a[1]), image };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+try {
+  results.machine = machine();
+  say(`run ${runId} on ${results.machine.nproc} cores, node ${results.machine.node}, load ${results.machine.loadStart}`);
+  results.put = await benchPut();
+  say('put done; check cold start');
+  results.check = await benchCheck(results.put.checkNamespace);
+  say(`check: median ${results.check.stats.check.median.toFixed(0)} ms; failure detection`);
+  results.failOurs = await benchFailOurs();
+  // kubectl's failure run waits ~30 s for the progress deadline; it runs alone (overlapping the scale runs, the
+  // controller-manager's progress check came late)
+  results.failKubectl = await benchFailKubectl();
+  say(`kubectl failure: exit ${results.failKubectl.code} after ${Math.round(results.failKubectl.ms)} ms`);
+  results.scale = await benchScale();
+  results.sizes = sizes();
+  results.machine.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  results.benchMs = performance.now() - benchStarted;
+  monitor.stop();
+  results.disruptions = monitor.gaps.map(([a, b]) => [(a - benchStarted) / 1000, (b - benchStarted) / 1000]);
+  // the audit log lags the responses a little
+  await sleep(1500);
+  results.audit = Object.fromEntries(
+    [...readBenchEvents(offset)].map(([user, evs]) => [
+      user,
+      evs.map((e) => ({ verb: e.verb, requestURI: e.requestURI, objectRef: e.objectRef, userAgent: e.userAgent, code: e.responseStatus?.code, requestReceivedTimestamp: e.requestReceivedTimestamp, stageTimestamp: e.stageTimestamp })),
+    ]),
+  );
+  await cleanup();
+  results.totalMs = performance.now() - benchStarted;
+  writeReport(results, { timeBin: !!timeBin });
+  say(`wrote bench/RESULTS.md and bench/results.json in ${(results.totalMs / 1000).toFixed(0)} s`);
+} catch (error) {
+  say(`failed: ${error.stack ?? error}`);
+  await cleanup();
+  process.exitCode = 1;
+}
