@@ -64,10 +64,13 @@ export async function deployRelease(input: DeployInput): Promise<DeployResult> {
 
 async function deployLocked(input: DeployInput): Promise<DeployResult> {
   const { cluster, log, namespace, app } = input;
-  await checkKinds(cluster, input.objects);
-  const existing = await checkOwnership(cluster, input.objects, app, input.mode);
-
-  let records = await listRecords(cluster, namespace, app);
+  // Independent reads, at once: kinds the server knows, who owns the objects, the release's records.
+  const [, existing, listed] = await Promise.all([
+    checkKinds(cluster, input.objects),
+    checkOwnership(cluster, input.objects, app, input.mode),
+    listRecords(cluster, namespace, app),
+  ]);
+  let records = listed;
   // We hold the lock: a record still pending belongs to a put that was cut off (killed, or the cluster went away).
   const stale = records.filter((r) => recordStatus(r) === 'pending');
   for (const record of stale) {

@@ -1,7 +1,7 @@
 // The put with `delete: true`: delete every object carrying the release's ownership labels, wait until they (and
 // their Pods) are gone, then the release records, then the namespace if we created it.
 import type { ClusterApi, ObjectKey } from '../cluster/api.js';
-import { TimedOutError } from '../errors.js';
+import { ApiRejectedError, TimedOutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { releaseSelector } from '../manifests/render.js';
 import { objectRef, type KubeObject } from '../manifests/types.js';
@@ -43,24 +43,32 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
   const { cluster, log, namespace, app } = input;
   const clock = input.clock ?? systemClock;
   const deadline = clock.now() + input.timeoutMs;
-  const ns = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
-  if (!ns) {
+  const gone = (): TeardownResult => {
     log.info(`namespace ${namespace} does not exist: release ${app} is already gone`);
     return { deleted: [], leftAlone: [], namespaceDeleted: false };
-  }
+  };
+  // The namespace object matters only to delete_namespace (who created it?); otherwise the lock tells a missing one.
+  const ns = input.deleteNamespace ? await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace }) : undefined;
+  if (input.deleteNamespace && !ns) return gone();
 
-  const lock = await acquireReleaseLock({ cluster, namespace, app, holder: input.holder, log, timeoutMs: input.timeoutMs, clock, signal: input.signal });
+  let lock;
+  try {
+    lock = await acquireReleaseLock({ cluster, namespace, app, holder: input.holder, log, timeoutMs: input.timeoutMs, clock, signal: input.signal });
+  } catch (error) {
+    if (error instanceof ApiRejectedError && error.status === 404) return gone();
+    throw error;
+  }
   let result: TeardownResult;
   try {
-    result = await teardownLocked(input, ns, clock, deadline);
+    result = await teardownLocked(input, clock, deadline);
   } finally {
     await lock.release();
   }
-  if (input.deleteNamespace) result.namespaceDeleted = await deleteOwnNamespace(input, ns, clock, deadline);
+  if (ns) result.namespaceDeleted = await deleteOwnNamespace(input, ns, clock, deadline);
   return result;
 }
 
-async function teardownLocked(input: TeardownInput, ns: KubeObject, clock: Clock, deadline: number): Promise<TeardownResult> {
+async function teardownLocked(input: TeardownInput, clock: Clock, deadline: number): Promise<TeardownResult> {
   const { cluster, log, namespace, app } = input;
   // Kinds to look in: ours, plus every kind any record of the app lists (extra manifests).
   const records = await listRecords(cluster, namespace, app);
