@@ -4,14 +4,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveClusterAuth } from '../cluster/auth.js';
 import { decodeRecord, recordName, recordStatus } from '../engine/records.js';
-import { ApiRejectedError } from '../errors.js';
+import { ApiRejectedError, BadRequestError } from '../errors.js';
 import { releaseFiles } from '../output/files.js';
 import { metadataList, type VersionResponse } from '../output/version.js';
 import { parseInRequest } from '../request/parse.js';
 import { connectWith, type CommandDeps } from './context.js';
 
 async function writeAll(dir: string, files: Record<string, string>): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new BadRequestError(`the destination ${dir} is not a directory we can write to (${error.code ?? error.message})`);
+  });
   await Promise.all(Object.entries(files).map(([name, content]) => writeFile(path.join(dir, name), content)));
 }
 

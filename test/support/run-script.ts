@@ -1,7 +1,7 @@
 // Runs a compiled script the way Concourse does: the file itself (its shebang finds node on PATH), one JSON request on
 // stdin, $1 the directory, a minimal environment. With RESOURCE_RUNNER=image, the same inside the built image.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -57,7 +57,7 @@ export function runScript(name: ScriptName, request: unknown, options: RunOption
     ...options.env,
   };
   // Concourse creates the destination dir before `in` runs (and the image runner mounts it).
-  if (options.dir) mkdirSync(options.dir, { recursive: true });
+  if (options.dir && !existsSync(options.dir)) mkdirSync(options.dir, { recursive: true });
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -72,7 +72,7 @@ export function runScript(name: ScriptName, request: unknown, options: RunOption
       clearTimeout(timer);
       if (captureFile) {
         // What `in` wrote counts as output too.
-        const files = name === 'in' && options.dir ? readFiles(options.dir) : {};
+        const files = name === 'in' && options.dir && statSync(options.dir).isDirectory() ? readFiles(options.dir) : {};
         mkdirSync(dirname(captureFile), { recursive: true });
         appendFileSync(captureFile, JSON.stringify({ name, args, stdout, stderr, files }) + '\n');
       }
