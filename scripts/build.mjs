@@ -20,6 +20,8 @@ const results = await Promise.all(
       legalComments: 'none',
       banner: { js: '#!/usr/bin/env node' },
       metafile: true,
+      // The client library's fetch stack is not used (src/cluster/transport.ts): keep it out of the bundles.
+      alias: { undici: './scripts/undici-stub.mjs' },
       logLevel: 'warning',
     }),
   ),

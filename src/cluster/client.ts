@@ -1,10 +1,11 @@
 // The one boundary to @kubernetes/client-node: it builds the TLS/auth configuration in memory and sends the requests;
 // we keep bodies as plain JSON (the client's typed models would drop fields we must keep, e.g. of custom kinds).
-import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterApi, ListResult, ObjectKey, WatchEvent } from './api.js';
 import type { ClusterAuth } from './auth.js';
 import { describeNetworkError, errorForStatus, isRetryableNetworkError, type ApiStatus } from './errors.js';
 import { resourcePath, type ResourceInfo, wellKnownResource } from './resources.js';
+import { createTransport } from './transport.js';
 import { AbortedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { KubeObject } from '../manifests/types.js';
@@ -57,7 +58,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export function connectCluster(auth: ClusterAuth, options: ConnectOptions): ClusterApi {
   const kc = kubeConfigFor(auth);
   const server = kc.getCurrentCluster()?.server ?? auth.server;
-  const http = new IsomorphicFetchHttpLibrary();
+  const transport = createTransport(kc);
   const discovered = new Map<string, Promise<Map<string, ResourceInfo>>>();
   const retries = options.retries ?? 4;
   const sleep = options.sleep ?? defaultSleep;
@@ -77,24 +78,17 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
   async function send(call: Call): Promise<{ status: number; body: unknown; headers: Record<string, string> }> {
     const url = new URL(server.replace(/\/+$/, '') + call.path);
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const ctx = new RequestContext(url.toString(), HttpMethod[call.method]);
-    await kc.applySecurityAuthentication(ctx);
-    ctx.setHeaderParam('Accept', 'application/json');
-    ctx.setHeaderParam('User-Agent', userAgent);
-    if (call.body !== undefined) {
-      ctx.setHeaderParam('Content-Type', call.contentType ?? 'application/json');
-      ctx.setBody(JSON.stringify(call.body));
-    }
-    if (options.signal) ctx.setSignal(options.signal);
-    const response = await http.send(ctx).toPromise();
-    const text = await response.body.text();
-    let body: unknown = text;
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': userAgent };
+    const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
+    if (payload !== undefined) headers['Content-Type'] = call.contentType ?? 'application/json';
+    const response = await transport.request(call.method, url, headers, payload, options.signal);
+    let body: unknown = response.text;
     try {
-      body = text ? JSON.parse(text) : undefined;
+      body = response.text ? JSON.parse(response.text) : undefined;
     } catch {
       /* not JSON: keep the text for the message */
     }
-    return { status: response.httpStatusCode, body, headers: response.headers };
+    return { status: response.status, body, headers: response.headers };
   }
 
   async function request(call: Call): Promise<{ status: number; body: unknown }> {
@@ -202,18 +196,30 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
       if (opts.labelSelector) query.labelSelector = opts.labelSelector;
       if (opts.fieldSelector) query.fieldSelector = opts.fieldSelector;
       if (opts.resourceVersion) query.resourceVersion = opts.resourceVersion;
-      const watcher = new Watch(kc);
-      const controller = await watcher.watch(
-        path,
-        query,
-        (type: string, object: unknown) => onEvent({ type: type as WatchEvent['type'], object: { ...(object as KubeObject), apiVersion, kind } }),
-        (error: unknown) => {
-          // A refused watch (403, 404, 410…) arrives as an error with the HTTP status: make it one of ours.
-          const status = (error as { statusCode?: unknown } | null)?.statusCode;
-          onEnd(typeof status === 'number' ? errorForStatus(status, undefined, `watch ${kind.toLowerCase()}s${namespace ? ` in namespace ${namespace}` : ''}`, server) : (error ?? undefined));
+      const url = new URL(server.replace(/\/+$/, '') + path);
+      for (const [k, v] of Object.entries({ ...query, watch: 'true' })) url.searchParams.set(k, v);
+      const what = `watch ${kind.toLowerCase()}s${namespace ? ` in namespace ${namespace}` : ''}`;
+      const stop = transport.stream(
+        url,
+        { Accept: 'application/json', 'User-Agent': userAgent },
+        (line) => {
+          let event: { type?: string; object?: KubeObject };
+          try {
+            event = JSON.parse(line) as typeof event;
+          } catch {
+            return; // a partial line of a cut stream
+          }
+          if (event.type && event.object) onEvent({ type: event.type as WatchEvent['type'], object: { ...event.object, apiVersion, kind } });
         },
+        (error) => {
+          // A refused watch (403, 404, 410…) ends with the HTTP status: make it one of ours.
+          const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+          onEnd(typeof status === 'number' ? errorForStatus(status, undefined, what, server) : error);
+        },
+        // Without a byte for this long (bookmarks come every minute or so), the watch is taken for dead and resumed.
+        90_000,
       );
-      return { stop: () => controller.abort() };
+      return { stop };
     },
   };
 }
