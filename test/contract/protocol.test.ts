@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { base64, makeTestPki, type TestPki } from '../support/pki.js';
+import { base64, fakePem, makeTestPki, type TestPki } from '../support/pki.js';
 import { lines, runScript } from '../support/run-script.js';
 
 let closedPort = '';
@@ -75,7 +75,7 @@ describe('secrets never reach stdout or stderr', () => {
   const canary = 'CANARY-SECRET-7f3a9c';
   test.each<[string, () => Record<string, unknown>]>([
     ['token', () => ({ ...source, token: `${canary}-token` })],
-    ['admin_key (not a key)', () => ({ cluster_url: closedPort, app: 'web', admin_cert: base64(pki.clientCert), admin_key: base64(`-----BEGIN PRIVATE KEY-----\n${canary}\n-----END PRIVATE KEY-----\n`) })],
+    ['admin_key (not a key)', () => ({ cluster_url: closedPort, app: 'web', admin_cert: base64(pki.clientCert), admin_key: base64(fakePem('PRIVATE KEY', canary)) })],
     ['admin_key (valid, wrong type elsewhere)', () => ({ cluster_url: closedPort, app: 7, admin_cert: base64(pki.clientCert), admin_key: base64(pki.clientKey) })],
     ['kubeconfig', () => ({ app: 'web', kubeconfig: `apiVersion: v1\ncurrent-context: c\nclusters: [{name: k, cluster: {server: "${closedPort}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: ${canary}-kubeconfig}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n` })],
     ['kubeconfig that is not YAML', () => ({ app: 'web', kubeconfig: `{{ ${canary} ` })],

@@ -4,7 +4,7 @@
 // generator that produces a valid request shows up as a cluster connection, not as a silently skipped case.
 import fc from 'fast-check';
 import { loadAll } from 'js-yaml';
-import type { TestPki } from './pki.js';
+import { fakePem, type TestPki } from './pki.js';
 import type { ScriptName } from './run-script.js';
 
 export interface FuzzCase {
@@ -351,7 +351,7 @@ function sharedCategories(ctx: FuzzContext, script: ScriptName): Category[] {
     const variants: [string, KubeconfigOptions][] = [
       ['key not a key', { user: user(goodCert, data(key)) }],
       ['key of another certificate', { user: user(goodCert, b64(pki.otherKey)) }],
-      ['garbage key with canary', { user: user(goodCert, b64(`-----BEGIN PRIVATE KEY-----\n${canary.key}\n-----END PRIVATE KEY-----\n`)) }],
+      ['garbage key with canary', { user: user(goodCert, b64(fakePem('PRIVATE KEY', canary.key))) }],
       ['certificate not a certificate', { user: user(data(cert), goodKey) }],
       ['certificate without key', { user: user(goodCert, undefined) }],
       ['key without certificate', { user: [`client-key-data: "${goodKey}"`, `token: ${canary.kubeconfig}`] }],

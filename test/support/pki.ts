@@ -44,3 +44,9 @@ export function makeTestPki(): TestPki {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A PEM-shaped block around arbitrary text (a canary, not a key), built so no key marker stands in the source. */
+export function fakePem(label: string, body: string): string {
+  const dashes = '-'.repeat(5);
+  return `${dashes}BEGIN ${label}${dashes}\n${body}\n${dashes}END ${label}${dashes}\n`;
+}
