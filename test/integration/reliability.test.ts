@@ -25,6 +25,30 @@ describe('concurrency and aborts', () => {
     expect((await kubectl(['get', 'lease', 'kdr-lock.web'], { namespace: ns.name, allowFailure: true })).code).not.toBe(0);
   });
 
+  test('a lock left by a put that died (SIGKILL) is taken over once expired; a live one is waited for until the timeout', async () => {
+    const source = clusterSource({ namespace: ns.name });
+    const lease = (renewTime: string) =>
+      JSON.stringify({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'kdr-lock.web', namespace: ns.name },
+        spec: { holderIdentity: 'p/dead #1 (pid 1)', leaseDurationSeconds: 30, acquireTime: renewTime, renewTime },
+      });
+    await kubectl(['apply', '-f', '-'], { input: lease('2020-01-01T00:00:00.000000Z') });
+    const takeover = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    expect(takeover.code, takeover.stderr).toBe(0);
+    expect(takeover.stderr).toContain('took over the expired lock of release web from p/dead #1 (pid 1)');
+
+    await kubectl(['apply', '-f', '-'], { input: lease(new Date().toISOString().replace('Z', '000Z')) });
+    const blocked = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:2', timeout: '3s' } }, { dir: emptyDir() });
+    expect(blocked.code).toBe(6);
+    expect(lines(blocked.stderr)).toContain(`waiting for p/dead #1 (pid 1) to finish with release web in namespace ${ns.name} (lease/kdr-lock.web)`);
+    expect(lines(blocked.stderr).at(-1)).toBe(`error: timed out after 3.0s waiting for p/dead #1 (pid 1) to release lease/kdr-lock.web in namespace ${ns.name}`);
+    // Nothing was changed by the put that waited.
+    const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
+    expect(deployment.spec.template.spec.containers[0].image).toBe('registry.local/team/web:1');
+  });
+
   test('SIGTERM while applying: exits within 2 seconds, the record is marked failed (never left pending), the lock is released', async () => {
     const source = clusterSource({ namespace: ns.name });
     const many = Array.from({ length: 60 }, (_, i) => `---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c-${i}}\ndata: {i: "${i}"}\n`).join('');
