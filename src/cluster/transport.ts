@@ -89,6 +89,8 @@ export function createTransport(kc: KubeConfig): Transport {
           response.on('error', end);
           const lines = createInterface({ input: response });
           lines.on('line', onLine);
+          // readline passes the stream's errors on (a cut connection: "aborted"): the watch ended, resume it.
+          lines.on('error', end);
           lines.on('close', () => end());
         });
         req.on('error', end);
