@@ -186,9 +186,9 @@ describe('failing rollouts fail fast with the cause', () => {
   });
 
   test('a Pod that never becomes ready times out with the timed-out exit code', async () => {
-    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image_ref: 'registry.local/hanging/web:1', timeout: '5s' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image_ref: 'registry.local/hanging/web:1', timeout: '12s' } }, { dir: emptyDir() });
     expect(put.code).toBe(6);
-    expect(lines(put.stderr).at(-1)).toBe('error: timed out after 5.0s waiting for the rollout: deployment/web: 0 of 1 updated replicas available');
+    expect(lines(put.stderr).at(-1)).toBe('error: timed out after 12s waiting for the rollout: deployment/web: 0 of 1 updated replicas available');
   });
 });
 
