@@ -1,10 +1,10 @@
 // The esbuild bundles stand alone: what the image copies to /opt/resource is all they need (host only).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { repoRoot } from '../support/run-script.js';
+import { lines, repoRoot, runScript } from '../support/run-script.js';
 
 describe('the bundles', () => {
   test('run when copied alone into an empty folder (no node_modules, no package.json)', () => {
@@ -33,5 +33,17 @@ describe('the bundles', () => {
       expect(info.size).toBeLessThan(5 * 1024 * 1024);
       expect(execFileSync('head', ['-n1', file]).toString()).toBe('#!/usr/bin/env node\n');
     }
+  });
+});
+
+// Host only: inside the image the runner would have to mount a file as the destination dir.
+describe('the destination', () => {
+  test('in with a file as $1: exit 2 and a clear line', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kdr-file-')), 'not-a-dir');
+    writeFileSync(file, 'x');
+    const version = { app: 'web', namespace: 'staging-42', revision: '3', image: '', deleted: 'true' };
+    const result = await runScript('in', { source: { cluster_url: 'https://127.0.0.1:6443', token: 'contract-token-0123456789', app: 'web' }, version }, { dir: file });
+    expect(result.code).toBe(2);
+    expect(lines(result.stderr)).toEqual([`error: the destination ${file} is not a directory we can write to (EEXIST)`]);
   });
 });

@@ -1,6 +1,6 @@
 // The Concourse contract, through the compiled scripts: one JSON document on stdout or nothing, logs on stderr,
 // documented exit codes, clear one-line errors, no secrets.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,17 +39,6 @@ describe('bad requests: exit 2, one line on stderr, nothing on stdout', () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(lines(result.stderr)).toEqual([message]);
-  });
-});
-
-describe('the destination', () => {
-  test('in with a file as $1: exit 2 and a clear line', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'kdr-file-')), 'not-a-dir');
-    writeFileSync(file, 'x');
-    const version = { app: 'web', namespace: 'staging-42', revision: '3', image: '', deleted: 'true' };
-    const result = await runScript('in', { source: { cluster_url: 'https://127.0.0.1:6443', token: 'contract-token-0123456789', app: 'web' }, version }, { dir: file });
-    expect(result.code).toBe(2);
-    expect(lines(result.stderr)).toEqual([`error: the destination ${file} is not a directory we can write to (EEXIST)`]);
   });
 });
 
