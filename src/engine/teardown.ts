@@ -1,8 +1,7 @@
 // The put with `delete: true`: delete every object carrying the release's ownership labels, wait until they (and
 // their Pods) are gone, then the release records, then the namespace if we created it.
-import type { ClusterApi, ObjectKey } from '../cluster/api.js';
+import type { ObjectKey } from '../cluster/api.js';
 import { ApiRejectedError, TimedOutError } from '../errors.js';
-import type { Logger } from '../log.js';
 import { releaseSelector } from '../manifests/render.js';
 import { objectRef, type KubeObject } from '../manifests/types.js';
 import { formatDuration } from '../request/duration.js';
