@@ -10,7 +10,7 @@ import { mapBounded } from './bounded.js';
 import { acquireReleaseLock } from './lock.js';
 import { ensureNamespace } from './namespace.js';
 import { checkOwnership } from './ownership.js';
-import { contentHash, decodeRecord, encodeRecord, recordRevision, recordSelector, recordStatus, type ReleaseRecord } from './records.js';
+import { contentHash, decodeRecord, encodeRecord, recordLabel, recordName, recordRevision, recordSelector, recordStatus, type ReleaseRecord } from './records.js';
 
 /** What every operation on a release works with. */
 export interface ReleaseTarget {
@@ -54,7 +54,7 @@ async function listRecords(cluster: ClusterApi, namespace: string, app: string):
 export async function deployRelease(input: DeployInput): Promise<DeployResult> {
   const { cluster, log, namespace, app } = input;
   await ensureNamespace(cluster, namespace, input.createNamespace, app, log);
-  const lock = await acquireReleaseLock({ cluster, namespace, app, holder: input.holder, log, timeoutMs: input.timeoutMs, clock: input.clock, signal: input.signal });
+  const lock = await acquireReleaseLock(input);
   try {
     return await deployLocked(input);
   } finally {
@@ -70,14 +70,13 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     checkOwnership(cluster, input.objects, app, input.mode),
     listRecords(cluster, namespace, app),
   ]);
-  let records = listed;
   // We hold the lock: a record still pending belongs to a put that was cut off (killed, or the cluster went away).
-  const stale = records.filter((r) => recordStatus(r) === 'pending');
-  for (const record of stale) {
-    await markRecord(cluster, { apiVersion: 'v1', kind: 'Secret', namespace, name: record.metadata.name }, 'failed');
+  const records = await mapBounded(listed, 4, async (record) => {
+    if (recordStatus(record) !== 'pending') return record;
+    const marked = await markRecord(cluster, { apiVersion: 'v1', kind: 'Secret', namespace, name: record.metadata.name }, 'failed');
     log.info(`marked revision ${recordRevision(record)} of ${app} failed: the put that wrote it did not finish`);
-  }
-  if (stale.length) records = await listRecords(cluster, namespace, app);
+    return marked;
+  });
   const hash = contentHash(input.image.ref, input.objects);
   const latestDeployed = records.filter((r) => recordStatus(r) === 'deployed').at(-1);
   const reused = input.mode === 'apply' && latestDeployed !== undefined && safeDecode(latestDeployed)?.contentHash === hash;
@@ -93,7 +92,7 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     createdAt: input.now.toISOString(),
     contentHash: hash,
   };
-  const recordKey = { apiVersion: 'v1', kind: 'Secret', namespace, name: encodeRecord(record, 'pending').metadata.name };
+  const recordKey = { apiVersion: 'v1', kind: 'Secret', namespace, name: recordName(app, revision) };
   if (!reused) {
     // Written first, as "pending": a put cut off half-way leaves a record that teardown finds, never a half-written one.
     await cluster.create(encodeRecord(record, 'pending'));
@@ -178,8 +177,8 @@ function safeDecode(secret: KubeObject): ReleaseRecord | undefined {
   }
 }
 
-async function markRecord(cluster: ClusterApi, key: { apiVersion: string; kind: string; namespace: string; name: string }, status: 'deployed' | 'failed') {
-  await cluster.patchMetadata(key, { labels: { 'kubernetes-deploy-resource.io/status': status } });
+function markRecord(cluster: ClusterApi, key: { apiVersion: string; kind: string; namespace: string; name: string }, status: 'deployed' | 'failed'): Promise<KubeObject> {
+  return cluster.patchMetadata(key, { labels: { [recordLabel.status]: status } });
 }
 
 /** Keeps the newest `limit` records of the app: the ones listed before this put, and this put's own. */

@@ -19,9 +19,6 @@ export async function ensureNamespace(cluster: ClusterApi, name: string, create:
     }
     return;
   }
-  if (!create) {
-    throw new ApiRejectedError(`namespace ${name} does not exist (set params.create_namespace: true to create it)`);
-  }
   const namespace: KubeObject = {
     apiVersion: 'v1',
     kind: 'Namespace',

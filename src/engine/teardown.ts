@@ -52,7 +52,7 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
 
   let lock;
   try {
-    lock = await acquireReleaseLock({ cluster, namespace, app, holder: input.holder, log, timeoutMs: input.timeoutMs, clock, signal: input.signal });
+    lock = await acquireReleaseLock({ ...input, clock });
   } catch (error) {
     if (error instanceof ApiRejectedError && error.status === 404) return gone();
     throw error;
@@ -89,13 +89,13 @@ async function teardownLocked(input: TeardownInput, clock: Clock, deadline: numb
     }
   }
   const selector = releaseSelector(app);
-  const findOurs = async () => {
-    const lists = await mapBounded([...kinds.values()], 4, (k) => cluster.list(k.apiVersion, k.kind, namespace, selector).then((l) => l.items));
-    // Records are deleted last, once everything they describe is gone.
-    return lists.flat().filter((o) => isOurs(o, app) && (o as { type?: string }).type !== recordType);
-  };
+  /** The release's objects of these kinds, without its records (deleted last, once everything they describe is gone). */
+  const listOurs = async (of: { apiVersion: string; kind: string }[]) =>
+    (await mapBounded(of, 4, (k) => cluster.list(k.apiVersion, k.kind, namespace, selector).then((l) => l.items)))
+      .flat()
+      .filter((o) => isOurs(o, app) && (o as { type?: string }).type !== recordType);
 
-  const ours = await findOurs();
+  const ours = await listOurs([...kinds.values()]);
   // Objects that have a release object's name but not our labels: report, never touch.
   const ourRefs = new Set(ours.map(objectRef));
   const candidates = [...recordedNames.values(), ...defaultKinds.map((k) => ({ ...k, metadata: { name: app, namespace } }) as KubeObject)];
@@ -125,11 +125,7 @@ async function teardownLocked(input: TeardownInput, clock: Clock, deadline: numb
   // Look again soon at first (most objects go within a second), then less often.
   let pollMs = input.pollMs ?? 200;
   for (;;) {
-    const remaining = (
-      await mapBounded(waitKinds, 4, (k) => cluster.list(k.apiVersion, k.kind, namespace, selector).then((l) => l.items))
-    )
-      .flat()
-      .filter((o) => (o as { type?: string }).type !== recordType && isOurs(o, app));
+    const remaining = await listOurs(waitKinds);
     if (remaining.length === 0) break;
     const line = `waiting for ${remaining.length} object${remaining.length > 1 ? 's' : ''} to be deleted: ${remaining.slice(0, 6).map(objectRef).join(', ')}${remaining.length > 6 ? ', …' : ''}`;
     if (line !== lastLine) log.info(line);
