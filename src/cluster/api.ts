@@ -1,13 +1,8 @@
 // What the rest of the code may ask of a cluster. Plain JSON in and out; the one implementation (client.ts) is the
 // only runtime user of @kubernetes/client-node, so tests can hand the commands a fake.
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject, ObjectKey } from '../kube/object.js';
 
-export interface ObjectKey {
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  name: string;
-}
+export type { ObjectKey };
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';

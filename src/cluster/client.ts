@@ -8,9 +8,10 @@ import { resourcePath, type ResourceInfo, wellKnownResource } from './resources.
 import { createTransport } from './transport.js';
 import { AbortedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { KubeObject } from '../manifests/types.js';
+import { keyOf, type KubeObject } from '../kube/object.js';
+import { product } from '../kube/labels.js';
 
-export const fieldManager = 'kubernetes-deploy-resource';
+export const fieldManager = product;
 
 export interface ConnectOptions {
   log: Logger;
@@ -62,7 +63,7 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
   const discovered = new Map<string, Promise<Map<string, ResourceInfo>>>();
   const retries = options.retries ?? 4;
   const sleep = options.sleep ?? defaultSleep;
-  const userAgent = options.userAgent ?? 'kubernetes-deploy-resource';
+  const userAgent = options.userAgent ?? product;
 
   interface Call {
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -146,7 +147,6 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
   }
 
   const describe = (verb: string, key: ObjectKey) => `${verb} ${key.kind.toLowerCase()}/${key.name}${key.namespace ? ` in namespace ${key.namespace}` : ''}`;
-  const keyOf = (o: KubeObject): ObjectKey => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
 
   return {
     server,

@@ -8,6 +8,7 @@ import { ApiRejectedError, BadRequestError } from '../errors.js';
 import { releaseFiles } from '../output/files.js';
 import { metadataList, type VersionResponse } from '../output/version.js';
 import { parseInRequest } from '../request/parse.js';
+import { systemClock } from '../time.js';
 import { connectWith, type CommandDeps } from './context.js';
 
 async function writeAll(dir: string, files: Record<string, string>): Promise<void> {
@@ -37,7 +38,7 @@ export async function get(request: unknown, destination: string, deps: CommandDe
     return { version, metadata: metadataList(metadata) };
   }
 
-  const auth = resolveClusterAuth(source, (deps.now ?? (() => new Date()))());
+  const auth = resolveClusterAuth(source, new Date((deps.clock ?? systemClock).now()));
   const cluster = connectWith(deps, auth);
   const revision = Number(version.revision);
   const secret = await cluster.read({ apiVersion: 'v1', kind: 'Secret', namespace: version.namespace, name: recordName(version.app, revision) });

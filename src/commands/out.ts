@@ -1,42 +1,21 @@
-// `out` (put): deploy a release, or tear it down with `delete: true`.
+// `out` (put): carries out a put plan — deploy a release, redeploy a recorded revision, or tear the release down.
 import { resolveClusterAuth } from '../cluster/auth.js';
-import { deployRelease } from '../engine/deploy.js';
+import { deployRelease, type DeployResult, type DryRunObject, type ReleaseContent } from '../engine/deploy.js';
 import { encodeRecord } from '../engine/records.js';
+import { readRecordedRelease } from '../engine/redeploy.js';
+import type { ReleaseTarget } from '../engine/target.js';
 import { teardownRelease } from '../engine/teardown.js';
-import { BadRequestError } from '../errors.js';
+import { objectRef } from '../kube/object.js';
 import { parseExtraManifests } from '../manifests/extra.js';
-import { imageReference, parseImageReference, type ImageRef } from '../manifests/image.js';
+import { imageReference } from '../manifests/image.js';
 import { renderManifests } from '../manifests/render.js';
-import { objectRef } from '../manifests/types.js';
 import { buildAnnotations } from '../output/build-env.js';
+import { diffObject, formatDiffSummary } from '../output/diff.js';
 import { metadataList, releaseUrl, type VersionResponse } from '../output/version.js';
-import { formatDuration, parseDuration } from '../request/duration.js';
-import { dns1123Label, dns1123Subdomain } from '../request/names.js';
-import { parseOutRequest, quote } from '../request/parse.js';
-import type { OutParams, Source } from '../request/schemas.js';
-import { expandBuildVars, readImageDir, readManifestFiles, readNamespaceFile } from '../request/sources.js';
+import { planPut, type DeployPlan, type RedeployPlan, type TeardownPlan } from '../request/plan.js';
+import { readImageDir, readManifestFiles, readNamespaceFile, readRevisionFile } from '../sources/read.js';
+import { Deadline, formatDuration, systemClock } from '../time.js';
 import { connectWith, type CommandDeps } from './context.js';
-
-async function targetNamespace(source: Source, params: OutParams, sourcesDir: string, deps: CommandDeps): Promise<string> {
-  if (params.namespace_file !== undefined) {
-    const ns = await readNamespaceFile(sourcesDir, params.namespace_file);
-    if (!dns1123Label.test(ns) || ns.length > 63) throw new BadRequestError(`params.namespace_file: holds ${quote(ns)}, not a valid namespace name`);
-    return ns;
-  }
-  if (params.namespace === undefined) return source.namespace;
-  const ns = expandBuildVars(params.namespace, deps.env as Record<string, string>, 'params.namespace');
-  if (!dns1123Label.test(ns) || ns.length > 63) {
-    throw new BadRequestError(`params.namespace: ${quote(ns)} (after expanding build variables) is not a valid namespace name (lowercase letters, digits and -, at most 63)`);
-  }
-  return ns;
-}
-
-async function imageOf(params: OutParams, sourcesDir: string): Promise<ImageRef> {
-  if (params.image !== undefined) return readImageDir(sourcesDir, params.image);
-  const parsed = parseImageReference(params.image_ref!);
-  if (!parsed) throw new BadRequestError('params.image_ref: not a valid image reference (e.g. registry.example.com/team/app:1.2.3 or …@sha256:…)');
-  return parsed;
-}
 
 /** "pipeline/job #build" when Concourse says, else this process. */
 function holderOf(deps: CommandDeps): string {
@@ -46,99 +25,106 @@ function holderOf(deps: CommandDeps): string {
 }
 
 export async function out(request: unknown, sourcesDir: string, deps: CommandDeps): Promise<VersionResponse> {
-  const { source, params } = parseOutRequest(request);
-  const now = (deps.now ?? (() => new Date()))();
-  const auth = resolveClusterAuth(source, now);
-  const app = source.app;
-  const namespace = await targetNamespace(source, params, sourcesDir, deps);
-  const timeoutMs = parseDuration(params.timeout)!;
-
-  if (params.delete) {
-    const cluster = connectWith(deps, auth);
-    deps.log.info(`deleting release ${app} from namespace ${namespace} on ${cluster.server}`);
-    const result = await teardownRelease({ cluster, log: deps.log, signal: deps.signal, clock: deps.clock, app, namespace, deleteNamespace: params.delete_namespace, timeoutMs, holder: holderOf(deps) });
-    deps.log.info(`release ${app} deleted from namespace ${namespace} (${result.deleted.length} objects)`);
-    return {
-      version: { app, namespace, revision: String(result.lastRevision ?? 0), image: result.lastImage ?? '', deleted: 'true' },
-      metadata: metadataList({
-        namespace,
-        app,
-        deleted: result.deleted.join(', ') || 'nothing (already gone)',
-        left_alone: result.leftAlone.join(', '),
-        namespace_deleted: params.delete_namespace ? String(result.namespaceDeleted) : undefined,
-      }),
-    };
-  }
-
+  const plan = planPut(request, deps.env);
+  const clock = deps.clock ?? systemClock;
+  const auth = resolveClusterAuth(plan.source, new Date(clock.now()));
+  const namespace = 'name' in plan.namespace ? plan.namespace.name : await readNamespaceFile(sourcesDir, plan.namespace.file);
   // Everything the request holds is read and checked before the first cluster call.
-  const image = await imageOf(params, sourcesDir);
-  const host = params.host === undefined ? undefined : expandBuildVars(params.host, deps.env as Record<string, string>, 'params.host');
-  if (host !== undefined && (!dns1123Subdomain.test(host) || host.length > 253)) {
-    throw new BadRequestError(`params.host: ${quote(host)} (after expanding build variables) is not a valid host name`);
-  }
-  const files = await readManifestFiles(sourcesDir, params.manifests);
-  const extraObjects = parseExtraManifests(files, namespace, ['Deployment', 'Service', ...(host ? ['Ingress'] : [])].map((k) => `${k}/${app}`));
-  const build = buildAnnotations(deps.env);
-  const objects = renderManifests({
-    app,
-    namespace,
-    image,
-    replicas: params.replicas,
-    port: params.port,
-    servicePort: params.service_port,
-    env: params.env,
-    args: params.args,
-    labels: params.labels,
-    annotations: params.annotations,
-    resources: params.resources,
-    readinessPath: params.readiness_path,
-    host,
-    path: params.path,
-    ingressClass: params.ingress_class,
-    tlsSecret: params.tls_secret,
-    ingressAnnotations: params.ingress_annotations,
-    extraObjects,
-    buildAnnotations: build,
-  });
-  const ref = imageReference(image);
-  const url = releaseUrl(host, params.path, params.tls_secret !== undefined);
-  // Fails here, before anything is written, when the release is too large to record.
-  const recordDraft = { app, namespace, revision: 0, image: { ...image, ref }, objects, build, createdAt: now.toISOString(), contentHash: '' };
-  encodeRecord(recordDraft, 'pending');
+  const content = plan.action === 'deploy' ? await newRelease(plan, namespace, sourcesDir, deps, clock.now()) : undefined;
+  const revision = plan.action === 'redeploy' ? await revisionOf(plan, sourcesDir) : undefined;
 
   const cluster = connectWith(deps, auth);
-  deps.log.info(`deploying ${ref} as release ${app} to namespace ${namespace} on ${cluster.server} (${params.mode})`);
-  const result = await deployRelease({
+  const target: ReleaseTarget = {
     cluster,
     log: deps.log,
-    signal: deps.signal,
-    clock: deps.clock,
-    app,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    clock,
+    app: plan.app,
     namespace,
-    createNamespace: params.create_namespace,
-    mode: params.mode,
-    wait: params.wait,
-    timeoutMs,
-    historyLimit: source.history_limit,
-    objects,
-    image: { ...image, ref },
-    ...(url ? { url } : {}),
-    build,
-    now,
+    deadline: Deadline.after(plan.timeoutMs, clock),
     holder: holderOf(deps),
+  };
+  if (plan.action === 'teardown') return teardown(plan, target);
+  const release = content ?? (await readRecordedRelease(target, revision!));
+  return deploy(plan, target, release, new Date(clock.now()));
+}
+
+/** The release a deploy plan describes: image, rendered objects and extra manifests, checked and recordable. */
+async function newRelease(plan: DeployPlan, namespace: string, sourcesDir: string, deps: CommandDeps, now: number): Promise<ReleaseContent> {
+  const image = 'ref' in plan.image ? plan.image.ref : await readImageDir(sourcesDir, plan.image.dir);
+  const files = await readManifestFiles(sourcesDir, plan.manifests);
+  const { host } = plan.render;
+  const reserved = ['Deployment', 'Service', ...(host ? ['Ingress'] : [])].map((k) => `${k}/${plan.app}`);
+  const build = buildAnnotations(deps.env);
+  const objects = renderManifests({ ...plan.render, app: plan.app, namespace, image, extraObjects: parseExtraManifests(files, namespace, reserved), buildAnnotations: build });
+  const url = releaseUrl(host, plan.render.path, plan.render.tlsSecret !== undefined);
+  const content: ReleaseContent = { image: { ...image, ref: imageReference(image) }, objects, build, ...(url ? { url } : {}) };
+  // Fails here, before anything is written, when the release is too large to record.
+  encodeRecord({ app: plan.app, namespace, revision: 0, ...content, createdAt: new Date(now).toISOString(), contentHash: '' }, 'pending');
+  return content;
+}
+
+async function revisionOf(plan: RedeployPlan, sourcesDir: string): Promise<number> {
+  return 'number' in plan.revision ? plan.revision.number : readRevisionFile(sourcesDir, plan.revision.file);
+}
+
+async function deploy(plan: DeployPlan | RedeployPlan, target: ReleaseTarget, release: ReleaseContent, now: Date): Promise<VersionResponse> {
+  const { app, namespace, log } = target;
+  const what = release.redeployedFrom !== undefined ? `revision ${release.redeployedFrom} of ${app} (${release.image.ref})` : `${release.image.ref} as release ${app}`;
+  log.info(`${plan.dryRun ? 'dry run: would deploy' : 'deploying'} ${what} to namespace ${namespace} on ${target.cluster.server} (${plan.mode})`);
+  const { createNamespace, mode, wait, prune, onFailure, dryRun } = plan;
+  const options = { createNamespace, mode, wait, prune, onFailure, dryRun };
+  const result = await deployRelease({ ...target, ...options, historyLimit: plan.source.history_limit, release, now });
+  if (result.dryRun) return dryRunResponse(target, release, result, result.dryRun.objects);
+  log.info(`release ${app} revision ${result.revision} is live in namespace ${namespace}${release.url ? ` at ${release.url}` : ''}`);
+  return { version: result.version, metadata: deployMetadata(plan, release, result) };
+}
+
+/** A dry run's diff on stderr, a line per object, then the summary; the version is what is deployed now. */
+function dryRunResponse(target: ReleaseTarget, release: ReleaseContent, result: DeployResult, objects: DryRunObject[]): VersionResponse {
+  const { log, app, namespace } = target;
+  const diffs = objects.map((o) => diffObject(o.live, o.dryRun ?? o.desired));
+  for (const diff of diffs) {
+    log.info(`${diff.ref}: ${diff.change}`);
+    for (const line of diff.lines) log.info(line);
+  }
+  for (const ref of result.pruned) log.info(`${ref}: would be pruned`);
+  const changes = formatDiffSummary(diffs, result.pruned);
+  log.info(`dry run: ${changes}; nothing was changed`);
+  const deployed = result.version.revision === '0' ? 'none' : result.version.revision;
+  return { version: result.version, metadata: metadataList({ namespace, app, dry_run: 'true', deployed_revision: deployed, image: release.image.ref, changes, to_prune: result.pruned.join(', ') }) };
+}
+
+function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent, result: DeployResult) {
+  const { app, namespace } = result.version;
+  return metadataList({
+    namespace,
+    app,
+    revision: result.version.revision,
+    image: release.image.ref,
+    objects: release.objects.map(objectRef).join(', '),
+    url: release.url,
+    rollout_duration: result.rolloutMs !== undefined ? formatDuration(result.rolloutMs) : plan.wait ? undefined : 'not waited (wait: false)',
+    mode: plan.mode,
+    pruned: plan.prune ? result.pruned.join(', ') || 'nothing' : 'off (prune: false)',
+    redeployed_from: release.redeployedFrom,
   });
-  deps.log.info(`release ${app} revision ${result.revision} is live in namespace ${namespace}${url ? ` at ${url}` : ''}`);
+}
+
+async function teardown(plan: TeardownPlan, target: ReleaseTarget): Promise<VersionResponse> {
+  const { app, namespace, log } = target;
+  log.info(`deleting release ${app} from namespace ${namespace} on ${target.cluster.server}`);
+  const result = await teardownRelease({ ...target, deleteNamespace: plan.deleteNamespace });
+  log.info(`release ${app} deleted from namespace ${namespace} (${result.deleted.length} objects)`);
   return {
-    version: { app, namespace, revision: String(result.revision), image: ref },
+    version: { app, namespace, revision: String(result.lastRevision ?? 0), image: result.lastImage ?? '', deleted: 'true' },
     metadata: metadataList({
       namespace,
       app,
-      revision: result.revision,
-      image: ref,
-      objects: objects.map(objectRef).join(', '),
-      url,
-      rollout_duration: result.rolloutMs !== undefined ? formatDuration(result.rolloutMs) : params.wait ? undefined : 'not waited (wait: false)',
-      mode: params.mode,
+      deleted: result.deleted.join(', ') || 'nothing (already gone)',
+      left_alone: result.leftAlone.join(', '),
+      namespace_deleted: plan.deleteNamespace ? String(result.namespaceDeleted) : undefined,
     }),
   };
 }
+

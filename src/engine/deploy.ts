@@ -1,57 +1,63 @@
-// The put: namespace, ownership check, release record, apply (or create), rollout wait, record status, history.
+// The put: namespace, lock, ownership check, release record, apply (or create), rollout wait, prune, record status,
+// history. On a failed rollout, optionally a rollback to the last deployed revision. A dry run stops before the first
+// write and hands back what the server would make of every object.
 import type { ClusterApi } from '../cluster/api.js';
 import { ApiRejectedError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { releaseSelector } from '../kube/labels.js';
+import { objectRef, type KubeObject } from '../kube/object.js';
 import type { ImageRef } from '../manifests/image.js';
-import { releaseSelector } from '../manifests/render.js';
-import { objectRef, type KubeObject } from '../manifests/types.js';
-import { waitForRollout, type Clock } from '../rollout/wait.js';
+import type { Version } from '../request/schemas.js';
+import type { DeployOptions } from '../request/plan.js';
+import { waitForRollout } from '../rollout/wait.js';
+import { RolloutFailedError, TimedOutError } from '../errors.js';
 import { mapBounded } from './bounded.js';
 import { acquireReleaseLock } from './lock.js';
 import { ensureNamespace } from './namespace.js';
 import { checkOwnership } from './ownership.js';
-import { contentHash, decodeRecord, encodeRecord, recordLabel, recordName, recordRevision, recordSelector, recordStatus, type ReleaseRecord } from './records.js';
+import { deleteObjects, pruneCandidates } from './prune.js';
+import { contentHash, encodeRecord, listRecords, markRecord, recordRevision, recordStatus, tryDecodeRecord, type ReleaseRecord } from './records.js';
+import type { ReleaseTarget } from './target.js';
 
-/** What every operation on a release works with. */
-export interface ReleaseTarget {
-  cluster: ClusterApi;
-  log: Logger;
-  signal?: AbortSignal;
-  clock?: Clock;
-  app: string;
-  namespace: string;
-  /** How long to wait (for the lock, the rollout, the teardown). */
-  timeoutMs: number;
-  /** Who holds the release's lock while this runs (shown to a concurrent put). */
-  holder: string;
-}
-
-export interface DeployInput extends ReleaseTarget {
-  createNamespace: boolean;
-  mode: 'apply' | 'create';
-  wait: boolean;
-  historyLimit: number;
-  objects: KubeObject[];
+/** What a revision holds: the image and every object, as recorded. */
+export interface ReleaseContent {
   image: ImageRef & { ref: string };
+  objects: KubeObject[];
   url?: string;
   build: Record<string, string>;
+  /** Set when this content is an earlier revision deployed again. */
+  redeployedFrom?: number;
+}
+
+export interface DeployInput extends ReleaseTarget, DeployOptions {
+  historyLimit: number;
+  release: ReleaseContent;
   now: Date;
 }
 
+export interface DryRunObject {
+  ref: string;
+  /** The object as it is now; undefined when it would be created. */
+  live?: KubeObject;
+  /** What the server made of our object in a dry-run apply; undefined when it could not be asked (no namespace yet). */
+  dryRun?: KubeObject;
+  /** Our object as we would apply it. */
+  desired: KubeObject;
+}
+
 export interface DeployResult {
+  version: Version;
   revision: number;
   /** True when the same release was already recorded and nothing new was recorded. */
   reused: boolean;
   rolloutMs?: number;
   changes: { ref: string; change: 'created' | 'configured' | 'unchanged' }[];
-}
-
-async function listRecords(cluster: ClusterApi, namespace: string, app: string): Promise<KubeObject[]> {
-  const { items } = await cluster.list('v1', 'Secret', namespace, recordSelector(app));
-  return items.sort((a, b) => recordRevision(a) - recordRevision(b));
+  /** Objects deleted because this release no longer has them (or that would be, in a dry run). */
+  pruned: string[];
+  dryRun?: { objects: DryRunObject[] };
 }
 
 export async function deployRelease(input: DeployInput): Promise<DeployResult> {
+  if (input.dryRun) return dryRunRelease(input);
   const { cluster, log, namespace, app } = input;
   await ensureNamespace(cluster, namespace, input.createNamespace, app, log);
   const lock = await acquireReleaseLock(input);
@@ -62,37 +68,51 @@ export async function deployRelease(input: DeployInput): Promise<DeployResult> {
   }
 }
 
-async function deployLocked(input: DeployInput): Promise<DeployResult> {
-  const { cluster, log, namespace, app } = input;
-  // Independent reads, at once: kinds the server knows, who owns the objects, the release's records.
-  const [, existing, listed] = await Promise.all([
-    checkKinds(cluster, input.objects),
-    checkOwnership(cluster, input.objects, app, input.mode),
+interface ReleaseState {
+  existing: Map<string, KubeObject>;
+  records: KubeObject[];
+  /** The newest revision that rolled out, decoded (what is live, and what a rollback goes back to). */
+  lastDeployed?: ReleaseRecord;
+}
+
+/** Independent reads, at once: kinds the server knows, who owns the objects, the release's records. */
+async function readState(input: DeployInput): Promise<ReleaseState> {
+  const { cluster, namespace, app } = input;
+  const [, existing, records] = await Promise.all([
+    checkKinds(cluster, input.release.objects),
+    checkOwnership(cluster, input.release.objects, app, input.mode),
     listRecords(cluster, namespace, app),
   ]);
+  const deployed = records.filter((r) => recordStatus(r) === 'deployed').at(-1);
+  const lastDeployed = deployed ? tryDecodeRecord(deployed) : undefined;
+  return { existing, records, ...(lastDeployed ? { lastDeployed } : {}) };
+}
+
+async function deployLocked(input: DeployInput): Promise<DeployResult> {
+  const { cluster, log, namespace, app, release } = input;
+  const state = await readState(input);
   // We hold the lock: a record still pending belongs to a put that was cut off (killed, or the cluster went away).
-  const records = await mapBounded(listed, 4, async (record) => {
+  const records = await mapBounded(state.records, 4, async (record) => {
     if (recordStatus(record) !== 'pending') return record;
-    const marked = await markRecord(cluster, { apiVersion: 'v1', kind: 'Secret', namespace, name: record.metadata.name }, 'failed');
+    const marked = await markRecord(cluster, namespace, app, recordRevision(record), 'failed');
     log.info(`marked revision ${recordRevision(record)} of ${app} failed: the put that wrote it did not finish`);
     return marked;
   });
-  const hash = contentHash(input.image.ref, input.objects);
-  const latestDeployed = records.filter((r) => recordStatus(r) === 'deployed').at(-1);
-  const reused = input.mode === 'apply' && latestDeployed !== undefined && safeDecode(latestDeployed)?.contentHash === hash;
-  const revision = reused ? recordRevision(latestDeployed!) : Math.max(0, ...records.map(recordRevision).filter(Number.isFinite)) + 1;
+  const hash = contentHash(release.image.ref, release.objects);
+  const reused = input.mode === 'apply' && state.lastDeployed?.contentHash === hash;
+  const revision = reused ? state.lastDeployed!.revision : Math.max(0, ...records.map(recordRevision).filter(Number.isFinite)) + 1;
   const record: ReleaseRecord = {
     app,
     namespace,
     revision,
-    image: input.image,
-    objects: input.objects,
-    ...(input.url ? { url: input.url } : {}),
-    build: input.build,
+    image: release.image,
+    objects: release.objects,
+    ...(release.url ? { url: release.url } : {}),
+    build: release.build,
     createdAt: input.now.toISOString(),
     contentHash: hash,
+    ...(release.redeployedFrom !== undefined ? { redeployedFrom: release.redeployedFrom } : {}),
   };
-  const recordKey = { apiVersion: 'v1', kind: 'Secret', namespace, name: recordName(app, revision) };
   if (!reused) {
     // Written first, as "pending": a put cut off half-way leaves a record that teardown finds, never a half-written one.
     await cluster.create(encodeRecord(record, 'pending'));
@@ -100,20 +120,78 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
   } else {
     log.info(`release ${app} revision ${revision} already has this image and these objects: re-applying it`);
   }
+  const version: Version = { app, namespace, revision: String(revision), image: release.image.ref };
 
+  let applied: Awaited<ReturnType<typeof applyAndWait>>;
+  let pruned: string[] = [];
   try {
-    const { changes, rolloutMs } = await applyAndWait(input, existing);
-    if (!reused) await markRecord(cluster, recordKey, 'deployed');
-    if (!reused) await pruneHistory(cluster, records, input.historyLimit, log);
-    return { revision, reused, rolloutMs, changes };
+    applied = await applyAndWait(input, release.objects, state.existing);
+    // Only once the new release runs: what the releases since the last good one had and this one has not.
+    if (input.prune) pruned = await deleteObjects(input, pruneCandidates(records, state.lastDeployed, release.objects), 'pruned');
   } catch (error) {
     // Whatever stopped the put (a failed rollout, a refused apply, an abort), the record says failed, never pending.
-    if (!reused) await markRecord(cluster.detached(), recordKey, 'failed').catch(() => undefined);
+    if (!reused) await markRecord(cluster.detached(), namespace, app, revision, 'failed').catch(() => undefined);
+    if (input.onFailure === 'rollback' && (error instanceof RolloutFailedError || error instanceof TimedOutError)) {
+      await rollBack(input, state, records, error);
+    }
     throw error;
+  }
+  if (!reused) {
+    await markRecord(cluster, namespace, app, revision, 'deployed');
+    await pruneHistory(cluster, records, input.historyLimit, log);
+  }
+  return { version, revision, reused, ...applied, pruned };
+}
+
+/**
+ * After a failed rollout (on_failure: rollback): the last deployed revision's objects again, waited for on what is
+ * left of the put's deadline, and whatever the failed attempt added pruned. Never throws: the put fails with the
+ * original error either way, and the log says what the rollback did.
+ */
+async function rollBack(input: DeployInput, state: ReleaseState, records: KubeObject[], cause: Error): Promise<void> {
+  const { log, app } = input;
+  const target = state.lastDeployed;
+  if (!target) {
+    log.warn(`nothing to roll back to: ${app} has no earlier deployed revision; the failed objects stay for debugging`);
+    return;
+  }
+  log.info(`rolling back to revision ${target.revision} of ${app} (${target.image.ref}) after: ${cause.message.split('\n')[0]}`);
+  try {
+    const canWait = !input.deadline.expired();
+    await applyAndWait({ ...input, wait: input.wait && canWait }, target.objects, new Map());
+    await deleteObjects(input, pruneCandidates(records, target, target.objects, input.release.objects), 'pruned');
+    log.info(`rolled back to revision ${target.revision}${canWait ? '' : ' (applied; its rollout was not waited for: the put timed out)'}`);
+  } catch (error) {
+    log.warn(`could not roll back to revision ${target.revision}: ${(error as Error).message}`);
   }
 }
 
-async function applyAndWait(input: DeployInput, existing: Map<string, KubeObject>): Promise<Pick<DeployResult, 'changes' | 'rolloutMs'>> {
+/** Everything up to the first write, then a server-side dry-run apply of every object: nothing changes. */
+async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
+  const { cluster, log, namespace, app, release } = input;
+  const ns = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+  if (!ns && !input.createNamespace) throw new ApiRejectedError(`namespace ${namespace} does not exist (set params.create_namespace: true to create it)`, 404);
+  if (!ns) log.info(`dry run: namespace ${namespace} would be created; the server cannot dry-run objects in a namespace that does not exist yet`);
+  const state = ns ? await readState(input) : { existing: new Map<string, KubeObject>(), records: [] as KubeObject[] };
+  const objects = await mapBounded(release.objects, 8, async (desired): Promise<DryRunObject> => {
+    const live = state.existing.get(objectRef(desired));
+    const dryRun = ns ? await (input.mode === 'create' ? cluster.create(desired, { dryRun: true }) : cluster.apply(desired, { dryRun: true })) : undefined;
+    return { ref: objectRef(desired), desired, ...(live ? { live } : {}), ...(dryRun ? { dryRun } : {}) };
+  });
+  const lastDeployed = 'lastDeployed' in state ? state.lastDeployed : undefined;
+  const pruned = input.prune ? pruneCandidates(state.records, lastDeployed, release.objects).map(objectRef) : [];
+  const revision = lastDeployed?.revision ?? 0;
+  return {
+    version: { app, namespace, revision: String(revision), image: lastDeployed?.image.ref ?? '' },
+    revision,
+    reused: false,
+    changes: [],
+    pruned,
+    dryRun: { objects },
+  };
+}
+
+async function applyAndWait(input: DeployInput, objects: KubeObject[], existing: Map<string, KubeObject>): Promise<Pick<DeployResult, 'changes' | 'rolloutMs'>> {
   const { cluster, log, namespace, app } = input;
   const changes: DeployResult['changes'] = [];
   const applyOne = async (object: KubeObject) => {
@@ -125,19 +203,19 @@ async function applyAndWait(input: DeployInput, existing: Map<string, KubeObject
   };
   // In order of kind (objects are sorted so: dependencies first, the app's own objects last); objects of one kind
   // go together, a few at a time.
-  for (const group of groupByKind(input.objects, app)) await mapBounded(group, 8, applyOne);
+  for (const group of groupByKind(objects, app)) await mapBounded(group, 8, applyOne);
   if (!input.wait) return { changes };
 
-  const deployments = input.objects.filter((o) => o.kind === 'Deployment' && o.apiVersion === 'apps/v1').map((o) => o.metadata.name);
-  log.info(`waiting up to ${Math.round(input.timeoutMs / 1000)}s for ${deployments.map((d) => `deployment/${d}`).join(', ')} to roll out`);
+  const deployments = objects.filter((o) => o.kind === 'Deployment' && o.apiVersion === 'apps/v1').map((o) => o.metadata.name);
+  log.info(`waiting up to ${Math.round(input.deadline.remainingMs() / 1000)}s for ${deployments.map((d) => `deployment/${d}`).join(', ')} to roll out`);
   const { durationMs } = await waitForRollout({
     cluster,
     namespace,
     selector: releaseSelector(app),
     deployments,
-    timeoutMs: input.timeoutMs,
+    timeoutMs: input.deadline.remainingMs(),
     log,
-    signal: input.signal,
+    ...(input.signal ? { signal: input.signal } : {}),
     clock: input.clock,
   });
   return { changes, rolloutMs: durationMs };
@@ -169,24 +247,10 @@ function groupByKind(objects: KubeObject[], app: string): KubeObject[][] {
   return own.length ? [...groups, own] : groups;
 }
 
-function safeDecode(secret: KubeObject): ReleaseRecord | undefined {
-  try {
-    return decodeRecord(secret);
-  } catch {
-    return undefined;
-  }
-}
-
-function markRecord(cluster: ClusterApi, key: { apiVersion: string; kind: string; namespace: string; name: string }, status: 'deployed' | 'failed'): Promise<KubeObject> {
-  return cluster.patchMetadata(key, { labels: { [recordLabel.status]: status } });
-}
-
 /** Keeps the newest `limit` records of the app: the ones listed before this put, and this put's own. */
-async function pruneHistory(cluster: ClusterApi, before: KubeObject[], limit: number, log: Logger): Promise<void> {
+async function pruneHistory(cluster: ClusterApi, before: KubeObject[], limit: number, log: DeployInput['log']): Promise<void> {
   // This put's record is the newest and always kept: of the earlier ones, limit - 1 stay.
   const surplus = before.slice(0, Math.max(0, before.length - (limit - 1)));
   await mapBounded(surplus, 4, (r) => cluster.remove({ apiVersion: 'v1', kind: 'Secret', namespace: r.metadata.namespace, name: r.metadata.name }, 'Background'));
   if (surplus.length) log.info(`pruned ${surplus.length} old release record${surplus.length > 1 ? 's' : ''} (history_limit ${limit})`);
 }
-
-export { listRecords };

@@ -2,11 +2,11 @@
 // leaders. A second put waits for the first (progress lines) until `timeout`; a holder that died is taken over once
 // its lease has expired.
 import type { ClusterApi } from '../cluster/api.js';
-import { ApiRejectedError, TimedOutError } from '../errors.js';
+import { ApiRejectedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { labelKeys, managedBy, type KubeObject } from '../manifests/types.js';
-import { formatDuration } from '../request/duration.js';
-import { systemClock, type Clock } from '../rollout/wait.js';
+import { labelKeys, managedBy } from '../kube/labels.js';
+import type { KubeObject } from '../kube/object.js';
+import { sleep, type Clock, type Deadline } from '../time.js';
 
 export interface ReleaseLock {
   release(): Promise<void>;
@@ -18,8 +18,9 @@ export interface LockOptions {
   app: string;
   holder: string;
   log: Logger;
-  timeoutMs: number;
-  clock?: Clock;
+  /** The operation's deadline: waiting for another holder takes from the same budget as the rest of the put. */
+  deadline: Deadline;
+  clock: Clock;
   signal?: AbortSignal;
   /** Seconds a holder's lease lasts without renewal (renewed every third of it). */
   leaseSeconds?: number;
@@ -67,9 +68,8 @@ const isConflict = (error: unknown) => error instanceof ApiRejectedError && erro
 
 export async function acquireReleaseLock(options: LockOptions): Promise<ReleaseLock> {
   const { cluster, log } = options;
-  const clock = options.clock ?? systemClock;
+  const { clock, deadline } = options;
   const key = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: lockName(options.app) };
-  const deadline = clock.now() + options.timeoutMs;
   let lastHolder = '';
   for (;;) {
     const now = clock.now();
@@ -97,11 +97,8 @@ export async function acquireReleaseLock(options: LockOptions): Promise<ReleaseL
       // Someone else created or renewed it between our read and write: look again.
       if (!isConflict(error)) throw error;
     }
-    if (clock.now() >= deadline) {
-      throw new TimedOutError(`timed out after ${formatDuration(options.timeoutMs)} waiting for ${lastHolder || 'another put'} to release lease/${key.name} in namespace ${options.namespace}`);
-    }
-    if (options.signal?.aborted) throw options.signal.reason;
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, options.pollMs ?? 2000));
+    if (deadline.expired()) throw deadline.timedOut(`waiting for ${lastHolder || 'another put'} to release lease/${key.name} in namespace ${options.namespace}`);
+    await sleep(Math.min(options.pollMs ?? 2000, deadline.remainingMs()), clock, options.signal);
   }
 }
 
@@ -134,10 +131,11 @@ function holdLease(options: LockOptions, lease: KubeObject, clock: Clock): Relea
       stopped = true;
       clock.clearTimeout(timer);
       // Released even when the put was aborted: detached from the abort signal.
+      // A lease left behind is taken over once it expires; say so, so a slow next put is understood.
       await options.cluster
         .detached()
         .remove({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: lockName(options.app) }, 'Background')
-        .catch(() => undefined);
+        .catch((error: Error) => options.log.warn(`could not release lease/${lockName(options.app)} (the next put takes it over once it expires): ${error.message}`));
     },
   };
 }

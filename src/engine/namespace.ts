@@ -1,10 +1,11 @@
 import type { ClusterApi } from '../cluster/api.js';
 import { ApiRejectedError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { labelKeys, managedBy, type KubeObject } from '../manifests/types.js';
+import { labelKeys, managedBy, ourKey } from '../kube/labels.js';
+import type { KubeObject } from '../kube/object.js';
 
 /** Label on namespaces this resource created: only those may be deleted by `delete_namespace`. */
-export const createdForLabel = 'kubernetes-deploy-resource.io/created-for';
+export const createdForLabel = ourKey('created-for');
 
 /**
  * With create_namespace: makes sure the namespace is there. Without it nothing is asked: the first namespaced write

@@ -2,13 +2,10 @@
 // mode anything that already exists stops the put (like `kubectl create -f`).
 import type { ClusterApi } from '../cluster/api.js';
 import { ApiRejectedError } from '../errors.js';
-import { labelKeys, managedBy, objectRef, type KubeObject } from '../manifests/types.js';
+import { isOurs, labelKeys, managedBy } from '../kube/labels.js';
+import { objectRef, type KubeObject } from '../kube/object.js';
 import { mapBounded } from './bounded.js';
 
-export function isOurs(object: KubeObject, app: string): boolean {
-  const labels = object.metadata.labels ?? {};
-  return labels[labelKeys.managedBy] === managedBy && labels[labelKeys.instance] === app;
-}
 
 /** Reads every object of the release; returns those that exist (by ref). Throws on foreign objects. */
 export async function checkOwnership(cluster: ClusterApi, objects: KubeObject[], app: string, mode: 'apply' | 'create'): Promise<Map<string, KubeObject>> {

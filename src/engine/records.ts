@@ -1,18 +1,20 @@
 // Release records: one Secret per revision holding the rendered object set (a Secret, because extra manifests may
-// hold Secrets), as Helm keeps its releases. Pure encoding/decoding here; reading and writing in release-store.ts.
+// hold Secrets), as Helm keeps its releases: encoding and decoding, and the few reads and writes of records.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { BadRequestError } from '../errors.js';
+import type { ClusterApi } from '../cluster/api.js';
+import { ApiRejectedError, BadRequestError } from '../errors.js';
 import type { ImageRef } from '../manifests/image.js';
-import { labelKeys, managedBy, type KubeObject } from '../manifests/types.js';
+import { labelKeys, managedBy, ourKey } from '../kube/labels.js';
+import type { KubeObject } from '../kube/object.js';
 
-export const recordType = 'kubernetes-deploy-resource.io/release.v1';
+export const recordType = ourKey('release.v1');
 export const recordLabel = {
-  release: 'kubernetes-deploy-resource.io/release',
-  revision: 'kubernetes-deploy-resource.io/revision',
-  status: 'kubernetes-deploy-resource.io/status',
+  release: ourKey('release'),
+  revision: ourKey('revision'),
+  status: ourKey('status'),
 } as const;
-export const recordImageAnnotation = 'kubernetes-deploy-resource.io/image';
+export const recordImageAnnotation = ourKey('image');
 export type RecordStatus = 'pending' | 'deployed' | 'failed';
 
 export interface ReleaseRecord {
@@ -26,6 +28,8 @@ export interface ReleaseRecord {
   createdAt: string;
   /** Hash of image and objects: a put that renders the same release reuses its revision. */
   contentHash: string;
+  /** The revision this one deployed again (params.revision). */
+  redeployedFrom?: number;
 }
 
 // The API server refuses Secrets over 1 MiB; leave room for metadata.
@@ -68,10 +72,36 @@ export function encodeRecord(record: ReleaseRecord, status: RecordStatus): KubeO
   };
 }
 
+/** The record a Secret holds; a Secret changed by hand or cut short is refused (exit 4) with what to do about it. */
 export function decodeRecord(secret: KubeObject): ReleaseRecord {
-  const payload = (secret as { data?: { release?: string } }).data?.release;
-  if (!payload) throw new Error(`secret/${secret.metadata.name} is not a release record (no data.release)`);
-  return JSON.parse(gunzipSync(Buffer.from(payload, 'base64')).toString('utf8')) as ReleaseRecord;
+  const where = `secret/${secret.metadata.name} in namespace ${secret.metadata.namespace ?? ''}`;
+  const payload = (secret as { data?: { release?: unknown } }).data?.release;
+  let record: Partial<ReleaseRecord> | undefined;
+  try {
+    if (typeof payload === 'string' && payload) record = JSON.parse(gunzipSync(Buffer.from(payload, 'base64')).toString('utf8')) as Partial<ReleaseRecord>;
+  } catch {
+    record = undefined;
+  }
+  const valid =
+    record !== undefined &&
+    typeof record === 'object' &&
+    typeof record.revision === 'number' &&
+    Array.isArray(record.objects) &&
+    typeof record.image?.ref === 'string' &&
+    typeof record.app === 'string';
+  if (!valid) {
+    throw new ApiRejectedError(`${where} is not a readable release record (data.release is missing or corrupt); delete it or restore it from a backup`, 422);
+  }
+  return record as ReleaseRecord;
+}
+
+/** The record, or undefined when it cannot be read (callers that can do without it, e.g. reuse detection). */
+export function tryDecodeRecord(secret: KubeObject): ReleaseRecord | undefined {
+  try {
+    return decodeRecord(secret);
+  } catch {
+    return undefined;
+  }
 }
 
 export function recordStatus(secret: KubeObject): RecordStatus | undefined {
@@ -85,4 +115,18 @@ export function recordRevision(secret: KubeObject): number {
 /** Record selector for one app, optionally only one status. */
 export function recordSelector(app: string, status?: RecordStatus): string {
   return `${recordLabel.release}=${app}${status ? `,${recordLabel.status}=${status}` : ''}`;
+}
+
+/** Every record of the app in the namespace, oldest revision first. */
+export async function listRecords(cluster: ClusterApi, namespace: string, app: string): Promise<KubeObject[]> {
+  const { items } = await cluster.list('v1', 'Secret', namespace, recordSelector(app));
+  return items.sort((a, b) => recordRevision(a) - recordRevision(b));
+}
+
+export function recordKey(namespace: string, app: string, revision: number) {
+  return { apiVersion: 'v1', kind: 'Secret', namespace, name: recordName(app, revision) };
+}
+
+export function markRecord(cluster: ClusterApi, namespace: string, app: string, revision: number, status: 'deployed' | 'failed'): Promise<KubeObject> {
+  return cluster.patchMetadata(recordKey(namespace, app, revision), { labels: { [recordLabel.status]: status } });
 }

@@ -1,17 +1,14 @@
 // The put with `delete: true`: delete every object carrying the release's ownership labels, wait until they (and
 // their Pods) are gone, then the release records, then the namespace if we created it.
-import type { ObjectKey } from '../cluster/api.js';
-import { ApiRejectedError, TimedOutError } from '../errors.js';
-import { releaseSelector } from '../manifests/render.js';
-import { objectRef, type KubeObject } from '../manifests/types.js';
-import { formatDuration } from '../request/duration.js';
-import { systemClock, type Clock } from '../rollout/wait.js';
+import { ApiRejectedError } from '../errors.js';
+import { isOurs, releaseSelector } from '../kube/labels.js';
+import { keyOf, objectRef, type KubeObject } from '../kube/object.js';
+import { sleep } from '../time.js';
 import { mapBounded } from './bounded.js';
 import { acquireReleaseLock } from './lock.js';
 import { createdByUs } from './namespace.js';
-import { isOurs } from './ownership.js';
-import { decodeRecord, recordType } from './records.js';
-import { listRecords, type ReleaseTarget } from './deploy.js';
+import { decodeRecord, listRecords, recordType } from './records.js';
+import type { ReleaseTarget } from './target.js';
 
 export interface TeardownInput extends ReleaseTarget {
   deleteNamespace: boolean;
@@ -35,13 +32,9 @@ const defaultKinds = [
 ];
 
 const ownsDependents = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
-const keyOf = (o: KubeObject): ObjectKey => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
-const sleepOn = (clock: Clock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 
 export async function teardownRelease(input: TeardownInput): Promise<TeardownResult> {
   const { cluster, log, namespace, app } = input;
-  const clock = input.clock ?? systemClock;
-  const deadline = clock.now() + input.timeoutMs;
   const gone = (): TeardownResult => {
     log.info(`namespace ${namespace} does not exist: release ${app} is already gone`);
     return { deleted: [], leftAlone: [], namespaceDeleted: false };
@@ -52,23 +45,23 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
 
   let lock;
   try {
-    lock = await acquireReleaseLock({ ...input, clock });
+    lock = await acquireReleaseLock(input);
   } catch (error) {
     if (error instanceof ApiRejectedError && error.status === 404) return gone();
     throw error;
   }
   let result: TeardownResult;
   try {
-    result = await teardownLocked(input, clock, deadline);
+    result = await teardownLocked(input);
   } finally {
     await lock.release();
   }
-  if (ns) result.namespaceDeleted = await deleteOwnNamespace(input, ns, clock, deadline);
+  if (ns) result.namespaceDeleted = await deleteOwnNamespace(input, ns);
   return result;
 }
 
-async function teardownLocked(input: TeardownInput, clock: Clock, deadline: number): Promise<TeardownResult> {
-  const { cluster, log, namespace, app } = input;
+async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
+  const { cluster, log, namespace, app, deadline } = input;
   // Kinds to look in: ours, plus every kind any record of the app lists (extra manifests).
   const records = await listRecords(cluster, namespace, app);
   const kinds = new Map(defaultKinds.map((k) => [`${k.apiVersion}/${k.kind}`, k]));
@@ -130,9 +123,8 @@ async function teardownLocked(input: TeardownInput, clock: Clock, deadline: numb
     const line = `waiting for ${remaining.length} object${remaining.length > 1 ? 's' : ''} to be deleted: ${remaining.slice(0, 6).map(objectRef).join(', ')}${remaining.length > 6 ? ', …' : ''}`;
     if (line !== lastLine) log.info(line);
     lastLine = line;
-    if (clock.now() >= deadline) throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for release ${app} to be deleted: ${remaining.map(objectRef).join(', ')} still there`);
-    if (input.signal?.aborted) throw input.signal.reason;
-    await sleepOn(clock, pollMs);
+    if (deadline.expired()) throw deadline.timedOut(`waiting for release ${app} to be deleted: ${remaining.map(objectRef).join(', ')} still there`);
+    await sleep(Math.min(pollMs, deadline.remainingMs()), input.clock, input.signal);
     pollMs = Math.min(pollMs * 2, 1000);
   }
   await mapBounded(records, 4, (r) => cluster.remove(keyOf({ ...r, apiVersion: 'v1', kind: 'Secret' }), 'Background'));
@@ -142,8 +134,8 @@ async function teardownLocked(input: TeardownInput, clock: Clock, deadline: numb
 }
 
 /** Deletes the namespace only when this resource created it for this app, and waits until it is gone. */
-async function deleteOwnNamespace(input: TeardownInput, ns: KubeObject, clock: Clock, deadline: number): Promise<boolean> {
-  const { cluster, log, namespace, app } = input;
+async function deleteOwnNamespace(input: TeardownInput, ns: KubeObject): Promise<boolean> {
+  const { cluster, log, namespace, app, deadline } = input;
   if (!createdByUs(ns, app)) {
     log.warn(`namespace ${namespace} was not created by this resource for ${app}: left in place (delete_namespace only deletes namespaces it created)`);
     return false;
@@ -153,9 +145,8 @@ async function deleteOwnNamespace(input: TeardownInput, ns: KubeObject, clock: C
   for (;;) {
     const current = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
     if (!current) break;
-    if (clock.now() >= deadline) throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for namespace ${namespace} to be deleted`);
-    if (input.signal?.aborted) throw input.signal.reason;
-    await sleepOn(clock, input.pollMs ?? 1000);
+    if (deadline.expired()) throw deadline.timedOut(`waiting for namespace ${namespace} to be deleted`);
+    await sleep(Math.min(input.pollMs ?? 1000, deadline.remainingMs()), input.clock, input.signal);
   }
   log.info(`namespace ${namespace} deleted`);
   return true;

@@ -1,9 +1,9 @@
 // Pure: the YAML documents of `params.manifests` → checked objects, with errors that name the file and document.
 import { loadAll } from 'js-yaml';
 import { BadRequestError } from '../errors.js';
-import { dns1123Subdomain } from '../request/names.js';
+import { dns1123Subdomain } from '../kube/names.js';
 import { stripServerFields } from './yaml.js';
-import type { KubeObject } from './types.js';
+import type { KubeObject } from '../kube/object.js';
 
 export interface ManifestFile {
   /** As the user wrote it, relative to the sources dir (for messages). */

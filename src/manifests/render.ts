@@ -1,6 +1,7 @@
 // Pure: a release spec in, the release's objects out (extra manifests first, then Deployment, Service, Ingress).
 import { imageReference, versionLabel, type ImageRef } from './image.js';
-import { labelKeys, managedBy, type KubeObject } from './types.js';
+import { labelKeys, managedBy, selectorLabels } from '../kube/labels.js';
+import type { KubeObject } from '../kube/object.js';
 
 export interface ResourceList {
   cpu?: string;
@@ -32,15 +33,6 @@ export interface ReleaseSpec {
   buildAnnotations: Record<string, string>;
 }
 
-/** Labels the Deployment selects its Pods by: never include anything that changes between releases. */
-export function selectorLabels(app: string): Record<string, string> {
-  return { [labelKeys.name]: app, [labelKeys.instance]: app };
-}
-
-/** The label selector that finds every object of a release, extra manifests included. */
-export function releaseSelector(app: string): string {
-  return `${labelKeys.instance}=${app},${labelKeys.managedBy}=${managedBy}`;
-}
 
 function releaseLabels(spec: ReleaseSpec): Record<string, string> {
   // Ours last: a user label cannot take away the ownership labels.

@@ -1,6 +1,6 @@
 // Deterministic, kubectl-compatible YAML: stable key order, no server-set fields, YAML 1.1-safe quoting.
 import { dump } from 'js-yaml';
-import type { KubeObject } from './types.js';
+import type { KubeObject } from '../kube/object.js';
 
 const first = ['apiVersion', 'kind', 'metadata', 'name', 'namespace'];
 function compareKeys(a: string, b: string): number {

@@ -1,3 +1,5 @@
+import { ourKey } from '../kube/labels.js';
+
 /** Concourse build metadata from the step's environment (only what is set). */
 export interface BuildEnv {
   BUILD_ID?: string;
@@ -12,12 +14,11 @@ export interface BuildEnv {
 /** Annotations that tie an object to the Concourse build that deployed it. */
 export function buildAnnotations(env: BuildEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  const prefix = 'kubernetes-deploy-resource.io';
-  if (env.BUILD_PIPELINE_NAME) out[`${prefix}/pipeline`] = env.BUILD_PIPELINE_NAME;
-  if (env.BUILD_JOB_NAME) out[`${prefix}/job`] = env.BUILD_JOB_NAME;
-  if (env.BUILD_NAME) out[`${prefix}/build`] = env.BUILD_NAME;
+  if (env.BUILD_PIPELINE_NAME) out[ourKey('pipeline')] = env.BUILD_PIPELINE_NAME;
+  if (env.BUILD_JOB_NAME) out[ourKey('job')] = env.BUILD_JOB_NAME;
+  if (env.BUILD_NAME) out[ourKey('build')] = env.BUILD_NAME;
   const url = buildUrl(env);
-  if (url) out[`${prefix}/build-url`] = url;
+  if (url) out[ourKey('build-url')] = url;
   return out;
 }
 

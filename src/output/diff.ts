@@ -1,7 +1,7 @@
 // What a dry run shows: per object, a unified diff of the live object against the server's dry-run result.
 // Pure: the caller does the dry-run apply and the reads, and prints the lines.
 import { structuredPatch } from 'diff';
-import { objectRef, type KubeObject } from '../manifests/types.js';
+import { objectRef, type KubeObject } from '../kube/object.js';
 import { stripServerFields, toYaml } from '../manifests/yaml.js';
 
 export type ObjectChange = 'created' | 'changed' | 'unchanged';

@@ -1,7 +1,7 @@
 // What `in` writes into its destination dir. Pure rendering; the command writes the files.
 import type { ReleaseRecord } from '../engine/records.js';
 import { toYaml } from '../manifests/yaml.js';
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../kube/object.js';
 
 export const redactedValue = '<redacted>';
 

@@ -1,8 +1,8 @@
 // The request every script reads from stdin, validated strictly: unknown keys are errors that name them, and every
 // message names the field path (`source.cluster_ca: …`). Secret values are never echoed back.
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
-import { dns1035Label, dns1123Label, dns1123Subdomain, labelKey, labelValue } from './names.js';
+import { parseDuration } from '../time.js';
+import { dns1035Label, dns1123Label, dns1123Subdomain, labelKey, labelValue } from '../kube/names.js';
 
 const nonEmpty = z.string().min(1, { error: 'must not be empty' });
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -120,6 +120,11 @@ export const outParamsSchema = z
       .default('5m'),
     delete: z.boolean().default(false),
     delete_namespace: z.boolean().default(false),
+    prune: z.boolean().default(true),
+    revision: digits.optional(),
+    revision_file: relativePath.optional(),
+    on_failure: z.enum(['keep', 'rollback'], { error: 'must be keep or rollback' }).default('keep'),
+    dry_run: z.boolean().default(false),
   })
   .superRefine((params, ctx) => {
     const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -128,11 +133,19 @@ export const outParamsSchema = z
     }
     if (params.delete_namespace && !params.delete) issue(['delete_namespace'], 'needs params.delete: true');
     if (params.tls_secret !== undefined && params.host === undefined) issue(['tls_secret'], 'needs params.host');
-    if (params.delete) return;
+    if (params.on_failure === 'rollback' && !params.wait) issue(['on_failure'], 'rollback needs params.wait: true (a rollback follows a failed rollout)');
+    if (params.revision !== undefined && params.revision_file !== undefined) issue(['revision_file'], 'cannot be combined with params.revision');
+    if (params.delete) {
+      for (const key of ['revision', 'revision_file', 'dry_run'] as const) {
+        if (params[key] !== undefined && params[key] !== false) issue([key], 'cannot be combined with params.delete: true');
+      }
+      return;
+    }
+    if (params.revision !== undefined || params.revision_file !== undefined) return;
     if (params.image !== undefined && params.image_ref !== undefined) {
       issue(['image_ref'], 'cannot be combined with params.image (give one)');
     } else if (params.image === undefined && params.image_ref === undefined) {
-      issue([], 'give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true)');
+      issue([], 'give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)');
     }
   });
 export type OutParams = z.infer<typeof outParamsSchema>;

@@ -1,6 +1,6 @@
 // Pure rollout decisions. The Deployment check follows kubectl's `rollout status` (DeploymentStatusViewer) in order;
 // the Pod check adds the causes kubectl only shows at the deadline, so that a broken image fails in seconds.
-import type { KubeObject } from '../manifests/types.js';
+import type { KubeObject } from '../kube/object.js';
 
 export type Assessment =
   | { state: 'progressing'; message: string }

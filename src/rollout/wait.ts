@@ -4,19 +4,9 @@ import { assessDeployment, currentTemplateHash, describePodFailure, findPodFailu
 import type { ClusterApi } from '../cluster/api.js';
 import { AbortedError, ApiRejectedError, RolloutFailedError, TimedOutError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { KubeObject } from '../manifests/types.js';
-import { formatDuration } from '../request/duration.js';
+import type { KubeObject } from '../kube/object.js';
+import { formatDuration, systemClock, type Clock } from '../time.js';
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface WaitOptions {
   cluster: ClusterApi;

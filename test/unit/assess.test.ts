@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { assessDeployment, currentTemplateHash, describePodFailure, findPodFailure } from '../../src/rollout/assess.js';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/kube/object.js';
 
 const deployment = (status: Record<string, unknown>, extra: { generation?: number; replicas?: number } = {}): KubeObject => ({
   apiVersion: 'apps/v1',

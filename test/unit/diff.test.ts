@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import type { KubeObject } from '../../src/manifests/types.js';
+import type { KubeObject } from '../../src/kube/object.js';
 import { diffObject, formatDiffSummary, type ObjectDiff } from '../../src/output/diff.js';
 
 /** A Deployment as the API server returns it: defaults filled, server-set fields, status. */

@@ -2,8 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { BadRequestError } from '../../src/errors.js';
 import { parseExtraManifests } from '../../src/manifests/extra.js';
 import { imageReference, parseImageReference, versionLabel } from '../../src/manifests/image.js';
-import { formatDuration, parseDuration } from '../../src/request/duration.js';
-import { expandBuildVars } from '../../src/request/sources.js';
+import { formatDuration, parseDuration } from '../../src/time.js';
+import { expandBuildVars } from '../../src/request/plan.js';
 
 const digest = 'sha256:' + '0123456789abcdef'.repeat(4);
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { BadRequestError } from '../../src/errors.js';
 import { parseCheckRequest, parseInRequest, parseOutRequest } from '../../src/request/parse.js';
+import { planPut } from '../../src/request/plan.js';
 
 const source = { cluster_url: 'https://127.0.0.1:6443', token: 'abc', app: 'web' };
 const version = { app: 'web', namespace: 'default', revision: '1', image: 'r@sha256:' + 'a'.repeat(64) };
@@ -78,7 +79,15 @@ describe('request shape', () => {
 describe('out params', () => {
   const out = (params: unknown) => parseOutRequest({ source, params });
   test.each<[string, unknown, string]>([
-    ['image or image_ref required', {}, 'params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true)'],
+    ['image or image_ref required', {}, 'params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)'],
+    ['revision is digits', { revision: 'v3' }, 'params.revision: must be a string of digits'],
+    ['revision or revision_file', { revision: '3', revision_file: 'get/revision' }, 'params.revision_file: cannot be combined with params.revision'],
+    ['revision_file stays inside', { revision_file: '../revision' }, 'params.revision_file: must be a path relative to the sources directory, without ..'],
+    ['revision not with delete', { delete: true, revision: '3' }, 'params.revision: cannot be combined with params.delete: true'],
+    ['dry_run not with delete', { delete: true, dry_run: true }, 'params.dry_run: cannot be combined with params.delete: true'],
+    ['on_failure enum', { image_ref: 'x:1', on_failure: 'undo' }, 'params.on_failure: must be keep or rollback'],
+    ['on_failure rollback needs wait', { image_ref: 'x:1', on_failure: 'rollback', wait: false }, 'params.on_failure: rollback needs params.wait: true (a rollback follows a failed rollout)'],
+    ['prune boolean', { image_ref: 'x:1', prune: 'no' }, 'params.prune: expected boolean, got string'],
     ['not both', { image: 'img', image_ref: 'nginx:1' }, 'params.image_ref: cannot be combined with params.image (give one)'],
     ['paths stay inside the sources dir', { image: '../img' }, 'params.image: must be a path relative to the sources directory, without ..'],
     ['absolute paths refused', { image_ref: 'x:1', manifests: ['/etc/passwd'] }, 'params.manifests[0]: must be a path relative to the sources directory, without ..'],
@@ -110,10 +119,54 @@ describe('out params', () => {
     expect(out({ image_ref: 'x:1' }).params).toEqual({
       image_ref: 'x:1', create_namespace: false, replicas: 1, port: 8080, service_port: 80, env: {}, labels: {}, annotations: {},
       path: '/', ingress_annotations: {}, manifests: [], mode: 'apply', wait: true, timeout: '5m', delete: false, delete_namespace: false,
+      prune: true, on_failure: 'keep', dry_run: false,
     });
   });
 
   test('env values given as numbers or booleans become strings', () => {
     expect(out({ image_ref: 'x:1', env: { PORT: 8080, DEBUG: true } }).params.env).toEqual({ PORT: '8080', DEBUG: 'true' });
+  });
+});
+
+describe('put plan', () => {
+  const env = { BUILD_NAME: '42' };
+  const plan = (params: unknown) => planPut({ source, params }, env);
+
+  test('a deploy: camelCase fields, parsed timeout and image reference, build variables expanded', () => {
+    const p = plan({ image_ref: 'registry.local/web:1.2', namespace: 'staging-${BUILD_NAME}', host: 'web-${BUILD_NAME}.local', timeout: '90s', service_port: 81 });
+    expect(p).toMatchObject({
+      action: 'deploy',
+      namespace: { name: 'staging-42' },
+      timeoutMs: 90_000,
+      image: { ref: { repository: 'registry.local/web', tag: '1.2' } },
+      render: { host: 'web-42.local', servicePort: 81, replicas: 1, path: '/' },
+      prune: true,
+      onFailure: 'keep',
+      dryRun: false,
+    });
+  });
+
+  test('a redeploy takes nothing that shapes the release', () => {
+    expect(plan({ revision: '3' })).toMatchObject({ action: 'redeploy', revision: { number: 3 } });
+    expect(plan({ revision_file: 'get/revision' })).toMatchObject({ action: 'redeploy', revision: { file: 'get/revision' } });
+    expect(messageOf(() => plan({ revision: '3', image_ref: 'x:1', replicas: 2 }))).toBe(
+      'params.image_ref, params.replicas: cannot be combined with params.revision (a redeploy takes the image and every object from the recorded revision)',
+    );
+  });
+
+  test('a teardown', () => {
+    expect(plan({ delete: true, delete_namespace: true })).toMatchObject({ action: 'teardown', deleteNamespace: true, namespace: { name: 'default' } });
+  });
+
+  test('expanded names are checked again', () => {
+    expect(messageOf(() => planPut({ source, params: { image_ref: 'x:1', namespace: 'staging-${BUILD_NAME}' } }, { BUILD_NAME: 'Big_One' }))).toBe(
+      'params.namespace: "staging-Big_One" (after expanding build variables) is not a valid namespace name (lowercase letters, digits and -, at most 63)',
+    );
+    expect(messageOf(() => planPut({ source, params: { image_ref: 'x:1', host: 'web-${BUILD_NAME}.local' } }, {}))).toBe('params.host: ${BUILD_NAME} is not set in this step\'s environment');
+    expect(messageOf(() => plan({ image_ref: 'x:1', namespace: 'ns-${BUILD_URL}' }))).toMatch(/^params\.namespace: \$\{BUILD_URL\} is not one of/);
+  });
+
+  test('an image reference that does not parse', () => {
+    expect(messageOf(() => plan({ image_ref: 'UPPER/case:1' }))).toBe('params.image_ref: not a valid image reference (e.g. registry.example.com/team/app:1.2.3 or …@sha256:…)');
   });
 });

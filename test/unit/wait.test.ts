@@ -3,8 +3,9 @@ import { describe, expect, test } from 'vitest';
 import type { ClusterApi, WatchEvent } from '../../src/cluster/api.js';
 import { AbortedError, ApiRejectedError, RolloutFailedError, TimedOutError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
-import type { KubeObject } from '../../src/manifests/types.js';
-import { waitForRollout, type Clock } from '../../src/rollout/wait.js';
+import type { KubeObject } from '../../src/kube/object.js';
+import { waitForRollout } from '../../src/rollout/wait.js';
+import type { Clock } from '../../src/time.js';
 
 function fakeClock(): Clock & { advance(ms: number): void } {
   let now = 0;

@@ -1,10 +1,11 @@
-// Reads what a put takes from its sources dir (image get dir, namespace file, extra manifests), refusing paths that
-// leave the dir. Everything here runs before any cluster call.
+// Reads what a put takes from its sources dir (image get dir, namespace and revision files, extra manifests), refusing
+// paths that leave the dir and checking what it reads. Everything here runs before any cluster call.
 import { glob, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestError } from '../errors.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
 import type { ManifestFile } from '../manifests/extra.js';
+import { checkNamespaceName } from '../request/plan.js';
 
 async function inside(root: string, relative: string, field: string): Promise<string> {
   const rootReal = await realpath(root).catch(() => {
@@ -45,7 +46,15 @@ export async function readNamespaceFile(root: string, relative: string): Promise
   const file = await inside(root, relative, 'params.namespace_file');
   const text = await readSmall(file, 'params.namespace_file', 256);
   if (!text) throw new BadRequestError(`params.namespace_file: ${relative} is empty`);
-  return text;
+  return checkNamespaceName(text, 'params.namespace_file', '');
+}
+
+/** A revision number from a file, e.g. the `revision` file of a get of this resource. */
+export async function readRevisionFile(root: string, relative: string): Promise<number> {
+  const file = await inside(root, relative, 'params.revision_file');
+  const text = await readSmall(file, 'params.revision_file', 64);
+  if (!/^[0-9]+$/.test(text)) throw new BadRequestError(`params.revision_file: ${relative} does not hold a revision number (digits)`);
+  return Number(text);
 }
 
 /** Files matching the patterns, in the order given (each pattern's matches sorted), each at most once. */
@@ -76,15 +85,4 @@ export async function readManifestFiles(root: string, patterns: string[]): Promi
     }
   }
   return files;
-}
-
-/** Expands ${BUILD_NAME} and friends; unknown or unset names are errors naming the field. */
-export function expandBuildVars(text: string, env: Record<string, string | undefined>, field: string): string {
-  const allowed = new Set(['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME']);
-  return text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
-    if (!allowed.has(name)) throw new BadRequestError(`${field}: \${${name}} is not one of \${BUILD_ID}, \${BUILD_NAME}, \${BUILD_JOB_NAME}, \${BUILD_PIPELINE_NAME}, \${BUILD_TEAM_NAME}`);
-    const value = env[name];
-    if (value === undefined || value === '') throw new BadRequestError(`${field}: \${${name}} is not set in this step's environment`);
-    return value;
-  });
 }

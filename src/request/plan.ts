@@ -1,0 +1,171 @@
+// A put request, finished: from raw JSON to a typed, fully checked plan that commands/out.ts only carries out.
+// Who parses what: schemas.ts checks the shape and every value that stands alone (snake_case, as Concourse users
+// write it); this module adds what needs the step's environment or several fields at once (${BUILD_*} expansion and
+// re-validation, durations in ms, image references, which action the put is) and hands out camelCase fields.
+// Files of the sources dir are read later, by sources/read.ts, which checks what it reads the same way.
+import { BadRequestError } from '../errors.js';
+import { dns1123Label, dns1123Subdomain } from '../kube/names.js';
+import { parseImageReference, type ImageRef } from '../manifests/image.js';
+import type { BuildEnv } from '../output/build-env.js';
+import { parseDuration } from '../time.js';
+import { parseOutRequest, quote } from './parse.js';
+import type { OutParams, Source } from './schemas.js';
+
+/** Where the release goes: a name known now, or a file of the sources dir (read before any cluster call). */
+export type NamespaceChoice = { name: string } | { file: string };
+
+/** What the generated Deployment, Service and Ingress are made of (see manifests/render.ts). */
+export interface RenderParams {
+  replicas: number;
+  port: number;
+  servicePort: number;
+  env: Record<string, string>;
+  args?: string[];
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  resources?: OutParams['resources'];
+  readinessPath?: string;
+  host?: string;
+  path: string;
+  ingressClass?: string;
+  tlsSecret?: string;
+  ingressAnnotations: Record<string, string>;
+}
+
+interface PlanBase {
+  source: Source;
+  app: string;
+  namespace: NamespaceChoice;
+  /** params.timeout: the one budget of the whole put. */
+  timeoutMs: number;
+}
+
+/** How a deploy behaves around the apply: shared by a new release and a redeployed revision. */
+export interface DeployOptions {
+  createNamespace: boolean;
+  mode: 'apply' | 'create';
+  wait: boolean;
+  prune: boolean;
+  onFailure: 'keep' | 'rollback';
+  dryRun: boolean;
+}
+
+export interface DeployPlan extends PlanBase, DeployOptions {
+  action: 'deploy';
+  /** A registry-image get dir to read, or a reference given inline. */
+  image: { dir: string } | { ref: ImageRef };
+  manifests: string[];
+  render: RenderParams;
+}
+
+export interface RedeployPlan extends PlanBase, DeployOptions {
+  action: 'redeploy';
+  revision: { number: number } | { file: string };
+}
+
+export interface TeardownPlan extends PlanBase {
+  action: 'teardown';
+  deleteNamespace: boolean;
+}
+
+export type PutPlan = DeployPlan | RedeployPlan | TeardownPlan;
+
+/** Params that shape a new release; a redeploy takes all of them from the record, so giving one is a mistake. */
+const releaseShapingParams = [
+  'image', 'image_ref', 'manifests', 'replicas', 'port', 'service_port', 'env', 'args', 'labels', 'annotations',
+  'resources', 'readiness_path', 'host', 'path', 'ingress_class', 'tls_secret', 'ingress_annotations', 'mode',
+] as const;
+
+const buildVars = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME'] as const;
+
+/** Expands ${BUILD_NAME} and friends; unknown or unset names are errors naming the field. */
+export function expandBuildVars(text: string, env: BuildEnv, field: string): string {
+  return text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
+    if (!(buildVars as readonly string[]).includes(name)) {
+      throw new BadRequestError(`${field}: \${${name}} is not one of ${buildVars.map((v) => `\${${v}}`).join(', ')}`);
+    }
+    const value = env[name as (typeof buildVars)[number]];
+    if (value === undefined || value === '') throw new BadRequestError(`${field}: \${${name}} is not set in this step's environment`);
+    return value;
+  });
+}
+
+/** A namespace name, however it was given (params, namespace_file); `how` says where it came from. */
+export function checkNamespaceName(name: string, field: string, how = ''): string {
+  if (!dns1123Label.test(name) || name.length > 63) {
+    throw new BadRequestError(`${field}: ${quote(name)}${how} is not a valid namespace name (lowercase letters, digits and -, at most 63)`);
+  }
+  return name;
+}
+
+function namespaceOf(source: Source, params: OutParams, env: BuildEnv): NamespaceChoice {
+  if (params.namespace_file !== undefined) return { file: params.namespace_file };
+  if (params.namespace === undefined) return { name: source.namespace };
+  const expanded = expandBuildVars(params.namespace, env, 'params.namespace');
+  return { name: checkNamespaceName(expanded, 'params.namespace', ' (after expanding build variables)') };
+}
+
+function hostOf(params: OutParams, env: BuildEnv): string | undefined {
+  if (params.host === undefined) return undefined;
+  const host = expandBuildVars(params.host, env, 'params.host');
+  if (!dns1123Subdomain.test(host) || host.length > 253) {
+    throw new BadRequestError(`params.host: ${quote(host)} (after expanding build variables) is not a valid host name`);
+  }
+  return host;
+}
+
+function imageOf(params: OutParams): DeployPlan['image'] {
+  if (params.image !== undefined) return { dir: params.image };
+  const ref = parseImageReference(params.image_ref!);
+  if (!ref) throw new BadRequestError('params.image_ref: not a valid image reference (e.g. registry.example.com/team/app:1.2.3 or …@sha256:…)');
+  return { ref };
+}
+
+/** The raw request (stdin JSON) → a plan; every error is a BadRequestError naming the field. */
+export function planPut(raw: unknown, env: BuildEnv): PutPlan {
+  const { source, params } = parseOutRequest(raw);
+  const base: PlanBase = { source, app: source.app, namespace: namespaceOf(source, params, env), timeoutMs: parseDuration(params.timeout)! };
+  if (params.delete) return { ...base, action: 'teardown', deleteNamespace: params.delete_namespace };
+
+  const options: DeployOptions = {
+    createNamespace: params.create_namespace,
+    mode: params.mode,
+    wait: params.wait,
+    prune: params.prune,
+    onFailure: params.on_failure,
+    dryRun: params.dry_run,
+  };
+  if (params.revision !== undefined || params.revision_file !== undefined) {
+    const given = Object.keys((raw as { params?: Record<string, unknown> }).params ?? {});
+    const shaping = releaseShapingParams.filter((key) => given.includes(key));
+    if (shaping.length) {
+      const by = params.revision !== undefined ? 'params.revision' : 'params.revision_file';
+      throw new BadRequestError(`${shaping.map((k) => `params.${k}`).join(', ')}: cannot be combined with ${by} (a redeploy takes the image and every object from the recorded revision)`);
+    }
+    const revision = params.revision !== undefined ? { number: Number(params.revision) } : { file: params.revision_file! };
+    return { ...base, ...options, action: 'redeploy', revision };
+  }
+  return {
+    ...base,
+    ...options,
+    action: 'deploy',
+    image: imageOf(params),
+    manifests: params.manifests,
+    render: {
+      replicas: params.replicas,
+      port: params.port,
+      servicePort: params.service_port,
+      env: params.env,
+      ...(params.args ? { args: params.args } : {}),
+      labels: params.labels,
+      annotations: params.annotations,
+      ...(params.resources ? { resources: params.resources } : {}),
+      ...(params.readiness_path ? { readinessPath: params.readiness_path } : {}),
+      ...(params.host !== undefined ? { host: hostOf(params, env) } : {}),
+      path: params.path,
+      ...(params.ingress_class ? { ingressClass: params.ingress_class } : {}),
+      ...(params.tls_secret ? { tlsSecret: params.tls_secret } : {}),
+      ingressAnnotations: params.ingress_annotations,
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// Time for every wait: one clock (injectable, so tests run in microseconds), Go-style durations, one deadline per
+// operation, and one abortable sleep that every loop (rollout, teardown, lock, retries) uses.
+import { AbortedError, TimedOutError } from './errors.js';
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+// Go-style durations ("90s", "5m", "1h30m", "500ms"), as Concourse users write them everywhere else.
+const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const whole = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+
+/** Milliseconds of a duration string, or undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  if (!whole.test(text)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(part)) total += Number(amount) * unitMs[unit!]!;
+  return Math.round(total);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
+  const minutes = Math.floor(seconds / 60);
+  return `${minutes}m${Math.round(seconds % 60)}s`;
+}
+
+/** The abort reason as one of our errors (exit 7), whatever the signal was aborted with. */
+export function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new AbortedError('aborted');
+}
+
+/** Waits `ms` on the clock; rejects with the abort reason as soon as the signal fires. */
+export function sleep(ms: number, clock: Clock = systemClock, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clock.clearTimeout(handle);
+      reject(abortReason(signal!));
+    };
+    const handle = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * One deadline for a whole operation (a put: lock wait, apply, rollout; a teardown): every wait inside it takes
+ * what is left, so the user's `timeout` bounds the operation, not each step.
+ */
+export class Deadline {
+  readonly at: number;
+  constructor(
+    readonly clock: Clock,
+    /** The budget as the user gave it, for messages. */
+    readonly totalMs: number,
+    startedAt = clock.now(),
+  ) {
+    this.at = startedAt + totalMs;
+  }
+  static after(totalMs: number, clock: Clock = systemClock): Deadline {
+    return new Deadline(clock, totalMs);
+  }
+  remainingMs(): number {
+    return Math.max(0, this.at - this.clock.now());
+  }
+  expired(): boolean {
+    return this.clock.now() >= this.at;
+  }
+  /** The error to throw when the budget ran out: "timed out after 5m0s waiting for …". */
+  timedOut(waitingFor: string): TimedOutError {
+    return new TimedOutError(`timed out after ${formatDuration(this.totalMs)} ${waitingFor}`);
+  }
+}
