@@ -1,5 +1,6 @@
 // `in` (get): writes the recorded release (manifests.yml and the image in the registry-image layout) to the
-// destination dir. After a delete it writes a marker instead, so the implicit get after the put succeeds.
+// destination dir. After a delete (or a dry run before the first deploy) it writes a marker instead, so the implicit
+// get after the put succeeds.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveClusterAuth } from '../cluster/auth.js';
@@ -35,6 +36,14 @@ export async function get(request: unknown, destination: string, deps: CommandDe
       'metadata.json': JSON.stringify({ version, ...metadata }, null, 2) + '\n',
     });
     deps.log.info(`release ${version.app} in namespace ${version.namespace} was deleted; wrote the marker file "deleted"`);
+    return { version, metadata: metadataList(metadata) };
+  }
+
+  if (version.revision === '0') {
+    // A dry run before the first deploy reports revision 0: there is no release to write yet.
+    const metadata = { app: version.app, namespace: version.namespace, revision: '0', deployed: 'nothing yet' };
+    await writeAll(destination, { app: version.app, namespace: version.namespace, revision: '0', 'metadata.json': JSON.stringify({ version, ...metadata }, null, 2) + '\n' });
+    deps.log.info(`nothing of ${version.app} is deployed in namespace ${version.namespace} yet (revision 0, from a dry run); wrote no manifests`);
     return { version, metadata: metadataList(metadata) };
   }
 
