@@ -32,7 +32,8 @@ export function formatDuration(ms: number): string {
   const seconds = ms / 1000;
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
   const minutes = Math.floor(seconds / 60);
-  return `${minutes}m${Math.round(seconds % 60)}s`;
+  if (minutes < 60) return `${minutes}m${Math.round(seconds % 60)}s`;
+  return `${Math.floor(minutes / 60)}h${minutes % 60}m`;
 }
 
 /** The abort reason as one of our errors (exit 7), whatever the signal was aborted with. */

@@ -1,9 +1,11 @@
 // `out` (put): carries out a put plan — deploy a release, redeploy a recorded revision, or tear the release down.
+import type { ClusterApi } from '../cluster/api.js';
 import { resolveClusterAuth } from '../cluster/auth.js';
 import { deployRelease, type DeployResult, type DryRunObject, type ReleaseContent } from '../engine/deploy.js';
 import { encodeRecord } from '../engine/records.js';
 import { readRecordedRelease } from '../engine/redeploy.js';
 import type { ReleaseTarget } from '../engine/target.js';
+import { sweepReleases } from '../engine/sweep.js';
 import { teardownRelease } from '../engine/teardown.js';
 import { objectRef } from '../kube/object.js';
 import { parseExtraManifests } from '../manifests/extra.js';
@@ -12,9 +14,9 @@ import { renderManifests } from '../manifests/render.js';
 import { buildAnnotations } from '../output/build-env.js';
 import { diffObject, formatDiffSummary } from '../output/diff.js';
 import { metadataList, releaseUrl, type VersionResponse } from '../output/version.js';
-import { planPut, type DeployPlan, type RedeployPlan, type TeardownPlan } from '../request/plan.js';
+import { planPut, type DeployPlan, type RedeployPlan, type SweepPlan, type TeardownPlan } from '../request/plan.js';
 import { readImageDir, readManifestFiles, readNamespaceFile, readRevisionFile } from '../sources/read.js';
-import { Deadline, formatDuration, systemClock } from '../time.js';
+import { Deadline, formatDuration, systemClock, type Clock } from '../time.js';
 import { connectWith, type CommandDeps } from './context.js';
 
 /** "pipeline/job #build" when Concourse says, else this process. */
@@ -28,6 +30,7 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
   const plan = planPut(request, deps.env);
   const clock = deps.clock ?? systemClock;
   const auth = resolveClusterAuth(plan.source, new Date(clock.now()));
+  if (plan.action === 'sweep') return sweep(plan, connectWith(deps, auth), deps, clock);
   const namespace = 'name' in plan.namespace ? plan.namespace.name : await readNamespaceFile(sourcesDir, plan.namespace.file);
   // Everything the request holds is read and checked before the first cluster call.
   const content = plan.action === 'deploy' ? await newRelease(plan, namespace, sourcesDir, deps, clock.now()) : undefined;
@@ -109,6 +112,35 @@ function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent
     pruned: plan.prune ? result.pruned.join(', ') || 'nothing' : 'off (prune: false)',
     redeployed_from: release.redeployedFrom,
   });
+}
+
+async function sweep(plan: SweepPlan, cluster: ClusterApi, deps: CommandDeps, clock: Clock): Promise<VersionResponse> {
+  const { app } = plan;
+  const age = formatDuration(plan.olderThanMs);
+  deps.log.info(`${plan.dryRun ? 'dry run: would sweep' : 'sweeping'} releases of ${app} older than ${age} from the namespaces this resource created for them on ${cluster.server}`);
+  const result = await sweepReleases({
+    cluster,
+    log: deps.log,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    clock,
+    app,
+    deadline: Deadline.after(plan.timeoutMs, clock),
+    holder: holderOf(deps),
+    olderThanMs: plan.olderThanMs,
+    keep: plan.keep,
+    dryRun: plan.dryRun,
+  });
+  deps.log.info(`sweep: ${result.swept.length} namespace${result.swept.length === 1 ? '' : 's'} ${plan.dryRun ? 'would be ' : ''}swept, ${result.kept.length} kept, ${result.leftAlone.length} left alone`);
+  return {
+    version: { app, namespace: '*', revision: '0', image: '', deleted: 'true' },
+    metadata: metadataList({
+      app,
+      ...(plan.dryRun ? { dry_run: 'true' } : {}),
+      swept: result.swept.join(', ') || 'nothing',
+      kept: result.kept.join(', '),
+      left_alone: result.leftAlone.join(', '),
+    }),
+  };
 }
 
 async function teardown(plan: TeardownPlan, target: ReleaseTarget): Promise<VersionResponse> {

@@ -68,7 +68,14 @@ export interface TeardownPlan extends PlanBase {
   deleteNamespace: boolean;
 }
 
-export type PutPlan = DeployPlan | RedeployPlan | TeardownPlan;
+export interface SweepPlan extends Omit<PlanBase, 'namespace'> {
+  action: 'sweep';
+  olderThanMs: number;
+  keep: number;
+  dryRun: boolean;
+}
+
+export type PutPlan = DeployPlan | RedeployPlan | TeardownPlan | SweepPlan;
 
 /** Params that shape a new release; a redeploy takes all of them from the record, so giving one is a mistake. */
 const releaseShapingParams = [
@@ -124,6 +131,12 @@ function imageOf(params: OutParams): DeployPlan['image'] {
 /** The raw request (stdin JSON) → a plan; every error is a BadRequestError naming the field. */
 export function planPut(raw: unknown, env: BuildEnv): PutPlan {
   const { source, params } = parseOutRequest(raw);
+  const given = Object.keys((raw as { params?: Record<string, unknown> }).params ?? {});
+  if (params.sweep) {
+    const others = given.filter((key) => !['sweep', 'timeout', 'dry_run'].includes(key));
+    if (others.length) throw new BadRequestError(`${others.map((k) => `params.${k}`).join(', ')}: cannot be combined with params.sweep (only timeout and dry_run can)`);
+    return { source, app: source.app, timeoutMs: parseDuration(params.timeout)!, action: 'sweep', olderThanMs: parseDuration(params.sweep.older_than)!, keep: params.sweep.keep, dryRun: params.dry_run };
+  }
   const base: PlanBase = { source, app: source.app, namespace: namespaceOf(source, params, env), timeoutMs: parseDuration(params.timeout)! };
   if (params.delete) return { ...base, action: 'teardown', deleteNamespace: params.delete_namespace };
 
@@ -136,7 +149,6 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     dryRun: params.dry_run,
   };
   if (params.revision !== undefined || params.revision_file !== undefined) {
-    const given = Object.keys((raw as { params?: Record<string, unknown> }).params ?? {});
     const shaping = releaseShapingParams.filter((key) => given.includes(key));
     if (shaping.length) {
       const by = params.revision !== undefined ? 'params.revision' : 'params.revision_file';

@@ -63,10 +63,13 @@ export type Source = z.infer<typeof sourceSchema>;
 const digits = z.string().regex(/^[0-9]+$/, { error: 'must be a string of digits' });
 export const versionSchema = z.strictObject({
   app: z.string().max(53, { error: 'must be at most 53 characters' }).regex(dns1035Label, { error: 'not a valid app name' }),
-  namespace: z.string().max(63, { error: 'must be at most 63 characters' }).regex(dns1123Label, { error: 'not a valid namespace name' }),
+  // "*": the version of a sweep, which spans namespaces.
+  namespace: z.string().max(63, { error: 'must be at most 63 characters' }).refine((ns) => ns === '*' || dns1123Label.test(ns), { error: 'not a valid namespace name' }),
   revision: digits,
   image: z.string(),
   deleted: z.literal('true', { error: 'must be "true" when present' }).optional(),
+}).superRefine((version, ctx) => {
+  if (version.namespace === '*' && version.deleted !== 'true') ctx.addIssue({ code: 'custom', path: ['namespace'], message: '"*" only in the version of a sweep (with deleted: "true")' });
 });
 export type Version = z.infer<typeof versionSchema>;
 
@@ -125,6 +128,12 @@ export const outParamsSchema = z
     revision_file: relativePath.optional(),
     on_failure: z.enum(['keep', 'rollback'], { error: 'must be keep or rollback' }).default('keep'),
     dry_run: z.boolean().default(false),
+    sweep: z
+      .strictObject({
+        older_than: z.string().refine((d) => parseDuration(d) !== undefined && parseDuration(d)! > 0, { error: 'not a duration (e.g. "24h", "90m")' }),
+        keep: z.number().int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }).default(0),
+      })
+      .optional(),
   })
   .superRefine((params, ctx) => {
     const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -141,7 +150,7 @@ export const outParamsSchema = z
       }
       return;
     }
-    if (params.revision !== undefined || params.revision_file !== undefined) return;
+    if (params.revision !== undefined || params.revision_file !== undefined || params.sweep !== undefined) return;
     if (params.image !== undefined && params.image_ref !== undefined) {
       issue(['image_ref'], 'cannot be combined with params.image (give one)');
     } else if (params.image === undefined && params.image_ref === undefined) {

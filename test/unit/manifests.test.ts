@@ -33,7 +33,7 @@ describe('durations', () => {
     expect(parseDuration(text)).toBe(ms);
   });
   test('format', () => {
-    expect([formatDuration(800), formatDuration(4200), formatDuration(42_000), formatDuration(125_000)]).toEqual(['800ms', '4.2s', '42s', '2m5s']);
+    expect([formatDuration(800), formatDuration(4200), formatDuration(42_000), formatDuration(125_000), formatDuration(26 * 3_600_000 + 5 * 60_000)]).toEqual(['800ms', '4.2s', '42s', '2m5s', '26h5m']);
   });
 });
 

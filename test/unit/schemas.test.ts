@@ -170,3 +170,24 @@ describe('put plan', () => {
     expect(messageOf(() => plan({ image_ref: 'UPPER/case:1' }))).toBe('params.image_ref: not a valid image reference (e.g. registry.example.com/team/app:1.2.3 or …@sha256:…)');
   });
 });
+
+describe('sweep params', () => {
+  const plan = (params: unknown) => planPut({ source, params }, {});
+  test('a sweep plan: the age in ms, keep defaults to 0', () => {
+    expect(plan({ sweep: { older_than: '24h' } })).toMatchObject({ action: 'sweep', olderThanMs: 86_400_000, keep: 0, dryRun: false });
+    expect(plan({ sweep: { older_than: '90m', keep: 2 }, dry_run: true, timeout: '20m' })).toMatchObject({ action: 'sweep', olderThanMs: 5_400_000, keep: 2, dryRun: true, timeoutMs: 1_200_000 });
+  });
+  test.each<[string, unknown, string]>([
+    ['older_than is a duration', { sweep: { older_than: 'a day' } }, 'params.sweep.older_than: not a duration (e.g. "24h", "90m")'],
+    ['older_than is required', { sweep: {} }, 'params.sweep.older_than: is required'],
+    ['keep is whole', { sweep: { older_than: '1h', keep: -1 } }, 'params.sweep.keep: must be at least 0'],
+    ['sweep is strict', { sweep: { older_than: '1h', namespace: 'x' } }, 'params.sweep: unknown key "namespace"'],
+    ['only timeout and dry_run go with it', { sweep: { older_than: '1h' }, image_ref: 'x:1', delete: true }, 'params.image_ref, params.delete: cannot be combined with params.sweep (only timeout and dry_run can)'],
+  ])('%s', (_name, params, message) => {
+    expect(messageOf(() => plan(params))).toBe(message);
+  });
+  test('the version of a sweep spans namespaces; "*" is only allowed there', () => {
+    expect(parseInRequest({ source, version: { app: 'web', namespace: '*', revision: '0', image: '', deleted: 'true' } }).version.namespace).toBe('*');
+    expect(messageOf(() => parseInRequest({ source, version: { app: 'web', namespace: '*', revision: '0', image: '' } }))).toBe('version.namespace: "*" only in the version of a sweep (with deleted: "true")');
+  });
+});

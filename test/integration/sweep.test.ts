@@ -1,0 +1,94 @@
+// Sweep of leaked per-build releases against the real cluster, through the compiled `out`. Ages are faked through the
+// records' timestamps (the put's own clock wrote them); everything else is real: namespaces, labels, teardown.
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, test } from 'vitest';
+import { decodeRecord, encodeRecord } from '../../src/engine/records.js';
+import type { KubeObject } from '../../src/kube/object.js';
+import { createNamespace, deleteNamespace, kubectl, kubectlJson, rbacToken, uniqueNamespaceName } from '../support/cluster.js';
+import { clusterSource, emptyDir } from '../support/release.js';
+import { runScript, type ScriptResult } from '../support/run-script.js';
+
+const hour = 3_600_000;
+const metadataOf = (result: ScriptResult): Record<string, string> => Object.fromEntries((result.json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]));
+
+/** Moves every record of `app` in `namespace` back in time, as if its last put ran `ageMs` ago. */
+async function age(namespace: string, app: string, ageMs: number): Promise<void> {
+  const list = await kubectlJson<{ items: KubeObject[] }>(['get', 'secrets', '-l', `kubernetes-deploy-resource.io/release=${app}`], { namespace });
+  for (const secret of list.items) {
+    const record = decodeRecord(secret);
+    const status = secret.metadata.labels!['kubernetes-deploy-resource.io/status'] as 'deployed';
+    const rewritten = encodeRecord({ ...record, createdAt: new Date(Date.now() - ageMs).toISOString() }, status);
+    const body = { ...secret, data: rewritten.data };
+    await kubectl(['replace', '-f', '-'], { namespace, input: JSON.stringify(body) });
+  }
+}
+
+const exists = async (namespace: string) => (await kubectl(['get', 'namespace', namespace], { allowFailure: true })).code === 0 &&
+  (await kubectlJson(['get', 'namespace', namespace])).status.phase !== 'Terminating';
+
+describe('sweep', () => {
+  const app = `sw${randomBytes(3).toString('hex')}`;
+  const other = `${app}b`;
+  const names = { old: uniqueNamespaceName('kdr-sweep-old'), older: uniqueNamespaceName('kdr-sweep-older'), fresh: uniqueNamespaceName('kdr-sweep-fresh'), foreign: uniqueNamespaceName('kdr-sweep-foreign'), shared: uniqueNamespaceName('kdr-sweep-shared') };
+  afterAll(async () => {
+    for (const ns of Object.values(names)) await deleteNamespace(ns, 0);
+  });
+
+  test('tears down exactly the old releases in namespaces it created; a re-run sweeps nothing', async () => {
+    const put = (namespace: string, params: Record<string, unknown>, forApp = app) =>
+      runScript('out', { source: clusterSource({ namespace, app: forApp }), params: { image_ref: 'registry.local/web:1', ...params } }, { dir: emptyDir() });
+    for (const ns of [names.old, names.older, names.fresh, names.shared]) expect((await put(ns, { create_namespace: true })).code).toBe(0);
+    await createNamespace(names.foreign);
+    expect((await put(names.foreign, {})).code).toBe(0);
+    expect((await put(names.shared, {}, other)).code).toBe(0);
+    await age(names.old, app, 30 * hour);
+    await age(names.older, app, 48 * hour);
+    await age(names.fresh, app, 1 * hour);
+    await age(names.foreign, app, 72 * hour);
+    await age(names.shared, app, 72 * hour);
+
+    const source = clusterSource({ app });
+    const sweep = (params: Record<string, unknown>) => runScript('out', { source, params }, { dir: emptyDir() });
+
+    // A dry run lists what would go and changes nothing; keep spares the newest.
+    const dry = await sweep({ sweep: { older_than: '24h' }, dry_run: true });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(metadataOf(dry).swept!.split(', ').sort()).toEqual([names.old, names.older].sort());
+    expect(dry.stderr).toContain(`sweep: would tear down release ${app} and namespace ${names.older}`);
+    const keepTwo = await sweep({ sweep: { older_than: '10m', keep: 2 }, dry_run: true });
+    expect(metadataOf(keepTwo).swept).toBe(names.older);
+    expect(metadataOf(keepTwo).kept!.split(', ').sort()).toEqual([names.fresh, names.old].sort());
+    for (const ns of Object.values(names)) expect(await exists(ns), ns).toBe(true);
+
+    const real = await sweep({ sweep: { older_than: '24h' }, timeout: '3m' });
+    expect(real.code, real.stderr).toBe(0);
+    expect((real.json as { version: unknown }).version).toEqual({ app, namespace: '*', revision: '0', image: '', deleted: 'true' });
+    const metadata = metadataOf(real);
+    expect(metadata.swept!.split(', ').sort()).toEqual([names.old, names.older].sort());
+    expect(metadata.kept).toBe(names.fresh);
+    expect(metadata.left_alone).toContain(`${names.foreign} (not created by this resource for ${app})`);
+    expect(metadata.left_alone).toContain(`${names.shared} (shared with app ${other})`);
+    expect(real.stderr).toContain(`namespace ${names.old} deleted`);
+    expect(await exists(names.old)).toBe(false);
+    expect(await exists(names.older)).toBe(false);
+    for (const ns of [names.fresh, names.foreign, names.shared]) {
+      expect(await exists(ns), ns).toBe(true);
+      expect((await kubectl(['get', 'deployment', app], { namespace: ns, allowFailure: true })).code, ns).toBe(0);
+    }
+
+    // The implicit get after the sweep, and a second sweep that finds nothing to do.
+    expect((await runScript('in', { source, version: (real.json as { version: unknown }).version }, { dir: emptyDir() })).code).toBe(0);
+    const again = await sweep({ sweep: { older_than: '24h' } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(metadataOf(again).swept).toBe('nothing');
+  });
+
+  test('without the right to list namespaces nothing can be swept: exit 4 naming it', async () => {
+    const token = rbacToken();
+    expect(token, 'the local cluster has an rbac-test token').toBeDefined();
+    const { cluster_url, cluster_ca } = clusterSource() as Record<string, string>;
+    const result = await runScript('out', { source: { cluster_url, cluster_ca, token, app }, params: { sweep: { older_than: '1h' } } }, { dir: emptyDir() });
+    expect(result.code, result.stderr).toBe(4);
+    expect(result.stderr).toContain('error: sweep: the credentials may not list namespaces (needs cluster-wide list on namespaces)');
+  });
+});
