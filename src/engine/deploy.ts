@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { ImageRef } from '../manifests/image.js';
 import { releaseSelector } from '../manifests/render.js';
 import { objectRef, type KubeObject } from '../manifests/types.js';
+import { isWorkload } from '../rollout/assess.js';
 import { waitForRollout, type Clock } from '../rollout/wait.js';
 import { mapBounded } from './bounded.js';
 import { acquireReleaseLock } from './lock.js';
@@ -116,9 +117,11 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
 async function applyAndWait(input: DeployInput, existing: Map<string, KubeObject>): Promise<Pick<DeployResult, 'changes' | 'rolloutMs'>> {
   const { cluster, log, namespace, app } = input;
   const changes: DeployResult['changes'] = [];
+  const applied = new Map<string, KubeObject>();
   const applyOne = async (object: KubeObject) => {
     const before = existing.get(objectRef(object));
     const after = input.mode === 'create' ? await cluster.create(object) : await cluster.apply(object);
+    applied.set(objectRef(object), after);
     const change = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
     changes.push({ ref: objectRef(object), change });
     log.info(`${objectRef(object)} ${change}`);
@@ -128,13 +131,14 @@ async function applyAndWait(input: DeployInput, existing: Map<string, KubeObject
   for (const group of groupByKind(input.objects, app)) await mapBounded(group, 8, applyOne);
   if (!input.wait) return { changes };
 
-  const deployments = input.objects.filter((o) => o.kind === 'Deployment' && o.apiVersion === 'apps/v1').map((o) => o.metadata.name);
-  log.info(`waiting up to ${Math.round(input.timeoutMs / 1000)}s for ${deployments.map((d) => `deployment/${d}`).join(', ')} to roll out`);
+  // As applied: the uid and generation the wait judges.
+  const workloads = input.objects.filter(isWorkload).map((o) => applied.get(objectRef(o)) ?? o);
+  log.info(`waiting up to ${Math.round(input.timeoutMs / 1000)}s for ${workloads.map(objectRef).join(', ')} to roll out`);
   const { durationMs } = await waitForRollout({
     cluster,
     namespace,
     selector: releaseSelector(app),
-    deployments,
+    workloads,
     timeoutMs: input.timeoutMs,
     log,
     signal: input.signal,
