@@ -6,7 +6,8 @@ import type { ImageRef } from '../manifests/image.js';
 import { releaseSelector } from '../manifests/render.js';
 import { objectRef, type KubeObject } from '../manifests/types.js';
 import { isWorkload } from '../rollout/assess.js';
-import { waitForRollout, type Clock } from '../rollout/wait.js';
+import { systemClock, waitForRollout, type Clock } from '../rollout/wait.js';
+import { isBeforePhase } from '../manifests/extra.js';
 import { mapBounded } from './bounded.js';
 import { acquireReleaseLock } from './lock.js';
 import { ensureNamespace } from './namespace.js';
@@ -126,26 +127,38 @@ async function applyAndWait(input: DeployInput, existing: Map<string, KubeObject
     changes.push({ ref: objectRef(object), change });
     log.info(`${objectRef(object)} ${change}`);
   };
+  // One deadline for every wait of this put.
+  const deadline = (input.clock ?? systemClock).now() + input.timeoutMs;
+  // As applied: the uid and generation the wait judges.
+  const wait = (workloads: KubeObject[]) => {
+    log.info(`waiting up to ${Math.round(input.timeoutMs / 1000)}s for ${workloads.map(objectRef).join(', ')} to roll out`);
+    const selector = releaseSelector(app);
+    const options = { cluster, namespace, selector, timeoutMs: input.timeoutMs, deadline, log, signal: input.signal, clock: input.clock };
+    return waitForRollout({ ...options, workloads: workloads.map((o) => applied.get(objectRef(o)) ?? o) });
+  };
   // In order of kind (objects are sorted so: dependencies first, the app's own objects last); objects of one kind
-  // go together, a few at a time.
-  for (const group of groupByKind(input.objects, app)) await mapBounded(group, 8, applyOne);
+  // go together, a few at a time. Jobs of phase "before" complete before the app's own objects are applied.
+  const groups = groupByKind(input.objects, app);
+  const ownGroup = groups.at(-1)?.some((o) => isOwn(o, app)) ? groups.pop()! : [];
+  for (const group of groups) await mapBounded(group, 8, applyOne);
+  const before = input.objects.filter(isBeforePhase);
+  let beforeMs = 0;
+  if (before.length) {
+    try {
+      beforeMs = (await wait(before)).durationMs;
+    } catch (error) {
+      if (ownGroup.length) log.info(`not applying ${ownGroup.map(objectRef).join(', ')}: ${before.map(objectRef).join(', ')} (phase before) did not complete`);
+      throw error;
+    }
+  }
+  await mapBounded(ownGroup, 8, applyOne);
   if (!input.wait) return { changes };
 
-  // As applied: the uid and generation the wait judges.
-  const workloads = input.objects.filter(isWorkload).map((o) => applied.get(objectRef(o)) ?? o);
-  log.info(`waiting up to ${Math.round(input.timeoutMs / 1000)}s for ${workloads.map(objectRef).join(', ')} to roll out`);
-  const { durationMs } = await waitForRollout({
-    cluster,
-    namespace,
-    selector: releaseSelector(app),
-    workloads,
-    timeoutMs: input.timeoutMs,
-    log,
-    signal: input.signal,
-    clock: input.clock,
-  });
-  return { changes, rolloutMs: durationMs };
+  const { durationMs } = await wait(input.objects.filter((o) => isWorkload(o) && !isBeforePhase(o)));
+  return { changes, rolloutMs: beforeMs + durationMs };
 }
+
+const isOwn = (o: KubeObject, app: string) => o.metadata.name === app && ['Deployment', 'Service', 'Ingress'].includes(o.kind);
 
 /** Custom kinds are only known to the server: each must exist there and be namespaced, before anything is written. */
 async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<void> {
@@ -162,14 +175,13 @@ async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<v
  * Ingress as one last group. Extras cannot take those names (parseExtraManifests reserves them).
  */
 function groupByKind(objects: KubeObject[], app: string): KubeObject[][] {
-  const isOwn = (o: KubeObject) => o.metadata.name === app && ['Deployment', 'Service', 'Ingress'].includes(o.kind);
   const groups: KubeObject[][] = [];
-  for (const object of objects.filter((o) => !isOwn(o))) {
+  for (const object of objects.filter((o) => !isOwn(o, app))) {
     const last = groups.at(-1);
     if (last && last[0]!.kind === object.kind) last.push(object);
     else groups.push([object]);
   }
-  const own = objects.filter(isOwn);
+  const own = objects.filter((o) => isOwn(o, app));
   return own.length ? [...groups, own] : groups;
 }
 
