@@ -34,6 +34,8 @@ export interface WaitOptions {
   signal?: AbortSignal;
   clock?: Clock;
   resyncMs?: number;
+  /** After the first failure, how long other workloads still rolling out may take to fail too (default 1.5 s). */
+  failureGraceMs?: number;
 }
 
 const apiVersionOf: Record<WatchedKind, string> = {
@@ -55,6 +57,7 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   const clock = options.clock ?? systemClock;
   const started = clock.now();
   const deadline = options.deadline ?? started + options.timeoutMs;
+  const failureGraceMs = options.failureGraceMs ?? 1500;
   const kinds = watchesFor(workloads);
   const objects = Object.fromEntries(kinds.map((k) => [k, new Map<string, KubeObject>()])) as Record<WatchedKind, Map<string, KubeObject>>;
   const resourceVersions: Partial<Record<WatchedKind, string>> = {};
@@ -162,11 +165,23 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
     return workloads.map(objectRef).flatMap((ref) => (described.has(ref) ? [described.get(ref)!] : []));
   }
 
+  let firstFailureAt: number | undefined;
   async function evaluate(): Promise<void> {
     const verdicts = judge();
     const failures = failuresOf(verdicts);
-    if (failures.length) throw new RolloutFailedError(combineFailures(await allFailures(failures)));
+    if (failures.length) {
+      // Fail fast, but give workloads still rolling out a moment to fail too, so that they are reported together.
+      const now = clock.now();
+      if (firstFailureAt === undefined) {
+        firstFailureAt = now;
+        timers.push(clock.setTimeout(schedule, failureGraceMs));
+      }
+      if (verdicts.every(([, v]) => v.state !== 'progressing') || now - firstFailureAt >= failureGraceMs || now >= deadline) {
+        throw new RolloutFailedError(combineFailures(await allFailures(failures)));
+      }
+    }
     for (const [ref, verdict] of verdicts) {
+      if (verdict.state === 'failed') continue;
       if (lastVerdict.get(ref)?.message !== verdict.message) log.info(verdict.message);
       lastVerdict.set(ref, verdict);
     }
@@ -196,6 +211,8 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   timers.push(
     clock.setTimeout(
       () => {
+        // A failure found within the grace period is the answer, not the timeout.
+        if (failuresOf(judge()).length) return schedule();
         const waiting = [...lastVerdict.values()].filter((v) => v.state !== 'done').map((v) => v.message).join('; ');
         settle(new TimedOutError(`timed out after ${formatDuration(options.timeoutMs)} waiting for the rollout${waiting ? `: ${waiting}` : ''}`));
       },

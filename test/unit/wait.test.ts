@@ -254,3 +254,48 @@ describe('every workload of the release', () => {
     await expect(result).rejects.toEqual(new TimedOutError('timed out after 9.0s waiting for the rollout: job/migrate: 0 of 1 completions (1 active, 0 failed)'));
   });
 });
+
+describe('failures reported together', () => {
+  const job = (status: Record<string, unknown>): KubeObject => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate', uid: 'j1' }, spec: { completions: 1 }, status });
+  const failedJob = job({ conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'too long' }] });
+  const brokenPod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-abc-1', labels: { 'pod-template-hash': 'abc' } }, status: { containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ErrImagePull', message: 'denied' } } }] } };
+
+  test('a workload failing within the grace period after the first is named too', async () => {
+    const { emit, clock, result, log } = await started({ workloads: [deployment({}), job({})] });
+    emit('Job', 'ADDED', failedJob);
+    emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2 }));
+    emit('ReplicaSet', 'ADDED', replicaSet);
+    await tick();
+    clock.advance(1000);
+    emit('Pod', 'ADDED', brokenPod);
+    await expect(result).rejects.toThrow('2 workloads failed: (1) deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied (2) job/migrate failed: DeadlineExceeded: too long');
+    // The failure is the error line, not a progress line.
+    expect(log.lines.join('\n')).not.toContain('DeadlineExceeded');
+  });
+
+  test('one still rolling out after the grace period is not waited for', async () => {
+    const { emit, clock, result } = await started({ workloads: [deployment({}), job({})] });
+    emit('Job', 'ADDED', failedJob);
+    emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2, availableReplicas: 1 }));
+    await tick();
+    clock.advance(1499);
+    await tick();
+    let settled = false;
+    void result.catch(() => (settled = true));
+    await tick();
+    expect(settled).toBe(false);
+    clock.advance(1);
+    await expect(result).rejects.toEqual(new RolloutFailedError('job/migrate failed: DeadlineExceeded: too long'));
+  });
+
+  test('a failure found just before the deadline is the answer, not the timeout', async () => {
+    const { emit, clock, result } = await started({ workloads: [deployment({}), job({})], timeoutMs: 1000 });
+    emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2, availableReplicas: 1 }));
+    await tick();
+    clock.advance(900);
+    emit('Job', 'ADDED', failedJob);
+    await tick();
+    clock.advance(100);
+    await expect(result).rejects.toEqual(new RolloutFailedError('job/migrate failed: DeadlineExceeded: too long'));
+  });
+});
