@@ -18,10 +18,9 @@ interface WorkloadRule {
   assess: (applied: KubeObject, snapshot: Snapshot) => Verdict;
 }
 
-// Events: only `FailedCreate` ones, for the kinds whose controller reports a Pod it cannot create in no other way
-// (a ReplicaSet says so in its ReplicaFailure condition).
+// Events: only `FailedCreate` ones (a controller could not create a Pod: a quota, a missing ServiceAccount, admission).
 const rules: Record<string, WorkloadRule> = {
-  Deployment: { apiGroups: ['apps/v1'], watches: ['Deployment', 'ReplicaSet', 'Pod'], assess: assessDeploymentRollout },
+  Deployment: { apiGroups: ['apps/v1'], watches: ['Deployment', 'ReplicaSet', 'Pod', 'Event'], assess: assessDeploymentRollout },
   StatefulSet: { apiGroups: ['apps/v1'], watches: ['StatefulSet', 'Pod', 'Event'], assess: assessStatefulSet },
   DaemonSet: { apiGroups: ['apps/v1'], watches: ['DaemonSet', 'Pod', 'Event'], assess: assessDaemonSet },
   Job: { apiGroups: ['batch/v1'], watches: ['Job', 'Pod', 'Event'], assess: assessJob },

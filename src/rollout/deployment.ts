@@ -2,8 +2,8 @@
 // the ReplicaSet of that generation's template. The counts follow kubectl's `rollout status` (DeploymentStatusViewer)
 // in order; Pod causes come first so that a broken image fails in seconds.
 import type { KubeObject } from '../manifests/types.js';
-import { describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { done, generationObserved, liveObject, progressing, type Condition, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import { asEvent, describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
+import { appliedAt, done, failedCreate, generationObserved, liveObject, notBefore, progressing, type Condition, type Meta, type Snapshot, type Verdict } from './snapshot.js';
 
 interface DeploymentShape {
   metadata: Meta;
@@ -18,8 +18,8 @@ interface DeploymentShape {
 }
 interface ReplicaSetShape {
   metadata: Meta;
-  spec?: { template?: unknown };
-  status?: { conditions?: Condition[] };
+  spec?: { replicas?: number; template?: unknown };
+  status?: { replicas?: number; conditions?: (Condition & { lastTransitionTime?: string })[] };
 }
 
 /** kubectl's `rollout status` for one Deployment object, on its own generation. */
@@ -121,10 +121,19 @@ export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot)
   }
   if (rs) {
     const rsRef = `replicaset/${rs.metadata.name}`;
-    const replicaFailure = (rs as unknown as ReplicaSetShape).status?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
-    if (replicaFailure) {
-      const cause = `${replicaFailure.reason ?? 'ReplicaFailure'}: ${replicaFailure.message ?? ''}`.trim();
-      return { state: 'failed', message: `${ref} failed: ${rsRef} cannot create Pods: ${cause}` };
+    const rsStatus = (rs as unknown as ReplicaSetShape).status;
+    // Pods missing, and the controller said why since this put changed the Deployment: in the ReplicaFailure
+    // condition (set once, when creation first fails) or in a FailedCreate event (renewed on every retry). An older
+    // one is left from before (a quota since raised) and clears on the controller's next try.
+    if ((rsStatus?.replicas ?? 0) < ((rs as unknown as ReplicaSetShape).spec?.replicas ?? 1)) {
+      const since = appliedAt(applied);
+      const condition = rsStatus?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True' && notBefore(c.lastTransitionTime, since));
+      if (condition) {
+        const cause = `${condition.reason ?? 'ReplicaFailure'}: ${condition.message ?? ''}`.trim();
+        return { state: 'failed', message: `${ref} failed: ${rsRef} cannot create Pods: ${cause}` };
+      }
+      const event = failedCreate(snapshot, rs, since);
+      if (event) return { state: 'failed', message: `${ref} failed: ${rsRef} cannot create Pods: FailedCreate: ${asEvent(event).message ?? ''}`.trim() };
     }
     const failure = findPodFailureWhere(snapshot.Pod, podOf(rs));
     if (failure) {

@@ -74,13 +74,17 @@ export function appliedAt(applied: KubeObject, manager = 'kubernetes-deploy-reso
  */
 export function failedCreate(snapshot: Snapshot, live: KubeObject, since: string | undefined): KubeObject | undefined {
   const uid = (live.metadata as Meta).uid;
-  const sinceMs = since ? Date.parse(since) : Number.NEGATIVE_INFINITY;
   return snapshot.Event.filter((e) => {
     const event = asEvent(e);
-    if (event.reason !== 'FailedCreate' || event.involvedObject?.uid !== uid) return false;
-    // Server timestamps have second precision: an event of the same second as the apply counts.
-    return Date.parse(eventTime(e) || '0') >= Math.floor(sinceMs / 1000) * 1000;
+    return event.reason === 'FailedCreate' && event.involvedObject?.uid === uid && notBefore(eventTime(e), since);
   }).sort((a, b) => Date.parse(eventTime(a) || '0') - Date.parse(eventTime(b) || '0')).at(-1);
+}
+
+/** Whether a server timestamp is not older than `since` (second precision: the same second counts). */
+export function notBefore(time: string | undefined, since: string | undefined): boolean {
+  if (!since) return true;
+  if (!time) return false;
+  return Date.parse(time) >= Math.floor(Date.parse(since) / 1000) * 1000;
 }
 
 export function failedCreateVerdict(ref: string, event: KubeObject): Verdict {

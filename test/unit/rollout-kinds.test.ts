@@ -45,6 +45,12 @@ const snapshotOf = (objects: KubeObject[]): Snapshot => {
   return s;
 };
 
+const appliedAtTime = '2026-01-01T10:00:00Z';
+const managed = [{ manager: 'kubernetes-deploy-resource', operation: 'Apply', time: appliedAtTime }];
+function failedCreateEvent(uid: string, kind: string, name: string, lastTimestamp: string, message = 'pods "db-0" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1'): KubeObject {
+  return { apiVersion: 'v1', kind: 'Event', metadata: { name: `${name}.1` }, reason: 'FailedCreate', type: 'Warning', message, lastTimestamp, involvedObject: { kind, name, uid } };
+}
+
 describe('Deployment: only the generation this put wrote, only its ReplicaSet', () => {
   // The put that restores the good image: generation 3 written; revision 1 (good) is rolled back to as revision 3.
   const applied = deployment({ generation: 3, observed: 0, revision: '2', template: goodTemplate });
@@ -134,17 +140,27 @@ describe('Deployment: only the generation this put wrote, only its ReplicaSet', 
     expect(assessWorkload(applied, snapshotOf([observedScalingDown, goodRs, quotaBad])).state).toBe('progressing');
   });
 
+  test('ReplicaFailure or a FailedCreate event counts only since this put changed the Deployment, and while Pods are missing', () => {
+    const put = { ...applied, metadata: { ...applied.metadata, managedFields: managed } };
+    const condition = (at: string) => ({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'exceeded quota', lastTransitionTime: at });
+    const rsWith = (at: string, replicas = 0) => replicaSet('web-good', 'good', '3', goodTemplate, { spec: { replicas: 2, template: (goodRs.spec as { template: unknown }).template }, status: { replicas, conditions: [condition(at)] } });
+    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z')])).message).toBe('deployment/web failed: replicaset/web-good cannot create Pods: FailedCreate: exceeded quota');
+    // Left from before this put (a quota raised since): the controller clears it on its next try.
+    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z')])).state).toBe('progressing');
+    // Every Pod there: not counted.
+    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z', 2)])).state).toBe('progressing');
+    // The controller failing again after an old condition: its event is fresh.
+    const event = failedCreateEvent('web-good-uid', 'ReplicaSet', 'web-good', '2026-01-01T10:00:03Z', 'pods "web-good-y" is forbidden: exceeded quota: q');
+    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z'), event])).message).toBe(
+      'deployment/web failed: replicaset/web-good cannot create Pods: FailedCreate: pods "web-good-y" is forbidden: exceeded quota: q',
+    );
+  });
+
   test('a Deployment of another uid (an older one of that name) is not judged', () => {
     const appliedNew = { ...available, metadata: { ...available.metadata, uid: 'new-uid' } };
     expect(assessWorkload(appliedNew, snapshotOf([available]))).toEqual({ state: 'progressing', message: 'deployment/web: waiting for it to appear' });
   });
 });
-
-const appliedAtTime = '2026-01-01T10:00:00Z';
-const managed = [{ manager: 'kubernetes-deploy-resource', operation: 'Apply', time: appliedAtTime }];
-function failedCreateEvent(uid: string, kind: string, name: string, lastTimestamp: string, message = 'pods "db-0" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1'): KubeObject {
-  return { apiVersion: 'v1', kind: 'Event', metadata: { name: `${name}.1` }, reason: 'FailedCreate', type: 'Warning', message, lastTimestamp, involvedObject: { kind, name, uid } };
-}
 
 describe('StatefulSet (RollingUpdate, like kubectl rollout status)', () => {
   const sts = (status: Record<string, unknown>, spec: Record<string, unknown> = {}, generation = 2): KubeObject => ({
@@ -287,9 +303,9 @@ describe('which objects are waited for and what is watched', () => {
     expect([o('apps/v1', 'Deployment'), o('apps/v1', 'StatefulSet'), o('apps/v1', 'DaemonSet'), o('batch/v1', 'Job'), o('batch/v1beta1', 'CronJob')].every(isWorkload)).toBe(true);
     expect([o('v1', 'ConfigMap'), o('v1', 'Service'), o('example.com/v1', 'Deployment')].some(isWorkload)).toBe(false);
   });
-  test('only the kinds the release needs, each once; events only where no condition tells of FailedCreate', () => {
-    expect(watchesFor([o('apps/v1', 'Deployment')])).toEqual(['Deployment', 'ReplicaSet', 'Pod']);
-    expect(watchesFor([o('apps/v1', 'Deployment'), o('batch/v1', 'Job')])).toEqual(['Deployment', 'ReplicaSet', 'Pod', 'Job', 'Event']);
+  test('only the kinds the release needs, each once', () => {
+    expect(watchesFor([o('apps/v1', 'Deployment')])).toEqual(['Deployment', 'ReplicaSet', 'Pod', 'Event']);
+    expect(watchesFor([o('apps/v1', 'Deployment'), o('batch/v1', 'Job')])).toEqual(['Deployment', 'ReplicaSet', 'Pod', 'Event', 'Job']);
     expect(watchesFor([o('batch/v1', 'CronJob')])).toEqual([]);
   });
   test('several failures make one message', () => {
