@@ -9,6 +9,7 @@ import { isWorkload } from '../rollout/assess.js';
 import { systemClock, waitForRollout, type Clock } from '../rollout/wait.js';
 import { isBeforePhase } from '../manifests/extra.js';
 import { mapBounded } from './bounded.js';
+import { isJob, putJob } from './jobs.js';
 import { acquireReleaseLock } from './lock.js';
 import { ensureNamespace } from './namespace.js';
 import { checkOwnership } from './ownership.js';
@@ -45,7 +46,7 @@ export interface DeployResult {
   /** True when the same release was already recorded and nothing new was recorded. */
   reused: boolean;
   rolloutMs?: number;
-  changes: { ref: string; change: 'created' | 'configured' | 'unchanged' }[];
+  changes: { ref: string; change: 'created' | 'configured' | 'unchanged' | 'replaced' }[];
 }
 
 async function listRecords(cluster: ClusterApi, namespace: string, app: string): Promise<KubeObject[]> {
@@ -118,18 +119,27 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
 async function applyAndWait(input: DeployInput, existing: Map<string, KubeObject>): Promise<Pick<DeployResult, 'changes' | 'rolloutMs'>> {
   const { cluster, log, namespace, app } = input;
   const changes: DeployResult['changes'] = [];
+  // As applied (uid, generation): what the wait judges.
   const applied = new Map<string, KubeObject>();
+  const write = (object: KubeObject) => (input.mode === 'create' ? cluster.create(object) : cluster.apply(object));
+  // One deadline for every wait of this put.
+  const deadline = (input.clock ?? systemClock).now() + input.timeoutMs;
   const applyOne = async (object: KubeObject) => {
     const before = existing.get(objectRef(object));
-    const after = input.mode === 'create' ? await cluster.create(object) : await cluster.apply(object);
+    if (isJob(object)) {
+      // Immutable once created: replaced when changed, left alone when complete (src/engine/jobs.ts).
+      const { change, after } = await putJob({ cluster, log, write, deadline, timeoutMs: input.timeoutMs, clock: input.clock, signal: input.signal }, object, before);
+      applied.set(objectRef(object), after);
+      changes.push({ ref: objectRef(object), change });
+      log.info(`${objectRef(object)} ${change}`);
+      return;
+    }
+    const after = await write(object);
     applied.set(objectRef(object), after);
     const change = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
     changes.push({ ref: objectRef(object), change });
     log.info(`${objectRef(object)} ${change}`);
   };
-  // One deadline for every wait of this put.
-  const deadline = (input.clock ?? systemClock).now() + input.timeoutMs;
-  // As applied: the uid and generation the wait judges.
   const wait = (workloads: KubeObject[]) => {
     log.info(`waiting up to ${Math.round(input.timeoutMs / 1000)}s for ${workloads.map(objectRef).join(', ')} to roll out`);
     const selector = releaseSelector(app);
