@@ -24,9 +24,15 @@ mkdir -p "$CLUSTER_DIR"
 exec 8>"$CLUSTER_DIR/up.lock" # one cluster:up at a time (e.g. two test runs starting together)
 flock 8
 
+# What the running cluster was started from: a cluster started by another version of this script or of
+# the stand-in (e.g. other --controllers) is restarted, not reused.
+CONFIG_ID=$(cat "$HERE/up.sh" "$HERE/lib.sh" "$ROOT/test/cluster/kubelet-standin.ts" | sha256sum | cut -c1-16)
 if cluster_healthy; then
-  log "cluster already up: $(cat "$CLUSTER_DIR/url") (kubeconfig: $KUBECONFIG_FILE)"
-  exit 0
+  if [[ $(cat "$CLUSTER_DIR/config-id" 2>/dev/null) == "$CONFIG_ID" ]]; then
+    log "cluster already up: $(cat "$CLUSTER_DIR/url") (kubeconfig: $KUBECONFIG_FILE)"
+    exit 0
+  fi
+  log "the running cluster was started by another version of up.sh or the kubelet stand-in: restarting it"
 fi
 
 started=$(date +%s)
@@ -40,7 +46,7 @@ bash "$HERE/down.sh" --quiet
 # From here on, a failure stops what this run started (the logs stay for diagnosis).
 trap 'status=$?; if ((status)); then log "cluster:up failed; stopping what it started (logs: $LOG_DIR/)"; bash "$HERE/down.sh" --quiet; fi' EXIT
 rm -rf "$PKI_DIR" "$RUN_DIR" "$LOG_DIR" "$CLUSTER_DIR/etcd" "$CLUSTER_DIR"/{kubeconfig,source.json,env,url,rbac-token}
-rm -f "$CLUSTER_DIR"/*.kubeconfig "$CLUSTER_DIR"/{tokens.csv,audit-policy.yaml}
+rm -f "$CLUSTER_DIR"/*.kubeconfig "$CLUSTER_DIR"/{tokens.csv,audit-policy.yaml,config-id}
 mkdir -p "$RUN_DIR" "$LOG_DIR"
 
 log "making throwaway PKI in $PKI_DIR"
@@ -97,10 +103,15 @@ start_daemon kube-apiserver "$BIN_DIR/kube-apiserver" \
 # (--endpoint-reconciler-type none: a loopback advertise address is invalid in Endpoints.)
 wait_for "kube-apiserver /readyz" 90 api_get /readyz
 
-log "starting kube-controller-manager"
+# The workload controllers a release's manifests need (no scheduler, no node lifecycle, no provisioner:
+# PVCs stay Pending; the stand-in starts Pods regardless).
+CONTROLLERS=deployment,replicaset,statefulset,daemonset,job,cronjob
+CONTROLLERS+=,garbagecollector,namespace,serviceaccount,serviceaccount-token
+CONTROLLERS+=,persistentvolume-binder,pvc-protection,resourcequota
+log "starting kube-controller-manager ($CONTROLLERS)"
 start_daemon kube-controller-manager "$BIN_DIR/kube-controller-manager" \
   --kubeconfig "$CLUSTER_DIR/controller-manager.kubeconfig" \
-  --controllers deployment,replicaset,garbagecollector,namespace,serviceaccount,serviceaccount-token \
+  --controllers "$CONTROLLERS" \
   --leader-elect=false --root-ca-file "$PKI_DIR/ca.crt" \
   --service-account-private-key-file "$PKI_DIR/sa.key" \
   --port 0 --secure-port 0
@@ -136,6 +147,7 @@ RBAC_TOKEN_FILE=$CLUSTER_DIR/rbac-token
 AUDIT_LOG=$LOG_DIR/audit.log
 NODE_NAME=$NODE_NAME
 ENV
+echo "$CONFIG_ID" >"$CLUSTER_DIR/config-id"
 # Written last: its presence (with healthy processes) is what marks the cluster as up.
 echo "$CLUSTER_URL" >"$CLUSTER_DIR/url"
 

@@ -146,7 +146,7 @@ async function sweep(plan: SweepPlan, cluster: ClusterApi, deps: CommandDeps, cl
 async function teardown(plan: TeardownPlan, target: ReleaseTarget): Promise<VersionResponse> {
   const { app, namespace, log } = target;
   log.info(`deleting release ${app} from namespace ${namespace} on ${target.cluster.server}`);
-  const result = await teardownRelease({ ...target, deleteNamespace: plan.deleteNamespace });
+  const result = await teardownRelease({ ...target, deleteNamespace: plan.deleteNamespace, keepVolumes: plan.keepVolumes });
   log.info(`release ${app} deleted from namespace ${namespace} (${result.deleted.length} objects)`);
   return {
     version: { app, namespace, revision: String(result.lastRevision ?? 0), image: result.lastImage ?? '', deleted: 'true' },
@@ -155,6 +155,7 @@ async function teardown(plan: TeardownPlan, target: ReleaseTarget): Promise<Vers
       app,
       deleted: result.deleted.join(', ') || 'nothing (already gone)',
       left_alone: result.leftAlone.join(', '),
+      volumes_kept: plan.keepVolumes ? result.keptVolumes.join(', ') || 'none' : undefined,
       namespace_deleted: plan.deleteNamespace ? String(result.namespaceDeleted) : undefined,
     }),
   };

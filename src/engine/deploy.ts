@@ -8,9 +8,12 @@ import { objectRef, type KubeObject } from '../kube/object.js';
 import type { ImageRef } from '../manifests/image.js';
 import type { Version } from '../request/schemas.js';
 import type { DeployOptions } from '../request/plan.js';
+import { isBeforePhase } from '../manifests/extra.js';
+import { isWorkload } from '../rollout/assess.js';
 import { waitForRollout } from '../rollout/wait.js';
 import { RolloutFailedError, TimedOutError } from '../errors.js';
 import { mapBounded } from './bounded.js';
+import { isJob, putJob } from './jobs.js';
 import { acquireReleaseLock } from './lock.js';
 import { ensureNamespace } from './namespace.js';
 import { checkOwnership } from './ownership.js';
@@ -50,7 +53,7 @@ export interface DeployResult {
   /** True when the same release was already recorded and nothing new was recorded. */
   reused: boolean;
   rolloutMs?: number;
-  changes: { ref: string; change: 'created' | 'configured' | 'unchanged' }[];
+  changes: { ref: string; change: 'created' | 'configured' | 'unchanged' | 'replaced' }[];
   /** Objects deleted because this release no longer has them (or that would be, in a dry run). */
   pruned: string[];
   dryRun?: { objects: DryRunObject[] };
@@ -192,34 +195,64 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
 }
 
 async function applyAndWait(input: DeployInput, objects: KubeObject[], existing: Map<string, KubeObject>): Promise<Pick<DeployResult, 'changes' | 'rolloutMs'>> {
-  const { cluster, log, namespace, app } = input;
+  const { cluster, log, namespace, app, deadline } = input;
   const changes: DeployResult['changes'] = [];
+  // As applied (uid, generation): what the wait judges.
+  const applied = new Map<string, KubeObject>();
+  const write = (object: KubeObject) => (input.mode === 'create' ? cluster.create(object) : cluster.apply(object));
   const applyOne = async (object: KubeObject) => {
     const before = existing.get(objectRef(object));
-    const after = input.mode === 'create' ? await cluster.create(object) : await cluster.apply(object);
+    if (isJob(object)) {
+      // Immutable once created: replaced when changed, left alone when complete (src/engine/jobs.ts).
+      const { change, after } = await putJob({ cluster, log, write, deadline, clock: input.clock, ...(input.signal ? { signal: input.signal } : {}) }, object, before);
+      applied.set(objectRef(object), after);
+      changes.push({ ref: objectRef(object), change });
+      log.info(`${objectRef(object)} ${change}`);
+      return;
+    }
+    const after = await write(object);
+    applied.set(objectRef(object), after);
     const change = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
     changes.push({ ref: objectRef(object), change });
     log.info(`${objectRef(object)} ${change}`);
   };
+  const wait = (workloads: KubeObject[]) => {
+    log.info(`waiting up to ${Math.round(deadline.remainingMs() / 1000)}s for ${workloads.map(objectRef).join(', ')} to roll out`);
+    return waitForRollout({
+      cluster,
+      namespace,
+      selector: releaseSelector(app),
+      workloads: workloads.map((o) => applied.get(objectRef(o)) ?? o),
+      timeoutMs: deadline.totalMs,
+      deadline: deadline.at,
+      log,
+      ...(input.signal ? { signal: input.signal } : {}),
+      clock: input.clock,
+    });
+  };
   // In order of kind (objects are sorted so: dependencies first, the app's own objects last); objects of one kind
-  // go together, a few at a time.
-  for (const group of groupByKind(objects, app)) await mapBounded(group, 8, applyOne);
+  // go together, a few at a time. Jobs of phase "before" complete before the app's own objects are applied.
+  const groups = groupByKind(objects, app);
+  const ownGroup = groups.at(-1)?.some((o) => isOwn(o, app)) ? groups.pop()! : [];
+  for (const group of groups) await mapBounded(group, 8, applyOne);
+  const beforePhase = objects.filter(isBeforePhase);
+  let beforeMs = 0;
+  if (beforePhase.length) {
+    try {
+      beforeMs = (await wait(beforePhase)).durationMs;
+    } catch (error) {
+      if (ownGroup.length) log.info(`not applying ${ownGroup.map(objectRef).join(', ')}: ${beforePhase.map(objectRef).join(', ')} (phase before) did not complete`);
+      throw error;
+    }
+  }
+  await mapBounded(ownGroup, 8, applyOne);
   if (!input.wait) return { changes };
 
-  const deployments = objects.filter((o) => o.kind === 'Deployment' && o.apiVersion === 'apps/v1').map((o) => o.metadata.name);
-  log.info(`waiting up to ${Math.round(input.deadline.remainingMs() / 1000)}s for ${deployments.map((d) => `deployment/${d}`).join(', ')} to roll out`);
-  const { durationMs } = await waitForRollout({
-    cluster,
-    namespace,
-    selector: releaseSelector(app),
-    deployments,
-    timeoutMs: input.deadline.remainingMs(),
-    log,
-    ...(input.signal ? { signal: input.signal } : {}),
-    clock: input.clock,
-  });
-  return { changes, rolloutMs: durationMs };
+  const { durationMs } = await wait(objects.filter((o) => isWorkload(o) && !isBeforePhase(o)));
+  return { changes, rolloutMs: beforeMs + durationMs };
 }
+
+const isOwn = (o: KubeObject, app: string) => o.metadata.name === app && ['Deployment', 'Service', 'Ingress'].includes(o.kind);
 
 /** Custom kinds are only known to the server: each must exist there and be namespaced, before anything is written. */
 async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<void> {
@@ -236,14 +269,13 @@ async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<v
  * Ingress as one last group. Extras cannot take those names (parseExtraManifests reserves them).
  */
 function groupByKind(objects: KubeObject[], app: string): KubeObject[][] {
-  const isOwn = (o: KubeObject) => o.metadata.name === app && ['Deployment', 'Service', 'Ingress'].includes(o.kind);
   const groups: KubeObject[][] = [];
-  for (const object of objects.filter((o) => !isOwn(o))) {
+  for (const object of objects.filter((o) => !isOwn(o, app))) {
     const last = groups.at(-1);
     if (last && last[0]!.kind === object.kind) last.push(object);
     else groups.push([object]);
   }
-  const own = objects.filter(isOwn);
+  const own = objects.filter((o) => isOwn(o, app));
   return own.length ? [...groups, own] : groups;
 }
 

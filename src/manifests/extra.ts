@@ -61,7 +61,23 @@ function checkObject(doc: unknown, where: string, namespace: string): KubeObject
       throw new BadRequestError(`${where}: metadata.${field} must map strings to strings`);
     }
   }
+  checkPhase(o as unknown as KubeObject, where);
   return defaultPortProtocols(stripServerFields(o as unknown as KubeObject));
+}
+
+/** `kubernetes-deploy-resource.io/phase: before` on a Job: it runs to completion before the app is applied. */
+export const phaseAnnotation = 'kubernetes-deploy-resource.io/phase';
+
+export const isBeforePhase = (object: KubeObject): boolean => object.metadata.annotations?.[phaseAnnotation] === 'before';
+
+function checkPhase(object: KubeObject, where: string): void {
+  const phase = object.metadata.annotations?.[phaseAnnotation];
+  if (phase === undefined) return;
+  const ref = `${object.kind.toLowerCase()}/${object.metadata.name}`;
+  if (phase !== 'before') throw new BadRequestError(`${where}: ${ref}: annotation ${phaseAnnotation} is ${JSON.stringify(phase)}; the only phase is "before"`);
+  if (object.kind !== 'Job' || object.apiVersion !== 'batch/v1') {
+    throw new BadRequestError(`${where}: ${ref}: annotation ${phaseAnnotation}: before is for Jobs (batch/v1) only: nothing else runs to completion`);
+  }
 }
 
 export function parseExtraManifests(files: ManifestFile[], namespace: string, reserved: string[] = []): KubeObject[] {

@@ -66,6 +66,8 @@ export interface RedeployPlan extends PlanBase, DeployOptions {
 export interface TeardownPlan extends PlanBase {
   action: 'teardown';
   deleteNamespace: boolean;
+  /** Keep the PersistentVolumeClaims of the release's StatefulSets. */
+  keepVolumes: boolean;
 }
 
 export interface SweepPlan extends Omit<PlanBase, 'namespace'> {
@@ -138,7 +140,7 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     return { source, app: source.app, timeoutMs: parseDuration(params.timeout)!, action: 'sweep', olderThanMs: parseDuration(params.sweep.older_than)!, keep: params.sweep.keep, dryRun: params.dry_run };
   }
   const base: PlanBase = { source, app: source.app, namespace: namespaceOf(source, params, env), timeoutMs: parseDuration(params.timeout)! };
-  if (params.delete) return { ...base, action: 'teardown', deleteNamespace: params.delete_namespace };
+  if (params.delete) return { ...base, action: 'teardown', deleteNamespace: params.delete_namespace, keepVolumes: params.keep_volumes };
 
   const options: DeployOptions = {
     createNamespace: params.create_namespace,

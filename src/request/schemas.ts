@@ -134,6 +134,7 @@ export const outParamsSchema = z
         keep: z.number().int({ error: 'must be a whole number' }).min(0, { error: 'must be at least 0' }).default(0),
       })
       .optional(),
+    keep_volumes: z.boolean().default(false),
   })
   .superRefine((params, ctx) => {
     const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -141,6 +142,7 @@ export const outParamsSchema = z
       issue(['namespace_file'], 'cannot be combined with params.namespace');
     }
     if (params.delete_namespace && !params.delete) issue(['delete_namespace'], 'needs params.delete: true');
+    if (params.keep_volumes && !params.delete) issue(['keep_volumes'], 'needs params.delete: true');
     if (params.tls_secret !== undefined && params.host === undefined) issue(['tls_secret'], 'needs params.host');
     if (params.on_failure === 'rollback' && !params.wait) issue(['on_failure'], 'rollback needs params.wait: true (a rollback follows a failed rollout)');
     if (params.revision !== undefined && params.revision_file !== undefined) issue(['revision_file'], 'cannot be combined with params.revision');

@@ -1,133 +1,53 @@
-// Pure rollout decisions. The Deployment check follows kubectl's `rollout status` (DeploymentStatusViewer) in order;
-// the Pod check adds the causes kubectl only shows at the deadline, so that a broken image fails in seconds.
+// Pure rollout decisions for every workload of a release: which objects are waited for, what the wait must watch for
+// them, and the verdict on each from what the watches have delivered. One file per kind holds the kind's rules.
 import type { KubeObject } from '../kube/object.js';
+import { assessDaemonSet } from './daemonset.js';
+import { assessDeploymentRollout } from './deployment.js';
+import { assessCronJob, assessJob } from './job.js';
+import type { Snapshot, Verdict, WatchedKind } from './snapshot.js';
+import { assessStatefulSet } from './statefulset.js';
 
-export type Assessment =
-  | { state: 'progressing'; message: string }
-  | { state: 'done'; message: string }
-  | { state: 'failed'; message: string };
+export { assessDeployment, assessDeploymentRollout, currentReplicaSet, currentTemplateHash } from './deployment.js';
+export { describePodFailure, fatalWaitingReasons, findPodFailure, type PodFailure } from './pods.js';
+export { emptySnapshot, type Snapshot, type Verdict, type WatchedKind } from './snapshot.js';
 
-interface Condition {
-  type?: string;
-  status?: string;
-  reason?: string;
-  message?: string;
-}
-interface DeploymentShape {
-  metadata: { name: string; generation?: number; annotations?: Record<string, string>; uid?: string };
-  spec?: { replicas?: number };
-  status?: {
-    observedGeneration?: number;
-    replicas?: number;
-    updatedReplicas?: number;
-    availableReplicas?: number;
-    conditions?: Condition[];
-  };
+interface WorkloadRule {
+  apiGroups: string[];
+  /** What the wait must watch to judge this kind. */
+  watches: WatchedKind[];
+  assess: (applied: KubeObject, snapshot: Snapshot) => Verdict;
 }
 
-export function assessDeployment(object: KubeObject): Assessment {
-  const d = object as unknown as DeploymentShape;
-  const name = `deployment/${d.metadata.name}`;
-  const status = d.status ?? {};
-  if ((d.metadata.generation ?? 0) > (status.observedGeneration ?? 0)) {
-    return { state: 'progressing', message: `${name}: waiting for the deployment spec update to be observed` };
-  }
-  const progressing = status.conditions?.find((c) => c.type === 'Progressing');
-  if (progressing?.reason === 'ProgressDeadlineExceeded') {
-    return { state: 'failed', message: `${name} exceeded its progress deadline (ProgressDeadlineExceeded): ${progressing.message ?? ''}`.trim() };
-  }
-  const wanted = d.spec?.replicas ?? 1;
-  const updated = status.updatedReplicas ?? 0;
-  const replicas = status.replicas ?? 0;
-  const available = status.availableReplicas ?? 0;
-  if (updated < wanted) return { state: 'progressing', message: `${name}: ${updated} of ${wanted} new replicas updated` };
-  if (replicas > updated) return { state: 'progressing', message: `${name}: ${replicas - updated} old replicas pending termination` };
-  if (available < updated) return { state: 'progressing', message: `${name}: ${available} of ${updated} updated replicas available` };
-  return { state: 'done', message: `${name}: successfully rolled out (${available} of ${wanted} replicas available)` };
+// Events: only `FailedCreate` ones (a controller could not create a Pod: a quota, a missing ServiceAccount, admission).
+const rules: Record<string, WorkloadRule> = {
+  Deployment: { apiGroups: ['apps/v1'], watches: ['Deployment', 'ReplicaSet', 'Pod', 'Event'], assess: assessDeploymentRollout },
+  StatefulSet: { apiGroups: ['apps/v1'], watches: ['StatefulSet', 'Pod', 'Event'], assess: assessStatefulSet },
+  DaemonSet: { apiGroups: ['apps/v1'], watches: ['DaemonSet', 'Pod', 'Event'], assess: assessDaemonSet },
+  Job: { apiGroups: ['batch/v1'], watches: ['Job', 'Pod', 'Event'], assess: assessJob },
+  CronJob: { apiGroups: ['batch/v1', 'batch/v1beta1'], watches: [], assess: assessCronJob },
+};
+
+function ruleFor(object: KubeObject): WorkloadRule | undefined {
+  const rule = Object.hasOwn(rules, object.kind) ? rules[object.kind] : undefined;
+  return rule?.apiGroups.includes(object.apiVersion) ? rule : undefined;
 }
 
-/** Waiting reasons that will not fix themselves: fail the put now rather than at the timeout. */
-export const fatalWaitingReasons = new Set([
-  'ErrImagePull',
-  'ImagePullBackOff',
-  'InvalidImageName',
-  'ErrImageNeverPull',
-  'CrashLoopBackOff',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-  'RunContainerError',
-]);
+/** Whether the wait judges this object (Deployments, StatefulSets, DaemonSets, Jobs; CronJobs are only reported). */
+export const isWorkload = (object: KubeObject): boolean => ruleFor(object) !== undefined;
 
-export interface PodFailure {
-  pod: string;
-  container: string;
-  reason: string;
-  message: string;
-  restartCount: number;
+/** The kinds to watch for these workloads, each once. */
+export function watchesFor(workloads: KubeObject[]): WatchedKind[] {
+  return [...new Set(workloads.flatMap((w) => ruleFor(w)?.watches ?? []))];
 }
 
-interface ContainerStatus {
-  name: string;
-  restartCount?: number;
-  state?: { waiting?: { reason?: string; message?: string } };
-}
-interface PodShape {
-  metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };
-  status?: { initContainerStatuses?: ContainerStatus[]; containerStatuses?: ContainerStatus[] };
+export function assessWorkload(applied: KubeObject, snapshot: Snapshot): Verdict {
+  const rule = ruleFor(applied);
+  if (!rule) return { state: 'done', message: `${applied.kind.toLowerCase()}/${applied.metadata.name}: not a workload` };
+  return rule.assess(applied, snapshot);
 }
 
-/** The first Pod (of the given template hash, when known) whose container is stuck for good. */
-export function findPodFailure(pods: KubeObject[], templateHash?: string): PodFailure | undefined {
-  for (const object of pods) {
-    const pod = object as unknown as PodShape;
-    if (pod.metadata.deletionTimestamp) continue;
-    if (templateHash && pod.metadata.labels?.['pod-template-hash'] !== templateHash) continue;
-    for (const status of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) {
-      const waiting = status.state?.waiting;
-      if (waiting?.reason && fatalWaitingReasons.has(waiting.reason)) {
-        return { pod: pod.metadata.name, container: status.name, reason: waiting.reason, message: waiting.message ?? '', restartCount: status.restartCount ?? 0 };
-      }
-    }
-  }
-  return undefined;
-}
-
-interface ReplicaSetShape {
-  metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { uid?: string }[] };
-}
-
-/** The pod-template-hash of the Deployment's current ReplicaSet (same revision annotation, owned by it). */
-export function currentTemplateHash(deployment: KubeObject, replicaSets: KubeObject[]): string | undefined {
-  const d = deployment as unknown as DeploymentShape;
-  const revision = d.metadata.annotations?.['deployment.kubernetes.io/revision'];
-  if (!revision) return undefined;
-  for (const object of replicaSets) {
-    const rs = object as unknown as ReplicaSetShape;
-    const owned = rs.metadata.ownerReferences?.some((o) => o.uid === d.metadata.uid);
-    if (owned && rs.metadata.annotations?.['deployment.kubernetes.io/revision'] === revision) return rs.metadata.labels?.['pod-template-hash'];
-  }
-  return undefined;
-}
-
-interface EventShape {
-  reason?: string;
-  message?: string;
-  type?: string;
-  count?: number;
-  lastTimestamp?: string;
-  eventTime?: string;
-  metadata?: { creationTimestamp?: string };
-}
-
-/** "pod/web-1 container web: ImagePullBackOff: …; recent events: Failed: …" */
-export function describePodFailure(failure: PodFailure, events: KubeObject[], limit = 5): string {
-  const when = (e: EventShape) => e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '';
-  const recent = (events as unknown as EventShape[])
-    .slice()
-    .sort((a, b) => when(a).localeCompare(when(b)))
-    .slice(-limit)
-    .map((e) => `${e.type === 'Warning' ? 'Warning ' : ''}${e.reason ?? ''}: ${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`);
-  const restarts = failure.reason === 'CrashLoopBackOff' ? ` (restarted ${failure.restartCount} times)` : '';
-  const main = `pod/${failure.pod} container ${failure.container}: ${failure.reason}${restarts}${failure.message ? `: ${failure.message}` : ''}`;
-  return recent.length ? `${main}; recent events: ${recent.join(' | ')}` : main;
+/** All failures in one line: the only one as it is, several numbered. */
+export function combineFailures(messages: string[]): string {
+  if (messages.length === 1) return messages[0]!;
+  return `${messages.length} workloads failed: ${messages.map((m, i) => `(${i + 1}) ${m}`).join(' ')}`;
 }

@@ -1,41 +1,58 @@
-// Waits until every Deployment of a release has rolled out, driven by watches (with a slow resync as a safety net),
-// and fails as soon as a Pod of the new ReplicaSet is stuck for good or the progress deadline is exceeded.
-import { assessDeployment, currentTemplateHash, describePodFailure, findPodFailure, type Assessment } from './assess.js';
+// Waits until every workload of a release has rolled out (Deployments, StatefulSets, DaemonSets, Jobs), driven by
+// watches (with a slow resync as a safety net), and fails as soon as any of them has failed for good — all the failed
+// ones named together. The decisions are pure (assess.ts); this file only keeps the snapshot fresh and the deadline.
+import { assessWorkload, combineFailures, emptySnapshot, watchesFor, type Snapshot, type Verdict, type WatchedKind } from './assess.js';
+import { describeEvents } from './pods.js';
 import type { ClusterApi } from '../cluster/api.js';
 import { AbortedError, ApiRejectedError, RolloutFailedError, TimedOutError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { KubeObject } from '../kube/object.js';
+import { objectRef, type KubeObject } from '../kube/object.js';
 import { formatDuration, systemClock, type Clock } from '../time.js';
 
 
 export interface WaitOptions {
   cluster: ClusterApi;
   namespace: string;
-  /** Label selector matching the release's Deployments, ReplicaSets and Pods. */
+  /** Label selector matching the release's workloads, their ReplicaSets and Pods. */
   selector: string;
-  deployments: string[];
+  /** The workloads as the apply returned them (their uid and generation say which object and spec count). */
+  workloads: KubeObject[];
+  /** The put's whole budget, for the timeout message; the wait ends at `deadline` (default: now + timeoutMs). */
   timeoutMs: number;
+  deadline?: number;
   log: Logger;
   signal?: AbortSignal;
   clock?: Clock;
   resyncMs?: number;
+  /** After the first failure, how long other workloads still rolling out may take to fail too (default 1.5 s). */
+  failureGraceMs?: number;
 }
 
-const watched = [
-  { apiVersion: 'apps/v1', kind: 'Deployment' },
-  { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
-  { apiVersion: 'v1', kind: 'Pod' },
-] as const;
-type Kind = (typeof watched)[number]['kind'];
+const apiVersionOf: Record<WatchedKind, string> = {
+  Deployment: 'apps/v1',
+  ReplicaSet: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  Job: 'batch/v1',
+  Pod: 'v1',
+  Event: 'v1',
+};
+
+/** Events carry no labels of ours: only the controllers' `FailedCreate` ones are watched, the workload told by uid. */
+const watchFilter = (kind: WatchedKind, selector: string) =>
+  kind === 'Event' ? { fieldSelector: 'reason=FailedCreate' } : { labelSelector: selector };
 
 export async function waitForRollout(options: WaitOptions): Promise<{ durationMs: number }> {
-  const { cluster, namespace, selector, log } = options;
+  const { cluster, namespace, selector, log, workloads } = options;
   const clock = options.clock ?? systemClock;
   const started = clock.now();
-  const objects: Record<Kind, Map<string, KubeObject>> = { Deployment: new Map(), ReplicaSet: new Map(), Pod: new Map() };
-  const resourceVersions: Partial<Record<Kind, string>> = {};
-  const stops: Partial<Record<Kind, () => void>> = {};
-  const lastMessage = new Map<string, string>();
+  const deadline = options.deadline ?? started + options.timeoutMs;
+  const failureGraceMs = options.failureGraceMs ?? 1500;
+  const kinds = watchesFor(workloads);
+  const objects = Object.fromEntries(kinds.map((k) => [k, new Map<string, KubeObject>()])) as Record<WatchedKind, Map<string, KubeObject>>;
+  const resourceVersions: Partial<Record<WatchedKind, string>> = {};
+  const stops: Partial<Record<WatchedKind, () => void>> = {};
+  const lastVerdict = new Map<string, Verdict>();
   let finished = false;
   let evaluating = false;
   let again = false;
@@ -53,19 +70,20 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   // Settled before anyone awaits it (an abort during the first list): not an unhandled rejection.
   outcome.catch(() => undefined);
 
-  async function relist(apiVersion: string, kind: Kind): Promise<void> {
-    const list = await cluster.list(apiVersion, kind, namespace, selector);
+  async function relist(kind: WatchedKind): Promise<void> {
+    const filter = watchFilter(kind, selector);
+    const list = await cluster.list(apiVersionOf[kind], kind, namespace, filter.labelSelector, filter.fieldSelector);
     objects[kind] = new Map(list.items.map((o) => [o.metadata.name, o]));
     resourceVersions[kind] = list.resourceVersion;
   }
 
-  async function startWatch(apiVersion: string, kind: Kind): Promise<void> {
+  async function startWatch(kind: WatchedKind): Promise<void> {
     if (finished) return;
     const handle = await cluster.watch(
-      apiVersion,
+      apiVersionOf[kind],
       kind,
       namespace,
-      { labelSelector: selector, resourceVersion: resourceVersions[kind] },
+      { ...watchFilter(kind, selector), resourceVersion: resourceVersions[kind] },
       (event) => {
         const rv = event.object.metadata?.resourceVersion;
         if (event.type === 'ERROR') {
@@ -87,55 +105,77 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
           resourceVersions[kind] = undefined;
         }
         // The watch ended (server timeout, dropped connection): resume from where we were.
-        timers.push(clock.setTimeout(() => void restart(apiVersion, kind), 500));
+        timers.push(clock.setTimeout(() => void restart(kind), 500));
       },
     );
     if (finished) handle.stop();
     else stops[kind] = handle.stop;
   }
 
-  async function restart(apiVersion: string, kind: Kind): Promise<void> {
+  async function restart(kind: WatchedKind): Promise<void> {
     if (finished) return;
     try {
-      if (!resourceVersions[kind]) await relist(apiVersion, kind);
-      await startWatch(apiVersion, kind);
+      if (!resourceVersions[kind]) await relist(kind);
+      await startWatch(kind);
       schedule();
     } catch (error) {
       settle(error as Error);
     }
   }
 
-  function report(name: string, assessment: Assessment): void {
-    if (lastMessage.get(name) !== assessment.message) {
-      lastMessage.set(name, assessment.message);
-      log.info(assessment.message);
-    }
+  function snapshot(): Snapshot {
+    const s = emptySnapshot();
+    for (const kind of kinds) s[kind] = [...objects[kind].values()];
+    return s;
   }
 
+  /** "…; recent events: …" for a failure that names an object whose events explain it. */
+  async function withEvents(verdict: Extract<Verdict, { state: 'failed' }>): Promise<string> {
+    if (!verdict.eventsOf) return verdict.message;
+    const { kind, name } = verdict.eventsOf;
+    const events = await cluster
+      .list('v1', 'Event', namespace, undefined, `involvedObject.kind=${kind},involvedObject.name=${name}`)
+      .then((l) => l.items)
+      .catch(() => []);
+    const recent = describeEvents(events);
+    return recent ? `${verdict.message}; recent events: ${recent}` : verdict.message;
+  }
+
+  const judge = () => {
+    const seen = snapshot();
+    return workloads.map((w) => [objectRef(w), assessWorkload(w, seen)] as const);
+  };
+  const failuresOf = (verdicts: ReturnType<typeof judge>) => verdicts.flatMap(([ref, v]) => (v.state === 'failed' ? [[ref, v] as const] : []));
+
+  /** Every workload failed by now, each with its events: what arrived while the first ones' events were read counts. */
+  async function allFailures(first: ReturnType<typeof failuresOf>): Promise<string[]> {
+    const described = new Map(await Promise.all(first.map(async ([ref, v]) => [ref, await withEvents(v)] as const)));
+    const later = failuresOf(judge()).filter(([ref]) => !described.has(ref));
+    for (const [ref, v] of later) described.set(ref, await withEvents(v));
+    return workloads.map(objectRef).flatMap((ref) => (described.has(ref) ? [described.get(ref)!] : []));
+  }
+
+  let firstFailureAt: number | undefined;
   async function evaluate(): Promise<void> {
-    let allDone = true;
-    for (const name of options.deployments) {
-      const deployment = objects.Deployment.get(name);
-      if (!deployment) {
-        allDone = false;
-        report(name, { state: 'progressing', message: `deployment/${name}: waiting for it to appear` });
-        continue;
+    const verdicts = judge();
+    const failures = failuresOf(verdicts);
+    if (failures.length) {
+      // Fail fast, but give workloads still rolling out a moment to fail too, so that they are reported together.
+      const now = clock.now();
+      if (firstFailureAt === undefined) {
+        firstFailureAt = now;
+        timers.push(clock.setTimeout(schedule, failureGraceMs));
       }
-      const assessment = assessDeployment(deployment);
-      if (assessment.state === 'failed') throw new RolloutFailedError(assessment.message);
-      const hash = currentTemplateHash(deployment, [...objects.ReplicaSet.values()]);
-      const failure = hash ? findPodFailure([...objects.Pod.values()], hash) : undefined;
-      if (failure) {
-        const events = await cluster
-          .list('v1', 'Event', namespace, undefined, `involvedObject.kind=Pod,involvedObject.name=${failure.pod}`)
-          .then((l) => l.items)
-          .catch(() => []);
-        throw new RolloutFailedError(`deployment/${name} failed: ${describePodFailure(failure, events)}`);
+      if (verdicts.every(([, v]) => v.state !== 'progressing') || now - firstFailureAt >= failureGraceMs || now >= deadline) {
+        throw new RolloutFailedError(combineFailures(await allFailures(failures)));
       }
-      report(name, assessment);
-      if (assessment.state !== 'done') allDone = false;
     }
-    if (allDone) settle();
+    for (const [ref, verdict] of verdicts) {
+      if (verdict.state === 'failed') continue;
+      if (lastVerdict.get(ref)?.message !== verdict.message) log.info(verdict.message);
+      lastVerdict.set(ref, verdict);
+    }
+    if (verdicts.every(([, v]) => v.state === 'done')) settle();
   }
 
   function schedule(): void {
@@ -159,15 +199,20 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   const onAbort = () => settle(options.signal?.reason instanceof Error ? options.signal.reason : new AbortedError('aborted'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
   timers.push(
-    clock.setTimeout(() => {
-      const waiting = [...lastMessage.values()].join('; ');
-      settle(new TimedOutError(`timed out after ${formatDuration(options.timeoutMs)} waiting for the rollout${waiting ? `: ${waiting}` : ''}`));
-    }, options.timeoutMs),
+    clock.setTimeout(
+      () => {
+        // A failure found within the grace period is the answer, not the timeout.
+        if (failuresOf(judge()).length) return schedule();
+        const waiting = [...lastVerdict.values()].filter((v) => v.state !== 'done').map((v) => v.message).join('; ');
+        settle(new TimedOutError(`timed out after ${formatDuration(options.timeoutMs)} waiting for the rollout${waiting ? `: ${waiting}` : ''}`));
+      },
+      Math.max(0, deadline - started),
+    ),
   );
   const resyncMs = options.resyncMs ?? 10_000;
   const resync = () => {
     if (finished) return;
-    void Promise.all(watched.map((w) => relist(w.apiVersion, w.kind)))
+    void Promise.all(kinds.map(relist))
       .then(schedule)
       .catch(() => undefined)
       .finally(() => {
@@ -180,8 +225,10 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
     else {
       // No list first: a watch without a resourceVersion begins with an ADDED event for everything there is.
       // Not awaited: a watch that is slow to answer must not hold up the resync.
-      for (const w of watched) void startWatch(w.apiVersion, w.kind).catch((error: Error) => settle(error));
+      for (const kind of kinds) void startWatch(kind).catch((error: Error) => settle(error));
       timers.push(clock.setTimeout(resync, resyncMs));
+      // Nothing to watch (only CronJobs): judged at once.
+      if (!kinds.length) schedule();
     }
     await outcome;
     return { durationMs: clock.now() - started };

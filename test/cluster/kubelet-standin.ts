@@ -5,14 +5,18 @@
 // unscheduled Pods to it (there is no scheduler either), writes Pod status through the /status
 // subresource, emits kubelet-like Events for failures, and finalizes Pods being deleted.
 // What a container "does" follows from its image name:
-//   repository contains `unpullable` → ErrImagePull, then ImagePullBackOff (Pod stays Pending)
-//   repository contains `crashing`   → CrashLoopBackOff, restartCount rising every few seconds
-//   repository contains `hanging`    → Running but never Ready
-//   anything else                     → Running and Ready after STANDIN_READY_DELAY_MS
+//   repository contains `unpullable`        → ErrImagePull, then ImagePullBackOff (Pod stays Pending)
+//   repository contains `crashing` or `fails` → exits with code 1: restarted (CrashLoopBackOff, restartCount
+//                                              rising every few seconds) under restartPolicy Always/OnFailure;
+//                                              terminated, Pod Failed under restartPolicy Never
+//   repository contains `hanging`           → Running but never Ready, never exits
+//   anything else                            → Running and Ready after STANDIN_READY_DELAY_MS; under restartPolicy
+//                                              Never/OnFailure (Job Pods) it exits 0 after STANDIN_RUN_MS more
+//                                              (Pod Succeeded)
 //
 // Run with Node 24 (type stripping): node test/cluster/kubelet-standin.ts --kubeconfig FILE [--node-name NAME]
-// Env: STANDIN_READY_DELAY_MS (300), STANDIN_CRASH_INTERVAL_MS (2000), STANDIN_PULL_BACKOFF_MS (1000),
-//      STANDIN_CONCURRENCY (8).
+// Env: STANDIN_READY_DELAY_MS (300), STANDIN_RUN_MS (300), STANDIN_CRASH_INTERVAL_MS (2000),
+//      STANDIN_PULL_BACKOFF_MS (1000), STANDIN_CONCURRENCY (8).
 
 import https from 'node:https';
 import { createHash, randomBytes } from 'node:crypto';
@@ -29,6 +33,7 @@ const { values: args } = parseArgs({
 });
 const NODE_NAME = args['node-name'] as string;
 const READY_DELAY_MS = intEnv('STANDIN_READY_DELAY_MS', 300);
+const RUN_MS = intEnv('STANDIN_RUN_MS', 300);
 const CRASH_INTERVAL_MS = intEnv('STANDIN_CRASH_INTERVAL_MS', 2000);
 const PULL_BACKOFF_MS = intEnv('STANDIN_PULL_BACKOFF_MS', 1000);
 const CONCURRENCY = intEnv('STANDIN_CONCURRENCY', 8);
@@ -176,7 +181,19 @@ async function registerNode(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // What each container does, from its image name.
 
+/** `crashing` = the container exits with code 1 (what follows depends on the Pod's restartPolicy). */
 type Behaviour = 'ready' | 'unpullable' | 'crashing' | 'hanging';
+
+/**
+ * What a kubelet does with an exited container: `Always` (the default; Deployments, StatefulSets, DaemonSets)
+ * restarts it; `OnFailure` restarts it only after a non-zero exit; `Never` leaves it terminated.
+ */
+type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+function restartPolicyOf(pod: Json): RestartPolicy {
+  const policy = pod.spec?.restartPolicy;
+  return policy === 'OnFailure' || policy === 'Never' ? policy : 'Always';
+}
 
 /** The image reference without tag or digest (`registry/path/name`). */
 function repositoryOf(image: string): string {
@@ -189,7 +206,7 @@ function repositoryOf(image: string): string {
 function behaviourOf(image: string): Behaviour {
   const repository = repositoryOf(image);
   if (repository.includes('unpullable')) return 'unpullable';
-  if (repository.includes('crashing')) return 'crashing';
+  if (repository.includes('crashing') || repository.includes('fails')) return 'crashing';
   if (repository.includes('hanging')) return 'hanging';
   return 'ready';
 }
@@ -357,9 +374,10 @@ async function sync(state: PodState): Promise<void> {
   const elapsed = now - state.firstSeen;
   const containers: Json[] = pod.spec.containers ?? [];
   const behaviours = containers.map((c) => behaviourOf(c.image));
+  const policy = restartPolicyOf(pod);
 
-  // Crashing containers restart every CRASH_INTERVAL_MS once they have started.
-  if (behaviours.includes('crashing') && elapsed >= READY_DELAY_MS) {
+  // Crashing containers restart every CRASH_INTERVAL_MS once they have started (unless restartPolicy Never).
+  if (policy !== 'Never' && behaviours.includes('crashing') && elapsed >= READY_DELAY_MS) {
     const crashes = Math.floor((now - state.lastCrash) / CRASH_INTERVAL_MS);
     if (state.restartCount === 0 || crashes > 0) {
       state.restartCount += Math.max(1, crashes);
@@ -367,7 +385,7 @@ async function sync(state: PodState): Promise<void> {
     }
   }
 
-  const status = podStatus(state, containers, behaviours, elapsed);
+  const status = podStatus(state, containers, behaviours, policy, elapsed);
   const fingerprint = JSON.stringify(status);
   if (fingerprint !== state.lastWritten) {
     try {
@@ -378,20 +396,31 @@ async function sync(state: PodState): Promise<void> {
       throw err;
     }
   }
-  await emitEvents(state, containers, behaviours, elapsed);
+  await emitEvents(state, containers, behaviours, policy, elapsed);
 
   // When does this pod's status change next?
   let next: number | undefined;
   if (elapsed < READY_DELAY_MS) next = READY_DELAY_MS - elapsed;
   else if (behaviours.includes('unpullable') && elapsed < READY_DELAY_MS + PULL_BACKOFF_MS) {
     next = READY_DELAY_MS + PULL_BACKOFF_MS - elapsed;
-  } else if (behaviours.includes('crashing')) next = state.lastCrash + CRASH_INTERVAL_MS - now;
+  } else if (policy !== 'Always' && elapsed < READY_DELAY_MS + RUN_MS && behaviours.some((b) => exits(b, policy))) {
+    next = READY_DELAY_MS + RUN_MS - elapsed; // a run-to-completion container exits
+  } else if (policy !== 'Never' && behaviours.includes('crashing')) next = state.lastCrash + CRASH_INTERVAL_MS - now;
   if (next !== undefined) enqueueAfter(state, Math.max(10, next));
 }
 
-function podStatus(state: PodState, containers: Json[], behaviours: Behaviour[], elapsed: number): Json {
+/** Whether a container of this behaviour exits (and stays terminated) under a run-to-completion policy. */
+function exits(behaviour: Behaviour, policy: RestartPolicy): boolean {
+  return (behaviour === 'ready' && policy !== 'Always') || (behaviour === 'crashing' && policy === 'Never');
+}
+
+function podStatus(
+  state: PodState, containers: Json[], behaviours: Behaviour[], policy: RestartPolicy, elapsed: number,
+): Json {
   const started = elapsed >= READY_DELAY_MS; // image "pulled" and container started (or pull failed)
   const startedAt = new Date(state.firstSeen + READY_DELAY_MS).toISOString();
+  const finished = elapsed >= READY_DELAY_MS + RUN_MS; // run-to-completion containers have exited
+  const finishedAt = new Date(state.firstSeen + READY_DELAY_MS + RUN_MS).toISOString();
   const containerStatuses = containers.map((c, i) => {
     const behaviour = behaviours[i] ?? 'ready';
     const base = {
@@ -406,6 +435,23 @@ function podStatus(state: PodState, containers: Json[], behaviours: Behaviour[],
     };
     if (!started) return base;
     const containerID = `containerd://${hex(`${state.key}/${c.name}/${state.restartCount}`)}`;
+    if (finished && exits(behaviour, policy)) {
+      const exitCode = behaviour === 'crashing' ? 1 : 0;
+      return {
+        ...base, imageID: imageIdOf(c.image), containerID, started: false,
+        state: {
+          terminated: {
+            exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', containerID, startedAt, finishedAt,
+            // What the container wrote to its terminationMessagePath, as a kubelet reports it.
+            ...(exitCode === 0 ? {} : { message: `${c.name}: simulated failure (image ${c.image} exits with code 1)` }),
+          },
+        },
+      };
+    }
+    if (behaviour === 'crashing' && policy === 'Never') {
+      // Running until it exits (no restart follows).
+      return { ...base, imageID: imageIdOf(c.image), containerID, ready: true, started: true, state: { running: { startedAt } } };
+    }
     switch (behaviour) {
       case 'unpullable': {
         const backedOff = elapsed >= READY_DELAY_MS + PULL_BACKOFF_MS;
@@ -451,19 +497,33 @@ function podStatus(state: PodState, containers: Json[], behaviours: Behaviour[],
   const allReady = containerStatuses.length > 0 && containerStatuses.every((c) => c.ready);
   const anyUnpullable = started && behaviours.includes('unpullable');
   const notReady = containerStatuses.filter((c) => !c.ready).map((c) => c.name);
-  const transition = (ready: boolean) => new Date(state.firstSeen + (ready ? READY_DELAY_MS : 0)).toISOString();
+  // Every container exited and none will be restarted: the Pod is done (Succeeded, or Failed on a non-zero exit).
+  const exitCodes = containerStatuses.map((c) => (c.state as Json).terminated?.exitCode as number | undefined);
+  const completed = policy !== 'Always' && exitCodes.length > 0 && exitCodes.every((code) => code !== undefined);
+  const transition = (ready: boolean) =>
+    new Date(state.firstSeen + (completed ? READY_DELAY_MS + RUN_MS : ready ? READY_DELAY_MS : 0)).toISOString();
   const condition = (type: string, ok: boolean, at: string) => ({
     type,
     status: ok ? 'True' : 'False',
     lastProbeTime: null,
     lastTransitionTime: at,
-    ...(ok ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${notReady.join(' ')}]` }),
+    ...(ok
+      ? {}
+      : completed
+        ? { reason: 'PodCompleted' }
+        : { reason: 'ContainersNotReady', message: `containers with unready status: [${notReady.join(' ')}]` }),
   });
+  const phase = !started || anyUnpullable
+    ? 'Pending'
+    : completed
+      ? exitCodes.every((code) => code === 0) ? 'Succeeded' : 'Failed'
+      : 'Running';
   const initContainers: Json[] = state.pod.spec.initContainers ?? [];
 
   return {
-    // Pending until every container has started; a crash-looping Pod is Running, as with a kubelet.
-    phase: !started || anyUnpullable ? 'Pending' : 'Running',
+    // Pending until every container has started; a crash-looping Pod is Running, as with a kubelet; a Pod
+    // whose containers all exited for good is Succeeded or Failed.
+    phase,
     conditions: [
       condition('Initialized', true, state.startTime),
       condition('Ready', allReady, transition(allReady)),
@@ -500,7 +560,9 @@ function pullError(image: string): string {
 // ---------------------------------------------------------------------------------------------
 // Events, as a kubelet emits them for failing containers (each once per Pod and container).
 
-async function emitEvents(state: PodState, containers: Json[], behaviours: Behaviour[], elapsed: number) {
+async function emitEvents(
+  state: PodState, containers: Json[], behaviours: Behaviour[], policy: RestartPolicy, elapsed: number,
+) {
   if (elapsed < READY_DELAY_MS) return;
   for (const [i, c] of containers.entries()) {
     const b = behaviours[i];
@@ -513,7 +575,7 @@ async function emitEvents(state: PodState, containers: Json[], behaviours: Behav
         wanted.push(['Normal', 'BackOff', `Back-off pulling image "${c.image}"`]);
         wanted.push(['Warning', 'Failed', 'Error: ImagePullBackOff']);
       }
-    } else if (b === 'crashing') {
+    } else if (b === 'crashing' && policy !== 'Never') {
       wanted.push(['Warning', 'BackOff', 'Back-off restarting failed container']);
     }
     for (const [type, reason, message] of wanted) {

@@ -193,3 +193,186 @@ describe('namespace deletion', () => {
     }
   }, 150_000);
 });
+
+// The workload controllers a release's extra manifests use (StatefulSet, DaemonSet, Job, CronJob), the volume
+// controllers and the quota controller run for real; the stand-in runs the Pods as a kubelet would.
+describe('workload controllers, seen through kubectl', () => {
+  const ns = useNamespace('kdr-workloads');
+
+  function job(name: string, image: string, spec: Record<string, unknown> = {}, restartPolicy = 'Never') {
+    return JSON.stringify({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name },
+      spec: {
+        backoffLimit: 0,
+        ...spec,
+        template: { spec: { restartPolicy, containers: [{ name: 'run', image }] } },
+      },
+    });
+  }
+
+  async function jobPods(namespace: string, name: string): Promise<any[]> {
+    return (await kubectlJson(['get', 'pods', '-l', `job-name=${name}`], { namespace })).items;
+  }
+
+  async function failedCondition(namespace: string, name: string): Promise<any> {
+    return waitFor(`job ${name} to fail`, async () => {
+      const j = await kubectlJson(['get', 'job', name], { namespace });
+      return j.status.conditions?.find((c: any) => c.type === 'Failed' && c.status === 'True');
+    }, { timeoutMs: 60_000 });
+  }
+
+  it('rolls out a StatefulSet in order, with Pending claims from its volumeClaimTemplates', async () => {
+    await applyServerSide(ns.name, JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {
+        serviceName: 'db',
+        replicas: 2,
+        selector: { matchLabels: { app: 'db' } },
+        template: {
+          metadata: { labels: { app: 'db' } },
+          spec: { containers: [{ name: 'db', image: 'postgres:16', volumeMounts: [{ name: 'data', mountPath: '/d' }] }] },
+        },
+        volumeClaimTemplates: [{
+          metadata: { name: 'data' },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+        }],
+      },
+    }));
+    const { stdout } = await kubectl(['rollout', 'status', 'statefulset/db', '--timeout=60s'], {
+      namespace: ns.name, timeoutMs: 70_000,
+    });
+    expect(stdout).toMatch(/partitioned roll out complete|roll out complete/);
+    const sts = await kubectlJson(['get', 'statefulset', 'db'], { namespace: ns.name });
+    expect(sts.status).toMatchObject({ readyReplicas: 2, currentReplicas: 2 });
+    expect(sts.status.currentRevision).toBe(sts.status.updateRevision);
+
+    const pods = await podsOf(ns.name, 'db');
+    expect(pods.map((p) => p.metadata.name).sort()).toEqual(['db-0', 'db-1']);
+    // The controller started db-1 only once db-0 was Ready (OrderedReady).
+    const [db0, db1] = pods.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const readyAt = (p: any) => p.status.conditions.find((c: any) => c.type === 'Ready').lastTransitionTime;
+    expect(Date.parse(db1.metadata.creationTimestamp)).toBeGreaterThanOrEqual(Date.parse(readyAt(db0)) - 1000);
+
+    // Claims `<template>-<statefulset>-<ordinal>`, Pending (no provisioner), protected while Pods use them.
+    const claims = (await kubectlJson(['get', 'pvc'], { namespace: ns.name })).items;
+    expect(claims.map((c: any) => c.metadata.name).sort()).toEqual(['data-db-0', 'data-db-1']);
+    for (const claim of claims) {
+      expect(claim.status.phase).toBe('Pending');
+      expect(claim.metadata.finalizers).toContain('kubernetes.io/pvc-protection');
+      expect(claim.metadata.labels).toEqual({ app: 'db' });
+    }
+
+    // A claim in use stays Terminating; once the StatefulSet and its Pods are gone, pvc-protection lets it go.
+    await kubectl(['delete', 'pvc', 'data-db-0', '--wait=false'], { namespace: ns.name });
+    const terminating = await kubectlJson(['get', 'pvc', 'data-db-0'], { namespace: ns.name });
+    expect(terminating.metadata.deletionTimestamp).toBeTruthy();
+    await kubectl(['delete', 'statefulset', 'db', '--wait=true', '--timeout=30s'], { namespace: ns.name });
+    await waitFor('the StatefulSet\'s Pods to go', async () => (await podsOf(ns.name, 'db')).length === 0);
+    await waitFor('claim data-db-0 to go', async () => {
+      const { code, stderr } = await kubectl(['get', 'pvc', 'data-db-0'], { namespace: ns.name, allowFailure: true });
+      return code !== 0 && /NotFound/.test(stderr);
+    });
+  }, 120_000);
+
+  it('rolls out a DaemonSet onto the stand-in node', async () => {
+    await applyServerSide(ns.name, JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent' },
+      spec: {
+        selector: { matchLabels: { app: 'agent' } },
+        template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'agent', image: 'fluent-bit:3' }] } },
+      },
+    }));
+    const { stdout } = await kubectl(['rollout', 'status', 'daemonset/agent', '--timeout=60s'], {
+      namespace: ns.name, timeoutMs: 70_000,
+    });
+    expect(stdout).toMatch(/successfully rolled out/);
+    const ds = await kubectlJson(['get', 'daemonset', 'agent'], { namespace: ns.name });
+    expect(ds.status).toMatchObject({ desiredNumberScheduled: 1, numberAvailable: 1, updatedNumberScheduled: 1 });
+    const [pod] = await podsOf(ns.name, 'agent');
+    expect(pod.spec.nodeName).toBe('standin-node');
+    expect(pod.metadata.ownerReferences[0].kind).toBe('DaemonSet');
+  }, 90_000);
+
+  it('completes a Job: its Pod runs, exits 0 and Succeeds', async () => {
+    await applyServerSide(ns.name, job('migrate', 'example.com/app:1'));
+    await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=60s'], {
+      namespace: ns.name, timeoutMs: 70_000,
+    });
+    const [pod] = await jobPods(ns.name, 'migrate');
+    expect(pod.status.phase).toBe('Succeeded');
+    expect(pod.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    const j = await kubectlJson(['get', 'job', 'migrate'], { namespace: ns.name });
+    expect(j.status).toMatchObject({ succeeded: 1 });
+  }, 90_000);
+
+  it('fails a Job whose image `fails`: exit code 1, retried up to backoffLimit, then BackoffLimitExceeded', async () => {
+    // backoffLimit 1: one retry (the Job controller waits ~10 s before it), then Failed.
+    await applyServerSide(ns.name, job('migrate', 'example.com/migration-fails:2', { backoffLimit: 1 }));
+    const result = await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=5s'], {
+      namespace: ns.name, allowFailure: true, timeoutMs: 30_000,
+    });
+    expect(result.code).not.toBe(0);
+    const failed = await failedCondition(ns.name, 'migrate');
+    expect(failed.reason).toBe('BackoffLimitExceeded');
+    await kubectl(['wait', '--for=condition=failed', 'job/migrate', '--timeout=5s'], { namespace: ns.name });
+
+    const pods = await jobPods(ns.name, 'migrate');
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      expect(pod.status.phase).toBe('Failed');
+      expect(pod.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+      expect(pod.status.containerStatuses[0].state.terminated.message).toMatch(/exits with code 1/);
+    }
+  }, 90_000);
+
+  it('fails a restartPolicy OnFailure Job once its container has restarted backoffLimit times', async () => {
+    await applyServerSide(ns.name, job('migrate', 'example.com/migration-fails:2', { backoffLimit: 1 }, 'OnFailure'));
+    const failed = await failedCondition(ns.name, 'migrate');
+    expect(failed.reason).toBe('BackoffLimitExceeded');
+  }, 90_000);
+
+  it('fails a `hanging` Job at its activeDeadlineSeconds (DeadlineExceeded)', async () => {
+    await applyServerSide(ns.name, job('migrate', 'example.com/hanging-migration:1', { activeDeadlineSeconds: 2 }));
+    const failed = await failedCondition(ns.name, 'migrate');
+    expect(failed.reason).toBe('DeadlineExceeded');
+  }, 90_000);
+
+  it('creates a CronJob (batch/v1beta1 on v1.20)', async () => {
+    await applyServerSide(ns.name, JSON.stringify({
+      apiVersion: 'batch/v1beta1',
+      kind: 'CronJob',
+      metadata: { name: 'nightly' },
+      spec: {
+        schedule: '0 3 * * *',
+        jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'n', image: 'x:1' }] } } } },
+      },
+    }));
+    const cron = await kubectlJson(['get', 'cronjob', 'nightly'], { namespace: ns.name });
+    expect(cron.spec.schedule).toBe('0 3 * * *');
+  });
+
+  it('refuses Pods beyond a namespace ResourceQuota: the ReplicaSet reports FailedCreate', async () => {
+    await applyServerSide(ns.name, JSON.stringify({
+      apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'pods' }, spec: { hard: { pods: '1' } },
+    }));
+    // The quota controller fills in status.used; until then admission refuses every Pod.
+    await waitFor('quota usage', async () => {
+      const q = await kubectlJson(['get', 'resourcequota', 'pods'], { namespace: ns.name });
+      return q.status?.used?.pods === '0';
+    });
+    await applyServerSide(ns.name, deployment('web', 'nginx:1.25', { replicas: 3 }));
+    const rsFailure = await waitFor('ReplicaFailure on the ReplicaSet', async () => {
+      const [rs] = (await kubectlJson(['get', 'replicasets', '-l', 'app=web'], { namespace: ns.name })).items;
+      return rs?.status?.conditions?.find((c: any) => c.type === 'ReplicaFailure' && c.status === 'True');
+    });
+    expect(rsFailure.reason).toBe('FailedCreate');
+    expect(rsFailure.message).toMatch(/exceeded quota: pods/);
+    expect(await podsOf(ns.name, 'web')).toHaveLength(1);
+  }, 90_000);
+});

@@ -48,15 +48,18 @@ describe('pod failures', () => {
     expect(findPodFailure([p], 'h')?.container).toBe('migrate');
   });
 
-  test('the current ReplicaSet is the one with the deployment revision, owned by it', () => {
-    const rs = (name: string, revision: string, hash: string, owner = 'd-uid'): KubeObject => ({
+  test('the current ReplicaSet is the one of the deployment template (not its revision annotation), owned by it', () => {
+    const template = (image: string, hash?: string) => ({ metadata: { labels: { app: 'web', ...(hash ? { 'pod-template-hash': hash } : {}) } }, spec: { containers: [{ name: 'web', image }] } });
+    const rs = (name: string, revision: string, hash: string, image: string, owner = 'd-uid'): KubeObject => ({
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',
       metadata: { name, labels: { 'pod-template-hash': hash }, annotations: { 'deployment.kubernetes.io/revision': revision }, ownerReferences: [{ uid: owner }] },
+      spec: { template: template(image, hash) },
     });
-    const d = deployment({});
-    expect(currentTemplateHash(d, [rs('web-a', '2', 'aaa'), rs('web-b', '3', 'bbb'), rs('other', '3', 'ccc', 'other-uid')])).toBe('bbb');
-    expect(currentTemplateHash(d, [rs('web-a', '2', 'aaa')])).toBeUndefined();
+    const d = { ...deployment({}), spec: { replicas: 3, template: template('web:2') } };
+    // The annotation says revision 3 (web-c), but the template is web-b's: the controller's "new" ReplicaSet is web-b.
+    expect(currentTemplateHash(d, [rs('web-a', '2', 'aaa', 'web:1'), rs('web-b', '1', 'bbb', 'web:2'), rs('web-c', '3', 'ccc', 'web:3'), rs('other', '3', 'ddd', 'web:2', 'other-uid')])).toBe('bbb');
+    expect(currentTemplateHash(d, [rs('web-a', '2', 'aaa', 'web:1')])).toBeUndefined();
   });
 
   test('the message names pod, container, reason, message and recent events', () => {

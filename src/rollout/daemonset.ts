@@ -1,0 +1,50 @@
+// Pure: a DaemonSet's rollout, judged like kubectl's `rollout status daemonset` on the generation this put wrote.
+import type { KubeObject } from '../kube/object.js';
+import { describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
+import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+
+interface DaemonSetShape {
+  metadata: Meta;
+  spec?: { updateStrategy?: { type?: string } };
+  status?: {
+    observedGeneration?: number;
+    desiredNumberScheduled?: number;
+    currentNumberScheduled?: number;
+    updatedNumberScheduled?: number;
+    numberAvailable?: number;
+  };
+}
+
+// The DaemonSet controller labels each Pod with the template generation it was made from (apps/v1 keeps it here).
+const templateGeneration = 'deprecated.daemonset.template.generation';
+
+export function assessDaemonSet(applied: KubeObject, snapshot: Snapshot): Verdict {
+  const ref = `daemonset/${applied.metadata.name}`;
+  const strategy = (applied as unknown as DaemonSetShape).spec?.updateStrategy?.type ?? 'RollingUpdate';
+  if (strategy === 'OnDelete') {
+    return done(`${ref}: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted`);
+  }
+  const live = liveObject(snapshot, 'DaemonSet', applied);
+  if (!live) return progressing(`${ref}: waiting for it to appear`);
+  if (!generationObserved(live, applied)) return progressing(`${ref}: waiting for the daemonset spec update to be observed`);
+  const ds = live as unknown as DaemonSetShape;
+  const status = ds.status ?? {};
+  const desired = status.desiredNumberScheduled ?? 0;
+
+  if ((status.currentNumberScheduled ?? 0) < desired || (status.updatedNumberScheduled ?? 0) < desired) {
+    const event = failedCreate(snapshot, live, appliedAt(applied));
+    if (event) return failedCreateVerdict(ref, event);
+  }
+  const generation = ds.metadata.annotations?.[templateGeneration];
+  const failure = findPodFailureWhere(
+    snapshot.Pod,
+    (pod) => isOwnedBy(pod, ds.metadata.uid) && (!generation || pod.metadata.labels?.['pod-template-generation'] === generation),
+  );
+  if (failure) return { state: 'failed', message: `${ref} failed: ${describePodFailure(failure, [])}`, eventsOf: { kind: 'Pod', name: failure.pod } };
+
+  const updated = status.updatedNumberScheduled ?? 0;
+  const available = status.numberAvailable ?? 0;
+  if (updated < desired) return progressing(`${ref}: ${updated} of ${desired} new pods updated`);
+  if (available < desired) return progressing(`${ref}: ${available} of ${desired} updated pods available`);
+  return done(`${ref}: successfully rolled out (${available} of ${desired} pods available)`);
+}

@@ -1,0 +1,93 @@
+// Pure: what the wait has seen of the cluster, what a decision about one workload looks like, and the rules every
+// kind shares (the generation this put wrote must be observed; Pods that could not be created fail fast).
+import type { KubeObject } from '../kube/object.js';
+import { asEvent, eventTime } from './pods.js';
+
+/** The kinds the wait watches. Events are only the `FailedCreate` ones (a controller could not create a Pod). */
+export type WatchedKind = 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'Pod' | 'Event';
+
+/** The latest state of each watched kind, as the watches delivered it. */
+export type Snapshot = Record<WatchedKind, KubeObject[]>;
+
+export const emptySnapshot = (): Snapshot => ({
+  Deployment: [],
+  ReplicaSet: [],
+  StatefulSet: [],
+  DaemonSet: [],
+  Job: [],
+  Pod: [],
+  Event: [],
+});
+
+export type Verdict =
+  | { state: 'progressing'; message: string }
+  | { state: 'done'; message: string }
+  /** `eventsOf`: the object whose recent events the message should end with (looked up by the wait). */
+  | { state: 'failed'; message: string; eventsOf?: { kind: string; name: string } };
+
+export const progressing = (message: string): Verdict => ({ state: 'progressing', message });
+export const done = (message: string): Verdict => ({ state: 'done', message });
+
+export interface Condition {
+  type?: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface Meta {
+  name: string;
+  uid?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+  ownerReferences?: { uid?: string }[];
+  managedFields?: { manager?: string; operation?: string; time?: string }[];
+}
+
+/**
+ * The live object the put applied: `applied` is what the apply returned. A watched object with another uid is an
+ * older object of the same name (being replaced): not ours to judge.
+ */
+export function liveObject(snapshot: Snapshot, kind: WatchedKind, applied: KubeObject): KubeObject | undefined {
+  const uid = (applied.metadata as Meta).uid;
+  return snapshot[kind].find((o) => o.metadata.name === applied.metadata.name && (!uid || (o.metadata as Meta).uid === uid));
+}
+
+/** Whether the controller has seen the spec this put wrote (the live object's generation, at least the applied one). */
+export function generationObserved(live: KubeObject, applied: KubeObject): boolean {
+  const status = (live.status ?? {}) as { observedGeneration?: number };
+  const written = Math.max((live.metadata as Meta).generation ?? 0, (applied.metadata as Meta).generation ?? 0);
+  return (status.observedGeneration ?? 0) >= written && (status.observedGeneration ?? 0) > 0;
+}
+
+/** When the put last changed the object (server time: our field manager's entry), if the server says. */
+export function appliedAt(applied: KubeObject, manager = 'kubernetes-deploy-resource'): string | undefined {
+  const entries = (applied.metadata as Meta).managedFields ?? [];
+  return entries.find((m) => m.manager === manager && m.time)?.time;
+}
+
+/**
+ * The newest `FailedCreate` event of the live object since the put changed it, e.g. `pods "db-0" is forbidden:
+ * exceeded quota: …`. Older events (from an earlier put) do not count: the caller also checks Pods are missing.
+ */
+export function failedCreate(snapshot: Snapshot, live: KubeObject, since: string | undefined): KubeObject | undefined {
+  const uid = (live.metadata as Meta).uid;
+  return snapshot.Event.filter((e) => {
+    const event = asEvent(e);
+    return event.reason === 'FailedCreate' && event.involvedObject?.uid === uid && notBefore(eventTime(e), since);
+  }).sort((a, b) => Date.parse(eventTime(a) || '0') - Date.parse(eventTime(b) || '0')).at(-1);
+}
+
+/** Whether a server timestamp is not older than `since` (second precision: the same second counts). */
+export function notBefore(time: string | undefined, since: string | undefined): boolean {
+  if (!since) return true;
+  if (!time) return false;
+  return Date.parse(time) >= Math.floor(Date.parse(since) / 1000) * 1000;
+}
+
+export function failedCreateVerdict(ref: string, event: KubeObject): Verdict {
+  const e = asEvent(event);
+  return { state: 'failed', message: `${ref} failed: cannot create Pods: FailedCreate: ${e.message ?? ''}`.trim() };
+}

@@ -1,0 +1,58 @@
+// Pods that are never created fail the put fast (issue 11, item 2), and several failed workloads are named in one
+// message. These run on the Deployment and ReplicaSet controllers alone.
+import { describe, expect, test } from 'vitest';
+import { kubectl, kubectlJson, useNamespace } from '../support/cluster.js';
+import { clusterSource, emptyDir, sourcesDir } from '../support/release.js';
+import { lines, runScript } from '../support/run-script.js';
+import { deploymentYaml } from '../support/workloads.js';
+
+const ownLabels = 'app.kubernetes.io/instance=web,app.kubernetes.io/managed-by=kubernetes-deploy-resource';
+
+describe('Pods that cannot be created', () => {
+  const ns = useNamespace('kdr-failcreate');
+
+  test('a missing ServiceAccount: exit 5 with the admission message, not a timeout; a fixed re-put succeeds; teardown', async () => {
+    const source = clusterSource({ namespace: ns.name });
+    const broken = sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deps/worker.yml': deploymentYaml('worker', 'registry.local/team/worker:1', { serviceAccountName: 'missing' }) });
+    const put = await runScript('out', { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } }, { dir: broken });
+    expect(put.code, put.stderr).toBe(5);
+    expect(lines(put.stderr).at(-1)).toMatch(/^error: deployment\/worker failed: replicaset\/worker-[a-z0-9]+ cannot create Pods: FailedCreate: pods "worker-[a-z0-9]+-" is forbidden: error looking up service account [a-z0-9-]+\/missing: serviceaccount "missing" not found$/);
+    expect(put.durationMs).toBeLessThan(60_000);
+
+    await kubectl(['create', 'serviceaccount', 'missing'], { namespace: ns.name });
+    const fixed = await runScript('out', { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } }, { dir: broken });
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(lines(fixed.stderr)).toContain('deployment/worker: successfully rolled out (1 of 1 replicas available)');
+
+    const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
+    expect(del.code, del.stderr).toBe(0);
+    expect((await kubectlJson(['get', 'deployments,replicasets,pods', '-l', ownLabels], { namespace: ns.name })).items).toEqual([]);
+  });
+
+  test('a namespace ResourceQuota the release exceeds: exit 5 naming the quota; within the quota it succeeds', async () => {
+    await kubectl(['create', 'quota', 'pods', '--hard=pods=1'], { namespace: ns.name });
+    const source = clusterSource({ namespace: ns.name });
+    const put = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1', replicas: 3, timeout: '2m' } }, { dir: emptyDir() });
+    expect(put.code, put.stderr).toBe(5);
+    const last = lines(put.stderr).at(-1)!;
+    expect(last).toMatch(/^error: deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: pods "web-[a-z0-9]+-[a-z0-9]*" is forbidden: /);
+    expect(last).toContain('quota');
+    // Within the quota (a changed put: the failure left from the last one is not this put's).
+    const within = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1', replicas: 1, timeout: '2m' } }, { dir: emptyDir() });
+    expect(within.code, within.stderr).toBe(0);
+    const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
+    expect(del.code, del.stderr).toBe(0);
+  });
+
+  test('two workloads failing: one message names both', async () => {
+    const source = clusterSource({ namespace: ns.name });
+    const dir = sourcesDir({ repository: 'registry.local/team/unpullable-web', tag: '1' }, { 'deps/db.yml': deploymentYaml('db', 'registry.local/team/unpullable-db:1') });
+    const put = await runScript('out', { source, params: { image: 'image', manifests: ['deps/db.yml'], timeout: '2m' } }, { dir });
+    expect(put.code, put.stderr).toBe(5);
+    expect(lines(put.stderr).at(-1)).toMatch(
+      /^error: 2 workloads failed: \(1\) deployment\/db failed: pod\/db-\S+ container db: (ErrImagePull|ImagePullBackOff): .* \(2\) deployment\/web failed: pod\/web-\S+ container web: (ErrImagePull|ImagePullBackOff): /,
+    );
+    const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
+    expect(del.code, del.stderr).toBe(0);
+  });
+});
