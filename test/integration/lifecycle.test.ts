@@ -165,34 +165,42 @@ describe('dry run', () => {
 
   test('shows a diff per object and what would be pruned, and changes nothing', async () => {
     const source = clusterSource({ namespace: ns.name });
-    const dir = sourcesDir({ repository: 'unused' }, { 'a.yml': configMap('web-a', 'one'), 'b.yml': configMap('web-b', 'b'), 's.yml': secret('web-s', 'old-value'), 's2.yml': secret('web-s', 'new-value') });
-    const first = await runScript('out', { source, params: { image_ref: 'registry.local/web:1', manifests: ['a.yml', 'b.yml', 's.yml'] } }, { dir });
+    const dir = sourcesDir({ repository: 'unused' }, { 'a.yml': configMap('web-a', 'one'), 'b.yml': configMap('web-b', 'b'), 'c.yml': configMap('web-c', 'c'), 's.yml': secret('web-s', 'old-value'), 's2.yml': secret('web-s', 'new-value') });
+    const first = await runScript('out', { source, params: { image_ref: 'registry.local/web:1', manifests: ['a.yml', 'b.yml', 'c.yml', 's.yml'] } }, { dir });
     expect(first.code, first.stderr).toBe(0);
     const before = await snapshot(ns.name);
     writeFileSync(join(dir, 'a.yml'), configMap('web-a', 'two'));
 
-    const dry = await runScript('out', { source, params: { image_ref: 'registry.local/web:2', manifests: ['a.yml', 's2.yml'], dry_run: true } }, { dir });
+    // The same image: only what the files changed shows; the generated objects are unchanged.
+    const dry = await runScript('out', { source, params: { image_ref: 'registry.local/web:1', manifests: ['a.yml', 'c.yml', 's2.yml'], dry_run: true } }, { dir });
     expect(dry.code, dry.stderr).toBe(0);
     expect(versionOf(dry)).toEqual(versionOf(first));
-    expect(metadataOf(dry)).toMatchObject({ dry_run: 'true', deployed_revision: '1', changes: '3 changed, 1 unchanged, 0 created, 1 to prune', to_prune: 'configmap/web-b' });
-    expect(dry.stderr).toContain('deployment/web: changed');
-    expect(dry.stderr).toMatch(/^-\s+image: "?registry\.local\/web:1"?$/m);
-    expect(dry.stderr).toMatch(/^\+\s+image: "?registry\.local\/web:2"?$/m);
+    expect(metadataOf(dry)).toMatchObject({ dry_run: 'true', deployed_revision: '1', changes: '2 changed, 3 unchanged, 0 created, 1 to prune', to_prune: 'configmap/web-b' });
     expect(dry.stderr).toContain('configmap/web-a: changed');
-    expect(dry.stderr).toContain('service/web: unchanged');
+    expect(dry.stderr).toMatch(/^-\s+greeting: "?one"?$/m);
+    expect(dry.stderr).toMatch(/^\+\s+greeting: "?two"?$/m);
+    expect(dry.stderr).toContain('deployment/web: unchanged');
+    expect(dry.stderr).toContain('configmap/web-c: unchanged');
+    expect(dry.stderr).toContain('secret/web-s: changed');
     expect(dry.stderr).toContain('data.password: changed');
     expect(dry.stderr).toContain('configmap/web-b: would be pruned');
-    expect(dry.stderr).not.toMatch(/old-value|new-value|b2xkLXZhbHVl|bmV3LXZhbHVl/);
+    // A new image changes every object (each carries app.kubernetes.io/version); the Deployment shows the image line.
+    const newImage = await runScript('out', { source, params: { image_ref: 'registry.local/web:2', manifests: ['a.yml', 'c.yml', 's2.yml'], dry_run: true } }, { dir });
+    expect(newImage.code, newImage.stderr).toBe(0);
+    expect(metadataOf(newImage).changes).toBe('5 changed, 0 unchanged, 0 created, 1 to prune');
+    expect(newImage.stderr).toMatch(/^-\s+image: "?registry\.local\/web:1"?$/m);
+    expect(newImage.stderr).toMatch(/^\+\s+image: "?registry\.local\/web:2"?$/m);
+    for (const result of [dry, newImage]) expect(result.stderr).not.toMatch(/old-value|new-value|b2xkLXZhbHVl|bmV3LXZhbHVl/);
     // Nothing changed: the same objects at the same resourceVersions, no new record, no lease left.
     expect(await snapshot(ns.name)).toEqual(before);
 
     // The implicit get of the dry run's version works; the real put after it applies what the dry run showed.
     expect((await runScript('in', { source, version: versionOf(dry) }, { dir: emptyDir() })).code).toBe(0);
-    const real = await runScript('out', { source, params: { image_ref: 'registry.local/web:2', manifests: ['a.yml', 's2.yml'] } }, { dir });
+    const real = await runScript('out', { source, params: { image_ref: 'registry.local/web:2', manifests: ['a.yml', 'c.yml', 's2.yml'] } }, { dir });
     expect(real.code, real.stderr).toBe(0);
     expect(metadataOf(real).pruned).toBe('configmap/web-b');
-    const after = await runScript('out', { source, params: { image_ref: 'registry.local/web:2', manifests: ['a.yml', 's2.yml'], dry_run: true } }, { dir });
-    expect(metadataOf(after).changes).toBe('0 changed, 4 unchanged, 0 created, 0 to prune');
+    const after = await runScript('out', { source, params: { image_ref: 'registry.local/web:2', manifests: ['a.yml', 'c.yml', 's2.yml'], dry_run: true } }, { dir });
+    expect(metadataOf(after).changes).toBe('0 changed, 5 unchanged, 0 created, 0 to prune');
     expect((await runScript('out', { source, params: { delete: true } }, { dir })).code).toBe(0);
   });
 
