@@ -173,12 +173,14 @@ const validVersion = fc.record({ app: appName, namespace: label.map((l) => `ns-$
 const outParamKeys = [
   'image', 'image_ref', 'namespace', 'namespace_file', 'create_namespace', 'replicas', 'port', 'service_port', 'env', 'args', 'labels', 'annotations',
   'resources', 'readiness_path', 'host', 'path', 'ingress_class', 'tls_secret', 'ingress_annotations', 'manifests', 'mode', 'wait', 'timeout', 'delete', 'delete_namespace',
+  'prune', 'on_failure', 'revision', 'revision_file', 'dry_run', 'sweep',
 ] as const;
 const outParamTypes: Record<(typeof outParamKeys)[number], FieldType> = {
   image: 'string', image_ref: 'string', namespace: 'string', namespace_file: 'string', create_namespace: 'boolean', replicas: 'int', port: 'int', service_port: 'int',
   env: 'record', args: 'array', labels: 'record', annotations: 'record', resources: 'object', readiness_path: 'string', host: 'string', path: 'string',
   ingress_class: 'string', tls_secret: 'string', ingress_annotations: 'record', manifests: 'array', mode: 'string', wait: 'boolean', timeout: 'string',
   delete: 'boolean', delete_namespace: 'boolean',
+  prune: 'boolean', on_failure: 'string', revision: 'string', revision_file: 'string', dry_run: 'boolean', sweep: 'object',
 };
 
 /** Valid params of a put that deploys (reads image dir, namespace file and manifests before connecting). */
@@ -198,6 +200,8 @@ const deployParams: fc.Arbitrary<Json> = fc
         env: fc.dictionary(fc.stringMatching(/^[A-Z][A-Z0-9_]{0,8}$/), fc.oneof(anyString, fc.integer(), fc.boolean()), { maxKeys: 3 }),
         labels: fc.dictionary(label, label, { maxKeys: 2 }),
         create_namespace: fc.boolean(),
+        prune: fc.boolean(),
+        dry_run: fc.boolean(),
       },
       { requiredKeys: [] },
     ),
@@ -583,6 +587,18 @@ export function outCategories(ctx: FuzzContext): Category[] {
         [d, { ...dp, manifests: n % 2 ? [''] : 'manifests/good.yml' }],
         [d, { ...dp, args: [1, 2] }],
         [r, { ...p, timeout }],
+        [d, { ...dp, on_failure: ['undo', 'Rollback', '', 'roll back'][n % 4] }],
+        [d, { ...dp, on_failure: 'rollback', wait: false }],
+        [d, { ...withoutKeys(dp, 'image', 'image_ref'), revision: ['v1', '-1', '', '1.5', '3 '][n % 5] }],
+        [d, { ...dp, revision: '3' }],
+        [d, { ...withoutKeys(dp, 'image', 'image_ref'), revision: '3', revision_file: 'rev' }],
+        [d, { ...withoutKeys(dp, 'image', 'image_ref'), revision_file: ['', '/rev', '../rev'][n % 3] }],
+        [r, { ...p, delete: true, dry_run: true }],
+        [r, { ...p, delete: true, revision: '2' }],
+        [r, { sweep: { older_than: ['', '1d', 'day', 5][n % 4] } }],
+        [r, { sweep: { older_than: '1h', keep: [-1, 1.5, '2'][n % 3] } }],
+        [r, { sweep: { older_than: '1h', [['namespace', 'app', 'olderThan'][n % 3]!]: 'x' } }],
+        [d, { ...dp, sweep: { older_than: '24h' } }],
       ];
       const [req, np] = variants[n % variants.length]!;
       return json(setParams(req, np), 'params: bad value or combination');
