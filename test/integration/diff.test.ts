@@ -18,17 +18,21 @@ const firstPassword = 'first-db-password-4c1f';
 const secondPassword = 'second-db-password-9e7a';
 
 function extras(namespace: string, password: string, withCache: boolean): KubeObject[] {
-  const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  user: app\n  password: ${password}\n`;
+  const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n` +
+    `stringData:\n  user: app\n  password: ${password}\n`;
   const cache = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cache\ndata:\n  size: "64"\n';
   const files = [{ path: 'db.yml', content: secret }, ...(withCache ? [{ path: 'cache.yml', content: cache }] : [])];
   return parseExtraManifests(files, namespace);
 }
 
-/** What the lead's dry run does per object: read the live object, dry-run apply, diff. */
+const keyOf = (o: KubeObject) =>
+  ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+
+/** What the put's dry run does per object: read the live object, dry-run apply, diff. */
 async function dryRunDiffs(cluster: ClusterApi, objects: KubeObject[]): Promise<ObjectDiff[]> {
   const diffs: ObjectDiff[] = [];
   for (const object of objects) {
-    const live = await cluster.read({ apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name });
+    const live = await cluster.read(keyOf(object));
     diffs.push(diffObject(live, await cluster.apply(object, { dryRun: true })));
   }
   return diffs;
@@ -37,7 +41,7 @@ async function dryRunDiffs(cluster: ClusterApi, objects: KubeObject[]): Promise<
 async function readAll(cluster: ClusterApi, objects: KubeObject[]): Promise<KubeObject[]> {
   const live: KubeObject[] = [];
   for (const o of objects) {
-    const object = await cluster.read({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+    const object = await cluster.read(keyOf(o));
     if (!object) throw new Error(`${objectRef(o)} is gone`);
     live.push(object);
   }
@@ -99,6 +103,7 @@ describe('dry-run diff against the real API server', () => {
     // resourceVersions are no measure here; the diff of the live objects before and after is, Secret values included).
     const after = await readAll(cluster, applied);
     expect(after.map((object, i) => diffObject(before[i], object).change)).toEqual(applied.map(() => 'unchanged'));
-    expect(after.find((o) => o.kind === 'Deployment')?.metadata.generation).toBe(before.find((o) => o.kind === 'Deployment')?.metadata.generation);
+    const generation = (objects: KubeObject[]) => objects.find((o) => o.kind === 'Deployment')?.metadata.generation;
+    expect(generation(after)).toBe(generation(before));
   });
 });
