@@ -55,7 +55,8 @@ export function diffObject(live: KubeObject | undefined, dryRun: KubeObject): Ob
  */
 export function formatDiffSummary(diffs: readonly ObjectDiff[], toPrune: readonly string[]): string {
   const count = (change: ObjectChange) => diffs.filter((d) => d.change === change).length;
-  return `${count('changed')} changed, ${count('unchanged')} unchanged, ${count('created')} created, ${toPrune.length} to prune`;
+  const changes = `${count('changed')} changed, ${count('unchanged')} unchanged, ${count('created')} created`;
+  return `${changes}, ${toPrune.length} to prune`;
 }
 
 /** One document of `in`'s YAML, without its `---` separator. */
@@ -70,15 +71,17 @@ function isSecret(object: KubeObject): boolean {
 type SecretFields = { data?: Record<string, string>; stringData?: Record<string, string> };
 
 /** The Secret's values as bytes; `stringData` counts as the server merges it into `data` (it wins on a clash). */
-function secretData(object: KubeObject): Map<string, Buffer> {
+function secretData(object: KubeObject): SecretValues {
   const { data, stringData } = object as KubeObject & SecretFields;
-  const values = new Map<string, Buffer>();
+  const values: SecretValues = new Map();
   for (const [key, value] of Object.entries(data ?? {})) values.set(key, Buffer.from(value ?? '', 'base64'));
   for (const [key, value] of Object.entries(stringData ?? {})) values.set(key, Buffer.from(value ?? '', 'utf8'));
   return values;
 }
 
-function secretKeyChanges(live: Map<string, Buffer> | undefined, dryRun: Map<string, Buffer>): [string, SecretKeyChange][] {
+type SecretValues = Map<string, Buffer>;
+
+function secretKeyChanges(live: SecretValues | undefined, dryRun: SecretValues): [string, SecretKeyChange][] {
   const keys = [...new Set([...(live?.keys() ?? []), ...dryRun.keys()])].sort();
   return keys.map((key) => {
     const before = live?.get(key);

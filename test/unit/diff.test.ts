@@ -65,7 +65,9 @@ describe('diffObject', () => {
     const configMap: KubeObject = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'web-extra', namespace: 'staging', uid: 'u', resourceVersion: '1', creationTimestamp: '2026-11-27T09:30:00Z' },
+      metadata: {
+        name: 'web-extra', namespace: 'staging', uid: 'u', resourceVersion: '1', creationTimestamp: '2026-11-27T09:30:00Z',
+      },
       data: { mode: 'fast' },
     };
     expect(diffObject(undefined, configMap)).toEqual({
