@@ -8,7 +8,7 @@ import { connectCluster } from '../../src/cluster/client.js';
 import { memoryLogger } from '../../src/log.js';
 import { parseExtraManifests } from '../../src/manifests/extra.js';
 import { renderManifests, type ReleaseSpec } from '../../src/manifests/render.js';
-import { objectRef, type KubeObject } from '../../src/manifests/types.js';
+import { objectRef, type KubeObject } from '../../src/kube/object.js';
 import { diffObject, formatDiffSummary, type ObjectDiff } from '../../src/output/diff.js';
 import { parseCheckRequest } from '../../src/request/parse.js';
 import { useNamespace } from '../support/cluster.js';
