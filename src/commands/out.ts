@@ -99,6 +99,7 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
     ingressAnnotations: params.ingress_annotations,
     extraObjects,
     buildAnnotations: build,
+    securityContext: params.security_context,
   });
   const ref = imageReference(image);
   const url = releaseUrl(host, params.path, params.tls_secret !== undefined);

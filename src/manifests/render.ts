@@ -30,7 +30,17 @@ export interface ReleaseSpec {
   extraObjects: KubeObject[];
   /** Concourse build metadata (see output/build-env.ts). */
   buildAnnotations: Record<string, string>;
+  /** The Pod Security Standard the Deployment's Pods are made to pass; baseline (the default) adds nothing. */
+  securityContext?: PodSecurityLevel;
 }
+
+export type PodSecurityLevel = 'baseline' | 'restricted';
+
+// What the restricted Pod Security Standard asks of every Pod and container (kubernetes.io/docs/concepts/security/
+// pod-security-standards): non-root, the runtime's default seccomp profile, no privilege escalation, no capabilities.
+// The image must then run as a numeric non-root USER, or the kubelet refuses to start it (CreateContainerConfigError).
+const restrictedPodSecurityContext = () => ({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+const restrictedContainerSecurityContext = () => ({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
 
 /** Labels the Deployment selects its Pods by: never include anything that changes between releases. */
 export function selectorLabels(app: string): Record<string, string> {
@@ -65,6 +75,7 @@ export function renderDeployment(spec: ReleaseSpec): KubeObject {
     .sort()
     .map((name) => ({ name, value: spec.env[name]! }));
   const resources = spec.resources && (spec.resources.requests || spec.resources.limits) ? spec.resources : undefined;
+  const restricted = spec.securityContext === 'restricted';
   const container = {
     name: spec.app,
     image: imageReference(spec.image),
@@ -73,6 +84,7 @@ export function renderDeployment(spec: ReleaseSpec): KubeObject {
     ports: [{ name: 'http', containerPort: spec.port, protocol: 'TCP' }],
     ...(spec.readinessPath ? { readinessProbe: { httpGet: { path: spec.readinessPath, port: 'http' } } } : {}),
     ...(resources ? { resources } : {}),
+    ...(restricted ? { securityContext: restrictedContainerSecurityContext() } : {}),
   };
   return {
     apiVersion: 'apps/v1',
@@ -83,7 +95,10 @@ export function renderDeployment(spec: ReleaseSpec): KubeObject {
       selector: { matchLabels: selectorLabels(spec.app) },
       template: {
         metadata: { labels: releaseLabels(spec) },
-        spec: { containers: [container] },
+        spec: {
+          ...(restricted ? { securityContext: restrictedPodSecurityContext() } : {}),
+          containers: [container],
+        },
       },
     },
   };
