@@ -7,7 +7,8 @@ import { load } from 'js-yaml';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { kubectl, kubectlJson, readSource, rbacToken, useNamespace, waitFor } from '../support/cluster.js';
 import { base64, makeTestPki, type TestPki } from '../support/pki.js';
-import { emptyDir, sourcesDir } from '../support/release.js';
+import { readyImage } from '../support/images.js';
+import { emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
 
 /** The Role exactly as the README documents it. */
@@ -45,7 +46,7 @@ describe('the least-privilege Role from the README', () => {
     await kubectl(['create', 'rolebinding', 'deployer', '--role=kubernetes-deploy-resource', `--serviceaccount=${ns.name}:deployer`], { namespace: ns.name });
     const { cluster_url, cluster_ca } = readSource() as unknown as Record<string, string>;
     const source = { cluster_url, cluster_ca, token, namespace: ns.name, app: 'web' };
-    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deps/postgres.yml': postgres });
+    const dir = sourcesDir(tagOnly(readyImage('1')), { 'deps/postgres.yml': postgres });
 
     const put = await runScript('out', { source, params: { image: 'image', host: 'web.rbac.local', manifests: ['deps/postgres.yml'] } }, { dir });
     expect(put.code, put.stderr).toBe(0);
@@ -59,7 +60,7 @@ describe('the least-privilege Role from the README', () => {
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
 
-    const denied = await runScript('out', { source: { ...source, namespace: other.name }, params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const denied = await runScript('out', { source: { ...source, namespace: other.name }, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(denied.code).toBe(4);
     expect(denied.stdout).toBe('');
     const last = lines(denied.stderr).at(-1)!;
