@@ -25,13 +25,21 @@ function readmeRole(namespace: string): string {
 
 async function serviceAccountToken(namespace: string, name: string): Promise<string> {
   await kubectl(['create', 'serviceaccount', name], { namespace });
-  // Kubernetes 1.20: the token controller writes the token into a Secret named in the ServiceAccount.
-  const secretName = await waitFor(`a token for serviceaccount/${name}`, async () => {
-    const sa = await kubectlJson(['get', 'serviceaccount', name], { namespace });
-    return sa.secrets?.[0]?.name as string | undefined;
+  // A token Secret asked for explicitly: the token controller fills it on every version (1.24+ no longer makes one
+  // per ServiceAccount by itself, as 1.20 did).
+  const secretName = `${name}-token`;
+  await kubectl(['apply', '-f', '-'], {
+    namespace,
+    input: JSON.stringify({
+      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token',
+      metadata: { name: secretName, annotations: { 'kubernetes.io/service-account.name': name } },
+    }),
   });
-  const secret = await kubectlJson(['get', 'secret', secretName], { namespace });
-  return Buffer.from(secret.data.token, 'base64').toString('utf8');
+  const token = await waitFor(`a token for serviceaccount/${name}`, async () => {
+    const secret = await kubectlJson(['get', 'secret', secretName], { namespace });
+    return secret.data?.token as string | undefined;
+  });
+  return Buffer.from(token, 'base64').toString('utf8');
 }
 
 const postgres = readFileSync(join(repoRoot, 'test', 'fixtures', 'postgres.yml'), 'utf8');
@@ -78,7 +86,7 @@ describe('the least-privilege Role from the README', () => {
     const { cluster_url, cluster_ca } = readSource() as unknown as Record<string, string>;
     const check = await runScript('check', { source: { cluster_url, cluster_ca, token, namespace: ns.name, app: 'web' } });
     expect(check.code).toBe(4);
-    expect(lines(check.stderr).at(-1)).toMatch(new RegExp(`^error: forbidden \\(403\\) to list secrets in namespace ${ns.name}: .*User "rbac-test" cannot list resource "secrets" in API group "" in the namespace "${ns.name}"`));
+    expect(lines(check.stderr).at(-1)).toMatch(new RegExp(`^error: forbidden \\(403\\) to list secrets in namespace ${ns.name}: .*User "(system:serviceaccount:[a-z0-9-]+:)?rbac-test" cannot list resource "secrets" in API group "" in the namespace "${ns.name}"`));
   });
 });
 
