@@ -89,4 +89,4 @@ export KDR_TEST_KUBELET=real
 export KDR_TEST_RBAC_TOKEN="\$(cat '$state/rbac-token')"
 ENV
 log "cluster $cluster is up: $(k version -o json | "$node_bin" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).serverVersion.gitVersion))')"
-log "next: source .kind/env && RESOURCE_RUNNER=image node_modules/.bin/vitest run test/contract test/integration"
+log "next: source .kind/env && RESOURCE_RUNNER=image node_modules/.bin/vitest run test/contract/protocol.test.ts test/integration"
