@@ -126,8 +126,11 @@ describe('the test cluster, seen through kubectl', () => {
     const dep = await kubectlJson(['get', 'deployment', 'stuck'], { namespace: ns.name });
     const progressing = dep.status.conditions.find((c: any) => c.type === 'Progressing');
     expect(progressing).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
-    const [pod] = await podsOf(ns.name, 'stuck');
-    expect(pod.status.phase).toBe('Running');
+    // A real kubelet may still be pulling when the deadline passes: wait (bounded) for the container to run.
+    const pod = await waitFor('the stuck Pod to run', async () => {
+      const [p] = await podsOf(ns.name, 'stuck');
+      return p?.status?.phase === 'Running' && p;
+    });
     expect(pod.status.containerStatuses[0]).toMatchObject({ ready: false, started: true });
   }, 90_000);
 
