@@ -109,6 +109,7 @@ export const outParamsSchema = z
     annotations: annotationMap.default({}),
     resources: z.strictObject({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
     readiness_path: z.string().startsWith('/', { error: 'must start with /' }).optional(),
+    security_context: z.enum(['baseline', 'restricted'], { error: 'must be baseline or restricted' }).default('baseline'),
     host: expandable(dns1123Subdomain, 'host name (lowercase DNS name; ${BUILD_NAME} and similar are expanded)').optional(),
     path: z.string().startsWith('/', { error: 'must start with /' }).default('/'),
     ingress_class: z.string().regex(dns1123Subdomain, { error: 'not a valid ingress class name' }).optional(),
