@@ -5,8 +5,9 @@ import type { Logger } from '../log.js';
 import type { ImageRef } from '../manifests/image.js';
 import { releaseSelector } from '../manifests/render.js';
 import { objectRef, type KubeObject } from '../manifests/types.js';
-import { waitForRollout, type Clock } from '../rollout/wait.js';
+import { systemClock, waitForRollout, type Clock } from '../rollout/wait.js';
 import { mapBounded } from './bounded.js';
+import { isJob, putJob } from './jobs.js';
 import { acquireReleaseLock } from './lock.js';
 import { ensureNamespace } from './namespace.js';
 import { checkOwnership } from './ownership.js';
@@ -43,7 +44,7 @@ export interface DeployResult {
   /** True when the same release was already recorded and nothing new was recorded. */
   reused: boolean;
   rolloutMs?: number;
-  changes: { ref: string; change: 'created' | 'configured' | 'unchanged' }[];
+  changes: { ref: string; change: 'created' | 'configured' | 'unchanged' | 'replaced' }[];
 }
 
 async function listRecords(cluster: ClusterApi, namespace: string, app: string): Promise<KubeObject[]> {
@@ -116,9 +117,18 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
 async function applyAndWait(input: DeployInput, existing: Map<string, KubeObject>): Promise<Pick<DeployResult, 'changes' | 'rolloutMs'>> {
   const { cluster, log, namespace, app } = input;
   const changes: DeployResult['changes'] = [];
+  const write = (object: KubeObject) => (input.mode === 'create' ? cluster.create(object) : cluster.apply(object));
+  const deadline = (input.clock ?? systemClock).now() + input.timeoutMs;
   const applyOne = async (object: KubeObject) => {
     const before = existing.get(objectRef(object));
-    const after = input.mode === 'create' ? await cluster.create(object) : await cluster.apply(object);
+    if (isJob(object)) {
+      // Immutable once created: replaced when changed, left alone when complete (src/engine/jobs.ts).
+      const { change } = await putJob({ cluster, log, write, deadline, timeoutMs: input.timeoutMs, clock: input.clock, signal: input.signal }, object, before);
+      changes.push({ ref: objectRef(object), change });
+      log.info(`${objectRef(object)} ${change}`);
+      return;
+    }
+    const after = await write(object);
     const change = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
     changes.push({ ref: objectRef(object), change });
     log.info(`${objectRef(object)} ${change}`);
