@@ -56,7 +56,7 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
   if (params.delete) {
     const cluster = connectWith(deps, auth);
     deps.log.info(`deleting release ${app} from namespace ${namespace} on ${cluster.server}`);
-    const result = await teardownRelease({ cluster, log: deps.log, signal: deps.signal, clock: deps.clock, app, namespace, deleteNamespace: params.delete_namespace, timeoutMs, holder: holderOf(deps) });
+    const result = await teardownRelease({ cluster, log: deps.log, signal: deps.signal, clock: deps.clock, app, namespace, deleteNamespace: params.delete_namespace, keepVolumes: params.keep_volumes, timeoutMs, holder: holderOf(deps) });
     deps.log.info(`release ${app} deleted from namespace ${namespace} (${result.deleted.length} objects)`);
     return {
       version: { app, namespace, revision: String(result.lastRevision ?? 0), image: result.lastImage ?? '', deleted: 'true' },
@@ -65,6 +65,7 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
         app,
         deleted: result.deleted.join(', ') || 'nothing (already gone)',
         left_alone: result.leftAlone.join(', '),
+        volumes_kept: params.keep_volumes ? result.keptVolumes.join(', ') || 'none' : undefined,
         namespace_deleted: params.delete_namespace ? String(result.namespaceDeleted) : undefined,
       }),
     };

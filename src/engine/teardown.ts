@@ -1,5 +1,6 @@
 // The put with `delete: true`: delete every object carrying the release's ownership labels, wait until they (and
-// their Pods) are gone, then the release records, then the namespace if we created it.
+// their Pods) are gone, then the claims made from its StatefulSets' volumeClaimTemplates (unless keep_volumes), then
+// the release records, then the namespace if we created it.
 import type { ObjectKey } from '../cluster/api.js';
 import { ApiRejectedError, TimedOutError } from '../errors.js';
 import { releaseSelector } from '../manifests/render.js';
@@ -15,6 +16,8 @@ import { listRecords, type ReleaseTarget } from './deploy.js';
 
 export interface TeardownInput extends ReleaseTarget {
   deleteNamespace: boolean;
+  /** Leave the PersistentVolumeClaims made from the release's StatefulSets' volumeClaimTemplates in place. */
+  keepVolumes?: boolean;
   /** How often to look again while waiting for objects to go. */
   pollMs?: number;
 }
@@ -22,6 +25,8 @@ export interface TeardownInput extends ReleaseTarget {
 export interface TeardownResult {
   deleted: string[];
   leftAlone: string[];
+  /** Claims of the release's StatefulSets left in place (keep_volumes). */
+  keptVolumes: string[];
   /** The newest recorded revision and image before the teardown, for the version. */
   lastRevision?: number;
   lastImage?: string;
@@ -44,7 +49,7 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
   const deadline = clock.now() + input.timeoutMs;
   const gone = (): TeardownResult => {
     log.info(`namespace ${namespace} does not exist: release ${app} is already gone`);
-    return { deleted: [], leftAlone: [], namespaceDeleted: false };
+    return { deleted: [], leftAlone: [], keptVolumes: [], namespaceDeleted: false };
   };
   // The namespace object matters only to delete_namespace (who created it?); otherwise the lock tells a missing one.
   const ns = input.deleteNamespace ? await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace }) : undefined;
@@ -121,24 +126,72 @@ async function teardownLocked(input: TeardownInput, clock: Clock, deadline: numb
   // Only kinds we deleted something of can still hold some (we hold the lock: nothing new of ours appears), and Pods.
   const deletedKinds = new Set(ours.map((o) => `${o.apiVersion}/${o.kind}`));
   const waitKinds = [...[...kinds.entries()].filter(([key]) => deletedKinds.has(key)).map(([, k]) => k), { apiVersion: 'v1', kind: 'Pod' }];
-  let lastLine = '';
-  // Look again soon at first (most objects go within a second), then less often.
-  let pollMs = input.pollMs ?? 200;
-  for (;;) {
-    const remaining = await listOurs(waitKinds);
-    if (remaining.length === 0) break;
-    const line = `waiting for ${remaining.length} object${remaining.length > 1 ? 's' : ''} to be deleted: ${remaining.slice(0, 6).map(objectRef).join(', ')}${remaining.length > 6 ? ', …' : ''}`;
-    if (line !== lastLine) log.info(line);
-    lastLine = line;
-    if (clock.now() >= deadline) throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for release ${app} to be deleted: ${remaining.map(objectRef).join(', ')} still there`);
-    if (input.signal?.aborted) throw input.signal.reason;
-    await sleepOn(clock, pollMs);
-    pollMs = Math.min(pollMs * 2, 1000);
+  await waitUntilGone(input, clock, deadline, () => listOurs(waitKinds));
+
+  // The StatefulSets' Pods are gone: their claims are no longer in use (the pvc-protection finalizer lets them go).
+  // StatefulSets from the records too: a teardown cut off earlier has deleted them but maybe not their claims.
+  const statefulSets = [...ours, ...recordedNames.values()].filter((o) => o.kind === 'StatefulSet' && !leftAlone.includes(objectRef(o)));
+  const claims = await claimsOf(input, statefulSets);
+  const claimRefs = claims.map(objectRef);
+  if (claims.length && input.keepVolumes) {
+    log.info(`keeping ${claims.length} volume claim${claims.length > 1 ? 's' : ''} of the release's StatefulSets (keep_volumes: true): ${claimRefs.join(', ')}`);
+  } else if (claims.length) {
+    await mapBounded(claims, 8, async (claim) => {
+      const gone = !(await cluster.remove(keyOf(claim), 'Background'));
+      log.info(`${objectRef(claim)} ${gone ? 'already gone' : 'deleted'} (volume claim of a StatefulSet)`);
+    });
+    const claimNames = new Set(claims.map((c) => c.metadata.name));
+    await waitUntilGone(input, clock, deadline, async () =>
+      (await cluster.list('v1', 'PersistentVolumeClaim', namespace)).items.filter((c) => claimNames.has(c.metadata.name)),
+    );
   }
   await mapBounded(records, 4, (r) => cluster.remove(keyOf({ ...r, apiVersion: 'v1', kind: 'Secret' }), 'Background'));
   if (records.length) log.info(`deleted ${records.length} release record${records.length > 1 ? 's' : ''} of ${app}`);
 
-  return { deleted: ours.map(objectRef), leftAlone, lastRevision, lastImage, namespaceDeleted: false };
+  const keptVolumes = input.keepVolumes ? claimRefs : [];
+  const deleted = [...ours.map(objectRef), ...(input.keepVolumes ? [] : claimRefs)];
+  return { deleted, leftAlone, keptVolumes, lastRevision, lastImage, namespaceDeleted: false };
+}
+
+/** Polls `remaining` until it finds nothing, saying what is left when that changes; bounded by the deadline. */
+async function waitUntilGone(input: TeardownInput, clock: Clock, deadline: number, remaining: () => Promise<KubeObject[]>): Promise<void> {
+  let lastLine = '';
+  // Look again soon at first (most objects go within a second), then less often.
+  let pollMs = input.pollMs ?? 200;
+  for (;;) {
+    const left = await remaining();
+    if (left.length === 0) return;
+    const line = `waiting for ${left.length} object${left.length > 1 ? 's' : ''} to be deleted: ${left.slice(0, 6).map(objectRef).join(', ')}${left.length > 6 ? ', …' : ''}`;
+    if (line !== lastLine) input.log.info(line);
+    lastLine = line;
+    if (clock.now() >= deadline) throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for release ${input.app} to be deleted: ${left.map(objectRef).join(', ')} still there`);
+    if (input.signal?.aborted) throw input.signal.reason;
+    await sleepOn(clock, pollMs);
+    pollMs = Math.min(pollMs * 2, 1000);
+  }
+}
+
+type StatefulSetSpec = { selector?: { matchLabels?: Record<string, string> }; volumeClaimTemplates?: { metadata?: { name?: string } }[] };
+
+/**
+ * The claims the StatefulSet controller made from these StatefulSets' volumeClaimTemplates, in the release's namespace:
+ * named `<template>-<statefulset>-<ordinal>` and labelled with the StatefulSet's selector labels.
+ */
+async function claimsOf(input: TeardownInput, statefulSets: KubeObject[]): Promise<KubeObject[]> {
+  const found = new Map<string, KubeObject>();
+  for (const sts of statefulSets) {
+    const spec = (sts.spec ?? {}) as StatefulSetSpec;
+    const templates = (spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name).filter((n): n is string => typeof n === 'string');
+    if (!templates.length) continue;
+    const selector = Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const { items } = await input.cluster.list('v1', 'PersistentVolumeClaim', input.namespace, selector || undefined);
+    for (const claim of items) {
+      const made = templates.some((t) => claim.metadata.name.startsWith(`${t}-${sts.metadata.name}-`) && /^[0-9]+$/.test(claim.metadata.name.slice(`${t}-${sts.metadata.name}-`.length)));
+      // Claims that are the release's own objects (extra manifests) were deleted with the rest.
+      if (made && !isOurs(claim, input.app)) found.set(claim.metadata.name, claim);
+    }
+  }
+  return [...found.values()];
 }
 
 /** Deletes the namespace only when this resource created it for this app, and waits until it is gone. */

@@ -120,6 +120,7 @@ export const outParamsSchema = z
       .default('5m'),
     delete: z.boolean().default(false),
     delete_namespace: z.boolean().default(false),
+    keep_volumes: z.boolean().default(false),
   })
   .superRefine((params, ctx) => {
     const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -127,6 +128,7 @@ export const outParamsSchema = z
       issue(['namespace_file'], 'cannot be combined with params.namespace');
     }
     if (params.delete_namespace && !params.delete) issue(['delete_namespace'], 'needs params.delete: true');
+    if (params.keep_volumes && !params.delete) issue(['keep_volumes'], 'needs params.delete: true');
     if (params.tls_secret !== undefined && params.host === undefined) issue(['tls_secret'], 'needs params.host');
     if (params.delete) return;
     if (params.image !== undefined && params.image_ref !== undefined) {

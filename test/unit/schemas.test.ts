@@ -96,6 +96,8 @@ describe('out params', () => {
     ['tls needs host', { image_ref: 'x:1', tls_secret: 'cert' }, 'params.tls_secret: needs params.host'],
     ['namespace and namespace_file', { image_ref: 'x:1', namespace: 'a', namespace_file: 'ns' }, 'params.namespace_file: cannot be combined with params.namespace'],
     ['delete_namespace needs delete', { image_ref: 'x:1', delete_namespace: true }, 'params.delete_namespace: needs params.delete: true'],
+    ['keep_volumes needs delete', { image_ref: 'x:1', keep_volumes: true }, 'params.keep_volumes: needs params.delete: true'],
+    ['keep_volumes is a boolean', { delete: true, keep_volumes: 'yes' }, 'params.keep_volumes: expected boolean, got string'],
     ['image_ref without spaces', { image_ref: 'nginx 1' }, 'params.image_ref: must not contain white space'],
   ])('%s', (_name, params, message) => {
     expect(messageOf(() => out(params))).toBe(message);
@@ -103,6 +105,7 @@ describe('out params', () => {
 
   test('delete needs no image; placeholders are allowed in namespace and host', () => {
     expect(out({ delete: true }).params.delete).toBe(true);
+    expect(out({ delete: true, keep_volumes: true }).params.keep_volumes).toBe(true);
     expect(out({ image_ref: 'x:1', namespace: 'staging-${BUILD_NAME}', host: 'web-${BUILD_NAME}.staging.local' }).params.namespace).toBe('staging-${BUILD_NAME}');
   });
 
@@ -110,6 +113,7 @@ describe('out params', () => {
     expect(out({ image_ref: 'x:1' }).params).toEqual({
       image_ref: 'x:1', create_namespace: false, replicas: 1, port: 8080, service_port: 80, env: {}, labels: {}, annotations: {},
       path: '/', ingress_annotations: {}, manifests: [], mode: 'apply', wait: true, timeout: '5m', delete: false, delete_namespace: false,
+      keep_volumes: false,
     });
   });
 
