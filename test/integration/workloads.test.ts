@@ -91,6 +91,27 @@ describe('Jobs across re-puts', () => {
     await complete();
     expect((await readJob()).metadata.uid).not.toBe(rerun.metadata.uid);
   }, 240_000);
+
+  test('a Job still running is left running by an unchanged re-put and replaced by a changed one', async () => {
+    // As after a put that timed out waiting for its migration: the Job is still running.
+    const hanging = migrateJob.replace('web-migrations:1', 'web-migrations-hanging:1');
+    expect((await put('1', hanging, { wait: false })).code).toBe(0);
+    const running = await waitFor('the Job\'s Pod running', async () => {
+      const [pod] = await jobPods();
+      return pod?.status?.phase === 'Running' && pod;
+    });
+    const again = await put('1', hanging, { wait: false });
+    expect(again.code, again.stderr).toBe(0);
+    expect(lines(again.stderr)).toContain('job/migrate unchanged and still running');
+    const job = await readJob();
+    expect((await jobPods()).map((p) => p.metadata.uid)).toEqual([running.metadata.uid]);
+
+    const fixed = await put('2', migrateJob);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(lines(fixed.stderr)).toContain('job/migrate replaced');
+    await complete();
+    expect((await readJob()).metadata.uid).not.toBe(job.metadata.uid);
+  }, 240_000);
 });
 
 describe('teardown of a StatefulSet\'s volumes', () => {
@@ -154,6 +175,40 @@ describe('teardown of a StatefulSet\'s volumes', () => {
     await dbReady();
     expect((await claims())['data-db-0'].metadata.uid).not.toBe(made.metadata.uid);
   }, 240_000);
+
+  test('a claim another Pod still uses times the teardown out naming it; the teardown after that finishes', async () => {
+    const first = await put();
+    expect(first.code, first.stderr).toBe(0);
+    await dbReady();
+    // Someone else's Pod (not the release's) mounts the database's claim: pvc-protection keeps it while it runs.
+    await kubectl(['apply', '-f', '-'], {
+      namespace: ns.name,
+      input: JSON.stringify({
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'backup' },
+        spec: {
+          containers: [{ name: 'backup', image: 'example.com/backup:1', volumeMounts: [{ name: 'd', mountPath: '/d' }] }],
+          volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data-db-0' } }],
+        },
+      }),
+    });
+    await kubectl(['wait', '--for=condition=Ready', 'pod/backup', '--timeout=30s'], { namespace: ns.name, timeoutMs: 40_000 });
+
+    const cut = await teardown({ timeout: '8s' });
+    expect(cut.code).toBe(6);
+    expect(cut.stdout).toBe('');
+    expect(lines(cut.stderr)).toContain('persistentvolumeclaim/data-db-0 deleted (volume claim of a StatefulSet)');
+    expect(lines(cut.stderr).at(-1)).toBe(
+      'error: timed out after 8.0s waiting for the volume claims of release web to be deleted: persistentvolumeclaim/data-db-0 still there ' +
+        '(the kubernetes.io/pvc-protection finalizer keeps a claim while a Pod uses it)',
+    );
+    expect((await claims())['data-db-0'].metadata.finalizers).toContain('kubernetes.io/pvc-protection');
+
+    await kubectl(['delete', 'pod', 'backup', '--wait=true', '--timeout=30s'], { namespace: ns.name, timeoutMs: 40_000 });
+    const after = await teardown();
+    expect(after.code, after.stderr).toBe(0);
+    expect(await claims()).toEqual({});
+    expect((await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/release=web'], { namespace: ns.name })).items).toEqual([]);
+  }, 180_000);
 
   test('a teardown cut off after the StatefulSet went still finds its claims from the release records', async () => {
     const first = await put();
