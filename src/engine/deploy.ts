@@ -123,7 +123,8 @@ async function applyAndWait(input: DeployInput, existing: Map<string, KubeObject
     const before = existing.get(objectRef(object));
     if (isJob(object)) {
       // Immutable once created: replaced when changed, left alone when complete (src/engine/jobs.ts).
-      const { change } = await putJob({ cluster, log, write, deadline, timeoutMs: input.timeoutMs, clock: input.clock, signal: input.signal }, object, before);
+      const jobInput = { cluster, log, write, deadline, timeoutMs: input.timeoutMs, clock: input.clock, signal: input.signal };
+      const { change } = await putJob(jobInput, object, before);
       changes.push({ ref: objectRef(object), change });
       log.info(`${objectRef(object)} ${change}`);
       return;

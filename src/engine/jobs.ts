@@ -24,7 +24,8 @@ export function jobSpecHash(job: KubeObject): string {
 
 /** The Job as we write it: with the hash of its spec. */
 export function withSpecHash(job: KubeObject): KubeObject {
-  return { ...job, metadata: { ...job.metadata, annotations: { ...job.metadata.annotations, [jobSpecHashAnnotation]: jobSpecHash(job) } } };
+  const annotations = { ...job.metadata.annotations, [jobSpecHashAnnotation]: jobSpecHash(job) };
+  return { ...job, metadata: { ...job.metadata, annotations } };
 }
 
 export type JobPlan =
@@ -42,11 +43,19 @@ export function planJob(desired: KubeObject, current: KubeObject | undefined): J
   if (!current) return { action: 'create' };
   if (current.metadata.deletionTimestamp) return { action: 'replace', why: 'it is being deleted' };
   const applied = current.metadata.annotations?.[jobSpecHashAnnotation];
-  if (applied === undefined) return { action: 'replace', why: `it carries no ${jobSpecHashAnnotation} annotation, so whether it changed is unknown` };
-  if (applied !== jobSpecHash(desired)) return { action: 'replace', why: 'its spec changed (a Job\'s pod template is immutable)' };
+  if (applied === undefined) {
+    return { action: 'replace', why: `it carries no ${jobSpecHashAnnotation} annotation, so whether it changed is unknown` };
+  }
+  if (applied !== jobSpecHash(desired)) {
+    return { action: 'replace', why: 'its spec changed (a Job\'s pod template is immutable)' };
+  }
   const failed = finished(current, 'Failed');
-  if (failed) return { action: 'replace', why: `it failed before${failed.reason ? ` (${failed.reason})` : ''}: running it again` };
-  if (finished(current, 'Complete')) return { action: 'leave', why: 'unchanged and complete: left as it is, not run again' };
+  if (failed) {
+    return { action: 'replace', why: `it failed before${failed.reason ? ` (${failed.reason})` : ''}: running it again` };
+  }
+  if (finished(current, 'Complete')) {
+    return { action: 'leave', why: 'unchanged and complete: left as it is, not run again' };
+  }
   return { action: 'apply', why: 'unchanged and still running' };
 }
 
@@ -66,7 +75,9 @@ export interface PutJobInput {
 export type JobChange = 'created' | 'configured' | 'unchanged' | 'replaced';
 
 /** Writes one Job of the release as planJob says; logs what happened and returns it with the Job as it now is. */
-export async function putJob(input: PutJobInput, job: KubeObject, current: KubeObject | undefined): Promise<{ change: JobChange; after: KubeObject }> {
+export async function putJob(
+  input: PutJobInput, job: KubeObject, current: KubeObject | undefined,
+): Promise<{ change: JobChange; after: KubeObject }> {
   const { cluster, log } = input;
   const ref = objectRef(job);
   const desired = withSpecHash(job);
@@ -80,11 +91,13 @@ export async function putJob(input: PutJobInput, job: KubeObject, current: KubeO
     case 'apply': {
       const after = await input.write(desired);
       log.info(`${ref} ${plan.why}`);
-      return { change: after.metadata.resourceVersion === current?.metadata.resourceVersion ? 'unchanged' : 'configured', after };
+      const same = after.metadata.resourceVersion === current?.metadata.resourceVersion;
+      return { change: same ? 'unchanged' : 'configured', after };
     }
     case 'replace': {
       log.info(`${ref}: replacing it, ${plan.why}`);
-      const key: ObjectKey = { apiVersion: job.apiVersion, kind: job.kind, namespace: job.metadata.namespace, name: job.metadata.name };
+      const { apiVersion, kind, metadata } = job;
+      const key: ObjectKey = { apiVersion, kind, namespace: metadata.namespace, name: metadata.name };
       // Background: the Job goes at once, its old Pods after it (they do not match the new Job's generated selector).
       await cluster.remove(key, 'Background');
       await waitUntilGone(input, key, current?.metadata.uid as string | undefined);
@@ -100,10 +113,14 @@ async function waitUntilGone(input: PutJobInput, key: ObjectKey, uid: string | u
     const current = await input.cluster.read(key);
     if (!current || (uid !== undefined && current.metadata.uid !== uid)) return;
     if (clock.now() >= input.deadline) {
-      throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for ${key.kind.toLowerCase()}/${key.name} to be deleted before re-creating it`);
+      const ref = `${key.kind.toLowerCase()}/${key.name}`;
+      throw new TimedOutError(
+        `timed out after ${formatDuration(input.timeoutMs)} waiting for ${ref} to be deleted before re-creating it`,
+      );
     }
     if (input.signal?.aborted) throw input.signal.reason;
-    await new Promise<void>((resolve) => clock.setTimeout(resolve, Math.min(pollMs, Math.max(0, input.deadline - clock.now()))));
+    const ms = Math.min(pollMs, Math.max(0, input.deadline - clock.now()));
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
     pollMs = Math.min(pollMs * 2, 1000);
   }
 }

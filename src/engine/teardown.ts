@@ -130,11 +130,13 @@ async function teardownLocked(input: TeardownInput, clock: Clock, deadline: numb
 
   // The StatefulSets' Pods are gone: their claims are no longer in use (the pvc-protection finalizer lets them go).
   // StatefulSets from the records too: a teardown cut off earlier has deleted them but maybe not their claims.
-  const statefulSets = [...ours, ...recordedNames.values()].filter((o) => o.kind === 'StatefulSet' && !leftAlone.includes(objectRef(o)));
+  const statefulSets = [...ours, ...recordedNames.values()]
+    .filter((o) => o.kind === 'StatefulSet' && !leftAlone.includes(objectRef(o)));
   const claims = await claimsOf(input, statefulSets);
   const claimRefs = claims.map(objectRef);
   if (claims.length && input.keepVolumes) {
-    log.info(`keeping ${claims.length} volume claim${claims.length > 1 ? 's' : ''} of the release's StatefulSets (keep_volumes: true): ${claimRefs.join(', ')}`);
+    const what = `${claims.length} volume claim${claims.length > 1 ? 's' : ''} of the release's StatefulSets`;
+    log.info(`keeping ${what} (keep_volumes: true): ${claimRefs.join(', ')}`);
   } else if (claims.length) {
     await mapBounded(claims, 8, async (claim) => {
       const gone = !(await cluster.remove(keyOf(claim), 'Background'));
@@ -143,7 +145,8 @@ async function teardownLocked(input: TeardownInput, clock: Clock, deadline: numb
     const claimNames = new Set(claims.map((c) => c.metadata.name));
     await waitUntilGone(
       input, clock, deadline,
-      async () => (await cluster.list('v1', 'PersistentVolumeClaim', namespace)).items.filter((c) => claimNames.has(c.metadata.name)),
+      async () =>
+        (await cluster.list('v1', 'PersistentVolumeClaim', namespace)).items.filter((c) => claimNames.has(c.metadata.name)),
       `the volume claims of release ${app} to be deleted`,
       ' (the kubernetes.io/pvc-protection finalizer keeps a claim while a Pod uses it)',
     );
@@ -166,17 +169,24 @@ async function waitUntilGone(
   for (;;) {
     const left = await remaining();
     if (left.length === 0) return;
-    const line = `waiting for ${left.length} object${left.length > 1 ? 's' : ''} to be deleted: ${left.slice(0, 6).map(objectRef).join(', ')}${left.length > 6 ? ', …' : ''}`;
+    const shown = `${left.slice(0, 6).map(objectRef).join(', ')}${left.length > 6 ? ', …' : ''}`;
+    const line = `waiting for ${left.length} object${left.length > 1 ? 's' : ''} to be deleted: ${shown}`;
     if (line !== lastLine) input.log.info(line);
     lastLine = line;
-    if (clock.now() >= deadline) throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for ${what}: ${left.map(objectRef).join(', ')} still there${hint}`);
+    if (clock.now() >= deadline) {
+      const still = left.map(objectRef).join(', ');
+      throw new TimedOutError(`timed out after ${formatDuration(input.timeoutMs)} waiting for ${what}: ${still} still there${hint}`);
+    }
     if (input.signal?.aborted) throw input.signal.reason;
     await sleepOn(clock, pollMs);
     pollMs = Math.min(pollMs * 2, 1000);
   }
 }
 
-type StatefulSetSpec = { selector?: { matchLabels?: Record<string, string> }; volumeClaimTemplates?: { metadata?: { name?: string } }[] };
+type StatefulSetSpec = {
+  selector?: { matchLabels?: Record<string, string> };
+  volumeClaimTemplates?: { metadata?: { name?: string } }[];
+};
 
 /**
  * The claims the StatefulSet controller made from these StatefulSets' volumeClaimTemplates, in the release's namespace:
@@ -186,12 +196,18 @@ async function claimsOf(input: TeardownInput, statefulSets: KubeObject[]): Promi
   const found = new Map<string, KubeObject>();
   for (const sts of statefulSets) {
     const spec = (sts.spec ?? {}) as StatefulSetSpec;
-    const templates = (spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name).filter((n): n is string => typeof n === 'string');
+    const templates = (spec.volumeClaimTemplates ?? [])
+      .map((t) => t.metadata?.name)
+      .filter((n): n is string => typeof n === 'string');
     if (!templates.length) continue;
     const selector = Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
     const { items } = await input.cluster.list('v1', 'PersistentVolumeClaim', input.namespace, selector || undefined);
+    const madeFrom = (name: string, template: string) => {
+      const prefix = `${template}-${sts.metadata.name}-`;
+      return name.startsWith(prefix) && /^[0-9]+$/.test(name.slice(prefix.length));
+    };
     for (const claim of items) {
-      const made = templates.some((t) => claim.metadata.name.startsWith(`${t}-${sts.metadata.name}-`) && /^[0-9]+$/.test(claim.metadata.name.slice(`${t}-${sts.metadata.name}-`.length)));
+      const made = templates.some((t) => madeFrom(claim.metadata.name, t));
       // Claims that are the release's own objects (extra manifests) were deleted with the rest.
       if (made && !isOurs(claim, input.app)) found.set(claim.metadata.name, claim);
     }
