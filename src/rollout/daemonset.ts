@@ -1,7 +1,7 @@
 // Pure: a DaemonSet's rollout, judged like kubectl's `rollout status daemonset` on the generation this put wrote.
 import type { KubeObject } from '../manifests/types.js';
 import { describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, notSeenYet, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
 
 interface DaemonSetShape {
   metadata: Meta;
@@ -25,7 +25,7 @@ export function assessDaemonSet(applied: KubeObject, snapshot: Snapshot): Verdic
     return done(`${ref}: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted`);
   }
   const live = liveObject(snapshot, 'DaemonSet', applied);
-  if (!live) return progressing(`${ref}: waiting for it to appear`);
+  if (!live) return notSeenYet(ref);
   if (!generationObserved(live, applied)) return progressing(`${ref}: waiting for the daemonset spec update to be observed`);
   const ds = live as unknown as DaemonSetShape;
   const status = ds.status ?? {};

@@ -2,7 +2,7 @@
 // Pods of the update revision that are stuck for good, or Pods the controller cannot create, fail it at once.
 import type { KubeObject } from '../manifests/types.js';
 import { describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, notSeenYet, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
 
 interface StatefulSetShape {
   metadata: Meta;
@@ -24,7 +24,7 @@ export function assessStatefulSet(applied: KubeObject, snapshot: Snapshot): Verd
     return done(`${ref}: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted`);
   }
   const live = liveObject(snapshot, 'StatefulSet', applied);
-  if (!live) return progressing(`${ref}: waiting for it to appear`);
+  if (!live) return notSeenYet(ref);
   if (!generationObserved(live, applied)) return progressing(`${ref}: waiting for the statefulset spec update to be observed`);
   const s = live as unknown as StatefulSetShape;
   const status = s.status ?? {};

@@ -158,7 +158,7 @@ describe('Deployment: only the generation this put wrote, only its ReplicaSet', 
 
   test('a Deployment of another uid (an older one of that name) is not judged', () => {
     const appliedNew = { ...available, metadata: { ...available.metadata, uid: 'new-uid' } };
-    expect(assessWorkload(appliedNew, snapshotOf([available]))).toEqual({ state: 'progressing', message: 'deployment/web: waiting for it to appear' });
+    expect(assessWorkload(appliedNew, snapshotOf([available]))).toEqual({ state: 'progressing', message: 'deployment/web: waiting for it to appear', quiet: true });
   });
 });
 
@@ -288,7 +288,7 @@ describe('Job and CronJob', () => {
     const event = failedCreateEvent('j-uid', 'Job', 'migrate', '2026-01-01T10:00:02Z', 'Error creating: pods "migrate-x" is forbidden: exceeded quota: q');
     expect(assessWorkload(pending, snapshotOf([pending, event])).message).toBe('job/migrate failed: cannot create Pods: FailedCreate: Error creating: pods "migrate-x" is forbidden: exceeded quota: q');
     const replaced = job({ conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] }, 'old-uid');
-    expect(assessWorkload(pending, snapshotOf([replaced]))).toEqual({ state: 'progressing', message: 'job/migrate: waiting for it to appear' });
+    expect(assessWorkload(pending, snapshotOf([replaced]))).toEqual({ state: 'progressing', message: 'job/migrate: waiting for it to appear', quiet: true });
   });
 
   test('a CronJob is created, never waited for', () => {
