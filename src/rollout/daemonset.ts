@@ -26,15 +26,16 @@ export function assessDaemonSet(applied: KubeObject, snapshot: Snapshot): Verdic
   }
   const live = liveObject(snapshot, 'DaemonSet', applied);
   if (!live) return notSeenYet(ref);
-  if (!generationObserved(live, applied)) return progressing(`${ref}: waiting for the daemonset spec update to be observed`);
   const ds = live as unknown as DaemonSetShape;
   const status = ds.status ?? {};
   const desired = status.desiredNumberScheduled ?? 0;
-
-  if ((status.currentNumberScheduled ?? 0) < desired || (status.updatedNumberScheduled ?? 0) < desired) {
+  const observed = generationObserved(live, applied);
+  // Before the generation check: the controller does not write its status when a Pod cannot be created.
+  if (!observed || (status.currentNumberScheduled ?? 0) < desired || (status.updatedNumberScheduled ?? 0) < desired) {
     const event = failedCreate(snapshot, live, appliedAt(applied));
     if (event) return failedCreateVerdict(ref, event);
   }
+  if (!observed) return progressing(`${ref}: waiting for the daemonset spec update to be observed`);
   const generation = ds.metadata.annotations?.[templateGeneration];
   const failure = findPodFailureWhere(
     snapshot.Pod,

@@ -25,15 +25,17 @@ export function assessStatefulSet(applied: KubeObject, snapshot: Snapshot): Verd
   }
   const live = liveObject(snapshot, 'StatefulSet', applied);
   if (!live) return notSeenYet(ref);
-  if (!generationObserved(live, applied)) return progressing(`${ref}: waiting for the statefulset spec update to be observed`);
   const s = live as unknown as StatefulSetShape;
   const status = s.status ?? {};
   const wanted = s.spec?.replicas ?? 1;
-
-  if ((status.replicas ?? 0) < wanted) {
+  const observed = generationObserved(live, applied);
+  // Before the generation check: the controller does not write its status (observedGeneration) when a Pod cannot be
+  // created. An event since this put changed the object comes from a sync of this spec.
+  if (!observed || (status.replicas ?? 0) < wanted) {
     const event = failedCreate(snapshot, live, appliedAt(applied));
     if (event) return failedCreateVerdict(ref, event);
   }
+  if (!observed) return progressing(`${ref}: waiting for the statefulset spec update to be observed`);
   const updateRevision = status.updateRevision;
   const failure = findPodFailureWhere(
     snapshot.Pod,

@@ -210,6 +210,10 @@ describe('StatefulSet (RollingUpdate, like kubectl rollout status)', () => {
     // All Pods there: an event left from a moment of pressure does not fail it.
     const whole = sts({ ...ok, readyReplicas: 2 });
     expect(assessWorkload(whole, snapshotOf([whole, event])).state).toBe('progressing');
+    // The controller writes no status when it cannot create a Pod: the generation is never observed.
+    const unobserved = sts({ observedGeneration: 0 }, {}, 1);
+    expect(assessWorkload(unobserved, snapshotOf([unobserved, event])).state).toBe('failed');
+    expect(assessWorkload(unobserved, snapshotOf([unobserved, failedCreateEvent('s-uid', 'StatefulSet', 'db', '2026-01-01T09:59:00Z')])).state).toBe('progressing');
   });
 });
 
@@ -239,6 +243,8 @@ describe('DaemonSet (like kubectl rollout status)', () => {
     expect(assessWorkload(object, snapshotOf([object, old])).state).toBe('progressing');
     const current = pod('agent-b', 'ds-uid', { 'pod-template-generation': '2' }, pullError);
     expect(assessWorkload(object, snapshotOf([object, current])).message).toBe('daemonset/agent failed: pod/agent-b container web: ErrImagePull: pull access denied');
+    const unobserved = ds({});
+    expect(assessWorkload(unobserved, snapshotOf([unobserved, failedCreateEvent('ds-uid', 'DaemonSet', 'agent', '2026-01-01T10:00:00Z', 'x')])).state).toBe('failed');
     const missing = ds({ ...ok, currentNumberScheduled: 0, updatedNumberScheduled: 0, numberAvailable: 0 });
     expect(assessWorkload(missing, snapshotOf([missing, failedCreateEvent('ds-uid', 'DaemonSet', 'agent', '2026-01-01T10:00:00Z', 'Error creating: pods "agent-x" is forbidden: denied')])).message).toBe(
       'daemonset/agent failed: cannot create Pods: FailedCreate: Error creating: pods "agent-x" is forbidden: denied',
