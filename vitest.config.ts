@@ -26,7 +26,12 @@ export default defineConfig({
     // Two cores: integration files share one cluster; keep parallelism modest so rollouts are not starved.
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
+      // Unit files share their workers (no isolation: half the time on two busy cores), so none may leave global
+      // state behind (vi.mock, stubbed env or timers): everything a unit test needs is passed in.
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000, isolate: false },
+      },
       { extends: true, test: { name: 'contract', include: ['test/contract/**/*.test.ts'], globalSetup: [assets] } },
       // Integration tests fail, never skip, when the cluster cannot start (global-setup.ts throws).
       {
