@@ -17,7 +17,11 @@ export interface ServerPki {
 
 let cached: ServerPki | undefined;
 
-/** A CA and a serving certificate for 127.0.0.1 and localhost. */
+/** Names the serving certificate holds besides 127.0.0.1 and localhost: tests reach them only through a proxy. */
+export const proxiedHost = 'kube.test';
+export const proxiedIp = '10.255.255.1';
+
+/** A CA and a serving certificate for 127.0.0.1, localhost, kube.test and 10.255.255.1. */
 export function loopbackPki(): ServerPki {
   if (cached) return cached;
   const dir = mkdtempSync(join(tmpdir(), 'kdr-loopback-pki-'));
@@ -25,7 +29,7 @@ export function loopbackPki(): ServerPki {
   try {
     run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=loopback-ca');
     run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-    writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:${proxiedHost},IP:${proxiedIp}\n`);
     run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     cached = { caPem: read('ca.crt'), certPem: read('server.crt'), keyPem: read('server.key') };
@@ -102,6 +106,21 @@ export async function startMisbehavingServer(kind: Misbehaviour): Promise<Loopba
       await closeServer();
     },
   };
+}
+
+/** An API server stand-in that answers every request with an empty list (enough for check). */
+export async function startEmptyListServer(): Promise<LoopbackServer & { port: number }> {
+  let hits = 0;
+  const { certPem, keyPem } = loopbackPki();
+  const server = createHttpsServer({ cert: certPem, key: keyPem }, (req, res) => {
+    hits++;
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}');
+  });
+  const close = tracked(server);
+  const port = await listen(server);
+  return { url: `https://127.0.0.1:${port}`, port, hits: () => hits, close };
 }
 
 export interface Tunnel {
