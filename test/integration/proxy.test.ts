@@ -3,7 +3,8 @@
 // reach (kube.test, 10.255.255.1), so a request that skips the proxy cannot succeed by accident. Loopback addresses
 // never go through a proxy, as in kubectl.
 import { afterEach, describe, expect, test } from 'vitest';
-import { kubectlJson, readSource, useNamespace } from '../support/cluster.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { auditLogPath, kubectlJson, readSource, useNamespace, waitFor } from '../support/cluster.js';
 import { loopbackPki, proxiedHost, proxiedIp, startConnectProxy, startEmptyListServer, type ConnectProxy, type LoopbackServer } from '../support/loopback-servers.js';
 import { emptyDir } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
@@ -179,6 +180,18 @@ describe('a put through the proxy against the real cluster: requests and watches
     expect(new Set(proxy.tunnels.map((t) => t.target))).toEqual(new Set([`${proxiedHost}:${apiserver.port}`]));
     const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
     expect(deployment.status.availableReplicas).toBe(2);
+    // The put's watches reached the API server: only the proxy can reach kube.test, so they came through it.
+    const watched = await waitFor('the put\'s watches in the audit log', async () => {
+      if (!existsSync(auditLogPath)) return undefined;
+      const kinds = new Set<string>();
+      for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
+        if (!line.includes(ns.name) || !line.includes('"verb":"watch"')) continue;
+        const entry = JSON.parse(line) as { userAgent?: string; objectRef?: { namespace?: string; resource?: string } };
+        if (entry.objectRef?.namespace === ns.name && entry.userAgent?.startsWith('kubernetes-deploy-resource')) kinds.add(entry.objectRef.resource ?? '');
+      }
+      return kinds.size >= 3 ? [...kinds].sort() : undefined;
+    });
+    expect(watched).toEqual(['deployments', 'pods', 'replicasets']);
 
     const before = proxy.tunnels.length;
     const bypassed = await runScript('check', { source: { ...src, request_timeout: '1s' } }, { env: { ...env, no_proxy: '.test' } });
