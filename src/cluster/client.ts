@@ -285,6 +285,8 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
         (error) => {
           // A refused watch (403, 404, 410…) ends with the HTTP status: make it one of ours.
           const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+          // A watch cut by a bound is worth a line: the caller resumes it, but the network is misbehaving.
+          if (error instanceof StepTimeoutError) options.log.info(`${what} ended: ${describeNetworkError(error, server).message}`);
           onEnd(typeof status === 'number' ? errorForStatus(status, undefined, what, server) : error);
         },
         // Without a byte for this long (bookmarks come every minute or so), the watch is taken for dead and resumed.
