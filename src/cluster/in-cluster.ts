@@ -1,6 +1,7 @@
-// `source.in_cluster: true`: the ServiceAccount the kubelet mounts into the Pod (token, CA, namespace) and the API
-// server from KUBERNETES_SERVICE_HOST/PORT, as client-go's rest.InClusterConfig reads them. Read on every run: a
-// projected token is rotated by the kubelet while the Pod lives.
+// `source.in_cluster: true`: the ServiceAccount the kubelet mounts into the Pod (token, CA) and the API server from
+// KUBERNETES_SERVICE_HOST/PORT, as client-go's rest.InClusterConfig reads them. Read on every run: a projected token
+// is rotated by the kubelet while the Pod lives. The mount's `namespace` file is not used: source.namespace keeps its
+// own default (the schema fills it in before we could tell it was not given).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadRequestError } from '../errors.js';
@@ -19,7 +20,6 @@ export interface InClusterCredentials {
   server: string;
   token: string;
   caPem: string;
-  namespace: string;
 }
 
 function readMounted(root: string, name: string): string {
@@ -48,8 +48,7 @@ export function readInCluster(env: InClusterEnv): InClusterCredentials {
   const root = env.mountRoot ?? serviceAccountMount;
   const token = readMounted(root, 'token');
   const caPem = readMounted(root, 'ca.crt') + '\n';
-  const namespace = readMounted(root, 'namespace');
   // An IPv6 address needs brackets in a URL.
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return { server, token, caPem, namespace };
+  return { server, token, caPem };
 }
