@@ -82,6 +82,8 @@ function proxyAware(error: unknown, proxy: URL | undefined, step: NetworkStep): 
 export function createTransport(config: () => Promise<KubeConfig>, bounds: TransportOptions): Transport {
   const agents = new Map<string, HttpAgent>();
   let base: Promise<RequestOptions> | undefined;
+  // The client library's agent for the kubeconfig's proxy-url, kept for socks5 proxies (which it speaks, hpagent not).
+  let libraryAgent: RequestOptions['agent'];
   const tlsOf = (o: RequestOptions) => ({ ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername });
 
   /** TLS material and auth headers from the KubeConfig (its own agent is replaced by ours). */
@@ -89,6 +91,7 @@ export function createTransport(config: () => Promise<KubeConfig>, bounds: Trans
     (base ??= config().then(async (kc) => {
       const options: RequestOptions = {};
       await kc.applyToHTTPSOptions(options);
+      libraryAgent = options.agent;
       delete options.agent;
       return options;
     }));
@@ -102,8 +105,9 @@ export function createTransport(config: () => Promise<KubeConfig>, bounds: Trans
     if (!proxy) {
       agent = url.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ ...tls, keepAlive: true });
     } else {
+      if (proxy.protocol.startsWith('socks') && libraryAgent instanceof HttpAgent) return libraryAgent;
       if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
-        throw new ProxyFailure(redactProxyUrl(proxy), `only http:// and https:// proxies are supported, not ${proxy.protocol}`, undefined);
+        throw new ProxyFailure(redactProxyUrl(proxy), `only http:// and https:// proxies are supported here (socks5:// only as a kubeconfig proxy-url), not ${proxy.protocol}`, undefined);
       }
       const { HttpProxyAgent, HttpsProxyAgent } = await import('hpagent');
       // The agent's timeout bounds the CONNECT to the proxy too (our step timer cuts the request either way).
