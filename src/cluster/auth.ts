@@ -3,7 +3,12 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { load } from 'js-yaml';
 import { BadRequestError, ClusterConnectionError } from '../errors.js';
+import { parseDuration } from '../time.js';
 import type { Source } from '../request/schemas.js';
+import { execApiVersions } from './exec-credential.js';
+
+/** The bound of each network step when source.request_timeout is not given (README, "Source Configuration"). */
+export const defaultRequestTimeout = '30s';
 
 export interface DirectAuth {
   kind: 'direct';
@@ -13,6 +18,7 @@ export interface DirectAuth {
   keyPem?: string;
   token?: string;
   skipTlsVerify: boolean;
+  requestTimeoutMs: number;
 }
 export interface KubeconfigAuth {
   kind: 'kubeconfig';
@@ -20,8 +26,15 @@ export interface KubeconfigAuth {
   context?: string;
   server: string;
   skipTlsVerify: boolean;
+  requestTimeoutMs: number;
 }
-export type ClusterAuth = DirectAuth | KubeconfigAuth;
+/** The Pod's ServiceAccount: read from its mount when connecting (see in-cluster.ts). */
+export interface InClusterAuth {
+  kind: 'in-cluster';
+  skipTlsVerify: boolean;
+  requestTimeoutMs: number;
+}
+export type ClusterAuth = DirectAuth | KubeconfigAuth | InClusterAuth;
 
 const base64Text = /^[A-Za-z0-9+/=\s]+$/;
 const pemBlock = (label: string) => new RegExp(`-----BEGIN ${label}-----[\\s\\S]+?-----END ${label}-----`, 'g');
@@ -35,7 +48,7 @@ export function decodePem(value: string): string | undefined {
   return decoded.startsWith('-----BEGIN ') ? decoded + '\n' : undefined;
 }
 
-function certificates(field: string, value: string): { pem: string; certs: X509Certificate[] } {
+export function certificates(field: string, value: string): { pem: string; certs: X509Certificate[] } {
   const pem = decodePem(value);
   const blocks = pem?.match(pemBlock('CERTIFICATE')) ?? [];
   const certs: X509Certificate[] = [];
@@ -76,7 +89,30 @@ interface KubeconfigShape {
   'current-context'?: string;
   contexts?: { name?: string; context?: { cluster?: string; user?: string } }[];
   clusters?: { name?: string; cluster?: { server?: string; 'certificate-authority-data'?: string } }[];
-  users?: { name?: string; user?: { 'client-certificate-data'?: string; 'client-key-data'?: string } }[];
+  users?: { name?: string; user?: { 'client-certificate-data'?: string; 'client-key-data'?: string; exec?: unknown } }[];
+}
+
+/** An exec credential plugin stanza we can run without a terminal (see exec-credential.ts). */
+function checkExec(where: string, exec: unknown): void {
+  const field = `source.${where} exec`;
+  if (typeof exec !== 'object' || exec === null || Array.isArray(exec)) throw new BadRequestError(`${field}: must be a mapping`);
+  const e = exec as Record<string, unknown>;
+  if (!execApiVersions.includes(e.apiVersion as (typeof execApiVersions)[number])) {
+    throw new BadRequestError(`${field}.apiVersion: must be one of ${execApiVersions.join(', ')}`);
+  }
+  if (typeof e.command !== 'string' || e.command.trim() === '') throw new BadRequestError(`${field}.command: is required`);
+  if (e.args !== undefined && e.args !== null && (!Array.isArray(e.args) || !e.args.every((a) => typeof a === 'string'))) {
+    throw new BadRequestError(`${field}.args: must be a list of strings`);
+  }
+  if (e.env !== undefined && e.env !== null) {
+    const ok = Array.isArray(e.env) && e.env.every((v) => typeof v === 'object' && v !== null && typeof v.name === 'string' && v.name !== '' && typeof v.value === 'string');
+    if (!ok) throw new BadRequestError(`${field}.env: must be a list of {name, value} strings`);
+  }
+  const mode = e.interactiveMode;
+  // As kubectl: v1 must say; v1beta1 defaults to IfAvailable. No terminal here: Always cannot work.
+  if (mode === undefined && e.apiVersion === 'client.authentication.k8s.io/v1') throw new BadRequestError(`${field}.interactiveMode: is required for ${e.apiVersion} (use Never)`);
+  if (mode !== undefined && mode !== 'Never' && mode !== 'IfAvailable' && mode !== 'Always') throw new BadRequestError(`${field}.interactiveMode: must be Never, IfAvailable or Always`);
+  if (mode === 'Always') throw new BadRequestError(`${field}.interactiveMode: Always needs a terminal, which a Concourse resource does not have (use Never)`);
 }
 
 /** The embedded credentials of the chosen context get the same checks as admin_cert/admin_key/cluster_ca. */
@@ -85,6 +121,7 @@ function checkKubeconfigCredentials(config: KubeconfigShape, clusterName: string
   const caData = cluster?.['certificate-authority-data'];
   if (typeof caData === 'string') certificates(`kubeconfig: cluster ${JSON.stringify(clusterName)} certificate-authority-data`, caData);
   const user = config.users?.find((u) => u.name === userName)?.user;
+  if (user?.exec !== undefined && user.exec !== null) checkExec(`kubeconfig: user ${JSON.stringify(userName)}`, user.exec);
   const certData = user?.['client-certificate-data'];
   const keyData = user?.['client-key-data'];
   if (typeof certData !== 'string' && typeof keyData !== 'string') return;
@@ -124,11 +161,13 @@ function checkKubeconfig(text: string, context: string | undefined, now: Date): 
 /** Validates the credentials in `source` and returns what the cluster client needs, all in memory. */
 export function resolveClusterAuth(source: Source, now: Date = new Date()): ClusterAuth {
   const skipTlsVerify = source.insecure_skip_tls_verify;
+  const requestTimeoutMs = parseDuration(source.request_timeout ?? defaultRequestTimeout)!;
+  if (source.in_cluster) return { kind: 'in-cluster', skipTlsVerify, requestTimeoutMs };
   if (source.kubeconfig !== undefined) {
     const server = checkKubeconfig(source.kubeconfig, source.context, now);
-    return { kind: 'kubeconfig', kubeconfig: source.kubeconfig, context: source.context, server, skipTlsVerify };
+    return { kind: 'kubeconfig', kubeconfig: source.kubeconfig, context: source.context, server, skipTlsVerify, requestTimeoutMs };
   }
-  const auth: DirectAuth = { kind: 'direct', server: source.cluster_url!, skipTlsVerify };
+  const auth: DirectAuth = { kind: 'direct', server: source.cluster_url!, skipTlsVerify, requestTimeoutMs };
   if (source.cluster_ca !== undefined) auth.caPem = certificates('cluster_ca', source.cluster_ca).pem;
   if (source.admin_cert !== undefined && source.admin_key !== undefined) {
     const { pem: certPem, certs } = certificates('admin_cert', source.admin_cert);

@@ -2,31 +2,53 @@
 // we keep bodies as plain JSON (the client's typed models would drop fields we must keep, e.g. of custom kinds).
 import { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterApi, ListResult, ObjectKey, WatchEvent } from './api.js';
-import type { ClusterAuth } from './auth.js';
-import { describeNetworkError, errorForStatus, isRetryableNetworkError, type ApiStatus } from './errors.js';
+import { certificates, type ClusterAuth } from './auth.js';
+import { describeNetworkError, errorForStatus, isRetryableNetworkError, StepTimeoutError, type ApiStatus } from './errors.js';
+import { runExecPlugin, type ExecConfig } from './exec-credential.js';
+import { readInCluster, type InClusterEnv } from './in-cluster.js';
+import { proxyFor, type ProxyEnv } from './proxy.js';
 import { resourcePath, type ResourceInfo, wellKnownResource } from './resources.js';
 import { createTransport } from './transport.js';
-import { AbortedError } from '../errors.js';
+import { AbortedError, ResourceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { keyOf, type KubeObject } from '../kube/object.js';
 import { product } from '../kube/labels.js';
 
 export const fieldManager = product;
 
+/** What the environment says about the network; protocol/ reads it, nothing below it touches process.env. */
+export interface NetworkEnv {
+  proxy: ProxyEnv;
+  inCluster: InClusterEnv;
+  /** The environment an exec credential plugin starts from. */
+  pluginEnv: Record<string, string>;
+}
+
 export interface ConnectOptions {
   log: Logger;
+  network?: NetworkEnv;
+  /** Redacts a secret learnt at run time (an exec plugin's token) from every later line. */
+  addSecret?: (value: string) => void;
   signal?: AbortSignal;
   userAgent?: string;
   /** Retries of idempotent requests on 429/5xx/connection errors (default 4). */
   retries?: number;
+  /** The KubeConfig with the exec plugin's credential, shared by a detached copy. */
+  credential?: () => Promise<KubeConfig>;
   /** Injected for tests of the retry loop. */
   sleep?: (ms: number) => Promise<void>;
 }
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
-export function kubeConfigFor(auth: ClusterAuth): KubeConfig {
+export function kubeConfigFor(auth: ClusterAuth, network?: NetworkEnv): KubeConfig {
   const kc = new KubeConfig();
+  if (auth.kind === 'in-cluster') {
+    // Missing mount or variables: exit 2 here, before any request.
+    const mounted = readInCluster(network?.inCluster ?? {});
+    const caPem = certificates('in_cluster: the ServiceAccount\'s ca.crt', mounted.caPem).pem;
+    return kubeConfigFor({ kind: 'direct', server: mounted.server, caPem, token: mounted.token, skipTlsVerify: auth.skipTlsVerify, requestTimeoutMs: auth.requestTimeoutMs });
+  }
   if (auth.kind === 'kubeconfig') {
     kc.loadFromString(auth.kubeconfig);
     if (auth.context) kc.setCurrentContext(auth.context);
@@ -56,10 +78,51 @@ export function kubeConfigFor(auth: ClusterAuth): KubeConfig {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The KubeConfig with an exec plugin's credential in place of the `exec` stanza: the plugin runs once per script, bounded
+ * by the request timeout (the library's own runner has no bound).
+ */
+async function withExecCredential(kc: KubeConfig, auth: ClusterAuth, options: ConnectOptions): Promise<KubeConfig> {
+  const user = kc.getCurrentUser() as (ReturnType<KubeConfig['getCurrentUser']> & { exec?: ExecConfig | null }) | null;
+  if (!user?.exec) return kc;
+  const cluster = kc.getCurrentCluster();
+  const credential = await runExecPlugin(user.exec, {
+    user: user.name,
+    baseEnv: options.network?.pluginEnv ?? {},
+    timeoutMs: auth.requestTimeoutMs,
+    addSecret: options.addSecret,
+    cluster: cluster
+      ? {
+          server: cluster.server,
+          ...(cluster.caData ? { 'certificate-authority-data': cluster.caData } : {}),
+          ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
+          ...(cluster.tlsServerName ? { 'tls-server-name': cluster.tlsServerName } : {}),
+          ...(cluster.proxyUrl ? { 'proxy-url': cluster.proxyUrl } : {}),
+        }
+      : undefined,
+  });
+  const replaced = {
+    ...user,
+    exec: null,
+    ...(credential.token ? { token: credential.token } : {}),
+    ...(credential.clientCertificateData && credential.clientKeyData ? { certData: b64(credential.clientCertificateData), keyData: b64(credential.clientKeyData) } : {}),
+  };
+  const next = new KubeConfig();
+  next.loadFromOptions({ clusters: kc.clusters, contexts: kc.contexts, currentContext: kc.getCurrentContext(), users: kc.users.map((u) => (u.name === user.name ? replaced : u)) });
+  return next;
+}
+
 export function connectCluster(auth: ClusterAuth, options: ConnectOptions): ClusterApi {
-  const kc = kubeConfigFor(auth);
-  const server = kc.getCurrentCluster()?.server ?? auth.server;
-  const transport = createTransport(kc);
+  const kc = kubeConfigFor(auth, options.network);
+  const server = kc.getCurrentCluster()?.server ?? (auth.kind === 'in-cluster' ? '' : auth.server);
+  const kubeconfigProxy = kc.getCurrentCluster()?.proxyUrl;
+  let withCredential: Promise<KubeConfig> | undefined;
+  // A detached copy shares the plugin's credential: the plugin runs once per script.
+  const config = options.credential ?? (() => (withCredential ??= withExecCredential(kc, auth, options)));
+  const transport = createTransport(config, {
+    requestTimeoutMs: auth.requestTimeoutMs,
+    proxyFor: (url) => proxyFor(url, options.network?.proxy ?? {}, kubeconfigProxy),
+  });
   const discovered = new Map<string, Promise<Map<string, ResourceInfo>>>();
   const retries = options.retries ?? 4;
   const sleep = options.sleep ?? defaultSleep;
@@ -93,6 +156,8 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
   }
 
   async function request(call: Call): Promise<{ status: number; body: unknown }> {
+    // A step that timed out is tried once more at most: check and in end within about twice request_timeout.
+    let timeouts = 0;
     for (let attempt = 0; ; attempt++) {
       if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new AbortedError('aborted');
       let outcome: { status: number; body: unknown; headers: Record<string, string> } | undefined;
@@ -103,9 +168,15 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
         if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new AbortedError('aborted');
         failure = error;
       }
-      const retryable = outcome ? outcome.status === 429 || outcome.status >= 500 : isRetryableNetworkError(failure);
-      if (!retryable || !(call.idempotent || outcome?.status === 429) || attempt >= retries) {
+      const timedOut = failure instanceof StepTimeoutError ? failure : undefined;
+      if (timedOut) timeouts++;
+      const retryable = outcome ? outcome.status === 429 || outcome.status >= 500 : isRetryableNetworkError(failure) && timeouts < 2;
+      // A request cut before it was sent (connect, TLS) is safe to send again, idempotent or not.
+      const resendable = call.idempotent || outcome?.status === 429 || timedOut?.beforeSending === true;
+      if (!retryable || !resendable || attempt >= retries) {
         if (outcome) return outcome;
+        // Ours already (an exec plugin that failed): as it is.
+        if (failure instanceof ResourceError) throw failure;
         throw describeNetworkError(failure, server);
       }
       const retryAfter = Number(outcome?.headers['retry-after']);
@@ -150,7 +221,7 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
 
   return {
     server,
-    detached: () => (options.signal ? connectCluster(auth, { ...options, signal: undefined, retries: 1 }) : connectCluster(auth, options)),
+    detached: () => connectCluster(auth, { ...options, credential: config, ...(options.signal ? { signal: undefined, retries: 1 } : {}) }),
     async isNamespaced(apiVersion, kind) {
       return (await resource(apiVersion, kind))?.namespaced;
     },
@@ -214,6 +285,8 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
         (error) => {
           // A refused watch (403, 404, 410…) ends with the HTTP status: make it one of ours.
           const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+          // A watch cut by a bound is worth a line: the caller resumes it, but the network is misbehaving.
+          if (error instanceof StepTimeoutError) options.log.info(`${what} ended: ${describeNetworkError(error, server).message}`);
           onEnd(typeof status === 'number' ? errorForStatus(status, undefined, what, server) : error);
         },
         // Without a byte for this long (bookmarks come every minute or so), the watch is taken for dead and resumed.

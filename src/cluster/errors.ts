@@ -8,6 +8,64 @@ export interface ApiStatus {
   code?: number;
 }
 
+/** A step of one request over the network; each is bounded by source.request_timeout. */
+export type NetworkStep = 'connect' | 'tls' | 'headers' | 'body' | 'watch';
+
+/** A step of a request got no answer within its bound (the request was cut). */
+export class StepTimeoutError extends Error {
+  readonly code = 'KDR_STEP_TIMEOUT';
+  constructor(
+    readonly step: NetworkStep,
+    readonly boundMs: number,
+    /** The proxy the connection went through (redacted), if any. */
+    readonly proxy?: string,
+  ) {
+    super(`${step} timed out after ${boundMs}ms`);
+  }
+  /** Nothing reached the server yet: safe to retry any request, idempotent or not. */
+  get beforeSending(): boolean {
+    return this.step === 'connect' || this.step === 'tls';
+  }
+}
+
+/** The proxy could not be reached or refused the tunnel. */
+export class ProxyFailure extends Error {
+  readonly code: string;
+  constructor(
+    readonly proxy: string,
+    readonly detail: string,
+    cause: unknown,
+  ) {
+    super(`proxy ${proxy}: ${detail}`, { cause });
+    this.code = errorCode(cause) ?? 'KDR_PROXY';
+  }
+}
+
+/** "1s", "1.5s", "30s", "2m". */
+export function formatBound(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000) return `${Number((ms / 1000).toFixed(1))}s`;
+  return `${ms}ms`;
+}
+
+function describeTimeout(error: StepTimeoutError, server: string): string {
+  const bound = formatBound(error.boundMs);
+  switch (error.step) {
+    case 'connect':
+      return error.proxy
+        ? `no tunnel to ${server} through the proxy ${error.proxy} within ${bound}`
+        : `no connection to ${server} within ${bound} (TCP connect)`;
+    case 'tls':
+      return `no answer to the TLS handshake from ${server} within ${bound}`;
+    case 'headers':
+      return `no response from ${server} within ${bound} (the request was sent; no response headers came)`;
+    case 'body':
+      return `the response body from ${server} did not arrive within ${bound} (stalled or trickling)`;
+    case 'watch':
+      return `the watch on ${server} got no response within ${bound}`;
+  }
+}
+
 const tlsTrust = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE']);
 const retryableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
 
@@ -34,11 +92,14 @@ function innermostMessage(error: unknown): string {
 }
 
 export function isRetryableNetworkError(error: unknown): boolean {
+  if (error instanceof StepTimeoutError) return true;
   const code = errorCode(error);
   return code !== undefined && retryableCodes.has(code);
 }
 
 export function describeNetworkError(error: unknown, server: string): ResourceError {
+  if (error instanceof StepTimeoutError) return new ClusterConnectionError(describeTimeout(error, server));
+  if (error instanceof ProxyFailure) return new ClusterConnectionError(`cannot reach the cluster at ${server} through the proxy ${error.proxy}: ${error.detail}`);
   const code = errorCode(error) ?? '';
   if (code === 'ECONNREFUSED') return new ClusterConnectionError(`cannot reach the cluster at ${server}: connection refused`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ClusterConnectionError(`cannot reach the cluster at ${server}: host name not found`);

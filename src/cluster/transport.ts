@@ -1,10 +1,17 @@
 // HTTP to the API server over node:https with keep-alive, configured by @kubernetes/client-node's KubeConfig
-// (certificates, token or other authenticators, proxies). The client library's own fetch stack (a bundled copy of
-// undici) made up 40% of the scripts and a third of their start-up time; see bench/RESULTS.md.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+// (certificates, token). The client library's own fetch stack (a bundled copy of undici) made up 40% of the scripts
+// and a third of their start-up time; see bench/RESULTS.md.
+// Every step is bounded: connect (through the proxy, if any), TLS handshake, response headers, and the whole body
+// of a request, each within `requestTimeoutMs`; a watch's connect, handshake and headers too (its body may be idle
+// for `idleMs`, then it is ended and the caller resumes it).
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
+import type { TLSSocket } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { ProxyFailure, StepTimeoutError, type NetworkStep } from './errors.js';
+import { redactProxyUrl } from './proxy.js';
 
 export interface Response {
   status: number;
@@ -18,50 +25,149 @@ export interface Transport {
   stream(url: URL, headers: Record<string, string>, onLine: (line: string) => void, onEnd: (error?: unknown) => void, idleMs: number): () => void;
 }
 
-/** Options for node:http(s) from the KubeConfig: TLS material, auth headers, and an agent (a proxy's, or ours). */
-async function requestOptions(kc: KubeConfig): Promise<RequestOptions> {
-  const options: RequestOptions = {};
-  await kc.applyToHTTPSOptions(options);
-  const cluster = kc.getCurrentCluster();
-  if (!cluster?.proxyUrl) {
-    // Our own agent, so that the connection is kept between requests (the library's is not kept alive).
-    const tls = { ca: options.ca, cert: options.cert, key: options.key, rejectUnauthorized: options.rejectUnauthorized, servername: options.servername };
-    options.agent = cluster?.server.startsWith('http:') ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ ...tls, keepAlive: true });
-  }
-  return options;
+export interface TransportOptions {
+  /** The bound of each network step, and of one whole request. */
+  requestTimeoutMs: number;
+  /** The proxy for a URL (undefined: straight to the server). */
+  proxyFor(url: URL): URL | undefined;
 }
 
-export function createTransport(kc: KubeConfig): Transport {
+/** Sockets whose TLS handshake is done: a kept-alive socket handed to the next request needs no handshake. */
+const secured = new WeakSet<Socket>();
+
+/**
+ * Bounds one request: a single timer whose error names the step in progress when it fires.
+ * `untilHeaders`: the bound ends with the response headers (watches), else with the body's end (`done()`).
+ */
+function boundSteps(req: ClientRequest, ms: number, proxy: URL | undefined, onTimeout: (error: StepTimeoutError) => void, untilHeaders: boolean) {
+  let step: NetworkStep = 'connect';
+  const timer = setTimeout(() => onTimeout(new StepTimeoutError(step, ms, proxy ? redactProxyUrl(proxy) : undefined)), ms);
+  req.on('socket', (socket: Socket) => {
+    const tls = (socket as TLSSocket).encrypted === true && !secured.has(socket);
+    if (tls) {
+      socket.once('secureConnect', () => {
+        secured.add(socket);
+        if (step === 'tls' || step === 'connect') step = 'headers';
+      });
+    }
+    const connected = () => {
+      if (step === 'connect') step = tls ? 'tls' : 'headers';
+    };
+    if (socket.connecting) socket.once('connect', connected);
+    else connected();
+  });
+  req.on('response', () => {
+    step = 'body';
+    if (untilHeaders) clearTimeout(timer);
+  });
+  return { step: () => step, done: () => clearTimeout(timer) };
+}
+
+/** A proxy's own failure (refused, unreachable, tunnel refused) named as such; other errors as they are. */
+function proxyAware(error: unknown, proxy: URL | undefined, step: NetworkStep): unknown {
+  if (!proxy || step !== 'connect' || error instanceof StepTimeoutError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const refused = /^Bad response: (\d+)/.exec(message);
+  const code = (error as { code?: unknown }).code;
+  const detail = refused
+    ? `the proxy refused the tunnel (${refused[1]})`
+    : code === 'ECONNREFUSED'
+      ? 'connection to the proxy refused'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? "the proxy's host name was not found"
+        : `${typeof code === 'string' ? code : message}`;
+  return new ProxyFailure(redactProxyUrl(proxy), detail, error);
+}
+
+export function createTransport(config: () => Promise<KubeConfig>, bounds: TransportOptions): Transport {
+  const agents = new Map<string, HttpAgent>();
   let base: Promise<RequestOptions> | undefined;
-  const options = () => (base ??= requestOptions(kc));
-  const send = (url: URL) => (url.protocol === 'http:' ? httpRequest : httpsRequest);
-  const withHeaders = (o: RequestOptions, headers: Record<string, string>) => ({ ...o, headers: { ...(o.headers as Record<string, string>), ...headers } });
+  // The client library's agent for the kubeconfig's proxy-url, kept for socks5 proxies (which it speaks, hpagent not).
+  let libraryAgent: RequestOptions['agent'];
+  const tlsOf = (o: RequestOptions) => ({ ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername });
+
+  /** TLS material and auth headers from the KubeConfig (its own agent is replaced by ours). */
+  const baseOptions = () =>
+    (base ??= config().then(async (kc) => {
+      const options: RequestOptions = {};
+      await kc.applyToHTTPSOptions(options);
+      libraryAgent = options.agent;
+      delete options.agent;
+      return options;
+    }));
+
+  /** Kept-alive agents: one straight to the server, one per proxy (loaded only when a proxy is used). */
+  async function agentFor(url: URL, options: RequestOptions, proxy: URL | undefined): Promise<HttpAgent> {
+    const key = `${url.protocol}${proxy?.href ?? ''}`;
+    let agent = agents.get(key);
+    if (agent) return agent;
+    const tls = tlsOf(options);
+    if (!proxy) {
+      agent = url.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ ...tls, keepAlive: true });
+    } else {
+      if (proxy.protocol.startsWith('socks') && libraryAgent instanceof HttpAgent) return libraryAgent;
+      if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
+        throw new ProxyFailure(redactProxyUrl(proxy), `only http:// and https:// proxies are supported here (socks5:// only as a kubeconfig proxy-url), not ${proxy.protocol}`, undefined);
+      }
+      const { HttpProxyAgent, HttpsProxyAgent } = await import('hpagent');
+      // The agent's timeout bounds the CONNECT to the proxy too (our step timer cuts the request either way).
+      const common = { proxy, keepAlive: true, timeout: bounds.requestTimeoutMs };
+      agent = url.protocol === 'http:' ? new HttpProxyAgent(common) : new HttpsProxyAgent({ ...common, ...tls });
+    }
+    agents.set(key, agent);
+    return agent;
+  }
+
+  async function prepare(url: URL, headers: Record<string, string>) {
+    const options = await baseOptions();
+    const proxy = bounds.proxyFor(url);
+    const agent = await agentFor(url, options, proxy);
+    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return { send, proxy, options: { ...options, agent, headers: { ...(options.headers as Record<string, string>), ...headers } } };
+  }
   const flatten = (response: IncomingMessage) =>
     Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
 
   return {
     async request(method, url, headers, body, signal) {
-      const o = await options();
+      // An explicit length: a chunked body on a DELETE leaves the kept-alive connection unusable for the next request.
+      const sized = body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
+      const { send, proxy, options } = await prepare(url, sized);
       return new Promise<Response>((resolve, reject) => {
-        // An explicit length: a chunked body on a DELETE leaves the kept-alive connection unusable for the next request.
-        const sized = body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
-        const req = send(url)(url, { ...withHeaders(o, sized), method, signal }, (response) => {
+        let settled = false;
+        const settle = (error: unknown, response?: Response) => {
+          if (settled) return;
+          settled = true;
+          bound.done();
+          if (response) resolve(response);
+          else reject(proxyAware(error, proxy, bound.step()));
+        };
+        const req = send(url, { ...options, method, signal }, (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('error', reject);
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: flatten(response), text: Buffer.concat(chunks).toString('utf8') }));
+          response.on('error', (error) => settle(error));
+          response.on('end', () => settle(undefined, { status: response.statusCode ?? 0, headers: flatten(response), text: Buffer.concat(chunks).toString('utf8') }));
         });
-        req.on('error', reject);
+        const bound = boundSteps(req, bounds.requestTimeoutMs, proxy, (timeout) => {
+          settle(timeout);
+          req.destroy();
+        }, false);
+        req.on('error', (error) => settle(error));
         req.end(body);
       });
     },
     stream(url, headers, onLine, onEnd, idleMs) {
       let ended = false;
       const ignore = () => undefined;
+      let req: ClientRequest | undefined;
+      let res: IncomingMessage | undefined;
+      let bound: ReturnType<typeof boundSteps> | undefined;
+      let idle: NodeJS.Timeout | undefined;
       const end = (error?: unknown) => {
         if (ended) return;
         ended = true;
         clearTimeout(idle);
+        bound?.done();
         // Destroying an open stream makes the request and response emit "aborted": expected, not an error.
         req?.on('error', ignore);
         res?.on('error', ignore);
@@ -69,16 +175,13 @@ export function createTransport(kc: KubeConfig): Transport {
         res?.destroy();
         onEnd(error);
       };
-      let idle = setTimeout(() => end(new Error('watch idle')), idleMs);
       const touch = () => {
         clearTimeout(idle);
         idle = setTimeout(() => end(new Error('watch idle')), idleMs);
       };
-      let req: ReturnType<typeof httpsRequest> | undefined;
-      let res: IncomingMessage | undefined;
-      void options().then((o) => {
+      void prepare(url, headers).then(({ send, proxy, options }) => {
         if (ended) return;
-        req = send(url)(url, { ...withHeaders(o, headers), method: 'GET' }, (response) => {
+        req = send(url, { ...options, method: 'GET' }, (response) => {
           res = response;
           if ((response.statusCode ?? 0) !== 200) {
             response.resume();
@@ -93,7 +196,9 @@ export function createTransport(kc: KubeConfig): Transport {
           lines.on('error', end);
           lines.on('close', () => end());
         });
-        req.on('error', end);
+        // Connect, TLS and headers within the request bound; after the headers, the idle bound.
+        bound = boundSteps(req, bounds.requestTimeoutMs, proxy, end, true);
+        req.on('error', (error) => end(proxyAware(error, proxy, bound!.step())));
         req.end();
       }, end);
       return () => end();

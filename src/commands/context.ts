@@ -1,5 +1,6 @@
 import type { ClusterApi } from '../cluster/api.js';
 import type { ClusterAuth } from '../cluster/auth.js';
+import type { ConnectOptions, NetworkEnv } from '../cluster/client.js';
 import type { Logger } from '../log.js';
 import type { BuildEnv } from '../output/build-env.js';
 import { product } from '../kube/labels.js';
@@ -14,12 +15,18 @@ export interface CommandDeps {
   clock?: Clock;
   /** This process, to tell concurrent puts apart in lock messages. */
   processId?: number;
-  connect: (auth: ClusterAuth, options: { log: Logger; signal?: AbortSignal; userAgent?: string }) => ClusterApi;
+  /** Proxies, the Pod's ServiceAccount and the exec plugins' environment (none: no proxy, not in a Pod). */
+  network?: NetworkEnv;
+  /** Redacts a secret learnt at run time (an exec plugin's token) from every later line. */
+  addSecret?: (value: string) => void;
+  connect: (auth: ClusterAuth, options: Pick<ConnectOptions, 'log' | 'signal' | 'userAgent' | 'network' | 'addSecret'>) => ClusterApi;
 }
 
 export const userAgent = product;
 
 export function connectWith(deps: CommandDeps, auth: ClusterAuth): ClusterApi {
+  // Connecting first: a source refused there (in_cluster outside a Pod) is one error line, without the warning.
+  const cluster = deps.connect(auth, { log: deps.log, signal: deps.signal, userAgent, network: deps.network, addSecret: deps.addSecret });
   if (auth.skipTlsVerify) deps.log.warn("source.insecure_skip_tls_verify is true: the API server's certificate is not verified");
-  return deps.connect(auth, { log: deps.log, signal: deps.signal, userAgent });
+  return cluster;
 }

@@ -3,6 +3,7 @@
 import { formatWithOptions } from 'node:util';
 import { writeResult } from './stdout-guard.js';
 import { secretFragments } from '../cluster/auth.js';
+import type { NetworkEnv } from '../cluster/client.js';
 import { AbortedError, BadRequestError, ExitCode, ResourceError } from '../errors.js';
 import { Redactor, createLogger, type Logger } from '../log.js';
 import type { BuildEnv } from '../output/build-env.js';
@@ -16,6 +17,10 @@ export interface ScriptContext {
   log: Logger;
   signal: AbortSignal;
   processId: number;
+  /** Proxies, the Pod's ServiceAccount, the environment of exec credential plugins. */
+  network: NetworkEnv;
+  /** A secret learnt at run time (a token from an exec plugin): redacted from every line from now on. */
+  addSecret: (value: string) => void;
 }
 type Script = 'check' | 'in' | 'out';
 
@@ -45,6 +50,41 @@ function pickEnv(): BuildEnv {
     if (value !== undefined && value !== '') env[key] = value;
   }
   return env;
+}
+
+/** The first non-empty of the variables, as Go's net/http reads HTTPS_PROXY before https_proxy. */
+const firstSet = (...names: string[]) => names.map((n) => process.env[n]).find((v) => v !== undefined && v !== '');
+
+function pickNetworkEnv(): NetworkEnv {
+  const pluginEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) pluginEnv[key] = value;
+  return {
+    proxy: {
+      httpProxy: firstSet('HTTP_PROXY', 'http_proxy'),
+      httpsProxy: firstSet('HTTPS_PROXY', 'https_proxy'),
+      noProxy: firstSet('NO_PROXY', 'no_proxy'),
+    },
+    inCluster: {
+      serviceHost: process.env.KUBERNETES_SERVICE_HOST,
+      servicePort: process.env.KUBERNETES_SERVICE_PORT,
+      // For tests only: the ServiceAccount mount laid out elsewhere than /var/run/secrets/kubernetes.io/serviceaccount.
+      mountRoot: firstSet('KDR_TEST_SERVICEACCOUNT_ROOT'),
+    },
+    pluginEnv,
+  };
+}
+
+/** user:password of proxy URLs, in every form a library could print them. */
+function proxyCredentials(network: NetworkEnv): string[] {
+  const out: string[] = [];
+  for (const setting of [network.proxy.httpProxy, network.proxy.httpsProxy]) {
+    const userinfo = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^@/]+)@/i.exec(setting ?? '')?.[1];
+    if (!userinfo) continue;
+    out.push(userinfo);
+    const [user, password] = userinfo.split(':');
+    for (const part of [password, user && password ? decodeURIComponent(password) : undefined]) if (part && part.length >= 4) out.push(part);
+  }
+  return out;
 }
 
 export function runScript(script: Script, command: (ctx: ScriptContext) => Promise<unknown>): void {
@@ -92,7 +132,10 @@ export function runScript(script: Script, command: (ctx: ScriptContext) => Promi
     if (script !== 'check' && (dir === undefined || dir === '')) {
       throw new BadRequestError(`usage: ${script} <${script === 'in' ? 'destination' : 'sources'} directory> (Concourse passes it as $1)`);
     }
-    const result = await command({ request, dir: script === 'check' ? undefined : dir, env: pickEnv(), log, signal: abort.signal, processId: process.pid });
+    const network = pickNetworkEnv();
+    redactor.add(proxyCredentials(network));
+    const addSecret = (value: string) => redactor.add([value]);
+    const result = await command({ request, dir: script === 'check' ? undefined : dir, env: pickEnv(), log, signal: abort.signal, processId: process.pid, network, addSecret });
     await writeResult(redactor.redact(JSON.stringify(result)));
     finish(ExitCode.ok);
   })().catch(fail);

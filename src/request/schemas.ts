@@ -30,6 +30,13 @@ export const sourceSchema = z
     kubeconfig: nonEmpty.optional(),
     context: nonEmpty.optional(),
     insecure_skip_tls_verify: z.boolean().default(false),
+    // The Pod's own ServiceAccount (Concourse running in the target cluster); no other credentials with it.
+    in_cluster: z.boolean().optional(),
+    // The bound of each network step (connect, TLS handshake, response headers, body); the default is in README.md.
+    request_timeout: z
+      .string()
+      .refine((d) => parseDuration(d) !== undefined && parseDuration(d)! > 0 && parseDuration(d)! <= 3_600_000, { error: 'not a duration between 1ms and 1h (e.g. "30s")' })
+      .optional(),
     namespace: z
       .string()
       .max(63, { error: 'must be at most 63 characters' })
@@ -43,6 +50,12 @@ export const sourceSchema = z
   })
   .superRefine((source, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (source.in_cluster) {
+      for (const key of ['cluster_url', 'cluster_ca', 'admin_cert', 'admin_key', 'token', 'kubeconfig', 'context'] as const) {
+        if (source[key] !== undefined) issue(key, 'cannot be combined with source.in_cluster (the Pod\'s ServiceAccount is used)');
+      }
+      return;
+    }
     if (source.kubeconfig !== undefined) {
       for (const key of ['cluster_url', 'cluster_ca', 'admin_cert', 'admin_key', 'token'] as const) {
         if (source[key] !== undefined) issue(key, 'cannot be combined with source.kubeconfig (give one or the other)');

@@ -1,7 +1,8 @@
 // Least privilege and TLS against the real API server: the README's Role is enough for every feature; outside it the
 // put fails with the API-rejection exit code naming verb, resource and namespace; bad trust or credentials are one
 // clear line with the connection/auth exit code.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -10,6 +11,7 @@ import { base64, makeTestPki, type TestPki } from '../support/pki.js';
 import { readyImage } from '../support/images.js';
 import { emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
+import { serviceAccountMount, serviceAccountToken as plantedServiceAccountToken } from '../support/service-account.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
@@ -206,5 +208,71 @@ describe('TLS and credentials', () => {
     const result = await run({ cluster_url: cluster.cluster_url, admin_cert: cluster.admin_cert, admin_key: cluster.admin_key });
     expect(result.code).toBe(3);
     expect(lines(result.stderr).at(-1)).toMatch(/^error: TLS: the API server's certificate at \S+ is not trusted/);
+  });
+});
+
+describe('the README Role through the in-cluster and exec credential paths', () => {
+  const ns = useNamespace('kdr-rbac-paths');
+
+  async function deployerToken(): Promise<string> {
+    await kubectl(['apply', '-f', '-'], { input: readmeRole(ns.name) });
+    const token = await plantedServiceAccountToken(ns.name, 'deployer');
+    await kubectl(['create', 'rolebinding', 'deployer', '--role=kubernetes-deploy-resource', `--serviceaccount=${ns.name}:deployer`], { namespace: ns.name });
+    return token;
+  }
+  const caPem = () => Buffer.from((readSource() as unknown as Record<string, string>).cluster_ca!, 'base64').toString('utf8');
+
+  async function putCheckGetDelete(source: Record<string, unknown>, env: Record<string, string> = {}): Promise<void> {
+    const dir = sourcesDir(tagOnly(readyImage('1')), manifests);
+    const put = await runScript('out', { source, params: { image: 'image', host: 'web.rbac.local', manifests: ['deps/*.yml'] } }, { dir, env });
+    expect(put.code, put.stderr).toBe(0);
+    const check = await runScript('check', { source }, { env });
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.json).toEqual([(put.json as { version: unknown }).version]);
+    const get = await runScript('in', { source, version: (put.json as { version: unknown }).version }, { dir: emptyDir(), env });
+    expect(get.code, get.stderr).toBe(0);
+    const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir(), env });
+    expect(del.code, del.stderr).toBe(0);
+  }
+
+  test('in_cluster: the mounted ServiceAccount bound to that Role can put, check, get and delete; a foreign CA in the mount is not trusted', async () => {
+    const token = await deployerToken();
+    const mount = serviceAccountMount({ token, 'ca.crt': caPem(), namespace: ns.name });
+    const { hostname, port } = new URL((readSource() as unknown as Record<string, string>).cluster_url!);
+    const env = { KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port, KDR_TEST_SERVICEACCOUNT_ROOT: mount.root };
+    await putCheckGetDelete({ in_cluster: true, namespace: ns.name, app: 'web' }, env);
+
+    mount.update({ token, 'ca.crt': makeTestPki().caCert, namespace: ns.name });
+    const untrusted = await runScript('check', { source: { in_cluster: true, namespace: ns.name, app: 'web' } }, { env });
+    expect(untrusted.code).toBe(3);
+    expect(lines(untrusted.stderr).at(-1)).toMatch(/^error: TLS: the API server's certificate at https:\/\/127\.0\.0\.1:\d+ is not trusted/);
+  });
+
+  test('exec plugin: the token it returns, bound to that Role, can put, check, get and delete', async () => {
+    const token = await deployerToken();
+    const file = join(mkdtempSync(join(tmpdir(), 'kdr-plugin-')), 'token');
+    writeFileSync(file, token, { mode: 0o600 });
+    const { cluster_url, cluster_ca } = readSource() as unknown as Record<string, string>;
+    const kubeconfig = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'c',
+      clusters: [{ name: 'k', cluster: { server: cluster_url, 'certificate-authority-data': cluster_ca } }],
+      users: [
+        {
+          name: 'deployer',
+          user: {
+            exec: {
+              apiVersion: 'client.authentication.k8s.io/v1',
+              command: join(repoRoot, 'test', 'fixtures', 'exec-plugins', 'token-plugin.mjs'),
+              env: [{ name: 'KDR_PLUGIN_TOKEN_FILE', value: file }],
+              interactiveMode: 'Never',
+            },
+          },
+        },
+      ],
+      contexts: [{ name: 'c', context: { cluster: 'k', user: 'deployer' } }],
+    });
+    await putCheckGetDelete({ kubeconfig, namespace: ns.name, app: 'web' });
   });
 });

@@ -14,7 +14,11 @@ export type Fault =
   | { kind: 'reset' }
   | { kind: 'stall'; ms: number }
   /** Pass a (watch) response through, then cut the connection after ms. */
-  | { kind: 'cut'; ms: number };
+  | { kind: 'cut'; ms: number }
+  /** Send 200 and the first bytes of a body, then nothing until ms (then cut). */
+  | { kind: 'stalled-body'; ms: number }
+  /** Send 200 and then one byte every 300 ms, never completing, until ms (then cut). */
+  | { kind: 'trickle'; ms: number };
 
 export interface ProxyRequest {
   method: string;
@@ -61,6 +65,18 @@ export async function startFaultProxy(rule: (request: ProxyRequest) => Fault): P
     }
     if (fault.kind === 'stall') {
       setTimeout(() => req.socket.destroy(), fault.ms).unref();
+      return;
+    }
+    if (fault.kind === 'stalled-body' || fault.kind === 'trickle') {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"kind":"');
+      const trickle = fault.kind === 'trickle' ? setInterval(() => res.write(' '), 300) : undefined;
+      setTimeout(() => {
+        clearInterval(trickle);
+        req.socket.destroy();
+      }, fault.ms).unref();
+      req.socket.on('close', () => clearInterval(trickle));
       return;
     }
     const headers = { ...req.headers, host: upstream.host };

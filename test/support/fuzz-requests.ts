@@ -136,10 +136,13 @@ export function kubeconfigText(server: string, token: string, opts: KubeconfigOp
 }
 
 type AuthKind = 'token' | 'cert' | 'kubeconfig';
-const sourceKeys = ['cluster_url', 'cluster_ca', 'admin_cert', 'admin_key', 'token', 'kubeconfig', 'context', 'insecure_skip_tls_verify', 'namespace', 'app', 'history_limit'] as const;
+const sourceKeys = [
+  'cluster_url', 'cluster_ca', 'admin_cert', 'admin_key', 'token', 'kubeconfig', 'context', 'insecure_skip_tls_verify', 'namespace', 'app', 'history_limit',
+  'in_cluster', 'request_timeout',
+] as const;
 const sourceTypes: Record<(typeof sourceKeys)[number], FieldType> = {
   cluster_url: 'string', cluster_ca: 'string', admin_cert: 'string', admin_key: 'string', token: 'string', kubeconfig: 'string', context: 'string',
-  insecure_skip_tls_verify: 'boolean', namespace: 'string', app: 'string', history_limit: 'int',
+  insecure_skip_tls_verify: 'boolean', namespace: 'string', app: 'string', history_limit: 'int', in_cluster: 'boolean', request_timeout: 'string',
 };
 
 /** A valid source with the given (or any) way to authenticate. Target namespaces never start with "other-". */
@@ -157,6 +160,8 @@ function validSource(ctx: FuzzContext, only?: AuthKind): fc.Arbitrary<Json> {
       namespace: label.map((l) => `ns-${l}`),
       insecure_skip_tls_verify: fc.boolean(),
       history_limit: fc.integer({ min: 1, max: 100 }),
+      request_timeout: fc.constantFrom('30s', '5s', '1m', '500ms', '1h'),
+      in_cluster: fc.constant(false),
     },
     { requiredKeys: [] },
   );
@@ -392,7 +397,47 @@ function sharedCategories(ctx: FuzzContext, script: ScriptName): Category[] {
     },
   );
 
+  // source.request_timeout that is not a duration between 1ms and 1h.
+  const badRequestTimeout = fc
+    .tuple(base, fc.oneof(fc.constantFrom('30', '', '0s', '2h', '1h1s', 'soon', '-1s', '1 s', '30S', '1d', '∞'), fc.string({ maxLength: 8 }).filter((t) => !/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(t))))
+    .map(([r, timeout]) => withKey(r, 'source', { ...(r.source as Json), request_timeout: timeout }));
+
+  // in_cluster with any other credential; or alone, outside a Pod (no KUBERNETES_SERVICE_HOST) or without the mount.
+  const inClusterConflict = fc.tuple(validRequest(ctx, script, 'token'), validRequest(ctx, script, 'cert'), validRequest(ctx, script, 'kubeconfig')).map(([t, c, k]) => (n: number) => {
+    const ts = t.source as Json, cs = c.source as Json, ks = k.source as Json;
+    const variants: Json[] = [{ ...ts, in_cluster: true }, { ...cs, in_cluster: true }, { ...ks, in_cluster: true }, { ...withoutKeys(ts, 'token'), in_cluster: true }, { ...withoutKeys(ts, 'cluster_url'), in_cluster: true }];
+    return withKey(t, 'source', variants[n % variants.length]);
+  });
+  const port = new URL(ctx.url).port;
+  const inClusterNoPod = base.map((r) => (n: number) => {
+    const alone = { ...withoutKeys(r.source as Json, 'cluster_url', 'cluster_ca', 'token', 'admin_cert', 'admin_key', 'kubeconfig', 'context'), in_cluster: true };
+    // Variables set (pointing at the counting server) but no mount: still refused before any connection.
+    const env: Record<string, string>[] = [{}, { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port, KDR_TEST_SERVICEACCOUNT_ROOT: '/nonexistent/serviceaccount' }, { KUBERNETES_SERVICE_HOST: '127.0.0.1' }];
+    const details = ['no KUBERNETES_SERVICE_HOST', 'no ServiceAccount mount', 'no KUBERNETES_SERVICE_PORT'];
+    return json(withKey(r, 'source', alone), 'source: in_cluster outside a Pod', { env: env[n % 3]!, detail: details[n % 3]! });
+  });
+
+  // Exec credential plugins that cannot run here: refused before anything is started or sent.
+  const badExec = validRequest(ctx, script, 'kubeconfig').map((r) => (n: number) => {
+    const v1 = 'client.authentication.k8s.io/v1';
+    const variants: [string, string][] = [
+      ['interactiveMode Always', `exec: {apiVersion: ${v1}, command: kdr-plugin, interactiveMode: Always}`],
+      ['v1 without interactiveMode', `exec: {apiVersion: ${v1}, command: kdr-plugin}`],
+      ['v1alpha1', 'exec: {apiVersion: client.authentication.k8s.io/v1alpha1, command: kdr-plugin, interactiveMode: Never}'],
+      ['no command', `exec: {apiVersion: ${v1}, interactiveMode: Never}`],
+      ['env not a list of name/value', `exec: {apiVersion: ${v1}, command: kdr-plugin, interactiveMode: Never, env: {SECRET: ${canary.kubeconfig}}}`],
+      ['args not strings', `exec: {apiVersion: ${v1}, command: kdr-plugin, interactiveMode: Never, args: [{a: 1}]}`],
+      ['interactiveMode unknown', `exec: {apiVersion: ${v1}, command: kdr-plugin, interactiveMode: Sometimes}`],
+    ];
+    const [detail, line] = variants[n % variants.length]!;
+    return { request: withKey(r, 'source', { ...(r.source as Json), kubeconfig: kubeconfigText(ctx.url, canary.kubeconfig, { user: [line] }) }), detail };
+  });
+
   return [
+    { name: 'source: bad request_timeout', count: 12, arb: badRequestTimeout.map((r) => json(r, 'source: bad request_timeout')) },
+    { name: 'source: in_cluster with other credentials', count: 5, arb: each(inClusterConflict, (r) => json(r, 'source: in_cluster with other credentials')) },
+    { name: 'source: in_cluster outside a Pod', count: 6, arb: inClusterNoPod },
+    { name: 'source: exec credential plugin that cannot run here', count: 7, arb: each(badExec, ({ request, detail }) => json(request, 'source: exec credential plugin that cannot run here', { detail })) },
     { name: 'not JSON', count: 12, arb: notJson.map((text) => ({ category: 'not JSON', stdin: text, dir: 'dir' as const, expectCode: 2 as const })) },
     { name: 'empty stdin', count: 3, arb: fc.constantFrom('', ' ', '\n\t\n').map((text) => ({ category: 'empty stdin', stdin: text, dir: 'dir' as const, expectCode: 2 as const })) },
     { name: 'not an object', count: 10, arb: fc.oneof(fc.constantFrom(null, true, 0, 'source', [], [{}]), fc.jsonValue({ maxDepth: 2 }).filter((v) => typeof v !== 'object' || v === null || Array.isArray(v))).map((v) => json(v, 'not an object')) },

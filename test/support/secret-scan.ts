@@ -1,15 +1,32 @@
 // vitest globalSetup: the suite-wide secret check. Every run of a compiled script (test/support/run-script.ts)
 // appends its argv, stdout, stderr and the files `in` wrote to one capture file; at the end of the run, no
 // credential of the test cluster and no canary planted by a test may appear anywhere in it.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { sourcePath } from './cluster.ts';
 
 /** Canary values tests plant in credentials and in Secret data of extra manifests. */
 export const canaries = ['CANARY-SECRET-7f3a9c', 'staging-only-password', 'canary-db-password-5e1d'];
 
 let captureDir: string | undefined;
+
+/** Secrets a test makes at run time (a ServiceAccount's token behind an exec plugin or a mount), for the final scan. */
+const plantedFile = () => (process.env.KDR_CAPTURE_FILE ? join(dirname(process.env.KDR_CAPTURE_FILE), 'planted-secrets.txt') : undefined);
+
+/** Adds a secret that no script output may hold (called from test files; read back at the end of the run). */
+export function plantSecret(value: string): void {
+  const file = plantedFile();
+  if (!file) throw new Error('plantSecret: no secret scan in this run (KDR_CAPTURE_FILE is not set)');
+  if (value.length < 8) throw new Error('plantSecret: too short to scan for');
+  appendFileSync(file, JSON.stringify(value) + '\n');
+}
+
+function plantedSecrets(): string[] {
+  const file = plantedFile();
+  if (!file || !existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as string);
+}
 
 export function setup(): void {
   captureDir = mkdtempSync(join(tmpdir(), 'kdr-capture-'));
@@ -43,7 +60,7 @@ export function teardown(): void {
     }
     const captured = readFileSync(file, 'utf8');
     const runs = captured.split('\n').filter(Boolean).length;
-    const secrets = [...canaries, ...clusterSecrets()];
+    const secrets = [...canaries, ...clusterSecrets(), ...plantedSecrets()];
     const leaks = secrets.filter((secret) => captured.includes(secret)).map((s) => `${s.slice(0, 6)}… (${s.length} chars)`);
     if (leaks.length) throw new Error(`secret scan: ${leaks.length} secret value(s) appeared in script output, argv or in's files: ${leaks.join(', ')}`);
     process.stderr.write(`[secret scan] ${runs} script runs, ${secrets.length} secret values checked: none leaked\n`);

@@ -36,6 +36,16 @@ describe('source', () => {
     ['insecure flag must be boolean', { ...source, insecure_skip_tls_verify: 'yes' }, 'source.insecure_skip_tls_verify: expected boolean, got string'],
     ['history_limit range', { ...source, history_limit: 0 }, 'source.history_limit: must be at least 1'],
     ['namespace name rules', { ...source, namespace: 'Prod' }, 'source.namespace: not a valid namespace name (lowercase letters, digits and -)'],
+    ['request_timeout is a duration', { ...source, request_timeout: '30' }, 'source.request_timeout: not a duration between 1ms and 1h (e.g. "30s")'],
+    ['request_timeout at most 1h', { ...source, request_timeout: '2h' }, 'source.request_timeout: not a duration between 1ms and 1h (e.g. "30s")'],
+    ['request_timeout is a string', { ...source, request_timeout: 30 }, 'source.request_timeout: expected string, got number'],
+    ['in_cluster is a boolean', { ...source, in_cluster: 'yes' }, 'source.in_cluster: expected boolean, got string'],
+    ['in_cluster excludes a token', { app: 'web', in_cluster: true, token: 'x' }, "source.token: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)"],
+    [
+      'in_cluster excludes cluster_url and kubeconfig',
+      { app: 'web', in_cluster: true, cluster_url: source.cluster_url, kubeconfig: 'x' },
+      "source.cluster_url: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used); source.kubeconfig: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)",
+    ],
   ])('%s', (_name, src, message) => {
     expect(messageOf(() => parseCheckRequest({ source: src }))).toBe(message);
   });
@@ -43,6 +53,12 @@ describe('source', () => {
   test('defaults', () => {
     const { source: parsed } = parseCheckRequest({ source });
     expect(parsed).toEqual({ ...source, namespace: 'default', insecure_skip_tls_verify: false, history_limit: 10 });
+  });
+
+  test('in_cluster alone is a complete source; request_timeout takes a duration', () => {
+    expect(parseCheckRequest({ source: { app: 'web', in_cluster: true } }).source).toMatchObject({ in_cluster: true, namespace: 'default' });
+    expect(parseCheckRequest({ source: { ...source, request_timeout: '1m30s' } }).source.request_timeout).toBe('1m30s');
+    expect(parseCheckRequest({ source: { ...source, in_cluster: false } }).source.token).toBe('abc');
   });
 
   test('a secret value is never part of a message', () => {

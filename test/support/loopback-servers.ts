@@ -1,0 +1,178 @@
+// Misbehaving servers on 127.0.0.1 for the network bounds (issue 12): one that accepts TCP and never speaks, one that
+// completes TLS and never sends headers, one that sends headers and stalls the body, one that trickles bytes slowly.
+// Plus a CONNECT proxy that records the tunnels it opens. Their certificates are made with openssl at run time.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ServerPki {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
+
+let cached: ServerPki | undefined;
+
+/** Names the serving certificate holds besides 127.0.0.1 and localhost: tests reach them only through a proxy. */
+export const proxiedHost = 'kube.test';
+export const proxiedIp = '10.255.255.1';
+
+/** A CA and a serving certificate for 127.0.0.1, localhost, kube.test and 10.255.255.1. */
+export function loopbackPki(): ServerPki {
+  if (cached) return cached;
+  const dir = mkdtempSync(join(tmpdir(), 'kdr-loopback-pki-'));
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  try {
+    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=loopback-ca');
+    run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
+    writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:${proxiedHost},IP:${proxiedIp}\n`);
+    run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
+    const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+    cached = { caPem: read('ca.crt'), certPem: read('server.crt'), keyPem: read('server.key') };
+    return cached;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export type Misbehaviour = 'silent-tcp' | 'no-headers' | 'stalled-body' | 'trickle';
+
+export interface LoopbackServer {
+  url: string;
+  /** How many connections (silent-tcp) or requests (the others) it got. */
+  hits(): number;
+  close(): Promise<void>;
+}
+
+async function listen(server: NetServer | HttpServer | HttpsServer): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+function tracked(server: NetServer | HttpServer | HttpsServer) {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+}
+
+/** A server on 127.0.0.1 that misbehaves in one way, for every connection or request. */
+export async function startMisbehavingServer(kind: Misbehaviour): Promise<LoopbackServer> {
+  let hits = 0;
+  const timers = new Set<NodeJS.Timeout>();
+  if (kind === 'silent-tcp') {
+    const server = createNetServer((socket) => {
+      hits++;
+      socket.on('error', () => undefined); // reads (the ClientHello) and never answers
+    });
+    const close = tracked(server);
+    const port = await listen(server);
+    return { url: `https://127.0.0.1:${port}`, hits: () => hits, close };
+  }
+  const { certPem, keyPem } = loopbackPki();
+  const server = createHttpsServer({ cert: certPem, key: keyPem }, (req: IncomingMessage, res) => {
+    hits++;
+    req.resume();
+    if (kind === 'no-headers') return;
+    // A list's (or a watch's) beginning, then nothing more (stalled-body) or a byte every 300 ms (trickle).
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const body = '{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[' + ' '.repeat(10_000);
+    res.write(body.slice(0, 20));
+    if (kind === 'stalled-body') return;
+    let at = 20;
+    const timer = setInterval(() => {
+      if (at >= body.length || res.destroyed) return clearInterval(timer);
+      res.write(body[at++]!);
+    }, 300);
+    timers.add(timer);
+  });
+  const closeServer = tracked(server);
+  const port = await listen(server);
+  return {
+    url: `https://127.0.0.1:${port}`,
+    hits: () => hits,
+    close: async () => {
+      for (const timer of timers) clearInterval(timer);
+      await closeServer();
+    },
+  };
+}
+
+/** An API server stand-in that answers every request with an empty list (enough for check). */
+export async function startEmptyListServer(): Promise<LoopbackServer & { port: number }> {
+  let hits = 0;
+  const { certPem, keyPem } = loopbackPki();
+  const server = createHttpsServer({ cert: certPem, key: keyPem }, (req, res) => {
+    hits++;
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}');
+  });
+  const close = tracked(server);
+  const port = await listen(server);
+  return { url: `https://127.0.0.1:${port}`, port, hits: () => hits, close };
+}
+
+export interface Tunnel {
+  /** host:port the client asked for. */
+  target: string;
+  /** The Proxy-Authorization header, decoded (user:password), if any. */
+  credentials?: string;
+}
+
+export interface ConnectProxy {
+  url: string;
+  tunnels: Tunnel[];
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP CONNECT proxy on 127.0.0.1 that records every tunnel. `route` maps the requested target to where the tunnel
+ * really goes (tests ask for a name that does not resolve and land on the test cluster); `refuse` answers every
+ * CONNECT with that status instead.
+ */
+export async function startConnectProxy(options: { route?: (target: string) => { host: string; port: number }; refuse?: number } = {}): Promise<ConnectProxy> {
+  const tunnels: Tunnel[] = [];
+  const server = createHttpServer((_req, res) => {
+    res.writeHead(405);
+    res.end('CONNECT only');
+  });
+  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const auth = req.headers['proxy-authorization'];
+    const credentials = typeof auth === 'string' && auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : undefined;
+    tunnels.push({ target: req.url ?? '', ...(credentials ? { credentials } : {}) });
+    client.on('error', () => undefined);
+    if (options.refuse) {
+      client.end(`HTTP/1.1 ${options.refuse} Refused\r\n\r\n`);
+      return;
+    }
+    const [host, port] = (req.url ?? '').split(/:(?=\d+$)/) as [string, string];
+    const to = options.route ? options.route(req.url ?? '') : { host, port: Number(port) };
+    // Tests never reach beyond this machine: a tunnel to anything but loopback is refused, whatever was asked.
+    if (!/^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/.test(to.host)) {
+      client.end('HTTP/1.1 502 Not Routed By The Test Proxy\r\n\r\n');
+      return;
+    }
+    const upstream = netConnect(to.port, to.host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  });
+  const close = tracked(server);
+  const port = await listen(server);
+  return { url: `http://127.0.0.1:${port}`, tunnels, close };
+}

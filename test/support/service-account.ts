@@ -1,0 +1,54 @@
+// Real ServiceAccount tokens of the test cluster, and a ServiceAccount mount laid out as the kubelet writes it
+// (its AtomicWriter: the files live in a timestamped directory, `..data` points at it, and each name is a symlink
+// through `..data`; an update writes a new directory and swaps `..data`).
+import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubectl, kubectlJson, waitFor } from './cluster.js';
+import { plantSecret } from './secret-scan.js';
+
+/** Creates a ServiceAccount and returns its token (Kubernetes 1.20: the token controller's Secret). Planted for the scan. */
+export async function serviceAccountToken(namespace: string, name: string): Promise<string> {
+  await kubectl(['create', 'serviceaccount', name], { namespace });
+  const secretName = await waitFor(`a token for serviceaccount/${name}`, async () => {
+    const sa = await kubectlJson(['get', 'serviceaccount', name], { namespace });
+    return sa.secrets?.[0]?.name as string | undefined;
+  });
+  const secret = await kubectlJson(['get', 'secret', secretName], { namespace });
+  const token = Buffer.from(secret.data.token, 'base64').toString('utf8');
+  plantSecret(token);
+  return token;
+}
+
+/** Binds a ClusterRole to the ServiceAccount in its namespace (`cluster-admin`: the aggregated `admin` is empty here, no aggregation controller runs). */
+export async function bindRole(namespace: string, serviceAccount: string, clusterRole: string): Promise<void> {
+  await kubectl(['create', 'rolebinding', `${serviceAccount}-${clusterRole}`, `--clusterrole=${clusterRole}`, `--serviceaccount=${namespace}:${serviceAccount}`], { namespace });
+}
+
+export interface Mount {
+  root: string;
+  /** Writes new contents the way the kubelet updates a mount (a projected token rotates this way). */
+  update(files: { token: string; 'ca.crt': string; namespace: string }): void;
+}
+
+export function serviceAccountMount(files: { token: string; 'ca.crt': string; namespace: string }): Mount {
+  const root = mkdtempSync(join(tmpdir(), 'kdr-sa-mount-'));
+  let generation = 0;
+  const update = (next: typeof files) => {
+    const dir = `..${new Date().toISOString().replace(/[-:T]/g, '_').replace(/\..*$/, '')}.${process.pid}${generation++}`;
+    mkdirSync(join(root, dir), { mode: 0o755 });
+    for (const [name, content] of Object.entries(next)) writeFileSync(join(root, dir, name), content, { mode: 0o644 });
+    // Swap ..data atomically: a new symlink renamed over the old one.
+    symlinkSync(dir, join(root, '..data_tmp'));
+    renameSync(join(root, '..data_tmp'), join(root, '..data'));
+    for (const name of Object.keys(next)) {
+      try {
+        symlinkSync(join('..data', name), join(root, name));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+  };
+  update(files);
+  return { root, update };
+}
