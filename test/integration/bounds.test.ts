@@ -14,6 +14,7 @@ import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-p
 import { loopbackPki, startMisbehavingServer, type LoopbackServer, type Misbehaviour } from '../support/loopback-servers.js';
 import { emptyDir } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
+import { readyImage } from '../support/images.js';
 
 let server: LoopbackServer | undefined;
 afterEach(async () => {
@@ -55,7 +56,7 @@ describe('check and in against a server that misbehaves: exit 3 naming the serve
 
   test.each(kinds)('in: %s', async (kind) => {
     server = await startMisbehavingServer(kind);
-    const version = { app: 'web', namespace: 'bounds', revision: '1', image: 'registry.local/web:1' };
+    const version = { app: 'web', namespace: 'bounds', revision: '1', image: readyImage('1').tagRef };
     const run = await runScript('in', { source: sourceFor(server.url), version }, { dir: emptyDir() });
     expect(run.code, run.stderr).toBe(3);
     const message = stepMessage[kind](server.url);
@@ -70,7 +71,7 @@ describe('check and in against a server that misbehaves: exit 3 naming the serve
 describe('out (apply) against a server that misbehaves', () => {
   test.each(kinds)('out: %s', async (kind) => {
     server = await startMisbehavingServer(kind);
-    const run = await runScript('out', { source: sourceFor(server.url), params: { image_ref: 'registry.local/team/web:1', timeout: '30s' } }, { dir: emptyDir() });
+    const run = await runScript('out', { source: sourceFor(server.url), params: { image_ref: readyImage('1').tagRef, timeout: '30s' } }, { dir: emptyDir() });
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toBe('');
     const message = stepMessage[kind](server.url);
@@ -150,7 +151,7 @@ describe('out against the real cluster through a fault proxy: bounded applies ar
 
   test.each(faults)('an apply that gets %s once is retried with a line, and the put succeeds', async (_name, fault, message) => {
     proxy = await startFaultProxy((r) => (r.method === 'PATCH' && r.path.endsWith('/deployments/web') && r.seen === 0 ? fault : { kind: 'pass' }));
-    const put = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(put.code, put.stderr).toBe(0);
     expect(lines(put.stderr).filter((l) => l.startsWith('retrying '))).toEqual([
       `retrying apply deployment/web in namespace ${ns.name} in 0.5s (attempt 2 of 5): ${message(proxy.url)}`,
@@ -159,7 +160,7 @@ describe('out against the real cluster through a fault proxy: bounded applies ar
 
   test('an apply that never gets an answer: exit 3 naming the server and the step after one retry', async () => {
     proxy = await startFaultProxy((r) => (r.method === 'PATCH' && r.path.endsWith('/deployments/web') ? { kind: 'stall', ms: 60_000 } : { kind: 'pass' }));
-    const put = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(put.code, put.stderr).toBe(3);
     expect(lines(put.stderr).at(-1)).toBe(`error: ${faults[0]![2](proxy.url)}`);
     expect(lines(put.stderr).filter((l) => l.startsWith('retrying '))).toHaveLength(1);
@@ -167,7 +168,7 @@ describe('out against the real cluster through a fault proxy: bounded applies ar
     // The re-put after the failure converges.
     await proxy.close();
     proxy = await startFaultProxy(() => ({ kind: 'pass' }));
-    const again = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const again = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(again.code, again.stderr).toBe(0);
     const del = await runScript('out', { source: sourceVia(proxy.url), params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
@@ -175,7 +176,7 @@ describe('out against the real cluster through a fault proxy: bounded applies ar
 
   test.each(faults)('watches that get %s: bounded (or idle-bounded) and resumed; the resync sees the rollout through', { timeout: 180_000 }, async (name, fault) => {
     proxy = await startFaultProxy((r) => (r.watch ? fault : { kind: 'pass' }));
-    const put = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: 'registry.local/team/web:1', timeout: '2m' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef, timeout: '2m' } }, { dir: emptyDir() });
     expect(put.code, put.stderr).toBe(0);
     expect(lines(put.stderr)).toContain('deployment/web: successfully rolled out (1 of 1 replicas available)');
     expect(proxy.log.filter((l) => l.request.watch).length).toBeGreaterThanOrEqual(3);

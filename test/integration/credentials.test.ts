@@ -10,6 +10,7 @@ import { emptyDir } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
 import { canaries } from '../support/secret-scan.js';
 import { bindRole, serviceAccountMount, serviceAccountToken } from '../support/service-account.js';
+import { readyImage } from '../support/images.js';
 
 const plugins = join(repoRoot, 'test', 'fixtures', 'exec-plugins');
 const cluster = () => {
@@ -34,9 +35,9 @@ describe('in_cluster: the ServiceAccount mounted into the Pod', () => {
     const env = podEnv(mount.root);
     const source = { in_cluster: true, namespace: ns.name, app: 'web' };
 
-    const put = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir(), env });
+    const put = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir(), env });
     expect(put.code, put.stderr).toBe(0);
-    const again = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir(), env });
+    const again = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir(), env });
     expect(again.code, again.stderr).toBe(0);
     expect(version(again)).toEqual(version(put));
     const check = await runScript('check', { source }, { env });
@@ -72,7 +73,7 @@ describe('in_cluster: the ServiceAccount mounted into the Pod', () => {
       'error: source.in_cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT not set: this does not run in a Kubernetes Pod (give cluster_url and credentials instead)',
     ]);
     const missing = join(mkdtempSync(join(tmpdir(), 'kdr-no-mount-')), 'serviceaccount');
-    const noMount = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir(), env: podEnv(missing) });
+    const noMount = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir(), env: podEnv(missing) });
     expect(noMount.code).toBe(2);
     expect(lines(noMount.stderr)).toEqual([
       `error: source.in_cluster: cannot read the ServiceAccount's token at ${missing}/token (ENOENT): is the ServiceAccount token mounted into the worker's Pod (automountServiceAccountToken)?`,
@@ -136,9 +137,9 @@ describe('exec credential plugins in an inline kubeconfig', () => {
       provideClusterInfo: true,
     });
     const source = { kubeconfig, namespace: ns.name, app: 'web' };
-    const put = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(put.code, put.stderr).toBe(0);
-    const again = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:2' } }, { dir: emptyDir() });
+    const again = await runScript('out', { source, params: { image_ref: readyImage('2').tagRef } }, { dir: emptyDir() });
     expect(again.code, again.stderr).toBe(0);
     const check = await runScript('check', { source });
     expect(check.code, check.stderr).toBe(0);

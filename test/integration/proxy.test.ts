@@ -9,6 +9,7 @@ import { loopbackPki, proxiedHost, startConnectProxy, startEmptyListServer, type
 import { emptyDir } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
 import { canaries } from '../support/secret-scan.js';
+import { readyImage } from '../support/images.js';
 
 let proxy: ConnectProxy | undefined;
 let server: (LoopbackServer & { port: number }) | undefined;
@@ -174,7 +175,7 @@ describe('a put through the proxy against the real cluster: requests and watches
     ].join('\n');
     const src = { kubeconfig, app: 'web', namespace: ns.name };
     const env = { https_proxy: proxy.url };
-    const put = await runScript('out', { source: src, params: { image_ref: 'registry.local/team/web:1', replicas: 2 } }, { dir: emptyDir(), env });
+    const put = await runScript('out', { source: src, params: { image_ref: readyImage('1').tagRef, replicas: 2 } }, { dir: emptyDir(), env });
     expect(put.code, put.stderr).toBe(0);
     // Requests on kept-alive connections plus one connection per open watch at least.
     expect(proxy.tunnels.length).toBeGreaterThanOrEqual(2);
