@@ -78,19 +78,28 @@ export const manifestLimits = {
   /** Aliases (`*name`) in one document. */
   aliases: 1000,
   depth: 100,
-  /** Keys copied by merge keys (`<<`) in one file. */
+  /** Keys copied by merge keys (`<<`) in one document. */
   mergedKeys: 10_000,
+  /**
+   * Nodes in one document, counted before parsing as the characters that can start one (`,[{:-?` and line breaks):
+   * bounds the parser's memory (about 200 bytes a node). A ConfigMap's data is at most 1 MiB: even as CSV, about
+   * 200,000.
+   */
+  nodes: 300_000,
+  /** Nodes of all documents together, counted the same way: bounds what the release holds in memory. */
+  releaseNodes: 600_000,
 } as const;
 
 export function parseExtraManifests(files: ManifestFile[], namespace: string, reserved: string[] = []): KubeObject[] {
   const objects: KubeObject[] = [];
   const seen = new Map<string, string>(reserved.map((r) => [r, 'the release itself']));
   let releaseBytes = 0;
+  const releaseNodes = { left: manifestLimits.releaseNodes };
   for (const file of files) {
     const name = displayPath(file.path);
     let docs: YamlDocument[];
     try {
-      docs = readYamlDocuments(file.content, manifestLimits);
+      docs = readYamlDocuments(file.content, manifestLimits, releaseNodes);
     } catch (error) {
       if (error instanceof YamlProblem) throw new BadRequestError(`params.manifests: ${name} line ${error.line}: ${error.message}`);
       throw error;

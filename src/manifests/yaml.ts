@@ -50,8 +50,12 @@ export interface YamlLimits {
   aliases: number;
   /** Nesting depth of collections. */
   depth: number;
-  /** Keys copied by merge keys (`<<`) in one file. */
+  /** Keys copied by merge keys (`<<`) in one document. */
   mergedKeys: number;
+  /** Nodes in one document, counted before parsing by the characters that can start one (an upper bound). */
+  nodes: number;
+  /** Nodes of all the texts read with one budget (see readYamlDocuments), counted the same way. */
+  releaseNodes: number;
 }
 
 /** A problem at a line of the text (1-based); the caller names the file. */
@@ -211,12 +215,81 @@ function explain(reason: string, at: string, lineText: string, limits: YamlLimit
 }
 
 /**
- * The documents of a YAML text, bounded: each document is measured with its aliases expanded before it is built.
- * Throws YamlProblem for anything it refuses. A byte order mark is accepted at the start only.
+ * The documents of a YAML text, bounded: each document is parsed on its own (the parser's events for a dense
+ * document cost about 200 bytes a node, so a file must not be parsed whole), after a count of the characters that
+ * can start a node bounds the parser's work, and measured with its aliases expanded before it is built.
+ * `budget` carries the node count left across the texts of one release. Throws YamlProblem for anything it refuses. A byte order mark is accepted at the start only (not at a later line's
+ * start).
  */
-export function readYamlDocuments(text: string, limits: YamlLimits): YamlDocument[] {
-  const bom = text.indexOf('\uFEFF', 1);
-  if (bom !== -1) throw new YamlProblem(lineAt(text, bom), 'a byte order mark (U+FEFF) inside the file (save it as UTF-8 without BOM, or with one at its start only)');
+export function readYamlDocuments(text: string, limits: YamlLimits, budget = { left: limits.releaseNodes }): YamlDocument[] {
+  // Files joined with `cat` carry their BOMs to line starts, where one would become part of a key.
+  const bom = text.indexOf('\n\uFEFF');
+  if (bom !== -1) throw new YamlProblem(lineAt(text, bom + 1), 'a byte order mark (U+FEFF) starts a line inside the file (save the files as UTF-8 without BOM)');
+  const documents: YamlDocument[] = [];
+  for (const chunk of documentChunks(text)) {
+    const lineOffset = chunk.line - 1;
+    const nodes = nodeStarts(chunk.text);
+    if (nodes > limits.nodes) {
+      throw new YamlProblem(chunk.line, `the document holds more than ${limits.nodes} nodes (counting the commas, colons, dashes, brackets and lines that start one)`);
+    }
+    budget.left -= nodes;
+    if (budget.left < 0) {
+      throw new YamlProblem(chunk.line, `the extra manifests together hold more than ${limits.releaseNodes} nodes (counting the commas, colons, dashes, brackets and lines that start one)`);
+    }
+    try {
+      for (const doc of readChunk(chunk.text, limits)) {
+        documents.push({ ...doc, index: documents.length + 1, line: doc.line === undefined ? undefined : doc.line + lineOffset });
+      }
+    } catch (error) {
+      if (error instanceof YamlProblem) throw new YamlProblem(error.line + lineOffset, error.message);
+      throw error;
+    }
+  }
+  return documents;
+}
+
+/**
+ * The text cut before each `---` line. Such a line ends any scalar (YAML forbids it inside one), and anchors do not
+ * reach across documents, so the pieces parse as the whole would. With directives (`%YAML`, `%TAG`), which belong to
+ * the document after them, the text stays whole.
+ */
+function documentChunks(text: string): { text: string; line: number }[] {
+  if (/^%/m.test(text)) return [{ text, line: 1 }];
+  const chunks: { text: string; line: number }[] = [];
+  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  let start = 0;
+  let line = 1;
+  for (let m = marker.exec(text); m; m = marker.exec(text)) {
+    if (m.index === 0 || (m.index === 1 && text.charCodeAt(0) === 0xfeff)) continue;
+    const piece = text.slice(start, m.index);
+    chunks.push({ text: piece, line });
+    line += countLines(piece);
+    start = m.index;
+  }
+  chunks.push({ text: text.slice(start), line });
+  return chunks;
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * An upper bound of the nodes a text can hold: each starts after one of `,[{:-?` or a line break. It counts these in
+ * scalars and comments too (telling those apart takes a parser, whose memory is what this bounds).
+ */
+export function nodeStarts(text: string): number {
+  let n = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2c || c === 0x5b || c === 0x7b || c === 0x3a || c === 0x2d || c === 0x3f || c === 0x0a) n++;
+  }
+  return n;
+}
+
+function readChunk(text: string, limits: YamlLimits): YamlDocument[] {
   let events: Event[];
   let measured: ReturnType<typeof measure>;
   let values: unknown[];
@@ -230,7 +303,8 @@ export function readYamlDocuments(text: string, limits: YamlLimits): YamlDocumen
     const mark = error.mark;
     const at = mark ? text.slice(mark.position, mark.position + 200) : '';
     const lineStart = mark ? text.lastIndexOf('\n', mark.position - 1) + 1 : 0;
-    const lineText = mark ? text.slice(lineStart, text.indexOf('\n', lineStart) === -1 ? undefined : text.indexOf('\n', lineStart)) : '';
+    const lineEnd = text.indexOf('\n', lineStart);
+    const lineText = mark ? text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd) : '';
     throw new YamlProblem(mark ? mark.line + 1 : 1, explain(error.reason, at, lineText, limits));
   }
   return values.map((value, i) => ({ index: i + 1, line: measured[i]?.line, value, expandedBytes: measured[i]?.bytes ?? 0 }));

@@ -30,7 +30,7 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     ['a value that does not fit its tag', `${configMap('a')}data:\n  k: !!int twelve\n`, 'params.manifests: deps.yml line 6: the value does not fit its tag "!!int"'],
     ['a tab in the indentation', `${configMap('a')}data:\n\tk: v\n`, 'params.manifests: deps.yml line 6: a tab in the indentation (YAML indents with spaces only)'],
     ['a tab before a list item', `${configMap('a')}items:\n\t- a\n`, 'params.manifests: deps.yml line 6: a tab in the indentation (YAML indents with spaces only)'],
-    ['a byte order mark inside the file', `${configMap('a')}---\n\uFEFF${configMap('b')}`, 'params.manifests: deps.yml line 6: a byte order mark (U+FEFF) inside the file (save it as UTF-8 without BOM, or with one at its start only)'],
+    ['a byte order mark inside the file', `${configMap('a')}---\n\uFEFF${configMap('b')}`, 'params.manifests: deps.yml line 6: a byte order mark (U+FEFF) starts a line inside the file (save the files as UTF-8 without BOM)'],
     ['a control character', `${configMap('a')}data:\n  k: a\u0007b\n`, 'params.manifests: deps.yml line 6: a control character that is not text (is this a binary file?)'],
     ['a NUL byte', `${configMap('a')}data:\n  k: a\u0000b\n`, 'params.manifests: deps.yml line 6: a control character that is not text (is this a binary file?)'],
     ['nesting deeper than 100', `${configMap('a')}data: ${'['.repeat(120)}${']'.repeat(120)}\n`, 'params.manifests: deps.yml line 5: nested more than 100 levels deep'],
@@ -50,8 +50,21 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     ['labels as a list', `${configMap('a')}  labels: [a, b]\n`, 'params.manifests: deps.yml document 1 (line 1): metadata.labels must map strings to strings'],
     ['a long name, cut short', configMap('a'.repeat(300)), `params.manifests: deps.yml document 1 (line 1): metadata.name "${'a'.repeat(64)}…" is not a valid object name`],
     ['a namespace that is not a string', `${configMap('a')}  namespace: [x]\n`, 'params.manifests: deps.yml document 1 (line 1): configmap/a names namespace a list, but the release goes to "staging" (remove metadata.namespace)'],
+    ['a document too dense to parse', `${configMap('a')}---\n${configMap('dense')}data: [${'1,'.repeat(300_000)}]\n`, 'params.manifests: deps.yml line 5: the document holds more than 300000 nodes (counting the commas, colons, dashes, brackets and lines that start one)'],
+    ['an error in a later document names its line in the file', `${configMap('a')}---\n${configMap('b')}---\n${configMap('c')}data: {k: !Tag v}\n`, 'params.manifests: deps.yml line 15: the tag "!Tag" is not supported (Kubernetes manifests are plain YAML: remove the tag, or quote the value)'],
+    ['an error in a document after directives', `%YAML 1.2\n---\n${configMap('a')}---\n${configMap('b')}data: {k: k, k: k}\n`, 'params.manifests: deps.yml line 12: the key "k" appears twice in one mapping'],
   ])('%s', (_name, content, message) => {
     expect(() => parse(content)).toThrow(new BadRequestError(message));
+  });
+
+  test('document numbers and lines count across the pieces the file is parsed in', () => {
+    const text = `# c\n---\n---\n${configMap('a')}...\n---\n\n${configMap('b')}---\n- 1\n`;
+    expect(() => parse(text)).toThrow(new BadRequestError('params.manifests: deps.yml document 4 (line 16): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)'));
+  });
+
+  test('a block scalar ends at a `---` line, in pieces as in the whole', () => {
+    const text = `${configMap('a')}data:\n  script: |\n    echo one\n---\n    echo two\n`;
+    expect(() => parse(text)).toThrow(new BadRequestError('params.manifests: deps.yml document 2 (line 9): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)'));
   });
 
   test('a file name with a newline is quoted, so the error stays one line', () => {
@@ -66,8 +79,16 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     );
   });
 
+  test('the release together is bounded in nodes: documents each under the limit, over it together', () => {
+    const dense = (n: string) => configMap(n, `data: [${'1,'.repeat(250_000)}]\n`);
+    const files = ['a', 'b', 'c'].map((n) => ({ path: `${n}.yml`, content: `${configMap(`${n}-first`)}---\n${dense(n)}` }));
+    expect(() => parseExtraManifests(files, 'staging')).toThrow(
+      new BadRequestError('params.manifests: c.yml line 5: the extra manifests together hold more than 600000 nodes (counting the commas, colons, dashes, brackets and lines that start one)'),
+    );
+  });
+
   test('the limits are the documented ones', () => {
-    expect(manifestLimits).toEqual({ documentBytes: 3 * 1024 * 1024, releaseBytes: 8 * 1024 * 1024, aliases: 1000, depth: 100, mergedKeys: 10_000 });
+    expect(manifestLimits).toEqual({ documentBytes: 3 * 1024 * 1024, releaseBytes: 8 * 1024 * 1024, aliases: 1000, depth: 100, mergedKeys: 10_000, nodes: 300_000, releaseNodes: 600_000 });
   });
 });
 
