@@ -11,7 +11,7 @@
 //
 // Replay: FUZZ_SEED=<seed from the test name> npx vitest run test/contract/files-fuzz.test.ts; a failure names its
 // case (`f-17`); FUZZ_CASE=17 runs only that one. FUZZ_CONCURRENCY sets the scripts run at once (default 4).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,6 +25,8 @@ import { lines, repoRoot, runScript, type ScriptResult } from '../support/run-sc
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_127);
 const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 4);
+/** A file to append one line per finished case to (id, exit, duration), to watch a slow run. */
+const TRACE = process.env.FUZZ_TRACE;
 const ONLY = process.env.FUZZ_CASE === undefined ? undefined : Number(process.env.FUZZ_CASE);
 /** Peak RSS allowed for one run of `out`: a run that reads nothing peaks near 80 MiB, the densest manifests allowed near 250. */
 const RSS_LIMIT_MIB = 320;
@@ -140,6 +142,7 @@ describe(`fuzzed files in the sources dir through the compiled out (seed ${SEED}
             // A file name is shown as written, or JSON-quoted when it holds odd characters; a field by its name.
             const names = fuzzCase.names.startsWith('params.') ? [fuzzCase.names] : [`${dir}/${fuzzCase.names}`, JSON.stringify(`${dir}/${fuzzCase.names}`).slice(0, 60)];
             outcomes.push({ id, fuzzCase, run, problems: problemsOf(run, fuzzCase.expect, names) });
+            if (TRACE) appendFileSync(TRACE, `${id} exit ${run.result.code} ${run.result.durationMs} ms ${fuzzCase.category} (${fuzzCase.detail ?? ''})\n`);
           }
         }),
       );
