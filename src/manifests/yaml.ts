@@ -203,15 +203,15 @@ function explain(reason: string, at: string, lineText: string, limits: YamlLimit
   m = /^cannot resolve a node with !<(.*)> explicit tag$/.exec(reason);
   if (m) return `the value does not fit its tag ${shown(token || m[1]!)}`;
   m = /^unidentified alias "(.*)"$/.exec(reason);
-  if (m) return `the alias ${shown(`*${m[1]}`)} names no anchor (&${m[1]!.slice(0, 40)}) before it in this document`;
+  if (m) return `the alias ${shown(`*${m[1]}`)} names no anchor (${shown(`&${m[1]}`)}) before it in this document`;
   if (/^cannot merge mappings/.test(reason)) return 'a merge key (<<) must name a mapping or a list of mappings';
-  if (/maxTotalMergeKeys/.test(reason)) return `more than ${limits.mergedKeys} keys copied by merge keys (<<) in one file`;
+  if (/maxTotalMergeKeys/.test(reason)) return `more than ${limits.mergedKeys} keys copied by merge keys (<<) in one document`;
   if (/abnormal merge sequence size/.test(reason)) return 'more than 100 mappings merged by one merge key (<<)';
   if (/maxDepth/.test(reason)) return `nested more than ${limits.depth} levels deep`;
   if (/null byte|non-printable|valid JSON character/.test(reason)) return 'a control character that is not text (is this a binary file?)';
   if (/complex keys/.test(reason)) return 'a mapping key that is itself a list or a mapping';
   if (/recursive alias/.test(reason)) return 'an alias refers to a collection that contains it (a cycle)';
-  return `not valid YAML: ${reason}`;
+  return `not valid YAML: ${reason.length > 200 ? `${reason.slice(0, 200)}…` : reason}`;
 }
 
 /**
