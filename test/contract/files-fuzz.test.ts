@@ -97,6 +97,8 @@ function problemsOf(run: Run, expectation: FileCase['expect'], names: string[]):
   if (result.stdout !== '') problems.push('stdout is not empty');
   if (/^\s+at /m.test(result.stderr)) problems.push('stack trace on stderr');
   if (/internal error/.test(result.stderr)) problems.push('internal error');
+  // The token, and the Secret value of the real manifests the mutations start from (test/fixtures/postgres.yml).
+  for (const secret of [TOKEN, 'staging-only-password']) if (result.stderr.includes(secret)) problems.push(`secret echoed: ${secret}`);
   if (rssMiB === undefined) problems.push('no RSS measurement');
   else if (rssMiB > RSS_LIMIT_MIB) problems.push(`peak RSS ${rssMiB.toFixed(0)} MiB over ${RSS_LIMIT_MIB} MiB`);
   if (result.code === 2) {
