@@ -121,7 +121,8 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
     }
   }
   if (files.length > 0 && objects.length === 0) {
-    throw new BadRequestError(`params.manifests: ${files.map((f) => displayPath(f.path)).join(', ')} ${files.length === 1 ? 'holds' : 'hold'} no Kubernetes object (only empty documents)`);
+    const names = files.slice(0, 3).map((f) => displayPath(f.path)).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '');
+    throw new BadRequestError(`params.manifests: ${names} ${files.length === 1 ? 'holds' : 'hold'} no Kubernetes object (only empty documents or Lists)`);
   }
   return objects;
 }
@@ -130,11 +131,11 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
 function itemsOf(doc: unknown, where: string): unknown[] {
   const list = doc as { kind?: unknown; items?: unknown };
   if (typeof list !== 'object' || Array.isArray(list) || typeof list.kind !== 'string' || !list.kind.endsWith('List')) return [doc];
-  if (!Array.isArray(list.items)) throw new BadRequestError(`${where}: ${list.kind} without a list of items`);
+  if (!Array.isArray(list.items)) throw new BadRequestError(`${where}: ${/^[A-Za-z0-9]{1,63}$/.test(list.kind) ? list.kind : shown(list.kind)} without a list of items`);
   return list.items;
 }
 
-/** A path as the user wrote it, quoted when it holds anything that would break the one-line message. */
-function displayPath(path: string): string {
+/** A path as the user wrote it, quoted (and cut) when it holds anything that would break a one-line message. */
+export function displayPath(path: string): string {
   return /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(path) && path.length <= 200 ? path : shown(path, 200);
 }

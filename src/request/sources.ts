@@ -5,7 +5,7 @@ import { glob, lstat, open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestError } from '../errors.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
-import type { ManifestFile } from '../manifests/extra.js';
+import { displayPath, type ManifestFile } from '../manifests/extra.js';
 
 async function inside(root: string, relative: string, field: string): Promise<string> {
   const rootReal = await realpath(root).catch(() => {
@@ -13,9 +13,9 @@ async function inside(root: string, relative: string, field: string): Promise<st
   });
   const full = path.resolve(rootReal, relative);
   const real = await realpath(full).catch(() => {
-    throw new BadRequestError(`${field}: ${shownPath(relative)} does not exist in the sources directory`);
+    throw new BadRequestError(`${field}: ${displayPath(relative)} does not exist in the sources directory`);
   });
-  if (real !== rootReal && !real.startsWith(rootReal + path.sep)) throw new BadRequestError(`${field}: ${shownPath(relative)} leads outside the sources directory`);
+  if (real !== rootReal && !real.startsWith(rootReal + path.sep)) throw new BadRequestError(`${field}: ${displayPath(relative)} leads outside the sources directory`);
   return real;
 }
 
@@ -61,11 +61,6 @@ function decodeText(bytes: Buffer, shownAs: string, field: string): string {
   }
 }
 
-/** A path as the user wrote it, quoted when it holds anything that would break the one-line message. */
-function shownPath(relative: string): string {
-  return /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(relative) && relative.length <= 200 ? relative : JSON.stringify(relative.length > 200 ? `${relative.slice(0, 200)}…` : relative);
-}
-
 /** Every file of `params.manifests` at most this large, and all of them together at most `manifestTotalBytes`. */
 export const manifestFileBytes = 4 * 1024 * 1024;
 export const manifestTotalBytes = 16 * 1024 * 1024;
@@ -73,26 +68,26 @@ export const manifestTotalBytes = 16 * 1024 * 1024;
 /** A registry-image resource's get directory: repository, tag and digest files. */
 export async function readImageDir(root: string, relative: string): Promise<ImageRef> {
   const dir = await inside(root, relative, 'params.image');
-  if (!(await stat(dir)).isDirectory()) throw new BadRequestError(`params.image: ${shownPath(relative)} is not a directory`);
+  if (!(await stat(dir)).isDirectory()) throw new BadRequestError(`params.image: ${displayPath(relative)} is not a directory`);
   const read = async (name: string) => {
     const file = path.join(dir, name);
     const found = await lstat(file).catch(() => undefined);
     if (!found) return undefined;
     await inside(root, path.join(relative, name), 'params.image');
-    return (await readBounded(file, shownPath(`${relative}/${name}`), 'params.image', 4096)).trim();
+    return (await readBounded(file, displayPath(`${relative}/${name}`), 'params.image', 4096)).trim();
   };
   const [repository, tag, digest] = await Promise.all([read('repository'), read('tag'), read('digest')]);
-  if (!repository) throw new BadRequestError(`params.image: ${shownPath(`${relative}/repository`)} is missing or empty (expected a registry-image get directory)`);
-  if (!tag && !digest) throw new BadRequestError(`params.image: ${shownPath(relative)} has neither a tag nor a digest file`);
+  if (!repository) throw new BadRequestError(`params.image: ${displayPath(`${relative}/repository`)} is missing or empty (expected a registry-image get directory)`);
+  if (!tag && !digest) throw new BadRequestError(`params.image: ${displayPath(relative)} has neither a tag nor a digest file`);
   const parsed = parseImageReference(`${repository}${tag ? `:${tag}` : ''}${digest ? `@${digest}` : ''}`);
-  if (!parsed) throw new BadRequestError(`params.image: ${shownPath(relative)} does not hold a valid image reference`);
+  if (!parsed) throw new BadRequestError(`params.image: ${displayPath(relative)} does not hold a valid image reference`);
   return parsed;
 }
 
 export async function readNamespaceFile(root: string, relative: string): Promise<string> {
   const file = await inside(root, relative, 'params.namespace_file');
-  const text = (await readBounded(file, shownPath(relative), 'params.namespace_file', 256)).trim();
-  if (!text) throw new BadRequestError(`params.namespace_file: ${shownPath(relative)} is empty`);
+  const text = (await readBounded(file, displayPath(relative), 'params.namespace_file', 256)).trim();
+  if (!text) throw new BadRequestError(`params.namespace_file: ${displayPath(relative)} is empty`);
   return text;
 }
 
@@ -109,7 +104,7 @@ export async function readManifestFiles(root: string, patterns: string[]): Promi
     const matches: string[] = [];
     if (/[*?[\]{}]/.test(pattern)) {
       for await (const match of glob(pattern, { cwd: rootReal })) matches.push(match);
-      if (matches.length === 0) throw new BadRequestError(`${field}: ${shownPath(pattern)} matches no file in the sources directory`);
+      if (matches.length === 0) throw new BadRequestError(`${field}: ${displayPath(pattern)} matches no file in the sources directory`);
       matches.sort();
     } else {
       matches.push(pattern);
@@ -121,8 +116,8 @@ export async function readManifestFiles(root: string, patterns: string[]): Promi
       const info = await stat(real);
       if (info.isDirectory()) continue;
       total += info.size;
-      if (total > manifestTotalBytes) throw new BadRequestError(`${field}: ${shownPath(match)}: the manifests files together are larger than ${sizeText(manifestTotalBytes)}`);
-      files.push({ path: match, content: await readBounded(real, shownPath(match), field, manifestFileBytes) });
+      if (total > manifestTotalBytes) throw new BadRequestError(`${field}: ${displayPath(match)}: the manifests files together are larger than ${sizeText(manifestTotalBytes)}`);
+      files.push({ path: match, content: await readBounded(real, displayPath(match), field, manifestFileBytes) });
     }
   }
   return files;
