@@ -44,18 +44,26 @@ function checkObject(doc: unknown, where: string, namespace: string): KubeObject
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new BadRequestError(`${where}: not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)`);
   const o = doc as Record<string, unknown>;
   if (typeof o.apiVersion !== 'string' || o.apiVersion === '') throw new BadRequestError(`${where}: missing apiVersion`);
-  if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[a-z0-9]{1,63}$/.test(o.apiVersion)) throw new BadRequestError(`${where}: apiVersion ${shown(o.apiVersion)} is not a group/version`);
+  if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[a-z0-9]{1,63}$/.test(o.apiVersion)) {
+    throw new BadRequestError(`${where}: apiVersion ${shown(o.apiVersion)} is not a group/version`);
+  }
   if (typeof o.kind !== 'string' || o.kind === '') throw new BadRequestError(`${where}: missing kind`);
   if (!/^[A-Za-z][A-Za-z0-9]{0,62}$/.test(o.kind)) throw new BadRequestError(`${where}: kind ${shown(o.kind)} is not a kind name`);
   const metadata = o.metadata as Record<string, unknown> | undefined;
   if (typeof metadata !== 'object' || metadata === null || typeof metadata.name !== 'string') {
     throw new BadRequestError(`${where}: ${o.kind} without metadata.name (generateName is not supported: the release must find it again)`);
   }
-  if (!dns1123Subdomain.test(metadata.name) || metadata.name.length > 253) throw new BadRequestError(`${where}: metadata.name ${shown(metadata.name, 64)} is not a valid object name`);
+  if (!dns1123Subdomain.test(metadata.name) || metadata.name.length > 253) {
+    throw new BadRequestError(`${where}: metadata.name ${shown(metadata.name, 64)} is not a valid object name`);
+  }
   if (clusterScoped.has(o.kind)) throw new BadRequestError(`${where}: ${o.kind} is cluster-scoped; a release holds only namespaced objects`);
   if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
-    const named = typeof metadata.namespace === 'string' ? shown(metadata.namespace, 64) : `a ${Array.isArray(metadata.namespace) ? 'list' : typeof metadata.namespace}`;
-    throw new BadRequestError(`${where}: ${o.kind.toLowerCase()}/${metadata.name} names namespace ${named}, but the release goes to ${JSON.stringify(namespace)} (remove metadata.namespace)`);
+    const ns = metadata.namespace;
+    const named = typeof ns === 'string' ? shown(ns, 64) : `a ${Array.isArray(ns) ? 'list' : typeof ns}`;
+    const object = `${o.kind.toLowerCase()}/${metadata.name}`;
+    throw new BadRequestError(
+      `${where}: ${object} names namespace ${named}, but the release goes to ${JSON.stringify(namespace)} (remove metadata.namespace)`,
+    );
   }
   for (const field of ['labels', 'annotations'] as const) {
     const map = metadata[field];
@@ -109,7 +117,8 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
       const where = `params.manifests: ${name} document ${doc.index} (line ${doc.line})`;
       releaseBytes += doc.expandedBytes;
       if (releaseBytes > manifestLimits.releaseBytes) {
-        throw new BadRequestError(`${where}: the extra manifests together are larger than ${manifestLimits.releaseBytes / 1024 / 1024} MiB (with aliases expanded)`);
+        const limit = `${manifestLimits.releaseBytes / 1024 / 1024} MiB`;
+        throw new BadRequestError(`${where}: the extra manifests together are larger than ${limit} (with aliases expanded)`);
       }
       for (const item of itemsOf(doc.value, where)) {
         const object = checkObject(item, where, namespace);
@@ -121,8 +130,10 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
     }
   }
   if (files.length > 0 && objects.length === 0) {
-    const names = files.slice(0, 3).map((f) => displayPath(f.path)).join(', ') + (files.length > 3 ? ` and ${files.length - 3} more` : '');
-    throw new BadRequestError(`params.manifests: ${names} ${files.length === 1 ? 'holds' : 'hold'} no Kubernetes object (only empty documents or Lists)`);
+    const more = files.length > 3 ? ` and ${files.length - 3} more` : '';
+    const names = files.slice(0, 3).map((f) => displayPath(f.path)).join(', ') + more;
+    const verb = files.length === 1 ? 'holds' : 'hold';
+    throw new BadRequestError(`params.manifests: ${names} ${verb} no Kubernetes object (only empty documents or Lists)`);
   }
   return objects;
 }
@@ -131,7 +142,10 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
 function itemsOf(doc: unknown, where: string): unknown[] {
   const list = doc as { kind?: unknown; items?: unknown };
   if (typeof list !== 'object' || Array.isArray(list) || typeof list.kind !== 'string' || !list.kind.endsWith('List')) return [doc];
-  if (!Array.isArray(list.items)) throw new BadRequestError(`${where}: ${/^[A-Za-z0-9]{1,63}$/.test(list.kind) ? list.kind : shown(list.kind)} without a list of items`);
+  if (!Array.isArray(list.items)) {
+    const kind = /^[A-Za-z0-9]{1,63}$/.test(list.kind) ? list.kind : shown(list.kind);
+    throw new BadRequestError(`${where}: ${kind} without a list of items`);
+  }
   return list.items;
 }
 

@@ -125,7 +125,8 @@ function measure(text: string, events: Event[], limits: YamlLimits): { line: num
   let aliases = 0;
   let line: number | undefined;
   const lineOf = lineCounter(text);
-  const anchorOf = (e: { anchorStart: number; anchorEnd: number }) => (e.anchorStart === -1 ? undefined : text.slice(e.anchorStart, e.anchorEnd));
+  const anchorOf = (e: { anchorStart: number; anchorEnd: number }) =>
+    e.anchorStart === -1 ? undefined : text.slice(e.anchorStart, e.anchorEnd);
   /** Counts a node into the document's total and its parent's size; a collection's own frame holds its bytes. */
   const add = (bytes: number, event: Event, collection: boolean, ownFrame = false) => {
     total += bytes;
@@ -168,9 +169,14 @@ function measure(text: string, events: Event[], limits: YamlLimits): { line: num
       }
       case EVENT_ID.ALIAS: {
         const name = text.slice(event.anchorStart, event.anchorEnd);
-        if (++aliases > limits.aliases) throw new YamlProblem(lineOf(position(event)), `more than ${limits.aliases} aliases (*name) in one document`);
+        if (++aliases > limits.aliases) {
+          throw new YamlProblem(lineOf(position(event)), `more than ${limits.aliases} aliases (*name) in one document`);
+        }
         const anchor = anchors.get(name);
-        if (anchor?.open) throw new YamlProblem(lineOf(position(event)), `the alias ${shown(`*${name}`)} refers to a collection that contains it (a cycle)`);
+        if (anchor?.open) {
+          const message = `the alias ${shown(`*${name}`)} refers to a collection that contains it (a cycle)`;
+          throw new YamlProblem(lineOf(position(event)), message);
+        }
         // An unknown alias counts nothing here; the constructor refuses it with its line.
         add(anchor?.bytes ?? 0, event, anchor?.collection ?? false);
         break;
@@ -218,13 +224,21 @@ function explain(reason: string, at: string, lineText: string, limits: YamlLimit
  * The documents of a YAML text, bounded: each document is parsed on its own (the parser's events for a dense
  * document cost about 200 bytes a node, so a file must not be parsed whole), after a count of the characters that
  * can start a node bounds the parser's work, and measured with its aliases expanded before it is built.
- * `budget` carries the node count left across the texts of one release. Throws YamlProblem for anything it refuses. A byte order mark is accepted at the start only (not at a later line's
+ * `budget` carries the node count left across the texts of one release.
+ * Throws YamlProblem for anything it refuses. A byte order mark is accepted at the start only (not at a later line's
  * start).
  */
-export function readYamlDocuments(text: string, limits: YamlLimits, budget = { left: limits.releaseNodes }): YamlDocument[] {
+export function readYamlDocuments(
+  text: string,
+  limits: YamlLimits,
+  budget = { left: limits.releaseNodes },
+): YamlDocument[] {
   // Files joined with `cat` carry their BOMs to line starts, where one would become part of a key.
   const bom = text.indexOf('\n\uFEFF');
-  if (bom !== -1) throw new YamlProblem(lineAt(text, bom + 1), 'a byte order mark (U+FEFF) starts a line inside the file (save the files as UTF-8 without BOM)');
+  if (bom !== -1) {
+    const message = 'a byte order mark (U+FEFF) starts a line inside the file (save the files as UTF-8 without BOM)';
+    throw new YamlProblem(lineAt(text, bom + 1), message);
+  }
   const documents: YamlDocument[] = [];
   for (const chunk of documentChunks(text)) {
     const lineOffset = chunk.line - 1;

@@ -33,7 +33,9 @@ async function readBounded(file: string, shownAs: string, field: string, limit: 
     if (info.size > limit) throw new BadRequestError(`${field}: ${shownAs} is larger than ${sizeText(limit)}`);
     const buffer = Buffer.alloc(Math.min(info.size, limit) + 1);
     let length = 0;
-    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = (await handle.read(buffer, length, buffer.length - length, length)).bytesRead;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) {
+      n = (await handle.read(buffer, length, buffer.length - length, length)).bytesRead;
+    }
     if (length > limit) throw new BadRequestError(`${field}: ${shownAs} is larger than ${sizeText(limit)}`);
     return decodeText(buffer.subarray(0, length), shownAs, field);
   } finally {
@@ -116,7 +118,10 @@ export async function readManifestFiles(root: string, patterns: string[]): Promi
       const info = await stat(real);
       if (info.isDirectory()) continue;
       total += info.size;
-      if (total > manifestTotalBytes) throw new BadRequestError(`${field}: ${displayPath(match)}: the manifests files together are larger than ${sizeText(manifestTotalBytes)}`);
+      if (total > manifestTotalBytes) {
+        const limit = sizeText(manifestTotalBytes);
+        throw new BadRequestError(`${field}: ${displayPath(match)}: the manifests files together are larger than ${limit}`);
+      }
       files.push({ path: match, content: await readBounded(real, displayPath(match), field, manifestFileBytes) });
     }
   }
