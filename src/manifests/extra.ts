@@ -1,8 +1,7 @@
 // Pure: the YAML documents of `params.manifests` → checked objects, with errors that name the file and document.
-import { loadAll } from 'js-yaml';
 import { BadRequestError } from '../errors.js';
 import { dns1123Subdomain } from '../kube/names.js';
-import { stripServerFields } from './yaml.js';
+import { readYamlDocuments, shown, stripServerFields, YamlProblem, type YamlDocument } from './yaml.js';
 import type { KubeObject } from '../kube/object.js';
 
 export interface ManifestFile {
@@ -45,19 +44,30 @@ function checkObject(doc: unknown, where: string, namespace: string): KubeObject
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new BadRequestError(`${where}: not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)`);
   const o = doc as Record<string, unknown>;
   if (typeof o.apiVersion !== 'string' || o.apiVersion === '') throw new BadRequestError(`${where}: missing apiVersion`);
+  if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[a-z0-9]{1,63}$/.test(o.apiVersion)) {
+    throw new BadRequestError(`${where}: apiVersion ${shown(o.apiVersion)} is not a group/version`);
+  }
   if (typeof o.kind !== 'string' || o.kind === '') throw new BadRequestError(`${where}: missing kind`);
+  if (!/^[A-Za-z][A-Za-z0-9]{0,62}$/.test(o.kind)) throw new BadRequestError(`${where}: kind ${shown(o.kind)} is not a kind name`);
   const metadata = o.metadata as Record<string, unknown> | undefined;
   if (typeof metadata !== 'object' || metadata === null || typeof metadata.name !== 'string') {
     throw new BadRequestError(`${where}: ${o.kind} without metadata.name (generateName is not supported: the release must find it again)`);
   }
-  if (!dns1123Subdomain.test(metadata.name) || metadata.name.length > 253) throw new BadRequestError(`${where}: metadata.name ${JSON.stringify(metadata.name)} is not a valid object name`);
+  if (!dns1123Subdomain.test(metadata.name) || metadata.name.length > 253) {
+    throw new BadRequestError(`${where}: metadata.name ${shown(metadata.name, 64)} is not a valid object name`);
+  }
   if (clusterScoped.has(o.kind)) throw new BadRequestError(`${where}: ${o.kind} is cluster-scoped; a release holds only namespaced objects`);
   if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
-    throw new BadRequestError(`${where}: ${o.kind.toLowerCase()}/${metadata.name} names namespace ${JSON.stringify(metadata.namespace)}, but the release goes to ${JSON.stringify(namespace)} (remove metadata.namespace)`);
+    const ns = metadata.namespace;
+    const named = typeof ns === 'string' ? shown(ns, 64) : `a ${Array.isArray(ns) ? 'list' : typeof ns}`;
+    const object = `${o.kind.toLowerCase()}/${metadata.name}`;
+    throw new BadRequestError(
+      `${where}: ${object} names namespace ${named}, but the release goes to ${JSON.stringify(namespace)} (remove metadata.namespace)`,
+    );
   }
   for (const field of ['labels', 'annotations'] as const) {
     const map = metadata[field];
-    if (map !== undefined && (typeof map !== 'object' || map === null || Object.values(map).some((v) => typeof v !== 'string'))) {
+    if (map !== undefined && (typeof map !== 'object' || map === null || Array.isArray(map) || Object.values(map).some((v) => typeof v !== 'string'))) {
       throw new BadRequestError(`${where}: metadata.${field} must map strings to strings`);
     }
   }
@@ -80,32 +90,82 @@ function checkPhase(object: KubeObject, where: string): void {
   }
 }
 
+/**
+ * The bounds on extra manifests (README, `manifests` param). Each sits far above real manifests and below what would
+ * hurt: the API server takes request bodies up to 3 MiB, and the release record must fit a 1 MiB Secret compressed.
+ */
+export const manifestLimits = {
+  /** One document with its aliases expanded (about its size as JSON). */
+  documentBytes: 3 * 1024 * 1024,
+  /** All documents of the release together, expanded the same way. */
+  releaseBytes: 8 * 1024 * 1024,
+  /** Aliases (`*name`) in one document. */
+  aliases: 1000,
+  depth: 100,
+  /** Keys copied by merge keys (`<<`) in one document. */
+  mergedKeys: 10_000,
+  /**
+   * Nodes in one document, counted before parsing as the characters that can start one (`,[{:-?` and line breaks):
+   * bounds the parser's memory (about 200 bytes a node). A ConfigMap's data is at most 1 MiB: even as CSV, about
+   * 200,000.
+   */
+  nodes: 300_000,
+  /** Nodes of all documents together, counted the same way: bounds what the release holds in memory. */
+  releaseNodes: 600_000,
+} as const;
+
 export function parseExtraManifests(files: ManifestFile[], namespace: string, reserved: string[] = []): KubeObject[] {
   const objects: KubeObject[] = [];
   const seen = new Map<string, string>(reserved.map((r) => [r, 'the release itself']));
+  let releaseBytes = 0;
+  const releaseNodes = { left: manifestLimits.releaseNodes };
   for (const file of files) {
-    let docs: unknown[];
+    const name = displayPath(file.path);
+    let docs: YamlDocument[];
     try {
-      docs = loadAll(file.content);
+      docs = readYamlDocuments(file.content, manifestLimits, releaseNodes);
     } catch (error) {
-      const mark = (error as { mark?: { line?: number } }).mark;
-      throw new BadRequestError(`params.manifests: ${file.path}: not valid YAML${mark?.line !== undefined ? ` (line ${mark.line + 1})` : ''}`);
+      if (error instanceof YamlProblem) throw new BadRequestError(`params.manifests: ${name} line ${error.line}: ${error.message}`);
+      throw error;
     }
-    let index = 0;
     for (const doc of docs) {
-      index++;
-      if (doc === null || doc === undefined) continue;
-      const where = `params.manifests: ${file.path} document ${index}`;
-      const list = doc as { kind?: unknown; items?: unknown };
-      const items = typeof list === 'object' && typeof list.kind === 'string' && list.kind.endsWith('List') && Array.isArray(list.items) ? list.items : [doc];
-      for (const item of items) {
+      if (doc.value === null || doc.value === undefined) continue; // an empty document, as kubectl skips it
+      const where = `params.manifests: ${name} document ${doc.index} (line ${doc.line})`;
+      releaseBytes += doc.expandedBytes;
+      if (releaseBytes > manifestLimits.releaseBytes) {
+        const limit = `${manifestLimits.releaseBytes / 1024 / 1024} MiB`;
+        throw new BadRequestError(`${where}: the extra manifests together are larger than ${limit} (with aliases expanded)`);
+      }
+      for (const item of itemsOf(doc.value, where)) {
         const object = checkObject(item, where, namespace);
         const key = `${object.kind}/${object.metadata.name}`;
         if (seen.has(key)) throw new BadRequestError(`${where}: ${object.kind.toLowerCase()}/${object.metadata.name} is defined twice (also in ${seen.get(key)})`);
-        seen.set(key, `${file.path} document ${index}`);
+        seen.set(key, `${name} document ${doc.index}`);
         objects.push(object);
       }
     }
   }
+  if (files.length > 0 && objects.length === 0) {
+    const more = files.length > 3 ? ` and ${files.length - 3} more` : '';
+    const names = files.slice(0, 3).map((f) => displayPath(f.path)).join(', ') + more;
+    const verb = files.length === 1 ? 'holds' : 'hold';
+    throw new BadRequestError(`params.manifests: ${names} ${verb} no Kubernetes object (only empty documents or Lists)`);
+  }
   return objects;
+}
+
+/** A `kind: ...List` document stands for its items (as kubectl reads it). */
+function itemsOf(doc: unknown, where: string): unknown[] {
+  const list = doc as { kind?: unknown; items?: unknown };
+  if (typeof list !== 'object' || Array.isArray(list) || typeof list.kind !== 'string' || !list.kind.endsWith('List')) return [doc];
+  if (!Array.isArray(list.items)) {
+    const kind = /^[A-Za-z0-9]{1,63}$/.test(list.kind) ? list.kind : shown(list.kind);
+    throw new BadRequestError(`${where}: ${kind} without a list of items`);
+  }
+  return list.items;
+}
+
+/** A path as the user wrote it, quoted (and cut) when it holds anything that would break a one-line message. */
+export function displayPath(path: string): string {
+  return /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(path) && path.length <= 200 ? path : shown(path, 200);
 }

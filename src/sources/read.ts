@@ -1,10 +1,11 @@
 // Reads what a put takes from its sources dir (image get dir, namespace and revision files, extra manifests), refusing
 // paths that leave the dir and checking what it reads. Everything here runs before any cluster call.
-import { glob, readFile, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { glob, lstat, open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BadRequestError } from '../errors.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
-import type { ManifestFile } from '../manifests/extra.js';
+import { displayPath, type ManifestFile } from '../manifests/extra.js';
 import { checkNamespaceName } from '../request/plan.js';
 
 async function inside(root: string, relative: string, field: string): Promise<string> {
@@ -13,47 +14,91 @@ async function inside(root: string, relative: string, field: string): Promise<st
   });
   const full = path.resolve(rootReal, relative);
   const real = await realpath(full).catch(() => {
-    throw new BadRequestError(`${field}: ${relative} does not exist in the sources directory`);
+    throw new BadRequestError(`${field}: ${displayPath(relative)} does not exist in the sources directory`);
   });
-  if (real !== rootReal && !real.startsWith(rootReal + path.sep)) throw new BadRequestError(`${field}: ${relative} leads outside the sources directory`);
+  if (real !== rootReal && !real.startsWith(rootReal + path.sep)) throw new BadRequestError(`${field}: ${displayPath(relative)} leads outside the sources directory`);
   return real;
 }
 
-async function readSmall(file: string, field: string, limit = 4096): Promise<string> {
-  const info = await stat(file);
-  if (!info.isFile()) throw new BadRequestError(`${field}: ${file} is not a file`);
-  if (info.size > limit) throw new BadRequestError(`${field}: ${path.basename(file)} is larger than ${limit} bytes`);
-  return (await readFile(file, 'utf8')).trim();
+/**
+ * At most `limit` bytes of a regular file, as UTF-8 text. Opened without blocking (a FIFO would wait for a writer
+ * forever) and checked on the open descriptor; reads one byte past the limit to see a file that grew meanwhile.
+ */
+async function readBounded(file: string, shownAs: string, field: string, limit: number): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => {
+    throw new BadRequestError(`${field}: ${shownAs} cannot be read`);
+  });
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new BadRequestError(`${field}: ${shownAs} is not a file`);
+    if (info.size > limit) throw new BadRequestError(`${field}: ${shownAs} is larger than ${sizeText(limit)}`);
+    const buffer = Buffer.alloc(Math.min(info.size, limit) + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) {
+      n = (await handle.read(buffer, length, buffer.length - length, length)).bytesRead;
+    }
+    if (length > limit) throw new BadRequestError(`${field}: ${shownAs} is larger than ${sizeText(limit)}`);
+    return decodeText(buffer.subarray(0, length), shownAs, field);
+  } finally {
+    await handle.close();
+  }
 }
+
+const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${bytes / 1024 / 1024} MiB` : `${bytes} bytes`);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 text, or an error naming the line of the first byte that is not (a UTF-16 file says so). */
+function decodeText(bytes: Buffer, shownAs: string, field: string): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new BadRequestError(`${field}: ${shownAs} is UTF-16 text; save it as UTF-8`);
+  }
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    const lossy = Buffer.from(bytes.toString('utf8'), 'utf8');
+    let at = 0;
+    while (at < bytes.length && bytes[at] === lossy[at]) at++;
+    let line = 1;
+    for (let i = bytes.indexOf(10); i !== -1 && i < at; i = bytes.indexOf(10, i + 1)) line++;
+    throw new BadRequestError(`${field}: ${shownAs} line ${line}: not UTF-8 text (is this a binary file?)`);
+  }
+}
+
+/** Every file of `params.manifests` at most this large, and all of them together at most `manifestTotalBytes`. */
+export const manifestFileBytes = 4 * 1024 * 1024;
+export const manifestTotalBytes = 16 * 1024 * 1024;
 
 /** A registry-image resource's get directory: repository, tag and digest files. */
 export async function readImageDir(root: string, relative: string): Promise<ImageRef> {
   const dir = await inside(root, relative, 'params.image');
-  if (!(await stat(dir)).isDirectory()) throw new BadRequestError(`params.image: ${relative} is not a directory`);
+  if (!(await stat(dir)).isDirectory()) throw new BadRequestError(`params.image: ${displayPath(relative)} is not a directory`);
   const read = async (name: string) => {
     const file = path.join(dir, name);
-    return (await stat(file).catch(() => undefined)) ? readSmall(file, `params.image`) : undefined;
+    const found = await lstat(file).catch(() => undefined);
+    if (!found) return undefined;
+    await inside(root, path.join(relative, name), 'params.image');
+    return (await readBounded(file, displayPath(`${relative}/${name}`), 'params.image', 4096)).trim();
   };
   const [repository, tag, digest] = await Promise.all([read('repository'), read('tag'), read('digest')]);
-  if (!repository) throw new BadRequestError(`params.image: ${relative}/repository is missing or empty (expected a registry-image get directory)`);
-  if (!tag && !digest) throw new BadRequestError(`params.image: ${relative} has neither a tag nor a digest file`);
+  if (!repository) throw new BadRequestError(`params.image: ${displayPath(`${relative}/repository`)} is missing or empty (expected a registry-image get directory)`);
+  if (!tag && !digest) throw new BadRequestError(`params.image: ${displayPath(relative)} has neither a tag nor a digest file`);
   const parsed = parseImageReference(`${repository}${tag ? `:${tag}` : ''}${digest ? `@${digest}` : ''}`);
-  if (!parsed) throw new BadRequestError(`params.image: ${relative} does not hold a valid image reference`);
+  if (!parsed) throw new BadRequestError(`params.image: ${displayPath(relative)} does not hold a valid image reference`);
   return parsed;
 }
 
 export async function readNamespaceFile(root: string, relative: string): Promise<string> {
   const file = await inside(root, relative, 'params.namespace_file');
-  const text = await readSmall(file, 'params.namespace_file', 256);
-  if (!text) throw new BadRequestError(`params.namespace_file: ${relative} is empty`);
+  const text = (await readBounded(file, displayPath(relative), 'params.namespace_file', 256)).trim();
+  if (!text) throw new BadRequestError(`params.namespace_file: ${displayPath(relative)} is empty`);
   return checkNamespaceName(text, 'params.namespace_file', '');
 }
 
 /** A revision number from a file, e.g. the `revision` file of a get of this resource. */
 export async function readRevisionFile(root: string, relative: string): Promise<number> {
   const file = await inside(root, relative, 'params.revision_file');
-  const text = await readSmall(file, 'params.revision_file', 64);
-  if (!/^[0-9]+$/.test(text)) throw new BadRequestError(`params.revision_file: ${relative} does not hold a revision number (digits)`);
+  const text = (await readBounded(file, displayPath(relative), 'params.revision_file', 64)).trim();
+  if (!/^[0-9]+$/.test(text)) throw new BadRequestError(`params.revision_file: ${displayPath(relative)} does not hold a revision number (digits)`);
   return Number(text);
 }
 
@@ -64,12 +109,13 @@ export async function readManifestFiles(root: string, patterns: string[]): Promi
   });
   const files: ManifestFile[] = [];
   const seen = new Set<string>();
+  let total = 0;
   for (const [i, pattern] of patterns.entries()) {
     const field = `params.manifests[${i}]`;
     const matches: string[] = [];
     if (/[*?[\]{}]/.test(pattern)) {
       for await (const match of glob(pattern, { cwd: rootReal })) matches.push(match);
-      if (matches.length === 0) throw new BadRequestError(`${field}: ${pattern} matches no file in the sources directory`);
+      if (matches.length === 0) throw new BadRequestError(`${field}: ${displayPath(pattern)} matches no file in the sources directory`);
       matches.sort();
     } else {
       matches.push(pattern);
@@ -80,8 +126,12 @@ export async function readManifestFiles(root: string, patterns: string[]): Promi
       seen.add(real);
       const info = await stat(real);
       if (info.isDirectory()) continue;
-      if (info.size > 4 * 1024 * 1024) throw new BadRequestError(`${field}: ${match} is larger than 4 MiB`);
-      files.push({ path: match, content: await readFile(real, 'utf8') });
+      total += info.size;
+      if (total > manifestTotalBytes) {
+        const limit = sizeText(manifestTotalBytes);
+        throw new BadRequestError(`${field}: ${displayPath(match)}: the manifests files together are larger than ${limit}`);
+      }
+      files.push({ path: match, content: await readBounded(real, displayPath(match), field, manifestFileBytes) });
     }
   }
   return files;

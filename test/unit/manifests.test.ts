@@ -53,20 +53,20 @@ describe('build variable expansion', () => {
 describe('extra manifests', () => {
   const parse = (content: string, reserved: string[] = []) => parseExtraManifests([{ path: 'deps.yml', content }], 'staging', reserved);
   test.each<[string, string, string]>([
-    ['invalid YAML', 'a: [b\n', 'params.manifests: deps.yml: not valid YAML (line 2)'],
-    ['not an object', '- 1\n- 2\n', 'params.manifests: deps.yml document 1: not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)'],
-    ['missing kind', 'apiVersion: v1\nmetadata: {name: a}\n', 'params.manifests: deps.yml document 1: missing kind'],
-    ['missing name', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: a-}\n', 'params.manifests: deps.yml document 1: ConfigMap without metadata.name (generateName is not supported: the release must find it again)'],
-    ['another namespace', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: prod}\n', 'params.manifests: deps.yml document 1: configmap/a names namespace "prod", but the release goes to "staging" (remove metadata.namespace)'],
-    ['cluster-scoped', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n', 'params.manifests: deps.yml document 1: Namespace is cluster-scoped; a release holds only namespaced objects'],
-    ['duplicates', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n', 'params.manifests: deps.yml document 2: configmap/a is defined twice (also in deps.yml document 1)'],
+    ['invalid YAML', 'a: [b\n', 'params.manifests: deps.yml line 2: not valid YAML: deficient indentation'],
+    ['not an object', '- 1\n- 2\n', 'params.manifests: deps.yml document 1 (line 1): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)'],
+    ['missing kind', 'apiVersion: v1\nmetadata: {name: a}\n', 'params.manifests: deps.yml document 1 (line 1): missing kind'],
+    ['missing name', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: a-}\n', 'params.manifests: deps.yml document 1 (line 1): ConfigMap without metadata.name (generateName is not supported: the release must find it again)'],
+    ['another namespace', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: prod}\n', 'params.manifests: deps.yml document 1 (line 1): configmap/a names namespace "prod", but the release goes to "staging" (remove metadata.namespace)'],
+    ['cluster-scoped', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n', 'params.manifests: deps.yml document 1 (line 1): Namespace is cluster-scoped; a release holds only namespaced objects'],
+    ['duplicates', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n', 'params.manifests: deps.yml document 2 (line 5): configmap/a is defined twice (also in deps.yml document 1)'],
   ])('%s', (_name, content, message) => {
     expect(() => parse(content)).toThrow(new BadRequestError(message));
   });
 
   test('a name the release itself uses is refused', () => {
     expect(() => parse('apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n', ['Deployment/web'])).toThrow(
-      'params.manifests: deps.yml document 1: deployment/web is defined twice (also in the release itself)',
+      'params.manifests: deps.yml document 1 (line 1): deployment/web is defined twice (also in the release itself)',
     );
   });
 
