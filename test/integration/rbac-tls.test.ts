@@ -4,28 +4,17 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load } from 'js-yaml';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { auditLogPath, kubectl, kubectlJson, readSource, rbacToken, useNamespace, usingExternalCluster, waitFor } from '../support/cluster.js';
 import { base64, makeTestPki, type TestPki } from '../support/pki.js';
 import { readyImage } from '../support/images.js';
 import { emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
-import { serviceAccountMount, serviceAccountToken as plantedServiceAccountToken } from '../support/service-account.js';
+import { readmeRole, serviceAccountMount, serviceAccountToken as plantedServiceAccountToken } from '../support/service-account.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
 /** The Role exactly as the README documents it. */
-function readmeRole(namespace: string): string {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## RBAC: least privilege'));
-  const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error('README.md has no Role block under "RBAC: least privilege"');
-  const role = load(block) as { kind: string; metadata: { namespace: string } };
-  expect(role.kind).toBe('Role');
-  role.metadata.namespace = namespace;
-  return JSON.stringify(role);
-}
 
 async function serviceAccountToken(namespace: string, name: string): Promise<string> {
   await kubectl(['create', 'serviceaccount', name], { namespace });

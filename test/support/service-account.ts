@@ -1,10 +1,11 @@
 // Real ServiceAccount tokens of the test cluster, and a ServiceAccount mount laid out as the kubelet writes it
 // (its AtomicWriter: the files live in a timestamped directory, `..data` points at it, and each name is a symlink
 // through `..data`; an update writes a new directory and swaps `..data`).
-import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubectl, kubectlJson, waitFor } from './cluster.js';
+import { load } from 'js-yaml';
+import { kubectl, kubectlJson, repoRoot, waitFor } from './cluster.js';
 import { plantSecret } from './secret-scan.js';
 
 /** Creates a ServiceAccount and returns its token (Kubernetes 1.20: the token controller's Secret). Planted for the scan. */
@@ -51,4 +52,16 @@ export function serviceAccountMount(files: { token: string; 'ca.crt': string; na
   };
   update(files);
   return { root, update };
+}
+
+/** The least-privilege Role of the README (section "RBAC: least privilege"), for a namespace. */
+export function readmeRole(namespace: string): string {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## RBAC: least privilege'));
+  const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('README.md has no Role block under "RBAC: least privilege"');
+  const role = load(block) as { kind: string; metadata: { namespace: string } };
+  if (role.kind !== 'Role') throw new Error(`README.md's RBAC block is a ${role.kind}, not a Role`);
+  role.metadata.namespace = namespace;
+  return JSON.stringify(role);
 }
