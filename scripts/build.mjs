@@ -12,10 +12,13 @@ const clientNodeConfig = /node_modules\/@kubernetes\/client-node\/dist\/config\.
 
 // client-node's config.js (KubeConfig) imports the generated API classes and the proxy packages at its top level:
 // the former are never used here, the latter only with a kubeconfig's proxy-url. Swapped where config.js imports them.
+// jsonpath-plus, used only by two auth providers' token helpers, is swapped for a shim that require()s it on first use.
+// (Not js-yaml: check reads YAML for a source.kubeconfig, and a require()d ES module is not tree-shaken: +15 KiB.)
+const clientNodeAuth = /node_modules\/@kubernetes\/client-node\/dist\/(azure|gcp)_auth\.js$/;
 const leanKubeConfig = {
   name: 'lean-kubeconfig',
   setup(b) {
-    const swaps = {
+    const fromConfig = {
       './gen/index.js': stub('client-node-gen-stub.mjs'),
       './middleware.js': stub('client-node-gen-stub.mjs'),
       hpagent: stub('proxy-agents-lazy.mjs'),
@@ -23,8 +26,19 @@ const leanKubeConfig = {
       socks: stub('proxy-agents-lazy.mjs'),
     };
     b.onResolve({ filter: /^(\.\/gen\/index\.js|\.\/middleware\.js|hpagent|socks-proxy-agent|socks)$/ }, (args) =>
-      clientNodeConfig.test(args.importer.replaceAll('\\', '/')) ? { path: swaps[args.path] } : undefined,
+      clientNodeConfig.test(args.importer.replaceAll('\\', '/')) ? { path: fromConfig[args.path] } : undefined,
     );
+    // The shim's require() reaches the real package's ES module build (smaller than its CommonJS build).
+    const esmBuild = async (pkg, resolveDir) => {
+      const real = await b.resolve(pkg, { kind: 'import-statement', resolveDir, pluginData: { real: true } });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path };
+    };
+    b.onResolve({ filter: /^jsonpath-plus$/ }, (args) => {
+      if (args.pluginData?.real) return undefined;
+      if (args.importer === stub('jsonpath-lazy.mjs')) return esmBuild('jsonpath-plus', args.resolveDir);
+      return clientNodeAuth.test(args.importer.replaceAll('\\', '/')) ? { path: stub('jsonpath-lazy.mjs') } : undefined;
+    });
   },
 };
 
