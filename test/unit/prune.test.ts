@@ -1,6 +1,7 @@
 // Which objects a put prunes: pure, from the records and the new object set.
 import { describe, expect, test } from 'vitest';
-import { encodeRecord, type ReleaseRecord } from '../../src/engine/records.js';
+import { decodeRecord, encodeRecord, type ReleaseRecord } from '../../src/engine/records.js';
+import { ApiRejectedError } from '../../src/errors.js';
 import { pruneCandidates } from '../../src/engine/prune.js';
 import { objectRef, type KubeObject } from '../../src/kube/object.js';
 
@@ -43,5 +44,29 @@ describe('pruneCandidates', () => {
   test('a failed attempt not yet listed (the rollback case) is included', () => {
     const last = record(1, web);
     expect(refs(pruneCandidates([secretOf(last, 'deployed')], last, web, [...web, obj('ConfigMap', 'new')]))).toEqual(['configmap/new']);
+  });
+});
+
+describe('decodeRecord', () => {
+  test('a record changed by hand or cut short is refused with exit 4 and what to do, never an internal error', () => {
+    const good = encodeRecord(record(1, []), 'deployed');
+    const broken = [
+      { ...good, data: {} },
+      { ...good, data: { release: 'bm90IGd6aXA=' } },
+      { ...good, data: { release: (good.data as { release: string }).release.slice(0, 40) } },
+      { ...good, data: { release: Buffer.from(JSON.stringify({ revision: 1 })).toString('base64') } },
+    ];
+    for (const secret of broken) {
+      let caught: unknown;
+      try {
+        decodeRecord(secret as KubeObject);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ApiRejectedError);
+      expect((caught as ApiRejectedError).exitCode).toBe(4);
+      expect((caught as Error).message).toBe('secret/kdr-release.web.v1 in namespace ns is not a readable release record (data.release is missing or corrupt); delete it or restore it from a backup');
+    }
+    expect(decodeRecord(good).revision).toBe(1);
   });
 });
