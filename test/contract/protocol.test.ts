@@ -32,7 +32,7 @@ describe('bad requests: exit 2, one line on stderr, nothing on stdout', () => {
     ['wrong type', 'check', JSON.stringify({ source: { ...source, app: 7 } }), [], 'error: source.app: expected string, got number'],
     ['in without $1', 'in', JSON.stringify({ source, version: { app: 'web', namespace: 'n', revision: '1', image: '' } }), [], 'error: usage: in <destination directory> (Concourse passes it as $1)'],
     ['out without $1', 'out', JSON.stringify({ source, params: { image_ref: 'x:1' } }), [], 'error: usage: out <sources directory> (Concourse passes it as $1)'],
-    ['out without image', 'out', JSON.stringify({ source, params: {} }), ['dir'], 'error: params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true)'],
+    ['out without image', 'out', JSON.stringify({ source, params: {} }), ['dir'], 'error: params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)'],
   ])('%s', async (_name, script, input, args, message) => {
     const dir = args.length ? mkdtempSync(join(tmpdir(), 'kdr-contract-')) : undefined;
     const result = await runScript(script, input, { dir });

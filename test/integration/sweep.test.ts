@@ -81,7 +81,8 @@ describe('sweep', () => {
     const again = await sweep({ sweep: { older_than: '24h' } });
     expect(again.code, again.stderr).toBe(0);
     expect(metadataOf(again).swept).toBe('nothing');
-  });
+    // Five puts, a sweep that deletes two namespaces and waits for them: minutes on a busy machine.
+  }, 600_000);
 
   test('without the right to list namespaces nothing can be swept: exit 4 naming it', async () => {
     const token = rbacToken();
