@@ -1,2 +1,2 @@
 import type { Metafile } from 'esbuild';
-export function bundleProblems(name: string, metafile: Pick<Metafile, 'inputs'>): string[];
+export function bundleProblems(name: string, metafile: Pick<Metafile, 'inputs' | 'outputs'>): string[];
