@@ -31,7 +31,17 @@ export interface ReleaseSpec {
   extraObjects: KubeObject[];
   /** Concourse build metadata (see output/build-env.ts). */
   buildAnnotations: Record<string, string>;
+  /** The Pod Security Standard the Deployment's Pods are made to pass; baseline (the default) adds nothing. */
+  securityContext?: PodSecurityLevel;
 }
+
+export type PodSecurityLevel = 'baseline' | 'restricted';
+
+// What the restricted Pod Security Standard asks of every Pod and container (kubernetes.io/docs/concepts/security/
+// pod-security-standards): non-root, the runtime's default seccomp profile, no privilege escalation, no capabilities.
+// The image must then run as a numeric non-root USER, or the kubelet refuses to start it (CreateContainerConfigError).
+const restrictedPodSecurityContext = () => ({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+const restrictedContainerSecurityContext = () => ({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
 
 
 function releaseLabels(spec: ReleaseSpec): Record<string, string> {
@@ -57,6 +67,7 @@ export function renderDeployment(spec: ReleaseSpec): KubeObject {
     .sort()
     .map((name) => ({ name, value: spec.env[name]! }));
   const resources = spec.resources && (spec.resources.requests || spec.resources.limits) ? spec.resources : undefined;
+  const restricted = spec.securityContext === 'restricted';
   const container = {
     name: spec.app,
     image: imageReference(spec.image),
@@ -65,6 +76,7 @@ export function renderDeployment(spec: ReleaseSpec): KubeObject {
     ports: [{ name: 'http', containerPort: spec.port, protocol: 'TCP' }],
     ...(spec.readinessPath ? { readinessProbe: { httpGet: { path: spec.readinessPath, port: 'http' } } } : {}),
     ...(resources ? { resources } : {}),
+    ...(restricted ? { securityContext: restrictedContainerSecurityContext() } : {}),
   };
   return {
     apiVersion: 'apps/v1',
@@ -75,7 +87,10 @@ export function renderDeployment(spec: ReleaseSpec): KubeObject {
       selector: { matchLabels: selectorLabels(spec.app) },
       template: {
         metadata: { labels: releaseLabels(spec) },
-        spec: { containers: [container] },
+        spec: {
+          ...(restricted ? { securityContext: restrictedPodSecurityContext() } : {}),
+          containers: [container],
+        },
       },
     },
   };

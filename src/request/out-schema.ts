@@ -42,6 +42,7 @@ export const outParamsSchema = z
     annotations: z._default(annotationMap, {}),
     resources: z.optional(z.strictObject({ requests: z.optional(resourceList), limits: z.optional(resourceList) })),
     readiness_path: z.optional(absolutePath),
+    security_context: z._default(z.enum(['baseline', 'restricted'], { error: 'must be baseline or restricted' }), 'baseline'),
     host: z.optional(expandable(dns1123Subdomain, 'host name (lowercase DNS name; ${BUILD_NAME} and similar are expanded)')),
     path: z._default(absolutePath, '/'),
     ingress_class: z.optional(z.string().check(z.regex(dns1123Subdomain, { error: 'not a valid ingress class name' }))),

@@ -31,6 +31,7 @@ export interface RenderParams {
   ingressClass?: string;
   tlsSecret?: string;
   ingressAnnotations: Record<string, string>;
+  securityContext: 'baseline' | 'restricted';
 }
 
 interface PlanBase {
@@ -83,7 +84,7 @@ export type PutPlan = DeployPlan | RedeployPlan | TeardownPlan | SweepPlan;
 /** Params that shape a new release; a redeploy takes all of them from the record, so giving one is a mistake. */
 const releaseShapingParams = [
   'image', 'image_ref', 'manifests', 'replicas', 'port', 'service_port', 'env', 'args', 'labels', 'annotations',
-  'resources', 'readiness_path', 'host', 'path', 'ingress_class', 'tls_secret', 'ingress_annotations', 'mode',
+  'resources', 'readiness_path', 'host', 'path', 'ingress_class', 'tls_secret', 'ingress_annotations', 'mode', 'security_context',
 ] as const;
 
 const buildVars = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME'] as const;
@@ -181,6 +182,7 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
       ...(params.ingress_class ? { ingressClass: params.ingress_class } : {}),
       ...(params.tls_secret ? { tlsSecret: params.tls_secret } : {}),
       ingressAnnotations: params.ingress_annotations,
+      securityContext: params.security_context,
     },
   };
 }

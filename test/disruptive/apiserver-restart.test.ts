@@ -4,6 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { killApiserver, startApiserver } from '../support/apiserver.js';
 import { kubectlJson, useNamespace } from '../support/cluster.js';
+import { readyImage } from '../support/images.js';
 import { clusterSource, emptyDir } from '../support/release.js';
 import { runScript } from '../support/run-script.js';
 
@@ -16,7 +17,7 @@ describe('kube-apiserver killed and restarted during a put', () => {
     ['for longer than the retries last', /waiting up to/, 15_000],
   ] as const)('%s', { timeout: 240_000 }, async (_name, when, downMs) => {
     const source = clusterSource({ namespace: ns.name });
-    const request = { source, params: { image_ref: 'registry.local/team/web:1', replicas: 3, timeout: '2m' } };
+    const request = { source, params: { image_ref: readyImage('1').tagRef, replicas: 3, timeout: '2m' } };
     let restarted: Promise<void> | undefined;
     const put = await runScript('out', request, {
       dir: emptyDir(),

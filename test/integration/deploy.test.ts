@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { deleteNamespace, kubectl, kubectlJson, uniqueNamespaceName, useNamespace } from '../support/cluster.js';
-import { clusterSource, emptyDir, fakeDigest, sourcesDir } from '../support/release.js';
+import { crashingImage, hangingImage, readyImage, unpullableImage, type ReadyTag } from '../support/images.js';
+import { clusterSource, emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
 
 const postgres = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'postgres.yml'), 'utf8');
@@ -13,12 +14,12 @@ describe('put, get, check, delete', () => {
   const ns = useNamespace('kdr-deploy');
 
   test('a put deploys a digest-pinned release that becomes Available; the same put again changes nothing', async () => {
-    const digest = fakeDigest('web-1');
-    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '1.0.0', digest });
+    const web = readyImage('1.0.0');
+    const dir = sourcesDir(web);
     const request = { source: clusterSource({ namespace: ns.name }), params: { image: 'image', replicas: 2, host: 'web.staging.local', ingress_class: 'traefik', env: { GREETING: 'hello' } } };
     const first = await runScript('out', request, { dir, env: { BUILD_NAME: '7', BUILD_PIPELINE_NAME: 'web' } });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.json).toMatchObject({ version: { app: 'web', namespace: ns.name, revision: '1', image: `registry.local/team/web@${digest}` } });
+    expect(first.json).toMatchObject({ version: { app: 'web', namespace: ns.name, revision: '1', image: web.digestRef } });
     const metadata = Object.fromEntries((first.json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]));
     expect(metadata).toMatchObject({ namespace: ns.name, app: 'web', revision: '1', objects: 'deployment/web, service/web, ingress/web', url: 'http://web.staging.local/' });
     expect(metadata.rollout_duration).toMatch(/^[0-9.]+(ms|s)$/);
@@ -26,7 +27,7 @@ describe('put, get, check, delete', () => {
     expect(first.stderr).toMatch(/deployment\/web: \d of 2 (updated replicas available|new replicas updated)|deployment\/web: successfully rolled out/);
 
     const deployment = await kubectlJson(['get', 'deployment', 'web', '--show-managed-fields'], { namespace: ns.name });
-    expect(deployment.spec.template.spec.containers[0].image).toBe(`registry.local/team/web@${digest}`);
+    expect(deployment.spec.template.spec.containers[0].image).toBe(web.digestRef);
     expect(deployment.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/instance': 'web', 'app.kubernetes.io/version': '1.0.0', 'app.kubernetes.io/managed-by': 'kubernetes-deploy-resource' });
     expect(deployment.metadata.annotations).toMatchObject({ 'kubernetes-deploy-resource.io/build': '7', 'kubernetes-deploy-resource.io/pipeline': 'web' });
     expect(deployment.status.availableReplicas).toBe(2);
@@ -45,12 +46,12 @@ describe('put, get, check, delete', () => {
 
   test('check lists revisions in order; in writes manifests.yml that kubectl re-applies and deletes elsewhere', async () => {
     const source = clusterSource({ namespace: ns.name });
-    const put = (tag: string) => runScript('out', { source, params: { image: 'image' } }, { dir: sourcesDir({ repository: 'registry.local/team/web', tag, digest: fakeDigest(tag) }) });
-    for (const tag of ['1.0', '1.1', '1.2']) expect((await put(tag)).code).toBe(0);
+    const put = (tag: ReadyTag) => runScript('out', { source, params: { image: 'image' } }, { dir: sourcesDir(readyImage(tag)) });
+    for (const tag of ['1.0', '1.1', '1.2'] as const) expect((await put(tag)).code).toBe(0);
 
     const newest = await runScript('check', { source });
     expect(newest.code, newest.stderr).toBe(0);
-    expect(newest.json).toEqual([{ app: 'web', namespace: ns.name, revision: '3', image: `registry.local/team/web@${fakeDigest('1.2')}` }]);
+    expect(newest.json).toEqual([{ app: 'web', namespace: ns.name, revision: '3', image: readyImage('1.2').digestRef }]);
     const fromFirst = await runScript('check', { source, version: { app: 'web', namespace: ns.name, revision: '2', image: '' } });
     expect((fromFirst.json as { revision: string }[]).map((v) => v.revision)).toEqual(['2', '3']);
     const gone = await runScript('check', { source, version: { app: 'web', namespace: ns.name, revision: '99', image: '' } });
@@ -60,8 +61,8 @@ describe('put, get, check, delete', () => {
     const version = (newest.json as Record<string, string>[])[0]!;
     const get = await runScript('in', { source, version }, { dir: dest });
     expect(get.code, get.stderr).toBe(0);
-    expect(readFileSync(join(dest, 'digest'), 'utf8')).toBe(fakeDigest('1.2'));
-    expect(readFileSync(join(dest, 'repository'), 'utf8')).toBe('registry.local/team/web');
+    expect(readFileSync(join(dest, 'digest'), 'utf8')).toBe(readyImage('1.2').digest);
+    expect(readFileSync(join(dest, 'repository'), 'utf8')).toBe(readyImage('1.2').repository);
     expect(readFileSync(join(dest, 'tag'), 'utf8')).toBe('1.2');
     expect(readFileSync(join(dest, 'revision'), 'utf8')).toBe('3');
     expect(readFileSync(join(dest, 'namespace'), 'utf8')).toBe(ns.name);
@@ -80,7 +81,7 @@ describe('put, get, check, delete', () => {
       await kubectl(['apply', '-n', elsewhere, '-f', join(dest, 'manifests.yml')]);
       await kubectl(['rollout', 'status', 'deployment/web', '-n', elsewhere, '--timeout=60s']);
       const recreated = await kubectlJson(['get', 'deployment', 'web'], { namespace: elsewhere });
-      expect(recreated.spec.template.spec.containers[0].image).toBe(`registry.local/team/web@${fakeDigest('1.2')}`);
+      expect(recreated.spec.template.spec.containers[0].image).toBe(readyImage('1.2').digestRef);
       await kubectl(['delete', '-n', elsewhere, '-f', join(dest, 'manifests.yml'), '--wait=true']);
       const left = await kubectlJson(['get', 'deployments,services', '-l', ownLabels], { namespace: elsewhere });
       expect(left.items).toEqual([]);
@@ -90,7 +91,7 @@ describe('put, get, check, delete', () => {
 
     // history: records beyond history_limit are pruned; in for a pruned revision fails clearly.
     const limited = clusterSource({ namespace: ns.name, history_limit: 2 });
-    expect((await runScript('out', { source: limited, params: { image: 'image' } }, { dir: sourcesDir({ repository: 'registry.local/team/web', tag: '1.3' }) })).code).toBe(0);
+    expect((await runScript('out', { source: limited, params: { image: 'image' } }, { dir: sourcesDir(tagOnly(readyImage('1.3'))) })).code).toBe(0);
     const pruned = await runScript('in', { source, version: { app: 'web', namespace: ns.name, revision: '1', image: '' } }, { dir: emptyDir() });
     expect(pruned.code).toBe(4);
     expect(lines(pruned.stderr).at(-1)).toBe(`error: revision 1 of web in namespace ${ns.name} no longer exists (deleted, pruned by history_limit, or never deployed)`);
@@ -99,7 +100,7 @@ describe('put, get, check, delete', () => {
   });
 
   test('mode create refuses a release that already exists, naming the objects, and changes nothing', async () => {
-    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '1' });
+    const dir = sourcesDir(tagOnly(readyImage('1')));
     const request = { source: clusterSource({ namespace: ns.name }), params: { image: 'image', mode: 'create' } };
     const first = await runScript('out', request, { dir });
     expect(first.code, first.stderr).toBe(0);
@@ -114,9 +115,9 @@ describe('put, get, check, delete', () => {
   });
 
   test('extra manifests (a database) go first and are torn down with the release; a foreign object survives', async () => {
-    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '2' }, { 'deps/postgres.yml': postgres });
+    const dir = sourcesDir(tagOnly(readyImage('2')), { 'deps/postgres.yml': postgres });
     const source = clusterSource({ namespace: ns.name });
-    await kubectl(['create', 'deployment', 'foreign', '--image=registry.local/other:1'], { namespace: ns.name });
+    await kubectl(['create', 'deployment', 'foreign', `--image=${readyImage('1').tagRef}`], { namespace: ns.name });
     const put = await runScript('out', { source, params: { image: 'image', manifests: ['deps/*.yml'] } }, { dir });
     expect(put.code, put.stderr).toBe(0);
     const order = lines(put.stderr).filter((l) => / (created|configured|unchanged)$/.test(l));
@@ -148,10 +149,10 @@ describe('put, get, check, delete', () => {
     await kubectl(['create', 'service', 'clusterip', 'web', '--tcp=80:8080'], { namespace: ns.name });
     const before = await kubectlJson(['get', 'service', 'web'], { namespace: ns.name });
     const source = clusterSource({ namespace: ns.name });
-    const put = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:3' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source, params: { image_ref: readyImage('3').tagRef } }, { dir: emptyDir() });
     expect(put.code).toBe(4);
     expect(lines(put.stderr).at(-1)).toContain(`error: service/web already exists in namespace ${ns.name} and is not managed by this release`);
-    const create = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:3', mode: 'create' } }, { dir: emptyDir() });
+    const create = await runScript('out', { source, params: { image_ref: readyImage('3').tagRef, mode: 'create' } }, { dir: emptyDir() });
     expect(create.code).toBe(4);
     expect(lines(create.stderr).at(-1)).toContain(`error: service/web already exists in namespace ${ns.name} and is not managed by this release`);
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
@@ -167,7 +168,7 @@ describe('failing rollouts fail fast with the cause', () => {
   const ns = useNamespace('kdr-fail');
 
   test('an unpullable image fails with ImagePullBackOff and the Pod name, well before the timeout', async () => {
-    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image_ref: 'registry.local/unpullable/web:1', timeout: '2m' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { ...unpullableImage().params, timeout: '2m' } }, { dir: emptyDir() });
     expect(put.code).toBe(5);
     expect(put.stdout).toBe('');
     const last = lines(put.stderr).at(-1)!;
@@ -180,13 +181,13 @@ describe('failing rollouts fail fast with the cause', () => {
   });
 
   test('a crashing image fails with CrashLoopBackOff', async () => {
-    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image_ref: 'registry.local/crashing/web:1', timeout: '2m' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { ...crashingImage().params, timeout: '2m' } }, { dir: emptyDir() });
     expect(put.code).toBe(5);
     expect(lines(put.stderr).at(-1)).toMatch(/^error: deployment\/web failed: pod\/web-\S+ container web: CrashLoopBackOff \(restarted \d+ times\)/);
   });
 
   test('a Pod that never becomes ready times out with the timed-out exit code', async () => {
-    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image_ref: 'registry.local/hanging/web:1', timeout: '12s' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { ...hangingImage().params, timeout: '12s' } }, { dir: emptyDir() });
     expect(put.code).toBe(6);
     expect(lines(put.stderr).at(-1)).toBe('error: timed out after 12s waiting for the rollout: deployment/web: 0 of 1 updated replicas available');
   });
@@ -199,11 +200,11 @@ describe('namespaces', () => {
     const env = { BUILD_NAME: build, BUILD_JOB_NAME: 'staging' };
     const source = clusterSource();
     try {
-      const missing = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1', namespace: 'kdr-staging-${BUILD_NAME}' } }, { dir: emptyDir(), env });
+      const missing = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef, namespace: 'kdr-staging-${BUILD_NAME}' } }, { dir: emptyDir(), env });
       expect(missing.code).toBe(4);
       expect(lines(missing.stderr).at(-1)).toBe(`error: namespace ${namespace} does not exist (set params.create_namespace: true to create it)`);
 
-      const put = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1', namespace: 'kdr-staging-${BUILD_NAME}', create_namespace: true, host: 'web-${BUILD_NAME}.staging.local' } }, { dir: emptyDir(), env });
+      const put = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef, namespace: 'kdr-staging-${BUILD_NAME}', create_namespace: true, host: 'web-${BUILD_NAME}.staging.local' } }, { dir: emptyDir(), env });
       expect(put.code, put.stderr).toBe(0);
       expect(put.json).toMatchObject({ version: { namespace } });
       const created = await kubectlJson(['get', 'namespace', namespace]);
@@ -225,7 +226,7 @@ describe('namespaces', () => {
     await kubectl(['create', 'namespace', namespace]);
     try {
       const source = clusterSource({ namespace });
-      expect((await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() })).code).toBe(0);
+      expect((await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() })).code).toBe(0);
       const del = await runScript('out', { source, params: { delete: true, delete_namespace: true } }, { dir: emptyDir() });
       expect(del.code, del.stderr).toBe(0);
       expect(del.stderr).toContain(`warning: namespace ${namespace} was not created by this resource for web: left in place`);
@@ -241,9 +242,9 @@ describe('promotion', () => {
     const staging = uniqueNamespaceName('kdr-stg');
     const production = uniqueNamespaceName('kdr-prod');
     try {
-      const digest = fakeDigest('promote-me');
+      const web = readyImage('9');
       const source = clusterSource({ namespace: staging });
-      const put = await runScript('out', { source, params: { image: 'image', create_namespace: true } }, { dir: sourcesDir({ repository: 'registry.local/team/web', tag: '9', digest }) });
+      const put = await runScript('out', { source, params: { image: 'image', create_namespace: true } }, { dir: sourcesDir(web) });
       expect(put.code, put.stderr).toBe(0);
       // Concourse's implicit get after the put writes the release into a dir named after the resource.
       const sources = emptyDir();
@@ -252,7 +253,7 @@ describe('promotion', () => {
       const prod = await runScript('out', { source: clusterSource({ namespace: production }), params: { image: 'staging-release', create_namespace: true } }, { dir: sources });
       expect(prod.code, prod.stderr).toBe(0);
       const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: production });
-      expect(deployment.spec.template.spec.containers[0].image).toBe(`registry.local/team/web@${digest}`);
+      expect(deployment.spec.template.spec.containers[0].image).toBe(web.digestRef);
     } finally {
       await Promise.all([deleteNamespace(staging), deleteNamespace(production)]);
     }

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { kubectlJson, readSource, useNamespace } from '../support/cluster.js';
 import { startFaultProxy, type Fault, type FaultProxy, type ProxyRequest } from '../support/fault-proxy.js';
+import { readyImage } from '../support/images.js';
 import { emptyDir } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
 
@@ -32,7 +33,7 @@ describe('faults between the scripts and the API server', () => {
       if (r.method === 'GET' && r.path.endsWith('/secrets') && !r.watch && r.seen === 0) return { kind: 'status', status: 500 };
       return pass;
     });
-    const put = await runScript('out', { source: sourceVia(proxy.url, ns.name), params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source: sourceVia(proxy.url, ns.name), params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(put.code, put.stderr).toBe(0);
     const retries = lines(put.stderr).filter((l) => l.startsWith('retrying '));
     // One line per retry, each naming what was retried, when, and why.
@@ -59,14 +60,14 @@ describe('faults between the scripts and the API server', () => {
 
   test('watches cut every 300 ms are resumed and the rollout is still seen through', async () => {
     proxy = await startFaultProxy((r) => (r.watch ? { kind: 'cut', ms: 300 } : pass));
-    const put = await runScript('out', { source: sourceVia(proxy.url, ns.name), params: { image_ref: 'registry.local/team/web:1', replicas: 3 } }, { dir: emptyDir() });
+    const put = await runScript('out', { source: sourceVia(proxy.url, ns.name), params: { image_ref: readyImage('1').tagRef, replicas: 3 } }, { dir: emptyDir() });
     expect(put.code, put.stderr).toBe(0);
     expect(proxy.log.filter((l) => l.request.watch).length).toBeGreaterThanOrEqual(3);
   });
 
   test('watches that stall without a word: the periodic resync still sees the rollout through', { timeout: 120_000 }, async () => {
     proxy = await startFaultProxy((r) => (r.watch ? { kind: 'stall', ms: 60_000 } : pass));
-    const put = await runScript('out', { source: sourceVia(proxy.url, ns.name), params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source: sourceVia(proxy.url, ns.name), params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(put.code, put.stderr).toBe(0);
     expect(lines(put.stderr)).toContain('deployment/web: successfully rolled out (1 of 1 replicas available)');
   });
@@ -82,9 +83,9 @@ describe('faults between the scripts and the API server', () => {
 
   test('a create is not retried on a reset (it may have happened): the put fails with exit 3 and a re-run converges', async () => {
     proxy = await startFaultProxy((r) => (r.method === 'POST' && r.path.endsWith('/secrets') && r.seen === 0 ? { kind: 'reset' } : pass));
-    const first = await runScript('out', { source: sourceVia(proxy.url, ns.name), params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const first = await runScript('out', { source: sourceVia(proxy.url, ns.name), params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(first.code).toBe(3);
-    const second = await runScript('out', { source: sourceVia(proxy.url, ns.name), params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const second = await runScript('out', { source: sourceVia(proxy.url, ns.name), params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(second.code, second.stderr).toBe(0);
     const records = await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/release=web'], { namespace: ns.name });
     expect(records.items.map((s: { metadata: { labels: Record<string, string> } }) => s.metadata.labels['kubernetes-deploy-resource.io/status'])).toEqual(['deployed']);

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { kubectlJson, useNamespace } from '../support/cluster.js';
-import { clusterSource, emptyDir, sourcesDir } from '../support/release.js';
+import { readyImage } from '../support/images.js';
+import { clusterSource, emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
 
 const configMap = (name: string, data: Record<string, string>) =>
@@ -14,7 +15,7 @@ describe('large releases', () => {
 
   test('100 objects in manifests are deployed and torn down with the release', { timeout: 300_000 }, async () => {
     const docs = Array.from({ length: 100 }, (_, i) => configMap(`settings-${String(i).padStart(3, '0')}`, { index: String(i) })).join('');
-    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deps/many.yml': docs });
+    const dir = sourcesDir(tagOnly(readyImage('1')), { 'deps/many.yml': docs });
     const source = clusterSource({ namespace: ns.name });
     const put = await runScript('out', { source, params: { image: 'image', manifests: ['deps/many.yml'] } }, { dir });
     expect(put.code, put.stderr).toBe(0);
@@ -28,7 +29,7 @@ describe('large releases', () => {
 
   test('a ConfigMap near the 1 MiB limit is deployed (its record compresses)', async () => {
     const big = 'x'.repeat(1000 * 1000);
-    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deps/big.yml': configMap('big', { blob: big }) });
+    const dir = sourcesDir(tagOnly(readyImage('1')), { 'deps/big.yml': configMap('big', { blob: big }) });
     const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image: 'image', manifests: ['deps/big.yml'] } }, { dir });
     expect(put.code, put.stderr).toBe(0);
     const cm = await kubectlJson(['get', 'configmap', 'big'], { namespace: ns.name });
@@ -39,7 +40,7 @@ describe('large releases', () => {
     // Random data does not compress: the record would exceed what a Secret can hold.
     // Two ConfigMaps that are each valid, but together exceed it.
     const noise = () => randomBytes(500 * 1024).toString('base64');
-    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deps/noise.yml': configMap('noise-a', { blob: noise() }) + configMap('noise-b', { blob: noise() }) });
+    const dir = sourcesDir(tagOnly(readyImage('1')), { 'deps/noise.yml': configMap('noise-a', { blob: noise() }) + configMap('noise-b', { blob: noise() }) });
     const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image: 'image', manifests: ['deps/noise.yml'] } }, { dir });
     expect(put.code).toBe(2);
     expect(lines(put.stderr)).toEqual([expect.stringMatching(/^error: the release is too large to record: \d+ KiB compressed, the limit of a Secret is \d+ KiB \(split params.manifests into another release\)$/)]);

@@ -7,7 +7,8 @@ import { load } from 'js-yaml';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { kubectl, kubectlJson, readSource, rbacToken, useNamespace, waitFor } from '../support/cluster.js';
 import { base64, makeTestPki, type TestPki } from '../support/pki.js';
-import { emptyDir, sourcesDir } from '../support/release.js';
+import { readyImage } from '../support/images.js';
+import { emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
 
 /** The Role exactly as the README documents it. */
@@ -24,13 +25,21 @@ function readmeRole(namespace: string): string {
 
 async function serviceAccountToken(namespace: string, name: string): Promise<string> {
   await kubectl(['create', 'serviceaccount', name], { namespace });
-  // Kubernetes 1.20: the token controller writes the token into a Secret named in the ServiceAccount.
-  const secretName = await waitFor(`a token for serviceaccount/${name}`, async () => {
-    const sa = await kubectlJson(['get', 'serviceaccount', name], { namespace });
-    return sa.secrets?.[0]?.name as string | undefined;
+  // A token Secret asked for explicitly: the token controller fills it on every version (1.24+ no longer makes one
+  // per ServiceAccount by itself, as 1.20 did).
+  const secretName = `${name}-token`;
+  await kubectl(['apply', '-f', '-'], {
+    namespace,
+    input: JSON.stringify({
+      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token',
+      metadata: { name: secretName, annotations: { 'kubernetes.io/service-account.name': name } },
+    }),
   });
-  const secret = await kubectlJson(['get', 'secret', secretName], { namespace });
-  return Buffer.from(secret.data.token, 'base64').toString('utf8');
+  const token = await waitFor(`a token for serviceaccount/${name}`, async () => {
+    const secret = await kubectlJson(['get', 'secret', secretName], { namespace });
+    return secret.data?.token as string | undefined;
+  });
+  return Buffer.from(token, 'base64').toString('utf8');
 }
 
 const postgres = readFileSync(join(repoRoot, 'test', 'fixtures', 'postgres.yml'), 'utf8');
@@ -45,7 +54,7 @@ describe('the least-privilege Role from the README', () => {
     await kubectl(['create', 'rolebinding', 'deployer', '--role=kubernetes-deploy-resource', `--serviceaccount=${ns.name}:deployer`], { namespace: ns.name });
     const { cluster_url, cluster_ca } = readSource() as unknown as Record<string, string>;
     const source = { cluster_url, cluster_ca, token, namespace: ns.name, app: 'web' };
-    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deps/postgres.yml': postgres });
+    const dir = sourcesDir(tagOnly(readyImage('1')), { 'deps/postgres.yml': postgres });
 
     const put = await runScript('out', { source, params: { image: 'image', host: 'web.rbac.local', manifests: ['deps/postgres.yml'] } }, { dir });
     expect(put.code, put.stderr).toBe(0);
@@ -59,7 +68,7 @@ describe('the least-privilege Role from the README', () => {
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
 
-    const denied = await runScript('out', { source: { ...source, namespace: other.name }, params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const denied = await runScript('out', { source: { ...source, namespace: other.name }, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(denied.code).toBe(4);
     expect(denied.stdout).toBe('');
     const last = lines(denied.stderr).at(-1)!;
@@ -77,7 +86,7 @@ describe('the least-privilege Role from the README', () => {
     const { cluster_url, cluster_ca } = readSource() as unknown as Record<string, string>;
     const check = await runScript('check', { source: { cluster_url, cluster_ca, token, namespace: ns.name, app: 'web' } });
     expect(check.code).toBe(4);
-    expect(lines(check.stderr).at(-1)).toMatch(new RegExp(`^error: forbidden \\(403\\) to list secrets in namespace ${ns.name}: .*User "rbac-test" cannot list resource "secrets" in API group "" in the namespace "${ns.name}"`));
+    expect(lines(check.stderr).at(-1)).toMatch(new RegExp(`^error: forbidden \\(403\\) to list secrets in namespace ${ns.name}: .*User "(system:serviceaccount:[a-z0-9-]+:)?rbac-test" cannot list resource "secrets" in API group "" in the namespace "${ns.name}"`));
   });
 });
 

@@ -2,7 +2,8 @@
 // (SIGTERM) ends the put within 2 seconds and leaves no lock and no half-written record behind.
 import { describe, expect, test } from 'vitest';
 import { kubectl, kubectlJson, useNamespace } from '../support/cluster.js';
-import { clusterSource, emptyDir, sourcesDir } from '../support/release.js';
+import { hangingImage, readyImage } from '../support/images.js';
+import { clusterSource, emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
 
 describe('concurrency and aborts', () => {
@@ -11,8 +12,8 @@ describe('concurrency and aborts', () => {
   test('two puts to the same release at once: both succeed, one after the other, records stay consistent', async () => {
     const source = clusterSource({ namespace: ns.name });
     const [a, b] = await Promise.all([
-      runScript('out', { source, params: { image_ref: 'registry.local/team/web:a' } }, { dir: emptyDir(), env: { BUILD_NAME: '1', BUILD_JOB_NAME: 'a', BUILD_PIPELINE_NAME: 'p' } }),
-      runScript('out', { source, params: { image_ref: 'registry.local/team/web:b' } }, { dir: emptyDir(), env: { BUILD_NAME: '2', BUILD_JOB_NAME: 'b', BUILD_PIPELINE_NAME: 'p' } }),
+      runScript('out', { source, params: { image_ref: readyImage('a').tagRef } }, { dir: emptyDir(), env: { BUILD_NAME: '1', BUILD_JOB_NAME: 'a', BUILD_PIPELINE_NAME: 'p' } }),
+      runScript('out', { source, params: { image_ref: readyImage('b').tagRef } }, { dir: emptyDir(), env: { BUILD_NAME: '2', BUILD_JOB_NAME: 'b', BUILD_PIPELINE_NAME: 'p' } }),
     ]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
@@ -31,7 +32,7 @@ describe('concurrency and aborts', () => {
     const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'kdr-lock.web', namespace: ns.name }, spec: { holderIdentity: 'p/other #7 (pid 42)', leaseDurationSeconds: 300, acquireTime: now, renewTime: now } };
     await kubectl(['apply', '-f', '-'], { input: JSON.stringify(lease) });
     let released: Promise<unknown> | undefined;
-    const put = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1', timeout: '1m' } }, {
+    const put = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef, timeout: '1m' } }, {
       dir: emptyDir(),
       onSpawn: (child) =>
         child.stderr?.on('data', (d: Buffer) => {
@@ -54,24 +55,24 @@ describe('concurrency and aborts', () => {
         spec: { holderIdentity: 'p/dead #1 (pid 1)', leaseDurationSeconds: 30, acquireTime: renewTime, renewTime },
       });
     await kubectl(['apply', '-f', '-'], { input: lease('2020-01-01T00:00:00.000000Z') });
-    const takeover = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1' } }, { dir: emptyDir() });
+    const takeover = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(takeover.code, takeover.stderr).toBe(0);
     expect(takeover.stderr).toContain('took over the expired lock of release web from p/dead #1 (pid 1)');
 
     await kubectl(['apply', '-f', '-'], { input: lease(new Date().toISOString().replace('Z', '000Z')) });
-    const blocked = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:2', timeout: '3s' } }, { dir: emptyDir() });
+    const blocked = await runScript('out', { source, params: { image_ref: readyImage('2').tagRef, timeout: '3s' } }, { dir: emptyDir() });
     expect(blocked.code).toBe(6);
     expect(lines(blocked.stderr)).toContain(`waiting for p/dead #1 (pid 1) to finish with release web in namespace ${ns.name} (lease/kdr-lock.web)`);
     expect(lines(blocked.stderr).at(-1)).toBe(`error: timed out after 3.0s waiting for p/dead #1 (pid 1) to release lease/kdr-lock.web in namespace ${ns.name}`);
     // Nothing was changed by the put that waited.
     const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
-    expect(deployment.spec.template.spec.containers[0].image).toBe('registry.local/team/web:1');
+    expect(deployment.spec.template.spec.containers[0].image).toBe(readyImage('1').tagRef);
   });
 
   test('SIGTERM while applying: exits within 2 seconds, the record is marked failed (never left pending), the lock is released', async () => {
     const source = clusterSource({ namespace: ns.name });
     const many = Array.from({ length: 60 }, (_, i) => `---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c-${i}}\ndata: {i: "${i}"}\n`).join('');
-    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deps/many.yml': many });
+    const dir = sourcesDir(tagOnly(readyImage('1')), { 'deps/many.yml': many });
     let sentAt = 0;
     const result = await runScript('out', { source, params: { image: 'image', manifests: ['deps/many.yml'] } }, {
       dir,
@@ -100,7 +101,7 @@ describe('concurrency and aborts', () => {
   test.each(['SIGTERM', 'SIGINT'] as const)('%s during the rollout wait exits within 2 seconds with a clear line', async (signal) => {
     const source = clusterSource({ namespace: ns.name });
     let sentAt = 0;
-    const result = await runScript('out', { source, params: { image_ref: 'registry.local/hanging/web:1', timeout: '2m' } }, {
+    const result = await runScript('out', { source, params: { ...hangingImage().params, timeout: '2m' } }, {
       dir: emptyDir(),
       onSpawn: (child) => {
         let seen = '';

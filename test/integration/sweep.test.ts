@@ -6,6 +6,7 @@ import { decodeRecord, encodeRecord } from '../../src/engine/records.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { createNamespace, deleteNamespace, kubectl, kubectlJson, rbacToken, uniqueNamespaceName } from '../support/cluster.js';
 import { clusterSource, emptyDir } from '../support/release.js';
+import { readyImage } from '../support/images.js';
 import { runScript, type ScriptResult } from '../support/run-script.js';
 
 const hour = 3_600_000;
@@ -36,7 +37,7 @@ describe('sweep', () => {
 
   test('tears down exactly the old releases in namespaces it created; a re-run sweeps nothing', async () => {
     const put = (namespace: string, params: Record<string, unknown>, forApp = app) =>
-      runScript('out', { source: clusterSource({ namespace, app: forApp }), params: { image_ref: 'registry.local/web:1', ...params } }, { dir: emptyDir() });
+      runScript('out', { source: clusterSource({ namespace, app: forApp }), params: { image_ref: readyImage('1').tagRef, ...params } }, { dir: emptyDir() });
     for (const ns of [names.old, names.older, names.fresh, names.shared]) expect((await put(ns, { create_namespace: true })).code).toBe(0);
     await createNamespace(names.foreign);
     expect((await put(names.foreign, {})).code).toBe(0);

@@ -174,13 +174,14 @@ const outParamKeys = [
   'image', 'image_ref', 'namespace', 'namespace_file', 'create_namespace', 'replicas', 'port', 'service_port', 'env', 'args', 'labels', 'annotations',
   'resources', 'readiness_path', 'host', 'path', 'ingress_class', 'tls_secret', 'ingress_annotations', 'manifests', 'mode', 'wait', 'timeout', 'delete', 'delete_namespace',
   'prune', 'on_failure', 'revision', 'revision_file', 'dry_run', 'sweep',
+  'security_context',
 ] as const;
 const outParamTypes: Record<(typeof outParamKeys)[number], FieldType> = {
   image: 'string', image_ref: 'string', namespace: 'string', namespace_file: 'string', create_namespace: 'boolean', replicas: 'int', port: 'int', service_port: 'int',
   env: 'record', args: 'array', labels: 'record', annotations: 'record', resources: 'object', readiness_path: 'string', host: 'string', path: 'string',
   ingress_class: 'string', tls_secret: 'string', ingress_annotations: 'record', manifests: 'array', mode: 'string', wait: 'boolean', timeout: 'string',
   delete: 'boolean', delete_namespace: 'boolean',
-  prune: 'boolean', on_failure: 'string', revision: 'string', revision_file: 'string', dry_run: 'boolean', sweep: 'object',
+  prune: 'boolean', on_failure: 'string', revision: 'string', revision_file: 'string', dry_run: 'boolean', sweep: 'object', security_context: 'string',
 };
 
 /** Valid params of a put that deploys (reads image dir, namespace file and manifests before connecting). */
@@ -196,6 +197,7 @@ const deployParams: fc.Arbitrary<Json> = fc
         host: label.map((l) => `${l}.example.com`),
         manifests: fc.constantFrom(['manifests/good.yml'], ['manifests/*.yml'], []),
         mode: fc.constantFrom('apply', 'create'),
+        security_context: fc.constantFrom('baseline', 'restricted'),
         wait: fc.boolean(),
         env: fc.dictionary(fc.stringMatching(/^[A-Z][A-Z0-9_]{0,8}$/), fc.oneof(anyString, fc.integer(), fc.boolean()), { maxKeys: 3 }),
         labels: fc.dictionary(label, label, { maxKeys: 2 }),
@@ -577,6 +579,7 @@ export function outCategories(ctx: FuzzContext): Category[] {
         [d, { ...dp, host: 'web.example.com', tls_secret: ['Bad_Name', '', 'UPPER'][n % 3] }],
         [d, { ...withoutKeys(dp, 'host'), tls_secret: 'web-tls' }],
         [d, { ...dp, mode: ['replace', 'Apply', '', 'delete'][n % 4] }],
+        [d, { ...dp, security_context: ['privileged', 'Restricted', '', true][n % 4] }],
         [d, { ...dp, namespace: ['Bad', 'ns_1', '-ns', '', 'a.b', '${lower}', '$BUILD_NAME'][n % 7] }],
         [d, { ...dp, host: ['Web.example.com', 'a b', '', 'x_y.com', '.com', 'web..com', 'https://web.com'][n % 7] }],
         [d, { ...dp, image: 'img', image_ref: 'nginx:1' }],

@@ -95,6 +95,7 @@ describe('out params', () => {
     ['replicas whole', { image_ref: 'x:1', replicas: 1.5 }, 'params.replicas: must be a whole number'],
     ['port range', { image_ref: 'x:1', port: 70000 }, 'params.port: must be between 1 and 65535'],
     ['mode enum', { image_ref: 'x:1', mode: 'replace' }, 'params.mode: must be apply or create'],
+    ['security_context enum', { image_ref: 'x:1', security_context: 'privileged' }, 'params.security_context: must be baseline or restricted'],
     ['timeout duration', { image_ref: 'x:1', timeout: '5 minutes' }, 'params.timeout: not a duration (e.g. "90s", "5m", "1h")'],
     ['env names', { image_ref: 'x:1', env: { 'A B': 'x' } }, 'params.env["A B"]: not a valid environment variable name'],
     ['label values', { image_ref: 'x:1', labels: { team: 'a b' } }, 'params.labels.team: not a valid label value'],
@@ -124,6 +125,7 @@ describe('out params', () => {
       path: '/', ingress_annotations: {}, manifests: [], mode: 'apply', wait: true, timeout: '5m', delete: false, delete_namespace: false,
       prune: true, on_failure: 'keep', dry_run: false,
       keep_volumes: false,
+      security_context: 'baseline',
     });
   });
 
