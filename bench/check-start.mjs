@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Api, Identities, readAdminSource, root } from './lib/cluster.mjs';
 import { checkChart } from './lib/chart.mjs';
 import { DisruptionMonitor } from './lib/disruptions.mjs';
-import { cleanupProc, nodeBin, run, scriptEnv, stats } from './lib/proc.mjs';
+import { cleanupProc, median, nodeBin, run, scriptEnv, stats } from './lib/proc.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const KUBECTL = '/usr/bin/kubectl';
@@ -91,8 +91,11 @@ async function main() {
     outputs[name] = r.stdout.trim();
   }
   const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const rounds = []; // per round: variant → ms (for ratios of runs made close together in time)
   let excluded = 0;
   for (let i = 0; i < ROUNDS; i++) {
+    const round = {};
+    rounds.push(round);
     for (const [name, v] of Object.entries(variants).sort(() => Math.random() - 0.5)) {
       const r = await v.run();
       if (monitor.overlaps(r.startedAt, r.endedAt)) {
@@ -101,6 +104,7 @@ async function main() {
       }
       if (r.code !== (v.expect ?? 0)) fail(name, r);
       times[name].push(r.ms);
+      round[name] = r.ms;
     }
     if ((i + 1) % 5 === 0) say(`round ${i + 1}/${ROUNDS}`);
   }
@@ -124,6 +128,7 @@ async function main() {
     kinds: Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, v.kind])),
     stats: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, stats(v)])),
     raw: times,
+    rounds,
     outputs,
     peakRssKb: { check: Math.max(...rss.filter(Boolean)), checkRuns: rss, kubectl: kubectlRss },
     bundles,
@@ -162,10 +167,24 @@ const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
 const msf = (x) => `${Math.round(x)} ms`;
 const x = (a, b) => `${(a / b).toFixed(2)}×`;
 
+/** The median over rounds of a ÷ b within the same round (both run within seconds of each other). */
+function pairedRatio(r, a, b) {
+  const ratios = r.rounds.filter((round) => round[a] !== undefined && round[b] !== undefined).map((round) => round[a] / round[b]);
+  return median(ratios);
+}
+
 function target(label, value, limit, unit = '×') {
   const met = value <= limit;
   const shown = unit === '×' ? `${value.toFixed(2)}×` : unit;
   return `| ${label} | ${shown} | ${met ? '**met**' : '**not met**'} |`;
+}
+
+/** A time target: the status is judged on the ratio of the medians; the paired and minimum ratios are shown beside. */
+function timeTarget(r, label, a, b, limit) {
+  const value = r.stats[a].median / r.stats[b].median;
+  const paired = pairedRatio(r, a, b);
+  const minima = r.stats[a].min / r.stats[b].min;
+  return `| ${label} | ${value.toFixed(2)}× | ${value <= limit ? '**met**' : '**not met**'} | ${paired.toFixed(2)}× | ${minima.toFixed(2)}× |`;
 }
 
 function section(r) {
@@ -174,8 +193,6 @@ function section(r) {
   const node0 = m('node -e 0');
   const kget = m('kubectl get deployment -o json');
   const community = m('community check (bash + jq + kubectl)');
-  const chk = m('check');
-  const cc = m('check + compile cache');
   const rssMiB = r.peakRssKb.check / 1024;
   const sizes = Object.entries(r.bundles);
   const largest = Math.max(...sizes.map(([, b]) => b.bytes));
@@ -191,14 +208,20 @@ function section(r) {
     '',
     '![check cold start: medians with min–max whiskers](check-start.svg)',
     '',
-    '| target (issue 13) | measured (same run) | status |',
+    '| target (issue 13) | measured: ratio of the medians | status | median of per-round ratios | ratio of the minima |',
+    '| --- | --- | --- | --- | --- |',
+    timeTarget(r, 'check (no compile cache) ≤ 0.8× a cold `kubectl get deployment -o json`', 'check', 'kubectl get deployment -o json', 0.8),
+    timeTarget(r, 'check (no compile cache) ≤ 3× `node -e 0`', 'check', 'node -e 0', 3),
+    timeTarget(r, 'check with the compile cache ≤ 0.65× kubectl get', 'check + compile cache', 'kubectl get deployment -o json', 0.65),
+    timeTarget(r, 'check with the compile cache ≤ 2.5× `node -e 0`', 'check + compile cache', 'node -e 0', 2.5),
+    timeTarget(r, 'check ≤ 0.4× the community-style check (bash + jq + kubectl)', 'check', 'community check (bash + jq + kubectl)', 0.4),
+    timeTarget(r, 'check with the compile cache ≤ 0.4× the community-style check', 'check + compile cache', 'community check (bash + jq + kubectl)', 0.4),
+    '',
+    'Status is judged on the ratio of the medians. Beside it, two views less sensitive to the other sessions\' load: the',
+    'median of the ratios taken within each round (the two processes ran seconds apart) and the ratio of the fastest runs.',
+    '',
+    '| other target (issue 13) | measured | status |',
     '| --- | --- | --- |',
-    target('check (no compile cache) ≤ 0.8× a cold `kubectl get deployment -o json`', chk / kget, 0.8),
-    target('check (no compile cache) ≤ 3× `node -e 0`', chk / node0, 3),
-    target('check with the compile cache ≤ 0.65× kubectl get', cc / kget, 0.65),
-    target('check with the compile cache ≤ 2.5× `node -e 0`', cc / node0, 2.5),
-    target('check ≤ 0.4× the community-style check (bash + jq + kubectl)', chk / community, 0.4),
-    target('check with the compile cache ≤ 0.4× the community-style check', cc / community, 0.4),
     target('each bundle ≤ 400 KiB', largest, 400 * 1024, `${kib(largest)} (largest)`),
     target('check bundle ≤ 300 KiB', r.bundles.check.bytes, 300 * 1024, kib(r.bundles.check.bytes)),
     target('check peak RSS ≤ 64 MiB', rssMiB, 64, `${rssMiB.toFixed(1)} MiB (max of 5 runs; kubectl get: ${(r.peakRssKb.kubectl / 1024).toFixed(1)} MiB)`),
