@@ -331,6 +331,32 @@ async function benchFailOurs() {
   return reps;
 }
 
+// 3b. the recovery put: good → unpullable (exit 5) → good again; how long after the Deployment has rolled out again
+// (kubectl's rollout-complete condition, seen by the bench's own watch) the put ends (target: within 0.5 s)
+async function benchRecovery() {
+  const reps = [];
+  for (let rep = 1; rep <= FAIL_REPS; rep++) {
+    const ns = await newNamespace(`recover${rep}`);
+    const params = (image) => ({ image_ref: image, replicas: 2, timeout: '2m' });
+    const sources = mkdtempSync(join(work, 'sources-'));
+    const good = 'registry.example.com/bench/web:1.0';
+    const first = await run(assets('out'), [sources], { input: request(ids.get(`recover-first-${rep}`), ns, 'web', params(good)), env: concourseEnv() });
+    if (first.code !== 0) fail('recovery: first put', first);
+    const broken = await run(assets('out'), [sources], { input: request(ids.get(`recover-broken-${rep}`), ns, 'web', params('registry.example.com/bench/unpullable-app:2.0')), env: concourseEnv() });
+    if (broken.code !== 5) fail('recovery: the broken put should exit 5', broken);
+    const seen = await observe(ns);
+    const id = ids.get(`recover-${rep}`);
+    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', params(good)), env: concourseEnv(), rss: true });
+    await sleep(100);
+    seen.stop();
+    if (r.code !== 0) fail('recovery put', r);
+    const d = seen.deployments.get('web') ?? {};
+    reps.push({ ns, user: id.user, code: r.code, ms: r.ms, completeToExitMs: d.completeAt === undefined ? undefined : r.endedAt - d.completeAt, disrupted: disrupted(r.startedAt, r.endedAt) });
+    say(`recovery rep ${rep}: exit ${r.code} in ${Math.round(r.ms)} ms, ${reps.at(-1).completeToExitMs?.toFixed(0)} ms after the Deployment rolled out again`);
+  }
+  return reps;
+}
+
 async function benchFailKubectl() {
   const ns = await newNamespace('kfail');
   const seen = await observe(ns, { pods: true });
@@ -464,6 +490,7 @@ try {
   results.check = await benchCheck(results.put.checkNamespace);
   say(`check: median ${results.check.stats.check.median.toFixed(0)} ms; failure detection`);
   results.failOurs = await benchFailOurs();
+  results.recovery = await benchRecovery();
   // kubectl's failure run waits ~30 s for the progress deadline; it runs alone (overlapping the scale runs, the
   // controller-manager's progress check came late)
   results.failKubectl = await benchFailKubectl();

@@ -268,6 +268,25 @@ export function writeReport(r, { timeBin }) {
     '',
   );
 
+  // ---- 3b. recovery
+  if (r.recovery?.length) {
+    const rec = r.recovery;
+    const recMedian = median(rec.map((x) => x.completeToExitMs).filter((x) => x !== undefined));
+    p(
+      '### The recovery put: good → unpullable (exit 5) → good again',
+      '',
+      'The put that restores the good image after a failed one (issue 10). Measured from the moment the bench\'s Deployment watch sees the rollout complete again (observed generation, all replicas updated and available, the failed ReplicaSet scaled down) to the process exiting; target ≤ 0.5 s.',
+      '',
+      table(
+        ['run', 'exit code', 'complete → exit', 'wall'],
+        rec.map((x, i) => [`recovery ${i + 1}${warn(x.disrupted)}`, x.code, ms(x.completeToExitMs), ms(x.ms)]),
+      ),
+      '',
+      `Median ${ms(recMedian)} from the Deployment rolling out again to exit code 0.`,
+      '',
+    );
+  }
+
   // ---- 4. scale
   p(
     `## 4. Scale: N releases (distinct apps, Deployment + Service + Ingress, 1 replica each) deployed, then torn down, in one namespace`,

@@ -107,9 +107,11 @@ api_get() {
     "$(cat "$CLUSTER_DIR/url" 2>/dev/null || echo "$CLUSTER_URL")$1"
 }
 
+# Ready, and without the not-ready taint (the DaemonSet controller only schedules onto an untainted Node).
 node_ready() {
   api_get "/api/v1/nodes/$1" 2>/dev/null |
-    jq -e '.status.conditions[] | select(.type == "Ready" and .status == "True")' >/dev/null
+    jq -e 'any(.status.conditions[]; .type == "Ready" and .status == "True")
+      and all(.spec.taints[]?; .key != "node.kubernetes.io/not-ready")' >/dev/null
 }
 
 # wait_for WHAT SECONDS COMMAND...: polls COMMAND; fails early (showing the log) if a daemon died.

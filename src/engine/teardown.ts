@@ -119,7 +119,7 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   // Only kinds we deleted something of can still hold some (we hold the lock: nothing new of ours appears), and Pods.
   const deletedKinds = new Set(ours.map((o) => `${o.apiVersion}/${o.kind}`));
   const waitKinds = [...[...kinds.entries()].filter(([key]) => deletedKinds.has(key)).map(([, k]) => k), { apiVersion: 'v1', kind: 'Pod' }];
-  await waitUntilGone(input, () => listOurs(waitKinds));
+  await waitUntilGone(input, () => listOurs(waitKinds), `release ${app} to be deleted`);
 
   // The StatefulSets' Pods are gone: their claims are no longer in use (the pvc-protection finalizer lets them go).
   // StatefulSets from the records too: a teardown cut off earlier has deleted them but maybe not their claims.
@@ -134,8 +134,11 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
       log.info(`${objectRef(claim)} ${gone ? 'already gone' : 'deleted'} (volume claim of a StatefulSet)`);
     });
     const claimNames = new Set(claims.map((c) => c.metadata.name));
-    await waitUntilGone(input, async () =>
-      (await cluster.list('v1', 'PersistentVolumeClaim', namespace)).items.filter((c) => claimNames.has(c.metadata.name)),
+    await waitUntilGone(
+      input,
+      async () => (await cluster.list('v1', 'PersistentVolumeClaim', namespace)).items.filter((c) => claimNames.has(c.metadata.name)),
+      `the volume claims of release ${app} to be deleted`,
+      ' (the kubernetes.io/pvc-protection finalizer keeps a claim while a Pod uses it)',
     );
   }
   await mapBounded(records, 4, (r) => cluster.remove(keyOf({ ...r, apiVersion: 'v1', kind: 'Secret' }), 'Background'));
@@ -147,7 +150,7 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
 }
 
 /** Polls `remaining` until it finds nothing, saying what is left when that changes; bounded by the deadline. */
-async function waitUntilGone(input: TeardownInput, remaining: () => Promise<KubeObject[]>): Promise<void> {
+async function waitUntilGone(input: TeardownInput, remaining: () => Promise<KubeObject[]>, what: string, hint = ''): Promise<void> {
   const { deadline } = input;
   let lastLine = '';
   // Look again soon at first (most objects go within a second), then less often.
@@ -158,7 +161,7 @@ async function waitUntilGone(input: TeardownInput, remaining: () => Promise<Kube
     const line = `waiting for ${left.length} object${left.length > 1 ? 's' : ''} to be deleted: ${left.slice(0, 6).map(objectRef).join(', ')}${left.length > 6 ? ', …' : ''}`;
     if (line !== lastLine) input.log.info(line);
     lastLine = line;
-    if (deadline.expired()) throw deadline.timedOut(`waiting for release ${input.app} to be deleted: ${left.map(objectRef).join(', ')} still there`);
+    if (deadline.expired()) throw deadline.timedOut(`waiting for ${what}: ${left.map(objectRef).join(', ')} still there${hint}`);
     await sleep(Math.min(pollMs, deadline.remainingMs()), input.clock, input.signal);
     pollMs = Math.min(pollMs * 2, 1000);
   }

@@ -1,7 +1,7 @@
 // Pure: a DaemonSet's rollout, judged like kubectl's `rollout status daemonset` on the generation this put wrote.
 import type { KubeObject } from '../kube/object.js';
 import { describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, notSeenYet, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
 
 interface DaemonSetShape {
   metadata: Meta;
@@ -25,16 +25,17 @@ export function assessDaemonSet(applied: KubeObject, snapshot: Snapshot): Verdic
     return done(`${ref}: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted`);
   }
   const live = liveObject(snapshot, 'DaemonSet', applied);
-  if (!live) return progressing(`${ref}: waiting for it to appear`);
-  if (!generationObserved(live, applied)) return progressing(`${ref}: waiting for the daemonset spec update to be observed`);
+  if (!live) return notSeenYet(ref);
   const ds = live as unknown as DaemonSetShape;
   const status = ds.status ?? {};
   const desired = status.desiredNumberScheduled ?? 0;
-
-  if ((status.currentNumberScheduled ?? 0) < desired || (status.updatedNumberScheduled ?? 0) < desired) {
+  const observed = generationObserved(live, applied);
+  // Before the generation check: the controller does not write its status when a Pod cannot be created.
+  if (!observed || (status.currentNumberScheduled ?? 0) < desired || (status.updatedNumberScheduled ?? 0) < desired) {
     const event = failedCreate(snapshot, live, appliedAt(applied));
     if (event) return failedCreateVerdict(ref, event);
   }
+  if (!observed) return progressing(`${ref}: waiting for the daemonset spec update to be observed`);
   const generation = ds.metadata.annotations?.[templateGeneration];
   const failure = findPodFailureWhere(
     snapshot.Pod,

@@ -3,7 +3,7 @@
 // in order; Pod causes come first so that a broken image fails in seconds.
 import type { KubeObject } from '../kube/object.js';
 import { asEvent, describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, generationObserved, liveObject, notBefore, progressing, type Condition, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import { appliedAt, done, failedCreate, generationObserved, liveObject, notBefore, notSeenYet, progressing, type Condition, type Meta, type Snapshot, type Verdict } from './snapshot.js';
 
 interface DeploymentShape {
   metadata: Meta;
@@ -107,7 +107,7 @@ const podOf = (rs: KubeObject) => (pod: KubeObject) => {
 export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot): Verdict {
   const ref = `deployment/${applied.metadata.name}`;
   const live = liveObject(snapshot, 'Deployment', applied);
-  if (!live) return progressing(`${ref}: waiting for it to appear`);
+  if (!live) return notSeenYet(ref);
   if (!generationObserved(live, applied)) return progressing(`${ref}: waiting for the deployment spec update to be observed`);
   const d = live as unknown as DeploymentShape;
   const rs = currentReplicaSet(live, snapshot.ReplicaSet);

@@ -2,7 +2,7 @@
 // (created, never waited for: it runs on its schedule).
 import type { KubeObject } from '../kube/object.js';
 import { describeFailedPods, describePodFailure, fatalJobWaitingReasons, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, failedCreateVerdict, liveObject, progressing, type Condition, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import { appliedAt, done, failedCreate, failedCreateVerdict, liveObject, notSeenYet, progressing, type Condition, type Meta, type Snapshot, type Verdict } from './snapshot.js';
 
 interface JobShape {
   metadata: Meta;
@@ -14,7 +14,7 @@ export function assessJob(applied: KubeObject, snapshot: Snapshot): Verdict {
   const ref = `job/${applied.metadata.name}`;
   // A Job has no observedGeneration (its template cannot change): the applied uid tells ours from a replaced one.
   const live = liveObject(snapshot, 'Job', applied);
-  if (!live) return progressing(`${ref}: waiting for it to appear`);
+  if (!live) return notSeenYet(ref);
   const job = live as unknown as JobShape;
   const status = job.status ?? {};
   const condition = (type: string) => status.conditions?.find((c) => c.type === type && c.status === 'True');

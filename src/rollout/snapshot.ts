@@ -20,12 +20,14 @@ export const emptySnapshot = (): Snapshot => ({
 });
 
 export type Verdict =
-  | { state: 'progressing'; message: string }
+  /** `quiet`: not worth a progress line (the watch has not delivered the object yet), but said at a timeout. */
+  | { state: 'progressing'; message: string; quiet?: true }
   | { state: 'done'; message: string }
   /** `eventsOf`: the object whose recent events the message should end with (looked up by the wait). */
   | { state: 'failed'; message: string; eventsOf?: { kind: string; name: string } };
 
 export const progressing = (message: string): Verdict => ({ state: 'progressing', message });
+export const notSeenYet = (ref: string): Verdict => ({ state: 'progressing', message: `${ref}: waiting for it to appear`, quiet: true });
 export const done = (message: string): Verdict => ({ state: 'done', message });
 
 export interface Condition {

@@ -2,7 +2,7 @@
 // Pods of the update revision that are stuck for good, or Pods the controller cannot create, fail it at once.
 import type { KubeObject } from '../kube/object.js';
 import { describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, notSeenYet, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
 
 interface StatefulSetShape {
   metadata: Meta;
@@ -24,16 +24,18 @@ export function assessStatefulSet(applied: KubeObject, snapshot: Snapshot): Verd
     return done(`${ref}: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted`);
   }
   const live = liveObject(snapshot, 'StatefulSet', applied);
-  if (!live) return progressing(`${ref}: waiting for it to appear`);
-  if (!generationObserved(live, applied)) return progressing(`${ref}: waiting for the statefulset spec update to be observed`);
+  if (!live) return notSeenYet(ref);
   const s = live as unknown as StatefulSetShape;
   const status = s.status ?? {};
   const wanted = s.spec?.replicas ?? 1;
-
-  if ((status.replicas ?? 0) < wanted) {
+  const observed = generationObserved(live, applied);
+  // Before the generation check: the controller does not write its status (observedGeneration) when a Pod cannot be
+  // created. An event since this put changed the object comes from a sync of this spec.
+  if (!observed || (status.replicas ?? 0) < wanted) {
     const event = failedCreate(snapshot, live, appliedAt(applied));
     if (event) return failedCreateVerdict(ref, event);
   }
+  if (!observed) return progressing(`${ref}: waiting for the statefulset spec update to be observed`);
   const updateRevision = status.updateRevision;
   const failure = findPodFailureWhere(
     snapshot.Pod,

@@ -172,7 +172,8 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
     }
     for (const [ref, verdict] of verdicts) {
       if (verdict.state === 'failed') continue;
-      if (lastVerdict.get(ref)?.message !== verdict.message) log.info(verdict.message);
+      const quiet = verdict.state === 'progressing' && verdict.quiet;
+      if (!quiet && lastVerdict.get(ref)?.message !== verdict.message) log.info(verdict.message);
       lastVerdict.set(ref, verdict);
     }
     if (verdicts.every(([, v]) => v.state === 'done')) settle();

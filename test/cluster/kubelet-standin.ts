@@ -176,6 +176,27 @@ async function registerNode(): Promise<void> {
   }
   // Either way (new or left from before), post a fresh ready status.
   await api('PATCH', `/api/v1/nodes/${NODE_NAME}/status`, { status: nodeStatus() }, 'application/merge-patch+json');
+  await removeConditionTaints();
+}
+
+// The API server's admission taints a new Node `node.kubernetes.io/not-ready:NoSchedule`; the node lifecycle
+// controller (not run here) lifts it once the Node is Ready. The DaemonSet controller does not tolerate it, so the
+// stand-in lifts it for its own Node, as that controller would.
+const conditionTaints = new Set([
+  'node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable', 'node.kubernetes.io/memory-pressure',
+  'node.kubernetes.io/disk-pressure', 'node.kubernetes.io/pid-pressure', 'node.kubernetes.io/network-unavailable',
+]);
+
+async function removeConditionTaints(): Promise<void> {
+  const node = await api('GET', `/api/v1/nodes/${NODE_NAME}`);
+  const taints: Json[] = node.spec?.taints ?? [];
+  const kept = taints.filter((t) => !conditionTaints.has(t.key));
+  if (kept.length === taints.length) return;
+  // A merge patch replaces the list; the resourceVersion makes it conditional on what we read.
+  await api('PATCH', `/api/v1/nodes/${NODE_NAME}`, {
+    metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { taints: kept.length ? kept : null },
+  }, 'application/merge-patch+json');
+  log(`lifted taints ${taints.filter((t) => conditionTaints.has(t.key)).map((t) => `${t.key}:${t.effect}`).join(', ')}`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,15 +1,17 @@
 // Least privilege and TLS against the real API server: the README's Role is enough for every feature; outside it the
 // put fails with the API-rejection exit code naming verb, resource and namespace; bad trust or credentials are one
 // clear line with the connection/auth exit code.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { kubectl, kubectlJson, readSource, rbacToken, useNamespace, waitFor } from '../support/cluster.js';
+import { auditLogPath, kubectl, kubectlJson, readSource, rbacToken, useNamespace, usingExternalCluster, waitFor } from '../support/cluster.js';
 import { base64, makeTestPki, type TestPki } from '../support/pki.js';
 import { readyImage } from '../support/images.js';
 import { emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
 /** The Role exactly as the README documents it. */
 function readmeRole(namespace: string): string {
@@ -42,31 +44,102 @@ async function serviceAccountToken(namespace: string, name: string): Promise<str
   return Buffer.from(token, 'base64').toString('utf8');
 }
 
-const postgres = readFileSync(join(repoRoot, 'test', 'fixtures', 'postgres.yml'), 'utf8');
+const fixture = (name: string) => readFileSync(join(repoRoot, 'test', 'fixtures', name), 'utf8');
+// The staging release: a database StatefulSet with a volume, its migration Job, and a node agent DaemonSet.
+const manifests = {
+  'deps/postgres.yml': fixture('postgres-statefulset.yml'),
+  'deps/migrate.yml': fixture('migrate-job.yml'),
+  'deps/agent.yml': JSON.stringify({
+    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' },
+    spec: {
+      selector: { matchLabels: { 'app.kubernetes.io/name': 'agent' } },
+      template: { metadata: { labels: { 'app.kubernetes.io/name': 'agent' } }, spec: { containers: [{ name: 'agent', image: 'fluent-bit:3' }] } },
+    },
+  }),
+};
+
+/** `group/resource verb` for every request the user made that the API server answered, from the audit log. */
+function requestsBy(user: string, since: number): Set<string> {
+  const used = new Set<string>();
+  for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
+    if (!line.includes(user)) continue;
+    const entry = JSON.parse(line);
+    if (entry.stage !== 'ResponseComplete' || entry.user?.username !== user || Date.parse(entry.requestReceivedTimestamp) < since) continue;
+    const code = entry.responseStatus?.code ?? 0;
+    // A refused request does not use a grant; a 404 or 409 answer does (the grant let it through).
+    if (!entry.objectRef?.resource || (code >= 400 && code !== 404 && code !== 409)) continue;
+    const sub = entry.objectRef.subresource ? `/${entry.objectRef.subresource}` : '';
+    used.add(`${entry.objectRef.apiGroup ?? ''}/${entry.objectRef.resource}${sub} ${entry.verb}`);
+  }
+  return used;
+}
+
+/** `group/resource verb` for every grant of the README's Role. */
+function grantsOf(roleJson: string): Set<string> {
+  const role = JSON.parse(roleJson) as { rules: Rule[] };
+  return new Set(role.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res} ${v}`)))));
+}
+
+// Grants the scripted happy path below does not exercise, each with the reason it is in the Role. Any other unused
+// grant fails the test: the Role holds nothing a put, get, check or delete does not need.
+const notExercisedHere: Record<string, string> = {
+  '/events list': 'read when a rollout fails, for the failing Pod\'s recent events',
+  'apps/replicasets list': 'the rollout wait relists on its resync and after a dropped watch',
+  'coordination.k8s.io/leases get': 'a put finding the release\'s lock held by another put',
+  'coordination.k8s.io/leases update': 'taking over an expired lock',
+};
 
 describe('the least-privilege Role from the README', () => {
   const ns = useNamespace('kdr-rbac');
   const other = useNamespace('kdr-rbac-other');
 
   test('a ServiceAccount bound to exactly that Role can put, check, get and delete; elsewhere it gets exit 4 naming verb, resource and namespace', async () => {
-    await kubectl(['apply', '-f', '-'], { input: readmeRole(ns.name) });
+    const startedAt = Date.now() - 1000;
+    const role = readmeRole(ns.name);
+    await kubectl(['apply', '-f', '-'], { input: role });
     const token = await serviceAccountToken(ns.name, 'deployer');
     await kubectl(['create', 'rolebinding', 'deployer', '--role=kubernetes-deploy-resource', `--serviceaccount=${ns.name}:deployer`], { namespace: ns.name });
     const { cluster_url, cluster_ca } = readSource() as unknown as Record<string, string>;
     const source = { cluster_url, cluster_ca, token, namespace: ns.name, app: 'web' };
-    const dir = sourcesDir(tagOnly(readyImage('1')), { 'deps/postgres.yml': postgres });
+    const dir = sourcesDir(tagOnly(readyImage('1')), manifests);
+    const params = { image: 'image', host: 'web.rbac.local', manifests: ['deps/*.yml'] };
 
-    const put = await runScript('out', { source, params: { image: 'image', host: 'web.rbac.local', manifests: ['deps/postgres.yml'] } }, { dir });
+    const put = await runScript('out', { source, params }, { dir });
     expect(put.code, put.stderr).toBe(0);
-    const again = await runScript('out', { source, params: { image: 'image', host: 'web.rbac.local', manifests: ['deps/postgres.yml'] } }, { dir });
+    await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=60s'], { namespace: ns.name, timeoutMs: 70_000 });
+    const again = await runScript('out', { source, params }, { dir });
     expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('job/migrate unchanged and complete');
     const check = await runScript('check', { source });
     expect(check.code, check.stderr).toBe(0);
     expect(check.json).toEqual([(put.json as { version: unknown }).version]);
     const get = await runScript('in', { source, version: (put.json as { version: unknown }).version }, { dir: emptyDir() });
     expect(get.code, get.stderr).toBe(0);
+    // A changed migration: the Job is deleted and created again.
+    const changedDir = sourcesDir(tagOnly(readyImage('2')), { ...manifests, 'deps/migrate.yml': manifests['deps/migrate.yml'].replace('web-migrations:1', 'web-migrations:2') });
+    const changed = await runScript('out', { source, params }, { dir: changedDir });
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stderr).toContain('job/migrate replaced');
+    await kubectl(['rollout', 'status', 'statefulset/db', '--timeout=60s'], { namespace: ns.name, timeoutMs: 70_000 });
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
+    expect(del.stderr).toContain('persistentvolumeclaim/data-db-0 deleted');
+    // mode create: every kind created rather than applied, then torn down again, the volume kept.
+    const created = await runScript('out', { source, params: { ...params, mode: 'create' } }, { dir });
+    expect(created.code, created.stderr).toBe(0);
+    const kept = await runScript('out', { source, params: { delete: true, keep_volumes: true } }, { dir: emptyDir() });
+    expect(kept.code, kept.stderr).toBe(0);
+
+    // Least privilege: every grant of the Role was used by these scripts (the audit log says which requests they made).
+    if (!usingExternalCluster() && existsSync(auditLogPath)) {
+      const user = `system:serviceaccount:${ns.name}:deployer`;
+      const used = await waitFor('the audit log to hold the teardown', () => {
+        const requests = requestsBy(user, startedAt);
+        return requests.has('/persistentvolumeclaims delete') && requests.has('/secrets delete') && requests;
+      }, { timeoutMs: 10_000 });
+      const unused = [...grantsOf(role)].filter((grant) => !used.has(grant)).sort();
+      expect(unused).toEqual(Object.keys(notExercisedHere).sort());
+    }
 
     const denied = await runScript('out', { source: { ...source, namespace: other.name }, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(denied.code).toBe(4);

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { kubectl, kubectlJson, useNamespace } from '../support/cluster.js';
 import { clusterSource, emptyDir, sourcesDir } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
-import { deploymentYaml } from '../support/workloads.js';
+import { daemonSetYaml, deploymentYaml, jobYaml, statefulSetYaml } from '../support/workloads.js';
 
 const ownLabels = 'app.kubernetes.io/instance=web,app.kubernetes.io/managed-by=kubernetes-deploy-resource';
 
@@ -52,6 +52,28 @@ describe('Pods that cannot be created', () => {
     expect(lines(put.stderr).at(-1)).toMatch(
       /^error: 2 workloads failed: \(1\) deployment\/db failed: pod\/db-\S+ container db: (ErrImagePull|ImagePullBackOff): .* \(2\) deployment\/web failed: pod\/web-\S+ container web: (ErrImagePull|ImagePullBackOff): /,
     );
+    const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
+    expect(del.code, del.stderr).toBe(0);
+  });
+
+  test('a StatefulSet and the app beyond the quota, a Job and a DaemonSet without their ServiceAccount: all named at once, exit 5', async () => {
+    const source = clusterSource({ namespace: ns.name });
+    // No Pod at all: every creation fails at once (the ServiceAccount check comes before the quota's).
+    await kubectl(['create', 'quota', 'no-pods', '--hard=pods=0'], { namespace: ns.name });
+    const sa = { serviceAccountName: 'nobody' };
+    const files = {
+      'deps/db.yml': statefulSetYaml('db', 'registry.local/team/postgres:16', { replicas: 1 }),
+      'deps/seed.yml': jobYaml('seed', 'registry.local/team/seed:1', { podExtra: sa }),
+      'deps/agent.yml': daemonSetYaml('agent', 'registry.local/team/agent:1', sa),
+    };
+    const put = await runScript('out', { source, params: { image: 'image', manifests: Object.keys(files), timeout: '2m' } }, { dir: sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, files) });
+    expect(put.code, put.stderr).toBe(5);
+    const last = lines(put.stderr).at(-1)!;
+    expect(last).toMatch(/^error: 4 workloads failed: \(1\) daemonset\/agent failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/);
+    expect(last).toMatch(/\(2\) statefulset\/db failed: cannot create Pods: FailedCreate: create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: exceeded quota: no-pods/);
+    expect(last).toMatch(/\(3\) job\/seed failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/);
+    expect(last).toMatch(/\(4\) deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: .*exceeded quota: no-pods/);
+    await kubectl(['delete', 'quota', 'no-pods'], { namespace: ns.name });
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
   });

@@ -34,7 +34,7 @@ describe('every workload of the release', () => {
     const log = lines(first.stderr);
     expect(log).toContain('waiting up to 120s for daemonset/agent, statefulset/db, job/seed, cronjob/nightly, deployment/web to roll out');
     expect(log).toContain('statefulset/db: successfully rolled out (2 of 2 pods ready at revision ' + (await kubectlJson(['get', 'statefulset', 'db'], { namespace: ns.name })).status.currentRevision + ')');
-    expect(log).toContain('daemonset/agent: successfully rolled out (1 of 1 pods available)');
+    expect(log, first.stderr).toContain('daemonset/agent: successfully rolled out (1 of 1 pods available)');
     expect(log).toContain('job/seed: completed (1 of 1 succeeded)');
     expect(log).toContain('cronjob/nightly: created; not waited for (a CronJob runs on its schedule)');
     expect(log).toContain('deployment/web: successfully rolled out (1 of 1 replicas available)');

@@ -30,18 +30,18 @@ export function statefulSetYaml(name: string, image: string, options: { replicas
   });
 }
 
-export function daemonSetYaml(name: string, image: string): string {
-  return dump({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name }, spec: { selector: selectorFor(name), template: templateFor(name, image) } });
+export function daemonSetYaml(name: string, image: string, podExtra: Record<string, unknown> = {}): string {
+  return dump({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name }, spec: { selector: selectorFor(name), template: templateFor(name, image, podExtra) } });
 }
 
-export function jobYaml(name: string, image: string, options: { before?: boolean; backoffLimit?: number } = {}): string {
+export function jobYaml(name: string, image: string, options: { before?: boolean; backoffLimit?: number; podExtra?: Record<string, unknown> } = {}): string {
   return dump({
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name, ...(options.before ? { annotations: { 'kubernetes-deploy-resource.io/phase': 'before' } } : {}) },
     spec: {
       backoffLimit: options.backoffLimit ?? 1,
-      template: { metadata: { labels: { 'app.kubernetes.io/name': name } }, spec: { restartPolicy: 'Never', containers: [{ name, image }] } },
+      template: { metadata: { labels: { 'app.kubernetes.io/name': name } }, spec: { restartPolicy: 'Never', containers: [{ name, image }], ...options.podExtra } },
     },
   });
 }

@@ -1,7 +1,10 @@
 // What a re-put does with a Job (src/engine/jobs.ts): decided from the hash of what we applied, never the live spec.
 import { describe, expect, test } from 'vitest';
-import { jobSpecHash, jobSpecHashAnnotation, planJob, withSpecHash } from '../../src/engine/jobs.js';
+import type { ClusterApi } from '../../src/cluster/api.js';
+import { jobSpecHash, jobSpecHashAnnotation, planJob, putJob, withSpecHash } from '../../src/engine/jobs.js';
+import { TimedOutError } from '../../src/errors.js';
 import type { KubeObject } from '../../src/kube/object.js';
+import { Deadline, type Clock } from '../../src/time.js';
 
 const job = (image: string, labels: Record<string, string> = {}): KubeObject => ({
   apiVersion: 'batch/v1',
@@ -67,5 +70,47 @@ describe('planJob', () => {
     expect(jobSpecHash(job('m:1'))).toBe(jobSpecHash(job('m:1', { a: 'b' })));
     expect(jobSpecHash(job('m:1'))).not.toBe(jobSpecHash(job('m:2')));
     expect(withSpecHash(job('m:1')).metadata.annotations).toEqual({ [jobSpecHashAnnotation]: jobSpecHash(job('m:1')) });
+  });
+});
+
+describe('putJob', () => {
+  /** A cluster whose Job goes after `readsUntilGone` reads (never, when undefined), on a clock that jumps. */
+  function setup(current: KubeObject, readsUntilGone?: number) {
+    const calls: string[] = [];
+    let reads = 0;
+    let now = 0;
+    const clock: Clock = { now: () => now, setTimeout: (fn, ms) => { now += ms; fn(); return 0; }, clearTimeout: () => undefined };
+    const cluster = {
+      remove: async (key: { name: string }, propagation: string) => { calls.push(`remove ${key.name} ${propagation}`); return true; },
+      read: async () => (readsUntilGone !== undefined && ++reads > readsUntilGone ? undefined : current),
+    } as unknown as ClusterApi;
+    const write = async (object: KubeObject) => { calls.push(`write ${object.metadata.annotations?.[jobSpecHashAnnotation]}`); return object; };
+    const lines: string[] = [];
+    const log = { info: (l: string) => lines.push(l), warn: (l: string) => lines.push(l) };
+    return { calls, lines, input: { cluster, log, write, deadline: new Deadline(clock, 5_000), clock } };
+  }
+
+  test('a changed Job: deleted in the background, waited for until gone, created again with the new hash', async () => {
+    const { calls, lines, input } = setup(live(job('m:1'), [{ type: 'Complete', status: 'True' }]), 3);
+    const { change } = await putJob(input, job('m:2'), live(job('m:1'), [{ type: 'Complete', status: 'True' }]));
+    expect(change).toBe('replaced');
+    expect(calls).toEqual(['remove migrate Background', `write ${jobSpecHash(job('m:2'))}`]);
+    expect(lines).toEqual(["job/migrate: replacing it, its spec changed (a Job's pod template is immutable)"]);
+  });
+
+  test('waiting for the old Job to go never outlasts the put\'s deadline: timed out, nothing created', async () => {
+    const current = live(job('m:1'));
+    const { calls, input } = setup(current);
+    const error = await putJob(input, job('m:2'), current).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimedOutError);
+    expect((error as Error).message).toBe('timed out after 5.0s waiting for job/migrate to be deleted before re-creating it');
+    expect(calls).toEqual(['remove migrate Background']);
+  });
+
+  test('an unchanged complete Job: nothing written, the live Job returned for the wait', async () => {
+    const current = live(job('m:1'), [{ type: 'Complete', status: 'True' }]);
+    const { calls, input } = setup(current);
+    expect(await putJob(input, job('m:1'), current)).toEqual({ change: 'unchanged', after: current });
+    expect(calls).toEqual([]);
   });
 });

@@ -158,7 +158,7 @@ describe('Deployment: only the generation this put wrote, only its ReplicaSet', 
 
   test('a Deployment of another uid (an older one of that name) is not judged', () => {
     const appliedNew = { ...available, metadata: { ...available.metadata, uid: 'new-uid' } };
-    expect(assessWorkload(appliedNew, snapshotOf([available]))).toEqual({ state: 'progressing', message: 'deployment/web: waiting for it to appear' });
+    expect(assessWorkload(appliedNew, snapshotOf([available]))).toEqual({ state: 'progressing', message: 'deployment/web: waiting for it to appear', quiet: true });
   });
 });
 
@@ -210,6 +210,10 @@ describe('StatefulSet (RollingUpdate, like kubectl rollout status)', () => {
     // All Pods there: an event left from a moment of pressure does not fail it.
     const whole = sts({ ...ok, readyReplicas: 2 });
     expect(assessWorkload(whole, snapshotOf([whole, event])).state).toBe('progressing');
+    // The controller writes no status when it cannot create a Pod: the generation is never observed.
+    const unobserved = sts({ observedGeneration: 0 }, {}, 1);
+    expect(assessWorkload(unobserved, snapshotOf([unobserved, event])).state).toBe('failed');
+    expect(assessWorkload(unobserved, snapshotOf([unobserved, failedCreateEvent('s-uid', 'StatefulSet', 'db', '2026-01-01T09:59:00Z')])).state).toBe('progressing');
   });
 });
 
@@ -239,6 +243,8 @@ describe('DaemonSet (like kubectl rollout status)', () => {
     expect(assessWorkload(object, snapshotOf([object, old])).state).toBe('progressing');
     const current = pod('agent-b', 'ds-uid', { 'pod-template-generation': '2' }, pullError);
     expect(assessWorkload(object, snapshotOf([object, current])).message).toBe('daemonset/agent failed: pod/agent-b container web: ErrImagePull: pull access denied');
+    const unobserved = ds({});
+    expect(assessWorkload(unobserved, snapshotOf([unobserved, failedCreateEvent('ds-uid', 'DaemonSet', 'agent', '2026-01-01T10:00:00Z', 'x')])).state).toBe('failed');
     const missing = ds({ ...ok, currentNumberScheduled: 0, updatedNumberScheduled: 0, numberAvailable: 0 });
     expect(assessWorkload(missing, snapshotOf([missing, failedCreateEvent('ds-uid', 'DaemonSet', 'agent', '2026-01-01T10:00:00Z', 'Error creating: pods "agent-x" is forbidden: denied')])).message).toBe(
       'daemonset/agent failed: cannot create Pods: FailedCreate: Error creating: pods "agent-x" is forbidden: denied',
@@ -288,7 +294,7 @@ describe('Job and CronJob', () => {
     const event = failedCreateEvent('j-uid', 'Job', 'migrate', '2026-01-01T10:00:02Z', 'Error creating: pods "migrate-x" is forbidden: exceeded quota: q');
     expect(assessWorkload(pending, snapshotOf([pending, event])).message).toBe('job/migrate failed: cannot create Pods: FailedCreate: Error creating: pods "migrate-x" is forbidden: exceeded quota: q');
     const replaced = job({ conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] }, 'old-uid');
-    expect(assessWorkload(pending, snapshotOf([replaced]))).toEqual({ state: 'progressing', message: 'job/migrate: waiting for it to appear' });
+    expect(assessWorkload(pending, snapshotOf([replaced]))).toEqual({ state: 'progressing', message: 'job/migrate: waiting for it to appear', quiet: true });
   });
 
   test('a CronJob is created, never waited for', () => {

@@ -300,3 +300,13 @@ describe('failures reported together', () => {
     await expect(result).rejects.toEqual(new RolloutFailedError('job/migrate failed: DeadlineExceeded: too long'));
   });
 });
+
+test('no progress line for a workload the watch has not delivered yet; the timeout still names it', async () => {
+  const job: KubeObject = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate', uid: 'j1' } };
+  const { emit, clock, log, result } = await started({ workloads: [deployment({}), job], timeoutMs: 3000 });
+  emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 }));
+  await tick();
+  expect(log.lines).toEqual(['deployment/web: successfully rolled out (2 of 2 replicas available)']);
+  clock.advance(3000);
+  await expect(result).rejects.toEqual(new TimedOutError('timed out after 3.0s waiting for the rollout: job/migrate: waiting for it to appear'));
+});
