@@ -24,7 +24,8 @@ RUN --mount=type=secret,id=build_ca,target=/run/secrets/build_ca \
     if [ -s /run/secrets/build_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/build_ca; fi; \
     npm ci --loglevel=warn
 COPY tsconfig.json ./
-COPY scripts/build.mjs scripts/undici-stub.mjs scripts/
+COPY scripts/build.mjs scripts/
+COPY scripts/bundle/*.mjs scripts/bundle/
 COPY src ./src
 RUN npm run build \
  && for s in check in out; do \

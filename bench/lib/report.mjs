@@ -1,5 +1,5 @@
 // Renders bench/RESULTS.md (and bench/results.json) from the figures run.mjs gathered.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentName, describe, isDiscovery, summarize, usec } from './audit.mjs';
 import { root } from './cluster.mjs';
@@ -338,6 +338,9 @@ export function writeReport(r, { timeBin }) {
   );
   p('## Clean-up', '', `${r.cleanup.namespaces} namespaces \`kdr-bench-${r.runId}-*\` deleted${r.cleanup.allGone ? ' and gone' : ' (some still terminating at exit)'}.`, '');
 
-  writeFileSync(join(root, 'bench', 'RESULTS.md'), lines.join('\n'));
+  // bench/check-start.mjs (npm run bench:check) owns its own section: kept as it is.
+  const file = join(root, 'bench', 'RESULTS.md');
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').match(/<!-- check-start:begin[\s\S]*?<!-- check-start:end -->/)?.[0] : undefined;
+  writeFileSync(file, lines.join('\n') + (kept ? `\n${kept}\n` : ''));
   writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify(r, null, 1) + '\n');
 }

@@ -1,6 +1,7 @@
 // The one boundary to @kubernetes/client-node: it builds the TLS/auth configuration in memory and sends the requests;
 // we keep bodies as plain JSON (the client's typed models would drop fields we must keep, e.g. of custom kinds).
-import { KubeConfig } from '@kubernetes/client-node';
+// The KubeConfig module alone: the package's index loads every generated API class, exec/attach/cp and ws.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { ClusterApi, ListResult, ObjectKey, WatchEvent } from './api.js';
 import { certificates, type ClusterAuth } from './auth.js';
 import { describeNetworkError, errorForStatus, isRetryableNetworkError, StepTimeoutError, type ApiStatus } from './errors.js';

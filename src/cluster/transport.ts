@@ -9,7 +9,7 @@ import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } fro
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { TLSSocket } from 'node:tls';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { ProxyFailure, StepTimeoutError, type NetworkStep } from './errors.js';
 import { redactProxyUrl } from './proxy.js';
 

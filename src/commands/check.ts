@@ -1,13 +1,13 @@
 // `check`: the deployed revisions of source.app in source.namespace, oldest first, from the given version on.
 import { resolveClusterAuth } from '../cluster/auth.js';
 import { listRecords, recordImageAnnotation, recordRevision, recordStatus } from '../engine/records.js';
-import { parseCheckRequest } from '../request/parse.js';
-import type { Version } from '../request/schemas.js';
+import { parseWith } from '../request/issues.js';
+import { checkRequestSchema, type Version } from '../request/schemas.js';
 import { systemClock } from '../time.js';
 import { connectWith, type CommandDeps } from './context.js';
 
 export async function check(request: unknown, deps: CommandDeps): Promise<Version[]> {
-  const { source, version } = parseCheckRequest(request);
+  const { source, version } = parseWith(checkRequestSchema, request);
   const auth = resolveClusterAuth(source, new Date((deps.clock ?? systemClock).now()));
   const cluster = connectWith(deps, auth);
   // No namespace read: listing in a missing namespace is simply empty, and check needs no rights beyond its namespace.

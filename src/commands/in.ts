@@ -8,7 +8,8 @@ import { decodeRecord, recordName, recordStatus } from '../engine/records.js';
 import { ApiRejectedError, BadRequestError } from '../errors.js';
 import { releaseFiles } from '../output/files.js';
 import { metadataList, type VersionResponse } from '../output/version.js';
-import { parseInRequest } from '../request/parse.js';
+import { parseWith } from '../request/issues.js';
+import { inRequestSchema } from '../request/schemas.js';
 import { systemClock } from '../time.js';
 import { connectWith, type CommandDeps } from './context.js';
 
@@ -26,7 +27,7 @@ function buildMetadata(build: Record<string, string>): Record<string, string> {
 }
 
 export async function get(request: unknown, destination: string, deps: CommandDeps): Promise<VersionResponse> {
-  const { source, version } = parseInRequest(request);
+  const { source, version } = parseWith(inRequestSchema, request);
   if (version.deleted === 'true') {
     const metadata = { app: version.app, namespace: version.namespace, deleted: 'true', last_revision: version.revision };
     await writeAll(destination, {

@@ -8,8 +8,9 @@ import { dns1123Label, dns1123Subdomain } from '../kube/names.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
 import type { BuildEnv } from '../output/build-env.js';
 import { parseDuration } from '../time.js';
-import { parseOutRequest, quote } from './parse.js';
-import type { OutParams, Source } from './schemas.js';
+import { parseWith, quote } from './issues.js';
+import { outRequestSchema, type OutParams } from './out-schema.js';
+import type { Source } from './schemas.js';
 
 /** Where the release goes: a name known now, or a file of the sources dir (read before any cluster call). */
 export type NamespaceChoice = { name: string } | { file: string };
@@ -133,7 +134,7 @@ function imageOf(params: OutParams): DeployPlan['image'] {
 
 /** The raw request (stdin JSON) → a plan; every error is a BadRequestError naming the field. */
 export function planPut(raw: unknown, env: BuildEnv): PutPlan {
-  const { source, params } = parseOutRequest(raw);
+  const { source, params } = parseWith(outRequestSchema, raw);
   const given = Object.keys((raw as { params?: Record<string, unknown> }).params ?? {});
   if (params.sweep) {
     const others = given.filter((key) => !['sweep', 'timeout', 'dry_run'].includes(key));

@@ -1,0 +1,101 @@
+// The put's params (only `out` loads this module: check and in never build it). zod/mini, as schemas.ts.
+import * as z from 'zod/mini';
+import { dns1123Label, dns1123Subdomain, labelKey, labelValue } from '../kube/names.js';
+import { absentAsEmpty, digits, duration, nonEmpty, sourceSchema, wholeNumber } from './schemas.js';
+
+// A path relative to the sources/destination dir; escaping it is checked again after resolving symlinks.
+const relativePath = nonEmpty.check(
+  z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), { error: 'must be a path relative to the sources directory, without ..' }),
+);
+const stringMap = (key: z.ZodMiniType<string>) => z.record(key, z.string());
+const envValue = z.pipe(z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string' }), z.transform(String));
+const envName = z.string().check(z.regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, { error: 'not a valid environment variable name' }));
+const labelKeyString = z.string().check(z.regex(labelKey, { error: 'not a valid label key' }));
+const labelMap = z.record(
+  labelKeyString,
+  z.string().check(z.maxLength(63, { error: 'label values are at most 63 characters' }), z.regex(labelValue, { error: 'not a valid label value' })),
+);
+const annotationMap = stringMap(labelKeyString);
+const quantity = z
+  .pipe(z.union([z.string(), z.number()], { error: 'expected a quantity such as "250m" or "128Mi"' }), z.transform(String))
+  .check(z.refine((q) => /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.test(q), { error: 'not a Kubernetes quantity (e.g. "250m", "128Mi")' }));
+const resourceList = z.strictObject({ cpu: z.optional(quantity), memory: z.optional(quantity), 'ephemeral-storage': z.optional(quantity) });
+const port = wholeNumber(1, 65535, 'must be between 1 and 65535');
+const absolutePath = z.string().check(z.startsWith('/', { error: 'must start with /' }));
+// ${NAME} placeholders are allowed here; the value is checked again after expansion.
+const expandable = (rule: RegExp, what: string) =>
+  nonEmpty.check(z.refine((text) => rule.test(text.replace(/\$\{[A-Z_]+\}/g, 'x')), { error: `not a valid ${what}` }));
+
+export const outParamsSchema = z
+  .strictObject({
+    image: z.optional(relativePath),
+    image_ref: z.optional(nonEmpty.check(z.refine((ref) => !/\s/.test(ref), { error: 'must not contain white space' }))),
+    namespace: z.optional(expandable(dns1123Label, 'namespace name (lowercase letters, digits and -; ${BUILD_NAME} and similar are expanded)')),
+    namespace_file: z.optional(relativePath),
+    create_namespace: z._default(z.boolean(), false),
+    replicas: z._default(wholeNumber(0, 1000), 1),
+    port: z._default(port, 8080),
+    service_port: z._default(port, 80),
+    env: z._default(z.record(envName, envValue), {}),
+    args: z.optional(z.array(z.string())),
+    labels: z._default(labelMap, {}),
+    annotations: z._default(annotationMap, {}),
+    resources: z.optional(z.strictObject({ requests: z.optional(resourceList), limits: z.optional(resourceList) })),
+    readiness_path: z.optional(absolutePath),
+    security_context: z._default(z.enum(['baseline', 'restricted'], { error: 'must be baseline or restricted' }), 'baseline'),
+    host: z.optional(expandable(dns1123Subdomain, 'host name (lowercase DNS name; ${BUILD_NAME} and similar are expanded)')),
+    path: z._default(absolutePath, '/'),
+    ingress_class: z.optional(z.string().check(z.regex(dns1123Subdomain, { error: 'not a valid ingress class name' }))),
+    tls_secret: z.optional(z.string().check(z.regex(dns1123Subdomain, { error: 'not a valid Secret name' }))),
+    ingress_annotations: z._default(annotationMap, {}),
+    manifests: z._default(z.array(relativePath), []),
+    mode: z._default(z.enum(['apply', 'create'], { error: 'must be apply or create' }), 'apply'),
+    wait: z._default(z.boolean(), true),
+    timeout: z._default(duration('"90s", "5m", "1h"'), '5m'),
+    delete: z._default(z.boolean(), false),
+    delete_namespace: z._default(z.boolean(), false),
+    prune: z._default(z.boolean(), true),
+    revision: z.optional(digits),
+    revision_file: z.optional(relativePath),
+    on_failure: z._default(z.enum(['keep', 'rollback'], { error: 'must be keep or rollback' }), 'keep'),
+    dry_run: z._default(z.boolean(), false),
+    sweep: z.optional(
+      z.strictObject({
+        older_than: duration('"24h", "90m"'),
+        keep: z._default(wholeNumber(0), 0),
+      }),
+    ),
+    keep_volumes: z._default(z.boolean(), false),
+  })
+  .check(
+    z.superRefine((params, ctx) => {
+      const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+      if (params.namespace !== undefined && params.namespace_file !== undefined) {
+        issue(['namespace_file'], 'cannot be combined with params.namespace');
+      }
+      if (params.delete_namespace && !params.delete) issue(['delete_namespace'], 'needs params.delete: true');
+      if (params.keep_volumes && !params.delete) issue(['keep_volumes'], 'needs params.delete: true');
+      if (params.tls_secret !== undefined && params.host === undefined) issue(['tls_secret'], 'needs params.host');
+      if (params.on_failure === 'rollback' && !params.wait) issue(['on_failure'], 'rollback needs params.wait: true (a rollback follows a failed rollout)');
+      if (params.revision !== undefined && params.revision_file !== undefined) issue(['revision_file'], 'cannot be combined with params.revision');
+      if (params.delete) {
+        for (const key of ['revision', 'revision_file', 'dry_run'] as const) {
+          if (params[key] !== undefined && params[key] !== false) issue([key], 'cannot be combined with params.delete: true');
+        }
+        return;
+      }
+      if (params.revision !== undefined || params.revision_file !== undefined || params.sweep !== undefined) return;
+      if (params.image !== undefined && params.image_ref !== undefined) {
+        issue(['image_ref'], 'cannot be combined with params.image (give one)');
+      } else if (params.image === undefined && params.image_ref === undefined) {
+        issue([], 'give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)');
+      }
+    }),
+  );
+export type OutParams = z.infer<typeof outParamsSchema>;
+
+export const outRequestSchema = z.strictObject({
+  source: sourceSchema,
+  params: z.pipe(absentAsEmpty, outParamsSchema),
+});
+export type OutRequest = z.infer<typeof outRequestSchema>;
