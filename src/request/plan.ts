@@ -6,6 +6,7 @@
 import { BadRequestError } from '../errors.js';
 import { dns1123Label, dns1123Subdomain } from '../kube/names.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
+import type { ReleaseSpec } from '../manifests/render.js';
 import type { BuildEnv } from '../output/build-env.js';
 import { parseDuration } from '../time.js';
 import { parseWith, quote } from './issues.js';
@@ -15,24 +16,8 @@ import type { Source } from './schemas.js';
 /** Where the release goes: a name known now, or a file of the sources dir (read before any cluster call). */
 export type NamespaceChoice = { name: string } | { file: string };
 
-/** What the generated Deployment, Service and Ingress are made of (see manifests/render.ts). */
-export interface RenderParams {
-  replicas: number;
-  port: number;
-  servicePort: number;
-  env: Record<string, string>;
-  args?: string[];
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  resources?: OutParams['resources'];
-  readinessPath?: string;
-  host?: string;
-  path: string;
-  ingressClass?: string;
-  tlsSecret?: string;
-  ingressAnnotations: Record<string, string>;
-  securityContext: 'baseline' | 'restricted';
-}
+/** What the generated Deployment, Service and Ingress are made of: the release spec less what a put adds to it. */
+export type RenderParams = Omit<ReleaseSpec, 'app' | 'namespace' | 'image' | 'extraObjects' | 'buildAnnotations'>;
 
 interface PlanBase {
   source: Source;
