@@ -71,14 +71,16 @@ describe('Jobs across re-puts', () => {
   }, 240_000);
 
   test('an unchanged Job that failed runs again on the re-put; one without our hash annotation is replaced', async () => {
+    // A phase-before Job is waited for even with wait: false (README): the put fails with it.
     const failing = migrateJobYaml(failingJobImage('1').ref);
     const first = await put('1', failing, { wait: false });
-    expect(first.code, first.stderr).toBe(0);
+    expect(first.code, first.stderr).toBe(5);
+    expect(lines(first.stderr).at(-1)).toMatch(/^error: job\/migrate failed: BackoffLimitExceeded: /);
     await kubectl(['wait', '--for=condition=failed', 'job/migrate', '--timeout=60s'], { namespace: ns.name, timeoutMs: 70_000 });
     const failed = await readJob();
 
     const again = await put('1', failing, { wait: false });
-    expect(again.code, again.stderr).toBe(0);
+    expect(again.code, again.stderr).toBe(5);
     expect(lines(again.stderr)).toContain('job/migrate: replacing it, it failed before (BackoffLimitExceeded): running it again');
     const rerun = await readJob();
     expect(rerun.metadata.uid).not.toBe(failed.metadata.uid);
@@ -94,15 +96,18 @@ describe('Jobs across re-puts', () => {
   }, 240_000);
 
   test('a Job still running is left running by an unchanged re-put and replaced by a changed one', async () => {
-    // As after a put that timed out waiting for its migration: the Job is still running.
+    // A put that timed out waiting for its migration (a phase-before Job is waited for even with wait: false, see the
+    // README): the Job is still running.
     const hanging = migrateJobYaml(hangingImage().ref);
-    expect((await put('1', hanging, { wait: false })).code).toBe(0);
+    const first = await put('1', hanging, { wait: false, timeout: '8s' });
+    expect(first.code, first.stderr).toBe(6);
+    expect(lines(first.stderr).at(-1)).toMatch(/^error: timed out after 8\.0s waiting for /);
     const running = await waitFor('the Job\'s Pod running', async () => {
       const [pod] = await jobPods();
       return pod?.status?.phase === 'Running' && pod;
     });
-    const again = await put('1', hanging, { wait: false });
-    expect(again.code, again.stderr).toBe(0);
+    const again = await put('1', hanging, { wait: false, timeout: '8s' });
+    expect(again.code, again.stderr).toBe(6);
     expect(lines(again.stderr)).toContain('job/migrate unchanged and still running');
     const job = await readJob();
     expect((await jobPods()).map((p) => p.metadata.uid)).toEqual([running.metadata.uid]);
