@@ -62,8 +62,8 @@ const fixturesDir = join(import.meta.dirname, '..', 'fixtures');
 const placeholder = /\$\{([A-Z][A-Z0-9_]*)\}/g;
 
 /**
- * A YAML fixture under test/fixtures with its `${NAME}` placeholders replaced. Every placeholder must be given and every
- * value used, so a fixture never reaches the cluster with a name made up in it, nor a test with a value it ignores.
+ * A YAML fixture under test/fixtures with its `${NAME}` placeholders replaced. Every placeholder must be given and
+ * every value used, so a fixture never reaches the cluster with a name made up in it, nor a test with a value it ignores.
  */
 export function fixtureWithImages(name: string, images: Record<string, string>): string {
   const text = readFileSync(join(fixturesDir, name), 'utf8');
@@ -80,7 +80,8 @@ export function fixtureWithImages(name: string, images: Record<string, string>):
 }
 
 /** test/fixtures/postgres-statefulset.yml (Secret, headless Service, StatefulSet with a claim) running `image`. */
-export const postgresStatefulSetYaml = (image: string): string => fixtureWithImages('postgres-statefulset.yml', { POSTGRES_IMAGE: image });
+export const postgresStatefulSetYaml = (image: string): string =>
+  fixtureWithImages('postgres-statefulset.yml', { POSTGRES_IMAGE: image });
 
 /** test/fixtures/migrate-job.yml (a phase-before Job, backoffLimit 0) running `image`. */
 export const migrateJobYaml = (image: string): string => fixtureWithImages('migrate-job.yml', { MIGRATE_IMAGE: image });

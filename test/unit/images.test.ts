@@ -60,7 +60,8 @@ describe('images by kubelet', () => {
     const hanging = images.hangingImage();
     expect(hanging.params).toEqual({ image_ref: 'localhost:5001/kdr/hanging:1', readiness_path: '/ready' });
     expect(hanging.container.readinessProbe).toMatchObject({ tcpSocket: { port: 8080 } });
-    expect(images.completingJobImage()).toEqual({ ref: 'localhost:5001/kdr/completes:1', container: { image: 'localhost:5001/kdr/completes:1' } });
+    const completes = 'localhost:5001/kdr/completes:1';
+    expect(images.completingJobImage()).toEqual({ ref: completes, container: { image: completes } });
     expect(images.completingJobImage('3').ref).toBe('localhost:5001/kdr/completes:3');
     expect(images.failingJobImage('2').container).toEqual({ image: 'localhost:5001/kdr/fails:2' });
   });
@@ -100,8 +101,10 @@ describe('the fixtures the suites run as Pods take their images by placeholder',
     expect(migrateJobYaml('example.test/job:7')).toMatch(/^ {10}image: example\.test\/job:7$/m);
     expect(postgresStatefulSetYaml('example.test/db:7')).toMatch(/^ {10}image: example\.test\/db:7$/m);
     expect(migrateJobYaml('example.test/job:7')).not.toContain('${');
-    expect(() => fixtureWithImages('migrate-job.yml', {})).toThrow('test/fixtures/migrate-job.yml: no value for ${MIGRATE_IMAGE}');
-    expect(() => fixtureWithImages('migrate-job.yml', { MIGRATE_IMAGE: 'a:1', OTHER: 'b:1' })).toThrow('no placeholder for OTHER');
+    expect(() => fixtureWithImages('migrate-job.yml', {}))
+      .toThrow('test/fixtures/migrate-job.yml: no value for ${MIGRATE_IMAGE}');
+    expect(() => fixtureWithImages('migrate-job.yml', { MIGRATE_IMAGE: 'a:1', OTHER: 'b:1' }))
+      .toThrow('no placeholder for OTHER');
   });
 });
 
@@ -114,7 +117,9 @@ describe('scripts/kind/test-images.sh', () => {
     const built = [...script.matchAll(/build_push (\w+) /g)].map((m) => m[1]);
     expect(new Set(built)).toEqual(new Set(['web', 'crashing', 'hanging', 'completes', 'fails']));
     for (const target of built) expect(targets).toContain(target);
-    for (const key of ['web', 'crashing', 'hanging', 'unpullable', 'completing', 'failing']) expect(script).toMatch(new RegExp(`^ {4}${key}: `, 'm'));
+    for (const key of ['web', 'crashing', 'hanging', 'unpullable', 'completing', 'failing']) {
+      expect(script).toMatch(new RegExp(`^ {4}${key}: `, 'm'));
+    }
     expect(script).toContain('jobTags');
   });
 });
