@@ -4,8 +4,9 @@
 #
 #   scripts/kind/test-images.sh REGISTRY OUT      e.g. scripts/kind/test-images.sh localhost:5001 .kind/images.json
 #
-# The ready image is pushed once per tag in test/support/images.ts's readyTags, each with its own digest. The
-# unpullable reference names a repository the registry does not have: pulling it really fails.
+# The ready image is pushed once per tag in test/support/images.ts's readyTags, each with its own digest; the Job
+# images (completes, fails) once per tag in its jobTags. The unpullable reference names a repository the registry
+# does not have: pulling it really fails.
 set -euo pipefail
 (($# == 2)) || { printf 'usage: test-images.sh REGISTRY OUT\n' >&2; exit 2; }
 registry=$1
@@ -20,6 +21,9 @@ node_bin=$root/node_modules/.bin/node
 read -r -a tags < <("$node_bin" --input-type=module -e "
   const { readyTags } = await import('$root/test/support/images.ts');
   console.log(readyTags.join(' '));")
+read -r -a job_tags < <("$node_bin" --input-type=module -e "
+  const { jobTags } = await import('$root/test/support/images.ts');
+  console.log(jobTags.join(' '));")
 
 build_push() { # TARGET REF [BUILD ARGS...]
   local target=$1 ref=$2
@@ -40,6 +44,10 @@ for tag in "${tags[@]}"; do
 done
 build_push crashing "$registry/kdr/crashing:1" >/dev/null
 build_push hanging "$registry/kdr/hanging:1" >/dev/null
+for tag in "${job_tags[@]}"; do
+  build_push completes "$registry/kdr/completes:$tag" >/dev/null
+  build_push fails "$registry/kdr/fails:$tag" >/dev/null
+done
 
 mkdir -p "$(dirname "$out")"
 "$node_bin" --input-type=module -e "
@@ -51,5 +59,7 @@ mkdir -p "$(dirname "$out")"
     crashing: registry + '/kdr/crashing:1',
     hanging: registry + '/kdr/hanging:1',
     unpullable: registry + '/kdr/does-not-exist:1',
+    completing: registry + '/kdr/completes',
+    failing: registry + '/kdr/fails',
   }, null, 2) + '\n');" "$out" "$registry" "$web_repo" "${digests[@]}"
 printf 'wrote %s\n' "$out" >&2

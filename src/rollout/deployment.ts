@@ -133,7 +133,12 @@ export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot)
         return { state: 'failed', message: `${ref} failed: ${rsRef} cannot create Pods: ${cause}` };
       }
       const event = failedCreate(snapshot, rs, since);
-      if (event) return { state: 'failed', message: `${ref} failed: ${rsRef} cannot create Pods: FailedCreate: ${asEvent(event).message ?? ''}`.trim() };
+      // The ReplicaSet controller's event says "Error creating: <the condition's message>": one wording whichever
+      // of the two the wait sees first.
+      if (event) {
+        const said = (asEvent(event).message ?? '').replace(/^Error creating: /, '');
+        return { state: 'failed', message: `${ref} failed: ${rsRef} cannot create Pods: FailedCreate: ${said}`.trim() };
+      }
     }
     const failure = findPodFailureWhere(snapshot.Pod, podOf(rs));
     if (failure) {

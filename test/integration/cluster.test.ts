@@ -11,7 +11,9 @@ import {
   auditLogPath, createNamespace, deleteNamespace, kubectl, kubectlBin, kubectlJson, rbacToken, readSource,
   uniqueNamespaceName, useNamespace, usingExternalCluster, waitFor,
 } from '../support/cluster.ts';
-import { crashingImage, hangingImage, readyImage, unpullableImage, type FailingImage } from '../support/images.ts';
+import {
+  completingJobImage, crashingImage, failingJobImage, hangingImage, readyImage, unpullableImage, type FailingImage,
+} from '../support/images.ts';
 
 // The container of a hand-written Deployment: an image reference, or a failing image's container fields.
 function deployment(name: string, image: string | FailingImage, extra: { replicas?: number; progressDeadlineSeconds?: number } = {}) {
@@ -243,7 +245,7 @@ describe('workload controllers, seen through kubectl', () => {
         selector: { matchLabels: { app: 'db' } },
         template: {
           metadata: { labels: { app: 'db' } },
-          spec: { containers: [{ name: 'db', image: 'postgres:16', volumeMounts: [{ name: 'data', mountPath: '/d' }] }] },
+          spec: { containers: [{ name: 'db', image: readyImage('1').tagRef, volumeMounts: [{ name: 'data', mountPath: '/d' }] }] },
         },
         volumeClaimTemplates: [{
           metadata: { name: 'data' },
@@ -294,7 +296,7 @@ describe('workload controllers, seen through kubectl', () => {
       metadata: { name: 'agent' },
       spec: {
         selector: { matchLabels: { app: 'agent' } },
-        template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'agent', image: 'fluent-bit:3' }] } },
+        template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'agent', image: readyImage('1').tagRef }] } },
       },
     }));
     const { stdout } = await kubectl(['rollout', 'status', 'daemonset/agent', '--timeout=60s'], {
@@ -309,7 +311,7 @@ describe('workload controllers, seen through kubectl', () => {
   }, 90_000);
 
   it('completes a Job: its Pod runs, exits 0 and Succeeds', async () => {
-    await applyServerSide(ns.name, job('migrate', 'example.com/app:1'));
+    await applyServerSide(ns.name, job('migrate', completingJobImage().ref));
     await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=60s'], {
       namespace: ns.name, timeoutMs: 70_000,
     });
@@ -322,7 +324,7 @@ describe('workload controllers, seen through kubectl', () => {
 
   it('fails a Job whose image `fails`: exit code 1, retried up to backoffLimit, then BackoffLimitExceeded', async () => {
     // backoffLimit 1: one retry (the Job controller waits ~10 s before it), then Failed.
-    await applyServerSide(ns.name, job('migrate', 'example.com/migration-fails:2', { backoffLimit: 1 }));
+    await applyServerSide(ns.name, job('migrate', failingJobImage().ref, { backoffLimit: 1 }));
     const result = await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=5s'], {
       namespace: ns.name, allowFailure: true, timeoutMs: 30_000,
     });
@@ -341,13 +343,13 @@ describe('workload controllers, seen through kubectl', () => {
   }, 90_000);
 
   it('fails a restartPolicy OnFailure Job once its container has restarted backoffLimit times', async () => {
-    await applyServerSide(ns.name, job('migrate', 'example.com/migration-fails:2', { backoffLimit: 1 }, 'OnFailure'));
+    await applyServerSide(ns.name, job('migrate', failingJobImage().ref, { backoffLimit: 1 }, 'OnFailure'));
     const failed = await failedCondition(ns.name, 'migrate');
     expect(failed.reason).toBe('BackoffLimitExceeded');
   }, 90_000);
 
   it('fails a `hanging` Job at its activeDeadlineSeconds (DeadlineExceeded)', async () => {
-    await applyServerSide(ns.name, job('migrate', 'example.com/hanging-migration:1', { activeDeadlineSeconds: 2 }));
+    await applyServerSide(ns.name, job('migrate', hangingImage().ref, { activeDeadlineSeconds: 2 }));
     const failed = await failedCondition(ns.name, 'migrate');
     expect(failed.reason).toBe('DeadlineExceeded');
   }, 90_000);
@@ -359,7 +361,7 @@ describe('workload controllers, seen through kubectl', () => {
       metadata: { name: 'nightly' },
       spec: {
         schedule: '0 3 * * *',
-        jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'n', image: 'x:1' }] } } } },
+        jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'n', image: completingJobImage().ref }] } } } },
       },
     }));
     const cron = await kubectlJson(['get', 'cronjob', 'nightly'], { namespace: ns.name });
@@ -375,7 +377,7 @@ describe('workload controllers, seen through kubectl', () => {
       const q = await kubectlJson(['get', 'resourcequota', 'pods'], { namespace: ns.name });
       return q.status?.used?.pods === '0';
     });
-    await applyServerSide(ns.name, deployment('web', 'nginx:1.25', { replicas: 3 }));
+    await applyServerSide(ns.name, deployment('web', readyImage('1').tagRef, { replicas: 3 }));
     const rsFailure = await waitFor('ReplicaFailure on the ReplicaSet', async () => {
       const [rs] = (await kubectlJson(['get', 'replicasets', '-l', 'app=web'], { namespace: ns.name })).items;
       return rs?.status?.conditions?.find((c: any) => c.type === 'ReplicaFailure' && c.status === 'True');

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { auditLogPath, kubectl, kubectlJson, readSource, rbacToken, useNamespace, usingExternalCluster, waitFor } from '../support/cluster.js';
 import { base64, makeTestPki, type TestPki } from '../support/pki.js';
-import { readyImage } from '../support/images.js';
+import { completingJobImage, readyImage } from '../support/images.js';
 import { emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
 import { readmeRole, serviceAccountMount, serviceAccountToken as plantedServiceAccountToken } from '../support/service-account.js';
+import { migrateJobYaml, postgresStatefulSetYaml } from '../support/workloads.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
 
@@ -35,16 +36,15 @@ async function serviceAccountToken(namespace: string, name: string): Promise<str
   return Buffer.from(token, 'base64').toString('utf8');
 }
 
-const fixture = (name: string) => readFileSync(join(repoRoot, 'test', 'fixtures', name), 'utf8');
 // The staging release: a database StatefulSet with a volume, its migration Job, and a node agent DaemonSet.
 const manifests = {
-  'deps/postgres.yml': fixture('postgres-statefulset.yml'),
-  'deps/migrate.yml': fixture('migrate-job.yml'),
+  'deps/postgres.yml': postgresStatefulSetYaml(readyImage('1').tagRef),
+  'deps/migrate.yml': migrateJobYaml(completingJobImage('1').ref),
   'deps/agent.yml': JSON.stringify({
     apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' },
     spec: {
       selector: { matchLabels: { 'app.kubernetes.io/name': 'agent' } },
-      template: { metadata: { labels: { 'app.kubernetes.io/name': 'agent' } }, spec: { containers: [{ name: 'agent', image: 'fluent-bit:3' }] } },
+      template: { metadata: { labels: { 'app.kubernetes.io/name': 'agent' } }, spec: { containers: [{ name: 'agent', image: readyImage('1').tagRef }] } },
     },
   }),
 };
@@ -107,7 +107,7 @@ describe('the least-privilege Role from the README', () => {
     const get = await runScript('in', { source, version: (put.json as { version: unknown }).version }, { dir: emptyDir() });
     expect(get.code, get.stderr).toBe(0);
     // A changed migration: the Job is deleted and created again.
-    const changedDir = sourcesDir(tagOnly(readyImage('2')), { ...manifests, 'deps/migrate.yml': manifests['deps/migrate.yml'].replace('web-migrations:1', 'web-migrations:2') });
+    const changedDir = sourcesDir(tagOnly(readyImage('2')), { ...manifests, 'deps/migrate.yml': migrateJobYaml(completingJobImage('2').ref) });
     const changed = await runScript('out', { source, params }, { dir: changedDir });
     expect(changed.code, changed.stderr).toBe(0);
     expect(changed.stderr).toContain('job/migrate replaced');

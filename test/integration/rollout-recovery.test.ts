@@ -3,16 +3,18 @@
 // repeated so that a race shows; then the release is torn down.
 import { describe, expect, test } from 'vitest';
 import { kubectlJson, useNamespace } from '../support/cluster.js';
+import { crashingImage, hangingImage, readyImage, unpullableImage, type FailingImage } from '../support/images.js';
 import { clusterSource, emptyDir } from '../support/release.js';
 import { lines, runScript, type ScriptResult } from '../support/run-script.js';
 
-const good = 'registry.local/team/nginx:1.27';
+const good = readyImage('1').tagRef;
 const ownLabels = 'app.kubernetes.io/instance=web,app.kubernetes.io/managed-by=kubernetes-deploy-resource';
 
 describe('recovery after a failed put', () => {
   const ns = useNamespace('kdr-recover');
-  const put = (image: string, timeout = '2m'): Promise<ScriptResult> =>
-    runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image_ref: image, replicas: 2, timeout } }, { dir: emptyDir() });
+  // The image's params: image_ref, and for a hanging image on a real kubelet the probe that keeps it unready.
+  const put = (image: FailingImage['params'], timeout = '2m'): Promise<ScriptResult> =>
+    runScript('out', { source: clusterSource({ namespace: ns.name }), params: { ...image, replicas: 2, timeout } }, { dir: emptyDir() });
 
   async function expectHealthy(result: ScriptResult): Promise<void> {
     expect(result.code, result.stderr).toBe(0);
@@ -30,15 +32,15 @@ describe('recovery after a failed put', () => {
   }
 
   test.each([
-    ['unpullable', 'registry.local/team/unpullable-web:2', /^error: deployment\/web failed: pod\/web-\S+ container web: (ErrImagePull|ImagePullBackOff)/],
-    ['crashing', 'registry.local/team/crashing-web:2', /^error: deployment\/web failed: pod\/web-\S+ container web: CrashLoopBackOff/],
+    ['unpullable', unpullableImage(), /^error: deployment\/web failed: pod\/web-\S+ container web: (ErrImagePull|ImagePullBackOff)/],
+    ['crashing', crashingImage(), /^error: deployment\/web failed: pod\/web-\S+ container web: CrashLoopBackOff/],
   ])('good → %s (5) → good (0), twice, then teardown', async (_name, broken, cause) => {
-    await expectHealthy(await put(good));
+    await expectHealthy(await put({ image_ref: good }));
     for (let round = 0; round < 2; round++) {
-      const failed = await put(broken);
+      const failed = await put(broken.params);
       expect(failed.code, failed.stderr).toBe(5);
       expect(lines(failed.stderr).at(-1)).toMatch(cause);
-      const recovered = await put(good);
+      const recovered = await put({ image_ref: good });
       await expectHealthy(recovered);
       // The failed ReplicaSet's Pods were there when the recovery began: never named.
       expect(recovered.stderr).not.toMatch(/ErrImagePull|ImagePullBackOff|CrashLoopBackOff/);
@@ -50,12 +52,12 @@ describe('recovery after a failed put', () => {
   });
 
   test('good → hanging (6 at a short timeout) → good (0), twice, then teardown', async () => {
-    await expectHealthy(await put(good));
+    await expectHealthy(await put({ image_ref: good }));
     for (let round = 0; round < 2; round++) {
-      const stuck = await put('registry.local/team/hanging-web:2', '6s');
+      const stuck = await put(hangingImage().params, '6s');
       expect(stuck.code, stuck.stderr).toBe(6);
       expect(lines(stuck.stderr).at(-1)).toMatch(/^error: timed out after 6\.0s waiting for the rollout: deployment\/web: /);
-      await expectHealthy(await put(good));
+      await expectHealthy(await put({ image_ref: good }));
     }
     await teardown();
   });

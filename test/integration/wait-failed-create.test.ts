@@ -2,7 +2,8 @@
 // message. These run on the Deployment and ReplicaSet controllers alone.
 import { describe, expect, test } from 'vitest';
 import { kubectl, kubectlJson, useNamespace } from '../support/cluster.js';
-import { clusterSource, emptyDir, sourcesDir } from '../support/release.js';
+import { completingJobImage, readyImage, unpullableImage } from '../support/images.js';
+import { clusterSource, emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
 import { daemonSetYaml, deploymentYaml, jobYaml, statefulSetYaml } from '../support/workloads.js';
 
@@ -13,7 +14,7 @@ describe('Pods that cannot be created', () => {
 
   test('a missing ServiceAccount: exit 5 with the admission message, not a timeout; a fixed re-put succeeds; teardown', async () => {
     const source = clusterSource({ namespace: ns.name });
-    const broken = sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deps/worker.yml': deploymentYaml('worker', 'registry.local/team/worker:1', { serviceAccountName: 'missing' }) });
+    const broken = sourcesDir(tagOnly(readyImage('1')), { 'deps/worker.yml': deploymentYaml('worker', readyImage('2').tagRef, { serviceAccountName: 'missing' }) });
     const put = await runScript('out', { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } }, { dir: broken });
     expect(put.code, put.stderr).toBe(5);
     expect(lines(put.stderr).at(-1)).toMatch(/^error: deployment\/worker failed: replicaset\/worker-[a-z0-9]+ cannot create Pods: FailedCreate: pods "worker-[a-z0-9]+-" is forbidden: error looking up service account [a-z0-9-]+\/missing: serviceaccount "missing" not found$/);
@@ -32,13 +33,13 @@ describe('Pods that cannot be created', () => {
   test('a namespace ResourceQuota the release exceeds: exit 5 naming the quota; within the quota it succeeds', async () => {
     await kubectl(['create', 'quota', 'pods', '--hard=pods=1'], { namespace: ns.name });
     const source = clusterSource({ namespace: ns.name });
-    const put = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1', replicas: 3, timeout: '2m' } }, { dir: emptyDir() });
+    const put = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef, replicas: 3, timeout: '2m' } }, { dir: emptyDir() });
     expect(put.code, put.stderr).toBe(5);
     const last = lines(put.stderr).at(-1)!;
     expect(last).toMatch(/^error: deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: pods "web-[a-z0-9]+-[a-z0-9]*" is forbidden: /);
     expect(last).toContain('quota');
     // Within the quota (a changed put: the failure left from the last one is not this put's).
-    const within = await runScript('out', { source, params: { image_ref: 'registry.local/team/web:1', replicas: 1, timeout: '2m' } }, { dir: emptyDir() });
+    const within = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef, replicas: 1, timeout: '2m' } }, { dir: emptyDir() });
     expect(within.code, within.stderr).toBe(0);
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
@@ -46,8 +47,9 @@ describe('Pods that cannot be created', () => {
 
   test('two workloads failing: one message names both', async () => {
     const source = clusterSource({ namespace: ns.name });
-    const dir = sourcesDir({ repository: 'registry.local/team/unpullable-web', tag: '1' }, { 'deps/db.yml': deploymentYaml('db', 'registry.local/team/unpullable-db:1') });
-    const put = await runScript('out', { source, params: { image: 'image', manifests: ['deps/db.yml'], timeout: '2m' } }, { dir });
+    const unpullable = unpullableImage().ref;
+    const dir = sourcesDir({ repository: 'unused' }, { 'deps/db.yml': deploymentYaml('db', unpullable) });
+    const put = await runScript('out', { source, params: { image_ref: unpullable, manifests: ['deps/db.yml'], timeout: '2m' } }, { dir });
     expect(put.code, put.stderr).toBe(5);
     expect(lines(put.stderr).at(-1)).toMatch(
       /^error: 2 workloads failed: \(1\) deployment\/db failed: pod\/db-\S+ container db: (ErrImagePull|ImagePullBackOff): .* \(2\) deployment\/web failed: pod\/web-\S+ container web: (ErrImagePull|ImagePullBackOff): /,
@@ -62,11 +64,11 @@ describe('Pods that cannot be created', () => {
     await kubectl(['create', 'quota', 'no-pods', '--hard=pods=0'], { namespace: ns.name });
     const sa = { serviceAccountName: 'nobody' };
     const files = {
-      'deps/db.yml': statefulSetYaml('db', 'registry.local/team/postgres:16', { replicas: 1 }),
-      'deps/seed.yml': jobYaml('seed', 'registry.local/team/seed:1', { podExtra: sa }),
-      'deps/agent.yml': daemonSetYaml('agent', 'registry.local/team/agent:1', sa),
+      'deps/db.yml': statefulSetYaml('db', readyImage('2').tagRef, { replicas: 1 }),
+      'deps/seed.yml': jobYaml('seed', completingJobImage().ref, { podExtra: sa }),
+      'deps/agent.yml': daemonSetYaml('agent', readyImage('3').tagRef, sa),
     };
-    const put = await runScript('out', { source, params: { image: 'image', manifests: Object.keys(files), timeout: '2m' } }, { dir: sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, files) });
+    const put = await runScript('out', { source, params: { image: 'image', manifests: Object.keys(files), timeout: '2m' } }, { dir: sourcesDir(tagOnly(readyImage('1')), files) });
     expect(put.code, put.stderr).toBe(5);
     const last = lines(put.stderr).at(-1)!;
     expect(last).toMatch(/^error: 4 workloads failed: \(1\) daemonset\/agent failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/);

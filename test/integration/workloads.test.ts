@@ -1,23 +1,23 @@
 // Jobs across re-puts and the teardown of a StatefulSet's volumes, against the real cluster, through the compiled
 // scripts (as Concourse runs them).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { kubectl, kubectlJson, useNamespace, waitFor } from '../support/cluster.js';
-import { clusterSource, emptyDir, sourcesDir } from '../support/release.js';
+import { completingJobImage, failingJobImage, hangingImage, readyImage, type ReadyTag } from '../support/images.js';
+import { clusterSource, emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
+import { migrateJobYaml, postgresStatefulSetYaml } from '../support/workloads.js';
 
-const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', name), 'utf8');
-const migrateJob = fixture('migrate-job.yml');
-const postgres = fixture('postgres-statefulset.yml');
+// test/fixtures/migrate-job.yml with a Job image that completes, and test/fixtures/postgres-statefulset.yml.
+const migrateJob = migrateJobYaml(completingJobImage('1').ref);
+const postgres = postgresStatefulSetYaml(readyImage('1').tagRef);
 const metadataOf = (json: unknown) => Object.fromEntries((json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]));
 
 describe('Jobs across re-puts', () => {
   const ns = useNamespace('kdr-jobs');
 
-  const put = (appTag: string, job: string, params: Record<string, unknown> = {}) =>
+  const put = (appTag: ReadyTag, job: string, params: Record<string, unknown> = {}) =>
     runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image: 'image', manifests: ['deploy/*.yml'], ...params } }, {
-      dir: sourcesDir({ repository: 'registry.local/team/web', tag: appTag }, { 'deploy/migrate.yml': job }),
+      dir: sourcesDir(tagOnly(readyImage(appTag)), { 'deploy/migrate.yml': job }),
     });
   const readJob = () => kubectlJson(['get', 'job', 'migrate'], { namespace: ns.name });
   const jobPods = async () => (await kubectlJson(['get', 'pods', '-l', 'job-name=migrate'], { namespace: ns.name })).items as any[];
@@ -33,7 +33,7 @@ describe('Jobs across re-puts', () => {
 
     // The same put again (same revision), then a new app version whose release carries the same Job: not re-run,
     // though its labels (app.kubernetes.io/version) and the release changed.
-    for (const tag of ['1', '2']) {
+    for (const tag of ['1', '2'] as const) {
       const again = await put(tag, migrateJob);
       expect(again.code, again.stderr).toBe(0);
       expect(lines(again.stderr)).toContain('job/migrate unchanged and complete: left as it is, not run again');
@@ -45,7 +45,8 @@ describe('Jobs across re-puts', () => {
     }
 
     // The new version's migration: a changed pod template, which the API server would refuse to patch (422).
-    const changed = await put('3', migrateJob.replace('web-migrations:1', 'web-migrations:3'));
+    const changedImage = completingJobImage('3').ref;
+    const changed = await put('3', migrateJobYaml(changedImage));
     expect(changed.code, changed.stderr).toBe(0);
     expect(changed.stderr).not.toMatch(/422|field is immutable|Invalid value/);
     expect(lines(changed.stderr)).toContain("job/migrate: replacing it, its spec changed (a Job's pod template is immutable)");
@@ -53,7 +54,7 @@ describe('Jobs across re-puts', () => {
     await complete();
     const replaced = await readJob();
     expect(replaced.metadata.uid).not.toBe(created.metadata.uid);
-    expect(replaced.spec.template.spec.containers[0].image).toBe('registry.local/team/web-migrations:3');
+    expect(replaced.spec.template.spec.containers[0].image).toBe(changedImage);
     expect(replaced.status.succeeded).toBe(1);
     expect(replaced.metadata.labels['app.kubernetes.io/version']).toBe('3');
     // The new Job ran its own Pod (the old one goes with the old Job, in the background).
@@ -70,14 +71,16 @@ describe('Jobs across re-puts', () => {
   }, 240_000);
 
   test('an unchanged Job that failed runs again on the re-put; one without our hash annotation is replaced', async () => {
-    const failing = migrateJob.replace('web-migrations:1', 'web-migrations-fails:1');
+    // A phase-before Job is waited for even with wait: false (README): the put fails with it.
+    const failing = migrateJobYaml(failingJobImage('1').ref);
     const first = await put('1', failing, { wait: false });
-    expect(first.code, first.stderr).toBe(0);
+    expect(first.code, first.stderr).toBe(5);
+    expect(lines(first.stderr).at(-1)).toMatch(/^error: job\/migrate failed: BackoffLimitExceeded: /);
     await kubectl(['wait', '--for=condition=failed', 'job/migrate', '--timeout=60s'], { namespace: ns.name, timeoutMs: 70_000 });
     const failed = await readJob();
 
     const again = await put('1', failing, { wait: false });
-    expect(again.code, again.stderr).toBe(0);
+    expect(again.code, again.stderr).toBe(5);
     expect(lines(again.stderr)).toContain('job/migrate: replacing it, it failed before (BackoffLimitExceeded): running it again');
     const rerun = await readJob();
     expect(rerun.metadata.uid).not.toBe(failed.metadata.uid);
@@ -93,15 +96,18 @@ describe('Jobs across re-puts', () => {
   }, 240_000);
 
   test('a Job still running is left running by an unchanged re-put and replaced by a changed one', async () => {
-    // As after a put that timed out waiting for its migration: the Job is still running.
-    const hanging = migrateJob.replace('web-migrations:1', 'web-migrations-hanging:1');
-    expect((await put('1', hanging, { wait: false })).code).toBe(0);
+    // A put that timed out waiting for its migration (a phase-before Job is waited for even with wait: false, see the
+    // README): the Job is still running.
+    const hanging = migrateJobYaml(hangingImage().ref);
+    const first = await put('1', hanging, { wait: false, timeout: '8s' });
+    expect(first.code, first.stderr).toBe(6);
+    expect(lines(first.stderr).at(-1)).toMatch(/^error: timed out after 8\.0s waiting for /);
     const running = await waitFor('the Job\'s Pod running', async () => {
       const [pod] = await jobPods();
       return pod?.status?.phase === 'Running' && pod;
     });
-    const again = await put('1', hanging, { wait: false });
-    expect(again.code, again.stderr).toBe(0);
+    const again = await put('1', hanging, { wait: false, timeout: '8s' });
+    expect(again.code, again.stderr).toBe(6);
     expect(lines(again.stderr)).toContain('job/migrate unchanged and still running');
     const job = await readJob();
     expect((await jobPods()).map((p) => p.metadata.uid)).toEqual([running.metadata.uid]);
@@ -119,7 +125,7 @@ describe('teardown of a StatefulSet\'s volumes', () => {
 
   const put = () =>
     runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image: 'image', manifests: ['deploy/*.yml'] } }, {
-      dir: sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deploy/postgres.yml': postgres }),
+      dir: sourcesDir(tagOnly(readyImage('1')), { 'deploy/postgres.yml': postgres }),
     });
   const teardown = (params: Record<string, unknown> = {}) =>
     runScript('out', { source: clusterSource({ namespace: ns.name }), params: { delete: true, ...params } }, { dir: emptyDir() });
@@ -186,7 +192,7 @@ describe('teardown of a StatefulSet\'s volumes', () => {
       input: JSON.stringify({
         apiVersion: 'v1', kind: 'Pod', metadata: { name: 'backup' },
         spec: {
-          containers: [{ name: 'backup', image: 'example.com/backup:1', volumeMounts: [{ name: 'd', mountPath: '/d' }] }],
+          containers: [{ name: 'backup', image: readyImage('2').tagRef, volumeMounts: [{ name: 'd', mountPath: '/d' }] }],
           volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data-db-0' } }],
         },
       }),

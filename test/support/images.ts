@@ -2,7 +2,8 @@
 //
 //   standin (default): the local test cluster's kubelet stand-in, which decides what a container "does" from its image
 //     name (docs/cluster.md, "Image naming convention"): nothing is pulled, any name that is none of unpullable,
-//     crashing or hanging runs and becomes ready.
+//     crashing (or fails) or hanging runs and becomes ready; in a Job's Pod it exits 0 after a short run, and a
+//     `fails` one exits 1.
 //   real: a cluster with real kubelets (the kind job, docs/cluster.md "The kind matrix"). The images really exist and
 //     really do what the test needs. They are built and pushed to a local registry by scripts/kind/test-images.sh,
 //     which writes KDR_TEST_IMAGES (a JSON file: repositories and the digest of every ready tag).
@@ -43,12 +44,25 @@ export interface FailingImage {
   container: { image: string; readinessProbe?: Record<string, unknown> };
 }
 
+/** The tags of the Job images: a Job whose image tag changes has a changed pod template. Each tag is pushed. */
+export const jobTags = ['1', '2', '3'] as const;
+export type JobTag = (typeof jobTags)[number];
+
+/** The image of a Job's Pod (restartPolicy Never or OnFailure): what a hand-written Job container needs. */
+export interface JobImage {
+  ref: string;
+  container: { image: string };
+}
+
 /** The file scripts/kind/test-images.sh writes. */
 interface RealImages {
   web: { repository: string; digests: Record<string, string> };
   crashing: string;
   hanging: string;
   unpullable: string;
+  /** Repositories of the Job images, pushed with every tag in jobTags. */
+  completing: string;
+  failing: string;
 }
 
 let realImages: RealImages | undefined;
@@ -90,8 +104,9 @@ export function crashingImage(): FailingImage & { restartWithinMs: number } {
 }
 
 /**
- * A container that runs but never becomes ready. For a real kubelet: an image that listens on nothing, with a readiness
- * probe on the (closed) port 8080; the stand-in needs only the name.
+ * A container that runs but never becomes ready, and never exits (a Job with it never finishes). For a real kubelet: an
+ * image that listens on nothing, whatever its args, with a readiness probe on the (closed) port 8080; the stand-in needs
+ * only the name.
  */
 export function hangingImage(): FailingImage {
   if (kubeletKind() === 'standin') {
@@ -104,4 +119,25 @@ export function hangingImage(): FailingImage {
     params: { image_ref: ref, readiness_path: '/ready' },
     container: { image: ref, readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 2 } },
   };
+}
+
+function jobImage(repository: string, tag: JobTag): JobImage {
+  const ref = `${repository}:${tag}`;
+  return { ref, container: { image: ref } };
+}
+
+/**
+ * A Job's image that runs briefly and exits 0: its Pod Succeeds (exit code 0, reason Completed), the Job completes.
+ * A real one ignores a Job's `args`, as the stand-in does.
+ */
+export function completingJobImage(tag: JobTag = '1'): JobImage {
+  return jobImage(kubeletKind() === 'standin' ? 'registry.local/team/migrate' : real().completing, tag);
+}
+
+/**
+ * A Job's image that exits 1, with a termination message saying so (`… exits with code 1 …`): each Pod Fails (reason
+ * Error), the Job fails with BackoffLimitExceeded; under restartPolicy OnFailure the container restarts in place.
+ */
+export function failingJobImage(tag: JobTag = '1'): JobImage {
+  return jobImage(kubeletKind() === 'standin' ? 'registry.local/team/migrate-fails' : real().failing, tag);
 }

@@ -27,7 +27,17 @@ describe('images by kubelet', () => {
     const ready = images.readyImage('1.2');
     expect(ready.digestRef).toBe(`${ready.repository}@${ready.digest}`);
     expect(ready.tagRef).toBe(`${ready.repository}:1.2`);
-    for (const name of ['unpullable', 'crashing', 'hanging']) expect(ready.repository).not.toContain(name);
+    for (const name of ['unpullable', 'crashing', 'hanging', 'fails']) expect(ready.repository).not.toContain(name);
+    // Job images: the stand-in completes any other name and fails a `fails` one (docs/cluster.md); a tag per jobTag.
+    for (const tag of images.jobTags) {
+      const completing = images.completingJobImage(tag);
+      expect(completing.ref).toMatch(new RegExp(`:${tag}$`));
+      expect(completing.container).toEqual({ image: completing.ref });
+      for (const name of ['unpullable', 'crashing', 'hanging', 'fails']) expect(completing.ref).not.toContain(name);
+      expect(images.failingJobImage(tag).ref).toMatch(new RegExp(`^[^:]*fails[^:]*:${tag}$`));
+    }
+    expect(images.completingJobImage().ref).toBe(images.completingJobImage('1').ref);
+    expect(images.completingJobImage('2').ref).not.toBe(images.completingJobImage('3').ref);
   });
 
   test('a real kubelet gets the pushed images from KDR_TEST_IMAGES, a probe on a closed port for hanging', async () => {
@@ -37,6 +47,8 @@ describe('images by kubelet', () => {
       crashing: 'localhost:5001/kdr/crashing:1',
       hanging: 'localhost:5001/kdr/hanging:1',
       unpullable: 'localhost:5001/kdr/does-not-exist:1',
+      completing: 'localhost:5001/kdr/completes',
+      failing: 'localhost:5001/kdr/fails',
     }));
     vi.stubEnv('KDR_TEST_KUBELET', 'real');
     vi.stubEnv('KDR_TEST_IMAGES', file);
@@ -48,6 +60,10 @@ describe('images by kubelet', () => {
     const hanging = images.hangingImage();
     expect(hanging.params).toEqual({ image_ref: 'localhost:5001/kdr/hanging:1', readiness_path: '/ready' });
     expect(hanging.container.readinessProbe).toMatchObject({ tcpSocket: { port: 8080 } });
+    const completes = 'localhost:5001/kdr/completes:1';
+    expect(images.completingJobImage()).toEqual({ ref: completes, container: { image: completes } });
+    expect(images.completingJobImage('3').ref).toBe('localhost:5001/kdr/completes:3');
+    expect(images.failingJobImage('2').container).toEqual({ image: 'localhost:5001/kdr/fails:2' });
   });
 
   test('real without KDR_TEST_IMAGES, and an unknown kubelet, fail loudly', async () => {
@@ -70,5 +86,40 @@ describe('the suites that run Pods take their images from test/support/images.ts
     const text = readFileSync(file, 'utf8');
     const refs = [...text.matchAll(literal)].map((m) => m[1]!).filter((ref) => /unpullable|crashing|hanging|registry\.(local|example\.com)\/|^nginx:/.test(ref));
     expect(refs).toEqual([]);
+  });
+});
+
+describe('the fixtures the suites run as Pods take their images by placeholder', () => {
+  test.each(['migrate-job.yml', 'postgres-statefulset.yml'])('test/fixtures/%s names no image itself', (name) => {
+    const images = readFileSync(join(root, 'test', 'fixtures', name), 'utf8').match(/^\s*(?:- )?image:.*$/gm) ?? [];
+    expect(images.length).toBeGreaterThan(0);
+    for (const line of images) expect(line).toMatch(/image: \$\{[A-Z_]+\}$/);
+  });
+
+  test('each placeholder replaced; one without a value, or a value without a placeholder, is an error', async () => {
+    const { fixtureWithImages, migrateJobYaml, postgresStatefulSetYaml } = await import('../support/workloads.js');
+    expect(migrateJobYaml('example.test/job:7')).toMatch(/^ {10}image: example\.test\/job:7$/m);
+    expect(postgresStatefulSetYaml('example.test/db:7')).toMatch(/^ {10}image: example\.test\/db:7$/m);
+    expect(migrateJobYaml('example.test/job:7')).not.toContain('${');
+    expect(() => fixtureWithImages('migrate-job.yml', {}))
+      .toThrow('test/fixtures/migrate-job.yml: no value for ${MIGRATE_IMAGE}');
+    expect(() => fixtureWithImages('migrate-job.yml', { MIGRATE_IMAGE: 'a:1', OTHER: 'b:1' }))
+      .toThrow('no placeholder for OTHER');
+  });
+});
+
+describe('scripts/kind/test-images.sh', () => {
+  const script = readFileSync(join(root, 'scripts', 'kind', 'test-images.sh'), 'utf8');
+  const dockerfile = readFileSync(join(root, 'scripts', 'kind', 'test-images', 'Dockerfile'), 'utf8');
+
+  test('builds only targets its Dockerfile has, and writes every image test/support/images.ts reads', () => {
+    const targets = new Set([...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((m) => m[1]));
+    const built = [...script.matchAll(/build_push (\w+) /g)].map((m) => m[1]);
+    expect(new Set(built)).toEqual(new Set(['web', 'crashing', 'hanging', 'completes', 'fails']));
+    for (const target of built) expect(targets).toContain(target);
+    for (const key of ['web', 'crashing', 'hanging', 'unpullable', 'completing', 'failing']) {
+      expect(script).toMatch(new RegExp(`^ {4}${key}: `, 'm'));
+    }
+    expect(script).toContain('jobTags');
   });
 });

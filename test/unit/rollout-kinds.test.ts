@@ -150,7 +150,8 @@ describe('Deployment: only the generation this put wrote, only its ReplicaSet', 
     // Every Pod there: not counted.
     expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z', 2)])).state).toBe('progressing');
     // The controller failing again after an old condition: its event is fresh.
-    const event = failedCreateEvent('web-good-uid', 'ReplicaSet', 'web-good', '2026-01-01T10:00:03Z', 'pods "web-good-y" is forbidden: exceeded quota: q');
+    // The ReplicaSet controller's event words it "Error creating: …": the same message as from the condition.
+    const event = failedCreateEvent('web-good-uid', 'ReplicaSet', 'web-good', '2026-01-01T10:00:03Z', 'Error creating: pods "web-good-y" is forbidden: exceeded quota: q');
     expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z'), event])).message).toBe(
       'deployment/web failed: replicaset/web-good cannot create Pods: FailedCreate: pods "web-good-y" is forbidden: exceeded quota: q',
     );
