@@ -193,7 +193,7 @@ describe('a put through the proxy against the real cluster: requests and watches
       }
       return kinds.size >= 3 ? [...kinds].sort() : undefined;
     });
-    expect(watched).toEqual(['deployments', 'pods', 'replicasets']);
+    expect(watched).toEqual(['deployments', 'events', 'pods', 'replicasets']);
 
     const before = proxy.tunnels.length;
     const bypassed = await runScript('check', { source: { ...src, request_timeout: '1s' } }, { env: { ...env, no_proxy: '.test' } });

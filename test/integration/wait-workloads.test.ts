@@ -117,7 +117,7 @@ describe('phase before is checked before any cluster call', () => {
     const result = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef, manifests: ['db.yml'] } }, { dir: sourcesDir({ repository: 'x' }, { 'db.yml': manifest }) });
     expect(result.code).toBe(2);
     expect(lines(result.stderr).at(-1)).toBe(
-      'error: params.manifests: db.yml document 1: deployment/db: annotation kubernetes-deploy-resource.io/phase: before is for Jobs (batch/v1) only: nothing else runs to completion',
+      'error: params.manifests: db.yml document 1 (line 1): deployment/db: annotation kubernetes-deploy-resource.io/phase: before is for Jobs (batch/v1) only: nothing else runs to completion',
     );
   });
 });
