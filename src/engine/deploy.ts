@@ -161,7 +161,8 @@ async function rollBack(input: DeployInput, state: ReleaseState, records: KubeOb
   log.info(`rolling back to revision ${target.revision} of ${app} (${target.image.ref}) after: ${cause.message.split('\n')[0]}`);
   try {
     const canWait = !input.deadline.expired();
-    await applyAndWait({ ...input, wait: input.wait && canWait }, target.objects, new Map());
+    // Compared with the objects as they were before this put: what the rollback changes back shows as configured.
+    await applyAndWait({ ...input, wait: input.wait && canWait }, target.objects, state.existing);
     await deleteObjects(input, pruneCandidates(records, target, target.objects, input.release.objects), 'pruned');
     log.info(`rolled back to revision ${target.revision}${canWait ? '' : ' (applied; its rollout was not waited for: the put timed out)'}`);
   } catch (error) {
