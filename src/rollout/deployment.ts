@@ -3,7 +3,7 @@
 // in order; Pod causes come first so that a broken image fails in seconds.
 import type { KubeObject } from '../kube/object.js';
 import { asEvent, describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, generationObserved, liveObject, notBefore, notSeenYet, progressing, type Condition, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import { appliedAt, done, failedCreate, generationObserved, liveObject, notBefore, notSeenYet, refusedCreate, progressing, type Condition, type Meta, type Snapshot, type Verdict } from './snapshot.js';
 
 interface DeploymentShape {
   metadata: Meta;
@@ -127,7 +127,9 @@ export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot)
     // one is left from before (a quota since raised) and clears on the controller's next try.
     if ((rsStatus?.replicas ?? 0) < ((rs as unknown as ReplicaSetShape).spec?.replicas ?? 1)) {
       const since = appliedAt(applied);
-      const condition = rsStatus?.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True' && notBefore(c.lastTransitionTime, since));
+      const condition = rsStatus?.conditions?.find(
+        (c) => c.type === 'ReplicaFailure' && c.status === 'True' && notBefore(c.lastTransitionTime, since) && refusedCreate(c.message),
+      );
       if (condition) {
         const cause = `${condition.reason ?? 'ReplicaFailure'}: ${condition.message ?? ''}`.trim();
         return { state: 'failed', message: `${ref} failed: ${rsRef} cannot create Pods: ${cause}` };

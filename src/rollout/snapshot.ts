@@ -78,8 +78,17 @@ export function failedCreate(snapshot: Snapshot, live: KubeObject, since: string
   const uid = (live.metadata as Meta).uid;
   return snapshot.Event.filter((e) => {
     const event = asEvent(e);
-    return event.reason === 'FailedCreate' && event.involvedObject?.uid === uid && notBefore(eventTime(e), since);
+    return event.reason === 'FailedCreate' && event.involvedObject?.uid === uid && notBefore(eventTime(e), since) && refusedCreate(event.message);
   }).sort((a, b) => Date.parse(eventTime(a) || '0') - Date.parse(eventTime(b) || '0')).at(-1);
+}
+
+/**
+ * Whether a controller's failure to create a Pod is the API server refusing it (a quota, a missing ServiceAccount, an
+ * admission webhook or Pod Security): that will not heal by itself. A failure to reach the API server ("unexpected
+ * EOF", "connection refused" while it restarts) is retried by the controller and must not fail the put.
+ */
+export function refusedCreate(message: string | undefined): boolean {
+  return /\bis forbidden\b|\bis invalid\b|\bdenied the request\b/.test(message ?? '');
 }
 
 /** Whether a server timestamp is not older than `since` (second precision: the same second counts). */

@@ -142,9 +142,14 @@ describe('Deployment: only the generation this put wrote, only its ReplicaSet', 
 
   test('ReplicaFailure or a FailedCreate event counts only since this put changed the Deployment, and while Pods are missing', () => {
     const put = { ...applied, metadata: { ...applied.metadata, managedFields: managed } };
-    const condition = (at: string) => ({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'exceeded quota', lastTransitionTime: at });
-    const rsWith = (at: string, replicas = 0) => replicaSet('web-good', 'good', '3', goodTemplate, { spec: { replicas: 2, template: (goodRs.spec as { template: unknown }).template }, status: { replicas, conditions: [condition(at)] } });
-    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z')])).message).toBe('deployment/web failed: replicaset/web-good cannot create Pods: FailedCreate: exceeded quota');
+    const condition = (at: string, message = 'pods "web-good-x" is forbidden: exceeded quota') => ({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message, lastTransitionTime: at });
+    const rsWith = (at: string, replicas = 0, message?: string) => replicaSet('web-good', 'good', '3', goodTemplate, { spec: { replicas: 2, template: (goodRs.spec as { template: unknown }).template }, status: { replicas, conditions: [condition(at, message)] } });
+    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z')])).message).toBe('deployment/web failed: replicaset/web-good cannot create Pods: FailedCreate: pods "web-good-x" is forbidden: exceeded quota');
+    // The controller could not reach the API server (it was restarting): it retries; not a failure of the put.
+    const unreachable = 'Post "https://127.0.0.1:6443/api/v1/namespaces/ns/pods": unexpected EOF';
+    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z', 0, unreachable)])).state).toBe('progressing');
+    const transientEvent = failedCreateEvent('web-good-uid', 'ReplicaSet', 'web-good', '2026-01-01T10:00:03Z', `Error creating: ${unreachable}`);
+    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z'), transientEvent])).state).toBe('progressing');
     // Left from before this put (a quota raised since): the controller clears it on its next try.
     expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z')])).state).toBe('progressing');
     // Every Pod there: not counted.
@@ -245,7 +250,9 @@ describe('DaemonSet (like kubectl rollout status)', () => {
     const current = pod('agent-b', 'ds-uid', { 'pod-template-generation': '2' }, pullError);
     expect(assessWorkload(object, snapshotOf([object, current])).message).toBe('daemonset/agent failed: pod/agent-b container web: ErrImagePull: pull access denied');
     const unobserved = ds({});
-    expect(assessWorkload(unobserved, snapshotOf([unobserved, failedCreateEvent('ds-uid', 'DaemonSet', 'agent', '2026-01-01T10:00:00Z', 'x')])).state).toBe('failed');
+    expect(assessWorkload(unobserved, snapshotOf([unobserved, failedCreateEvent('ds-uid', 'DaemonSet', 'agent', '2026-01-01T10:00:00Z', 'pods "agent-x" is forbidden: x')])).state).toBe('failed');
+    // Not reaching the API server is retried by the controller: not a refusal.
+    expect(assessWorkload(unobserved, snapshotOf([unobserved, failedCreateEvent('ds-uid', 'DaemonSet', 'agent', '2026-01-01T10:00:00Z', 'Post "https://x/api": dial tcp: connection refused')])).state).not.toBe('failed');
     const missing = ds({ ...ok, currentNumberScheduled: 0, updatedNumberScheduled: 0, numberAvailable: 0 });
     expect(assessWorkload(missing, snapshotOf([missing, failedCreateEvent('ds-uid', 'DaemonSet', 'agent', '2026-01-01T10:00:00Z', 'Error creating: pods "agent-x" is forbidden: denied')])).message).toBe(
       'daemonset/agent failed: cannot create Pods: FailedCreate: Error creating: pods "agent-x" is forbidden: denied',
