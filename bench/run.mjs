@@ -1,11 +1,13 @@
-// npm run bench: measures check, put, failure detection, scale, memory and size against the local test cluster, each
-// beside its baseline from the same run (issue 7), and writes bench/RESULTS.md (+ bench/results.json, the raw figures).
+// npm run bench: measures check, put, failure detection, scale, the release lifecycle (prune, rollback, a StatefulSet +
+// Job release, sweep), memory and size against the local test cluster, each beside its baseline from the same run
+// (issue 7), and writes bench/RESULTS.md (+ bench/results.json, the raw figures).
 //
 //   npm run cluster:up && npm run bench
 //
 // Environment: BENCH_ROUNDS (check cold-start rounds, default 15), BENCH_PUT_REPS (default 5), BENCH_FAIL_REPS
 // (default 3), BENCH_SCALE (default "10,25,50"), BENCH_CONCURRENCY (default 4), BENCH_BUDGET_S (default 540: scale steps
-// that would start after it are skipped and say so).
+// that would start after it are skipped and say so), BENCH_LIFECYCLE_REPS (prune and workloads reps, default 2),
+// BENCH_SWEEP_N (namespaces swept, default 20), BENCH_ONLY (a comma list of sections: see the end of this file).
 //
 // Every measured process authenticates as its own user (CN=kdr-bench-PHASE, signed by the test cluster's CA), so the
 // audit log attributes each request to exactly one measured step even while other tests use the cluster.
@@ -14,10 +16,12 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import * as yaml from 'js-yaml';
 import { auditOffset, readBenchEvents, summarize } from './lib/audit.mjs';
 import { Api, Identities, readAdminSource, root } from './lib/cluster.mjs';
 import { cleanupProc, median, nodeBin, pool, run, scriptEnv, sleep, stats, timeBin } from './lib/proc.mjs';
-import { writeReport } from './lib/report.mjs';
+import { lifecycleSections, writeReport } from './lib/report.mjs';
 import { DisruptionMonitor } from './lib/disruptions.mjs';
 
 const benchStarted = performance.now();
@@ -150,10 +154,10 @@ function machine() {
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 2. put of a 3-object release (first: check needs a release that exists), ours vs kubectl apply + rollout status
-async function benchPut() {
+async function benchPut(putReps) {
   const reps = [];
   let manifests;
-  for (let rep = 1; rep <= PUT_REPS; rep++) {
+  for (let rep = 1; rep <= putReps; rep++) {
     // ours
     const ns = await newNamespace(`put${rep}`);
     const id = ids.get(`put-${rep}`);
@@ -395,6 +399,229 @@ async function benchFailKubectl() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+// 6. release lifecycle (issues 10, 11, 15): prune, rollback, a release with a StatefulSet and a Job, sweep; each beside
+// the kubectl way in the same run. Small on purpose: one or a few reps each (LIFECYCLE_REPS).
+const LIFECYCLE_REPS = Number(env.BENCH_LIFECYCLE_REPS ?? 2);
+const GOOD = 'registry.example.com/bench/web:1.0';
+const UNPULLABLE = 'registry.example.com/bench/unpullable-app:2.0';
+
+/** The YAML documents of a file as objects, one JSON file each in a fresh dir (what `kubectl apply -f DIR` reads). */
+function objectsDir(yamlText, edit = (o) => o) {
+  const dir = mkdtempSync(join(work, 'kubectl-dir-'));
+  yaml.loadAll(yamlText).filter(Boolean).map(edit).forEach((o, i) => writeFileSync(join(dir, `${String(i).padStart(2, '0')}-${o.kind}-${o.metadata.name}.json`.toLowerCase()), JSON.stringify(o)));
+  return dir;
+}
+
+/** `in` of one version of a release: its manifests.yml (not measured). */
+async function manifestsOf(ns, app, version) {
+  const dest = mkdtempSync(join(work, 'dest-'));
+  const got = await run(assets('in'), [dest], { input: JSON.stringify({ source: { ...ids.get('lifecycle-in').source, namespace: ns, app }, version, params: {} }), env: concourseEnv() });
+  if (got.code !== 0) fail('in', got);
+  return readFileSync(join(dest, 'manifests.yml'), 'utf8');
+}
+
+const configMap = (name) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  key: ${name}\n`;
+
+// 6a. prune put: a release with 2 extra ConfigMaps, re-put without one (prune on: the default)
+async function benchPrune() {
+  const reps = [];
+  for (let rep = 1; rep <= LIFECYCLE_REPS; rep++) {
+    const ns = await newNamespace(`prune${rep}`);
+    const sources = mkdtempSync(join(work, 'sources-'));
+    const params = { image_ref: GOOD, replicas: 2, host: 'web.bench.local', manifests: ['extra.yml'] };
+    writeFileSync(join(sources, 'extra.yml'), `${configMap('web-extra-a')}---\n${configMap('web-extra-b')}`);
+    const first = await run(assets('out'), [sources], { input: request(ids.get(`prune-first-${rep}`), ns, 'web', params), env: concourseEnv() });
+    if (first.code !== 0) fail('prune: first put', first);
+    writeFileSync(join(sources, 'extra.yml'), configMap('web-extra-a'));
+    const id = ids.get(`prune-${rep}`);
+    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', params), env: concourseEnv(), rss: true });
+    if (r.code !== 0) fail('prune put', r);
+    const pruned = JSON.parse(r.stdout).metadata.find((m) => m.name === 'pruned')?.value;
+    const gone = (await api.request('GET', `/api/v1/namespaces/${ns}/configmaps/web-extra-b`)).status === 404;
+    // the kubectl way: the same two revisions (their manifests.yml from `in`), applied with --prune by the release labels
+    const before = await manifestsOf(ns, 'web', JSON.parse(first.stdout).version);
+    const after = await manifestsOf(ns, 'web', JSON.parse(r.stdout).version);
+    const labels = yaml.loadAll(after).find((o) => o?.kind === 'ConfigMap').metadata.labels;
+    const selector = ['app.kubernetes.io/instance', 'app.kubernetes.io/managed-by'].map((k) => `${k}=${labels[k]}`).join(',');
+    const kns = await newNamespace(`kprune${rep}`);
+    const setup = await kubectl(ids.get('kprune-setup'), ['apply', '-n', kns, '-f', objectsDir(before)]);
+    if (setup.code !== 0) fail('kubectl apply (prune set-up)', setup);
+    const setupWait = await kubectl(ids.get('kprune-setup'), ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']);
+    if (setupWait.code !== 0) fail('kubectl rollout status (prune set-up)', setupWait);
+    const applyId = ids.get(`kprune-apply-${rep}`);
+    const rolloutId = ids.get(`kprune-rollout-${rep}`);
+    // kubectl 1.32's default prune list names batch/v1 CronJob, which a 1.20 API server lacks: name the kinds instead
+    const allow = ['core/v1/ConfigMap', 'core/v1/Secret', 'core/v1/Service', 'apps/v1/Deployment', 'networking.k8s.io/v1/Ingress'].flatMap((k) => ['--prune-allowlist', k]);
+    const a = await kubectl(applyId, ['apply', '-n', kns, '--prune', '-l', selector, ...allow, '-f', objectsDir(after)]);
+    if (a.code !== 0) fail('kubectl apply --prune', a);
+    const s = await kubectl(rolloutId, ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']);
+    if (s.code !== 0) fail('kubectl rollout status (prune)', s);
+    const kgone = (await api.request('GET', `/api/v1/namespaces/${kns}/configmaps/web-extra-b`)).status === 404;
+    reps.push({
+      ours: { ns, user: id.user, ms: r.ms, peakRssKb: r.peakRssKb, pruned, gone, disrupted: disrupted(r.startedAt, r.endedAt) },
+      theirs: { ns: kns, selector, applyUser: applyId.user, rolloutUser: rolloutId.user, applyMs: a.ms, rolloutMs: s.ms, ms: s.endedAt - a.startedAt, gone: kgone, pruneLines: a.stdout.split('\n').filter((l) => l.includes('pruned')), disrupted: disrupted(a.startedAt, s.endedAt) },
+    });
+    say(`prune rep ${rep}: ours ${Math.round(r.ms)} ms (pruned ${pruned}), kubectl apply --prune + rollout status ${Math.round(reps.at(-1).theirs.ms)} ms`);
+  }
+  return reps;
+}
+
+// 6b. rollback: good → unpullable with on_failure: rollback (exit 5, back on the good revision); the kubectl way is
+// apply + rollout status (fails at the progress deadline, 30 s here as in section 3) + rollout undo + rollout status
+async function benchRollback() {
+  const reps = [];
+  for (let rep = 1; rep <= 1; rep++) {
+    const ns = await newNamespace(`rollback${rep}`);
+    const sources = mkdtempSync(join(work, 'sources-'));
+    const params = (image) => ({ image_ref: image, replicas: 2, host: 'web.bench.local', timeout: '2m', on_failure: 'rollback' });
+    const first = await run(assets('out'), [sources], { input: request(ids.get(`rollback-first-${rep}`), ns, 'web', params(GOOD)), env: concourseEnv() });
+    if (first.code !== 0) fail('rollback: first put', first);
+    const good = await manifestsOf(ns, 'web', JSON.parse(first.stdout).version);
+    const seen = await observe(ns, { pods: true });
+    const id = ids.get(`rollback-${rep}`);
+    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', params(UNPULLABLE)), env: concourseEnv(), rss: true });
+    await sleep(100);
+    seen.stop();
+    if (r.code !== 5) fail('rollback put: expected exit 5', r);
+    const rolledBack = r.stderr.split('\n').find((l) => l.includes('rolled back to revision'))?.trim();
+    const live = await api.ok('GET', `/apis/apps/v1/namespaces/${ns}/deployments/web`);
+    const ours = { ns, user: id.user, code: r.code, ms: r.ms, peakRssKb: r.peakRssKb, rolledBack, imageAfter: live.spec.template.spec.containers[0].image, detectToExitMs: seen.podFailure === undefined ? undefined : r.endedAt - seen.podFailure, disrupted: disrupted(r.startedAt, r.endedAt) };
+
+    const kns = await newNamespace(`krollback${rep}`);
+    const setupId = ids.get('krollback-setup');
+    const setup = await kubectl(setupId, ['apply', '-n', kns, '-f', objectsDir(good)]);
+    if (setup.code !== 0) fail('kubectl apply (rollback set-up)', setup);
+    const setupWait = await kubectl(setupId, ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']);
+    if (setupWait.code !== 0) fail('kubectl rollout status (rollback set-up)', setupWait);
+    const broken = objectsDir(good, (o) => {
+      if (o.kind !== 'Deployment') return o;
+      o.spec.progressDeadlineSeconds = 30;
+      o.spec.template.spec.containers[0].image = UNPULLABLE;
+      return o;
+    });
+    const step = {};
+    const users = {};
+    const stepRun = async (name, args, expected = 0) => {
+      const sid = ids.get(`krollback-${name}-${rep}`);
+      users[name] = sid.user;
+      const x = await kubectl(sid, args);
+      if (x.code !== expected && !(expected === 'nonzero' && x.code !== 0)) fail(`kubectl ${name}`, x);
+      step[name] = x;
+      return x;
+    };
+    await stepRun('apply', ['apply', '-n', kns, '-f', broken]);
+    await stepRun('status-fail', ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s'], 'nonzero');
+    await stepRun('undo', ['rollout', 'undo', '-n', kns, 'deployment/web']);
+    await stepRun('status', ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']);
+    const klive = await api.ok('GET', `/apis/apps/v1/namespaces/${kns}/deployments/web`);
+    const theirs = { ns: kns, users, ms: step.status.endedAt - step.apply.startedAt, stepsMs: Object.fromEntries(Object.entries(step).map(([k, x]) => [k, x.ms])), failMessage: step['status-fail'].stderr.trim().split('\n').at(-1)?.slice(0, 200), imageAfter: klive.spec.template.spec.containers[0].image, disrupted: disrupted(step.apply.startedAt, step.status.endedAt) };
+    reps.push({ ours, theirs });
+    say(`rollback rep ${rep}: ours exit ${r.code} in ${Math.round(r.ms)} ms (${rolledBack}), kubectl 4 steps ${Math.round(theirs.ms)} ms`);
+  }
+  return reps;
+}
+
+// 6c. a release with a StatefulSet `db` (headless Service, a claim template) and a Job `migrate` beside the app
+const workloadsYaml = [
+  'apiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  clusterIP: None\n  selector:\n    app.kubernetes.io/name: db\n  ports:\n    - port: 5432\n',
+  'apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: db\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: db\n    spec:\n      containers:\n        - name: postgres\n          image: registry.example.com/bench/postgres:13\n          ports:\n            - containerPort: 5432\n          volumeMounts:\n            - name: data\n              mountPath: /var/lib/postgresql/data\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        accessModes: [ReadWriteOnce]\n        resources:\n          requests:\n            storage: 1Gi\n',
+  'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: migrate\n          image: registry.example.com/bench/migrate:1.0\n          args: [migrate, up]\n',
+].join('---\n');
+
+async function benchWorkloads(appManifests) {
+  const reps = [];
+  for (let rep = 1; rep <= LIFECYCLE_REPS; rep++) {
+    const ns = await newNamespace(`wl${rep}`);
+    const sources = mkdtempSync(join(work, 'sources-'));
+    writeFileSync(join(sources, 'workloads.yml'), workloadsYaml);
+    const id = ids.get(`workloads-${rep}`);
+    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', { image_ref: GOOD, replicas: 2, host: 'web.bench.local', ingress_class: 'traefik', manifests: ['workloads.yml'], timeout: '2m' }), env: concourseEnv(), rss: true });
+    if (r.code !== 0) fail('workloads put', r);
+    const ours = { ns, user: id.user, ms: r.ms, peakRssKb: r.peakRssKb, disrupted: disrupted(r.startedAt, r.endedAt) };
+    // the kubectl way: the same app objects (section 2's manifests.yml) + the same workloads, then four waits
+    const kns = await newNamespace(`kwl${rep}`);
+    const dir = objectsDir(`${appManifests}\n---\n${workloadsYaml}`);
+    const users = {};
+    const step = {};
+    for (const [name, args] of [
+      ['apply', ['apply', '-n', kns, '-f', dir]],
+      ['status-db', ['rollout', 'status', '-n', kns, 'statefulset/db', '--timeout=120s']],
+      ['status-web', ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']],
+      ['wait-migrate', ['wait', '-n', kns, '--for=condition=complete', 'job/migrate', '--timeout=120s']],
+    ]) {
+      const sid = ids.get(`kwl-${name}-${rep}`);
+      users[name] = sid.user;
+      step[name] = await kubectl(sid, args);
+      if (step[name].code !== 0) fail(`kubectl ${name}`, step[name]);
+    }
+    const theirs = { ns: kns, users, ms: step['wait-migrate'].endedAt - step.apply.startedAt, stepsMs: Object.fromEntries(Object.entries(step).map(([k, x]) => [k, x.ms])), disrupted: disrupted(step.apply.startedAt, step['wait-migrate'].endedAt) };
+    reps.push({ ours, theirs });
+    say(`workloads rep ${rep}: ours ${Math.round(r.ms)} ms, kubectl apply + 3 waits ${Math.round(theirs.ms)} ms`);
+  }
+  return reps;
+}
+
+// 6d. sweep of SWEEP_N per-build namespaces (records aged 2 h) with one put; the kubectl way deletes as many namespaces
+// holding the same objects, one `kubectl delete namespace --wait` each in a bash loop (no ownership check at all)
+const SWEEP_N = Number(env.BENCH_SWEEP_N ?? 20);
+
+/** Moves every record of `app` in `namespace` back by ageMs, as test/integration/sweep.test.ts's age() does. */
+async function ageRecords(namespace, app, ageMs) {
+  const list = await api.ok('GET', `/api/v1/namespaces/${namespace}/secrets?labelSelector=${encodeURIComponent(`kubernetes-deploy-resource.io/release=${app}`)}`);
+  for (const secret of list.items) {
+    const record = JSON.parse(gunzipSync(Buffer.from(secret.data.release, 'base64')).toString('utf8'));
+    record.createdAt = new Date(Date.now() - ageMs).toISOString();
+    secret.data.release = gzipSync(Buffer.from(JSON.stringify(record), 'utf8')).toString('base64');
+    await api.ok('PUT', `/api/v1/namespaces/${namespace}/secrets/${secret.metadata.name}`, secret);
+  }
+  return list.items.length;
+}
+
+async function benchSweep(appManifests) {
+  const app = `sweep${runId}`;
+  const mine = Array.from({ length: SWEEP_N }, (_, i) => `kdr-bench-${runId}-sw${i + 1}`);
+  namespaces.push(...mine); // cleaned up with the rest if the sweep leaves any
+  const t0 = performance.now();
+  await pool(mine, CONCURRENCY, async (ns, i) => {
+    const sources = mkdtempSync(join(work, 'sources-'));
+    const r = await run(assets('out'), [sources], { input: request(ids.get('sweep-setup'), ns, app, { image_ref: GOOD, replicas: 1, host: `b${i + 1}.bench.local`, create_namespace: true }), env: concourseEnv({ BUILD_NAME: String(i + 1) }), timeoutMs: 240_000 });
+    if (r.code !== 0) fail(`sweep set-up put ${ns}`, r);
+    if ((await ageRecords(ns, app, 2 * 3_600_000)) === 0) throw new Error(`sweep set-up: no record of ${app} in ${ns}`);
+  });
+  say(`sweep: ${SWEEP_N} releases deployed and aged in ${Math.round(performance.now() - t0)} ms`);
+  const id = ids.get('sweep');
+  const { cluster_url, cluster_ca, admin_cert, admin_key } = id.source;
+  const r = await run(assets('out'), [mkdtempSync(join(work, 'sources-'))], { input: JSON.stringify({ source: { cluster_url, cluster_ca, admin_cert, admin_key, app }, params: { sweep: { older_than: '1h' }, timeout: '10m' } }), env: concourseEnv(), rss: true, timeoutMs: 660_000 });
+  if (r.code !== 0) fail('sweep put', r);
+  const meta = Object.fromEntries(JSON.parse(r.stdout).metadata.map((m) => [m.name, m.value]));
+  const swept = meta.swept === 'nothing' ? [] : meta.swept.split(', ');
+  const left = (await Promise.all(mine.map((ns) => api.request('GET', `/api/v1/namespaces/${ns}`)))).filter((x) => x.status !== 404).length;
+  const ours = { user: id.user, ms: r.ms, peakRssKb: r.peakRssKb, swept: swept.length, all: mine.every((ns) => swept.includes(ns)), namespacesLeft: left, disrupted: disrupted(r.startedAt, r.endedAt) };
+  say(`sweep: ours ${swept.length} namespaces in ${Math.round(r.ms)} ms (${left} still present after exit)`);
+
+  // the kubectl way: the same objects in SWEEP_N namespaces (set up with kubectl, not measured), then the loop
+  const kmine = Array.from({ length: SWEEP_N }, (_, i) => `kdr-bench-${runId}-ksw${i + 1}`);
+  namespaces.push(...kmine);
+  const dir = objectsDir(appManifests);
+  const setupId = ids.get('ksweep-setup');
+  await pool(kmine, CONCURRENCY, async (ns) => {
+    await api.createNamespace(ns, { 'kdr-bench-run': runId });
+    const a = await kubectl(setupId, ['apply', '-n', ns, '-f', dir]);
+    if (a.code !== 0) fail('kubectl apply (sweep set-up)', a);
+    const s = await kubectl(setupId, ['rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s']);
+    if (s.code !== 0) fail('kubectl rollout status (sweep set-up)', s);
+  });
+  const kid = ids.get('ksweep');
+  const cacheDir = mkdtempSync(join(work, 'kubectl-cache-'));
+  const script = 'for ns in "$@"; do kubectl --kubeconfig "$KC" --cache-dir "$CD" delete namespace "$ns" --wait --timeout=120s || exit 1; done';
+  const k = await run('/bin/bash', ['-c', script, 'loop', ...kmine], { env: scriptEnv({ KC: kid.kubeconfig, CD: cacheDir }), timeoutMs: 900_000 });
+  if (k.code !== 0) fail('kubectl delete namespace loop', k);
+  const theirs = { user: kid.user, ms: k.ms, namespaces: kmine.length, disrupted: disrupted(k.startedAt, k.endedAt) };
+  say(`sweep: kubectl loop ${kmine.length} namespaces in ${Math.round(k.ms)} ms`);
+  return { n: SWEEP_N, app, ours, theirs, setupUser: ids.get('sweep-setup').user };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
 // 4. scale: N releases deployed, then torn down, in one namespace; sequential and bounded-concurrent puts
 async function benchScale() {
   const rows = [];
@@ -482,20 +709,34 @@ function sizes() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
+// BENCH_ONLY=prune,rollback,workloads,sweep (any of put, check, fail, scale too) runs those sections alone, for
+// iterating: it prints their part of the report and writes no RESULTS.md (that comes from a full run only).
+const ONLY = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((x) => x.trim())) : undefined;
+const want = (section) => !ONLY || ONLY.has(section);
 try {
   results.machine = machine();
   say(`run ${runId} on ${results.machine.nproc} cores, node ${results.machine.node}, load ${results.machine.loadStart}`);
-  results.put = await benchPut();
-  say('put done; check cold start');
-  results.check = await benchCheck(results.put.checkNamespace);
-  say(`check: median ${results.check.stats.check.median.toFixed(0)} ms; failure detection`);
-  results.failOurs = await benchFailOurs();
-  results.recovery = await benchRecovery();
-  // kubectl's failure run waits ~30 s for the progress deadline; it runs alone (overlapping the scale runs, the
-  // controller-manager's progress check came late)
-  results.failKubectl = await benchFailKubectl();
-  say(`kubectl failure: exit ${results.failKubectl.code} after ${Math.round(results.failKubectl.ms)} ms`);
-  results.scale = await benchScale();
+  // the put runs always (check and the lifecycle sections use its release and its manifests.yml); alone: one rep
+  results.put = await benchPut(want('put') ? PUT_REPS : 1);
+  if (want('check')) {
+    say('put done; check cold start');
+    results.check = await benchCheck(results.put.checkNamespace);
+    say(`check: median ${results.check.stats.check.median.toFixed(0)} ms; failure detection`);
+  }
+  if (want('fail')) {
+    results.failOurs = await benchFailOurs();
+    results.recovery = await benchRecovery();
+    // kubectl's failure run waits ~30 s for the progress deadline; it runs alone (overlapping the scale runs, the
+    // controller-manager's progress check came late)
+    results.failKubectl = await benchFailKubectl();
+    say(`kubectl failure: exit ${results.failKubectl.code} after ${Math.round(results.failKubectl.ms)} ms`);
+  }
+  if (want('scale')) results.scale = await benchScale();
+  // after scale: scale's budget counts from the start of the run
+  if (want('prune')) results.prune = await benchPrune();
+  if (want('rollback')) results.rollback = await benchRollback();
+  if (want('workloads')) results.workloads = await benchWorkloads(results.put.manifests);
+  if (want('sweep')) results.sweep = await benchSweep(results.put.manifests);
   results.sizes = sizes();
   results.machine.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   results.benchMs = performance.now() - benchStarted;
@@ -511,8 +752,15 @@ try {
   );
   await cleanup();
   results.totalMs = performance.now() - benchStarted;
-  writeReport(results, { timeBin: !!timeBin });
-  say(`wrote bench/RESULTS.md and bench/results.json in ${(results.totalMs / 1000).toFixed(0)} s`);
+  if (ONLY) {
+    const file = join(tmpdir(), `kdr-bench-${runId}-partial.json`);
+    writeFileSync(file, JSON.stringify(results, null, 1));
+    process.stdout.write(lifecycleSections(results).join('\n') + '\n');
+    say(`BENCH_ONLY: wrote ${file}, not bench/RESULTS.md`);
+  } else {
+    writeReport(results, { timeBin: !!timeBin });
+    say(`wrote bench/RESULTS.md and bench/results.json in ${(results.totalMs / 1000).toFixed(0)} s`);
+  }
 } catch (error) {
   say(`failed: ${error.stack ?? error}`);
   await cleanup();

@@ -149,7 +149,7 @@ export function writeReport(r, { timeBin }) {
       ],
     ),
     '',
-    '**Reproduce:** `npm ci && npm run cluster:up && npm run bench` (builds the bundles first). Knobs: `BENCH_ROUNDS` (check rounds, 15), `BENCH_PUT_REPS` (5), `BENCH_FAIL_REPS` (3), `BENCH_SCALE` (`10,25,50`), `BENCH_CONCURRENCY` (4), `BENCH_BUDGET_S` (540). Raw figures and every audit event of the run: `bench/results.json`. The audit log is read across kube-apiserver\'s rotations (`audit-*.log`).',
+    '**Reproduce:** `npm ci && npm run cluster:up && npm run bench` (builds the bundles first). Knobs: `BENCH_ROUNDS` (check rounds, 15), `BENCH_PUT_REPS` (5), `BENCH_FAIL_REPS` (3), `BENCH_SCALE` (`10,25,50`), `BENCH_CONCURRENCY` (4), `BENCH_BUDGET_S` (540), `BENCH_LIFECYCLE_REPS` (2), `BENCH_SWEEP_N` (20); `BENCH_ONLY=prune,rollback,workloads,sweep` (or put, check, fail, scale) runs only those sections and prints them instead of writing this file. Raw figures and every audit event of the run: `bench/results.json`. The audit log is read across kube-apiserver\'s rotations (`audit-*.log`).',
     '',
     '**Method.** Wall times are from spawn to exit of each process (`performance.now()` in the bench process). API requests are counted from kube-apiserver\'s audit log (`ResponseComplete` lines): each measured process gets its own client certificate (`CN=kdr-bench-<run>-<step>`, `O=system:masters`, signed by the test cluster\'s CA), so requests are attributed by user name, exactly, even while other tests use the cluster; "user agent" splits them further (ours send `kubernetes-deploy-resource`, kubectl `kubectl/…`). Cluster-side times (Deployment created → Available; Pod shows `ErrImagePull`/`ImagePullBackOff`) come from watches the bench process holds open on the namespace (admin identity, not counted). kubectl runs are cold: a fresh `--cache-dir` per process, as in a fresh container. All traffic goes to 127.0.0.1.',
     '',
@@ -278,11 +278,11 @@ export function writeReport(r, { timeBin }) {
       'The put that restores the good image after a failed one (issue 10). Measured from the moment the bench\'s Deployment watch sees the rollout complete again (observed generation, all replicas updated and available, the failed ReplicaSet scaled down) to the process exiting; target ≤ 0.5 s.',
       '',
       table(
-        ['run', 'exit code', 'complete → exit', 'wall'],
-        rec.map((x, i) => [`recovery ${i + 1}${warn(x.disrupted)}`, x.code, ms(x.completeToExitMs), ms(x.ms)]),
+        ['run', 'exit code', 'complete → exit', 'wall', 'API requests (audit log)'],
+        rec.map((x, i) => [`recovery ${i + 1}${warn(x.disrupted)}`, x.code, ms(x.completeToExitMs), ms(x.ms), ev(x.user).length]),
       ),
       '',
-      `Median ${ms(recMedian)} from the Deployment rolling out again to exit code 0.`,
+      `Median ${ms(recMedian)} from the Deployment rolling out again to exit code 0, wall ${ms(median(rec.map((x) => x.ms)))}. Requests of one recovery put (run 1), grouped: ${grouped(ev(rec[0].user), 1)}. Its \`on_failure: rollback\` counterpart and kubectl's \`rollout undo\` are in section 6b.`,
       '',
     );
   }
@@ -336,6 +336,7 @@ export function writeReport(r, { timeBin }) {
       : 'No image `localhost/kubernetes-deploy-resource:dev` in podman/buildah storage (run `npm run image:build`).',
     '',
   );
+  p(...lifecycleSections(r));
   p('## Clean-up', '', `${r.cleanup.namespaces} namespaces \`kdr-bench-${r.runId}-*\` deleted${r.cleanup.allGone ? ' and gone' : ' (some still terminating at exit)'}.`, '');
 
   // bench/check-start.mjs (npm run bench:check) owns its own section: kept as it is.
@@ -343,4 +344,104 @@ export function writeReport(r, { timeBin }) {
   const kept = existsSync(file) ? readFileSync(file, 'utf8').match(/<!-- check-start:begin[\s\S]*?<!-- check-start:end -->/)?.[0] : undefined;
   writeFileSync(file, lines.join('\n') + (kept ? `\n${kept}\n` : ''));
   writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify(r, null, 1) + '\n');
+}
+
+/** Section 6 (issues 10, 11, 15): prune, rollback, a StatefulSet + Job release, sweep; each beside the kubectl way. */
+export function lifecycleSections(r) {
+  const A = r.audit ?? {};
+  const n = (user) => (A[user] ?? []).length;
+  const nAll = (users) => Object.values(users).reduce((t, u) => t + n(u), 0);
+  const sumAgents = (user) => agents(summarize(A[user] ?? []));
+  const lines = [];
+  const p = (...x) => lines.push(...x);
+  const medOf = (xs) => (xs.length ? median(xs) : undefined);
+  p(
+    '## 6. Release lifecycle (issues 10, 11, 15), each beside the kubectl way',
+    '',
+    'Same method as above: wall time spawn → exit (for the kubectl way, first command\'s spawn → last command\'s exit: cold processes in sequence); API requests from the audit log, one client identity per measured process. Set-up steps (first puts, kubectl\'s first apply) are not measured.',
+    '',
+  );
+  if (r.prune?.length) {
+    const x = r.prune;
+    const o = medOf(x.map((y) => y.ours.ms));
+    const t = medOf(x.map((y) => y.theirs.ms));
+    const ta = medOf(x.map((y) => y.theirs.applyMs));
+    const req = (y) => n(y.ours.user);
+    const kreq = (y) => n(y.theirs.applyUser) + n(y.theirs.rolloutUser);
+    p(
+      '### 6a. Prune put (issue 10): a release with 2 extra ConfigMaps, re-put without one',
+      '',
+      `Ours: \`out\` with \`manifests: [extra.yml]\` (ConfigMaps \`web-extra-a\`, \`web-extra-b\`), then the measured re-put with only \`web-extra-a\` (\`prune\` on, its default; Deployment + Service + Ingress unchanged, 2 replicas): it re-applies, confirms the rollout, records a new revision and deletes \`web-extra-b\`. The kubectl way: the same two revisions (their \`manifests.yml\` from \`in\`, one JSON file per object in a directory), the second applied with \`kubectl apply -n NS --prune -l ${x[0].theirs.selector} --prune-allowlist KIND… -f DIR\` (the allowlist names ConfigMap, Secret, Service, Deployment, Ingress: kubectl 1.32's default list includes batch/v1 CronJob, which the 1.20 API server lacks), then \`kubectl rollout status deployment/web\`. kubectl prunes at once, whether or not the rollout goes well; ours prunes only after it, and only objects that still carry the release's labels.`,
+      '',
+      table(
+        ['rep', 'ours: wall', 'ours: requests', 'ours: pruned', 'kubectl: apply --prune', 'kubectl: + rollout status', 'kubectl: requests', 'kubectl pruned it', 'ratio (wall)', 'ratio (requests)'],
+        x.map((y, i) => [`${i + 1}${warn(y.ours.disrupted || y.theirs.disrupted)}`, ms(y.ours.ms), req(y), `${y.ours.pruned ?? '–'}${y.ours.gone ? '' : ' (still there!)'}`, ms(y.theirs.applyMs), ms(y.theirs.ms), `${kreq(y)} (${n(y.theirs.applyUser)} + ${n(y.theirs.rolloutUser)})`, y.theirs.gone ? 'yes' : 'no', ratio(y.ours.ms, y.theirs.ms), ratio(req(y), kreq(y))]),
+      ),
+      `| **median** | **${ms(o)}** | ${medOf(x.map(req))} | | ${ms(ta)} | **${ms(t)}** | ${medOf(x.map(kreq))} | | **${ratio(o, t)}** | **${ratio(medOf(x.map(req)), medOf(x.map(kreq)))}** |`,
+      '',
+      `Ours ÷ \`kubectl apply --prune\` alone (no rollout check): ${ratio(o, ta)}. Requests of one prune put (rep 1), grouped: ${grouped(A[x[0].ours.user], 1)}. \`kubectl apply --prune\`, grouped: ${grouped(A[x[0].theirs.applyUser], 1)}.`,
+      '',
+    );
+  }
+  if (r.rollback?.length) {
+    const y = r.rollback[0];
+    const kreq = nAll(y.theirs.users);
+    p(
+      '### 6b. Rollback (issue 10): good → unpullable image with `on_failure: rollback`',
+      '',
+      `Ours: a put of \`${'registry.example.com/bench/unpullable-app:2.0'}\` over a deployed good release (2 replicas, \`timeout: 2m\`, \`on_failure: rollback\`): it detects the pull failure, re-applies the last deployed revision, waits for it, and exits 5; the log says \`${y.ours.rolledBack ?? '(no rolled back line!)'}\`. The kubectl way on the same objects: \`kubectl apply\` of the broken Deployment (\`progressDeadlineSeconds: 30\`, as in section 3; 600 by default), \`kubectl rollout status\` (fails at the deadline), \`kubectl rollout undo\`, \`kubectl rollout status\`. Image afterwards: ours \`${y.ours.imageAfter}\`, kubectl \`${y.theirs.imageAfter}\`.`,
+      '',
+      table(
+        ['way', 'exit', 'wall', 'steps', 'requests', 'by user agent'],
+        [
+          [`ours${warn(y.ours.disrupted)}`, y.ours.code, `**${ms(y.ours.ms)}**`, `pull failure seen → exit ${ms(y.ours.detectToExitMs)} (detection + rollback + its rollout)`, n(y.ours.user), sumAgents(y.ours.user)],
+          [`kubectl${warn(y.theirs.disrupted)}`, `rollout status: 1 (\`${(y.theirs.failMessage ?? '').replace(/\|/g, '\\|')}\`), then 0`, `**${ms(y.theirs.ms)}**`, Object.entries(y.theirs.stepsMs).map(([k, v]) => `${k} ${ms(v)}`).join(', '), `${kreq} (${Object.values(y.theirs.users).map(n).join(' + ')})`, ''],
+        ],
+      ),
+      '',
+      `Ratio ours ÷ kubectl: wall **${ratio(y.ours.ms, y.theirs.ms)}**, requests **${ratio(n(y.ours.user), kreq)}** (kubectl's wall is mostly the 30 s progress deadline). \`rollout undo\` goes back only on the Deployment; ours re-applies every object of the revision and prunes what the failed attempt added.`,
+      '',
+    );
+  }
+  if (r.workloads?.length) {
+    const x = r.workloads;
+    const o = medOf(x.map((y) => y.ours.ms));
+    const t = medOf(x.map((y) => y.theirs.ms));
+    const req = (y) => n(y.ours.user);
+    const kreq = (y) => nAll(y.theirs.users);
+    p(
+      '### 6c. A release with a StatefulSet and a Job (issue 11)',
+      '',
+      'The app (Deployment with 2 replicas + Service + Ingress) plus extra manifests: StatefulSet `db` (1 replica, a `volumeClaimTemplates` claim, headless Service `db`) and Job `migrate` (no phase annotation: applied with the other workloads and waited for alongside them). Ours: one put into a fresh namespace. The kubectl way: the same objects (section 2\'s `manifests.yml` + the same documents), `kubectl apply -f DIR`, `kubectl rollout status statefulset/db`, `kubectl rollout status deployment/web`, `kubectl wait --for=condition=complete job/migrate`.',
+      '',
+      table(
+        ['rep', 'ours: wall', 'ours: requests', 'kubectl: steps', 'kubectl: wall', 'kubectl: requests', 'ratio (wall)', 'ratio (requests)'],
+        x.map((y, i) => [`${i + 1}${warn(y.ours.disrupted || y.theirs.disrupted)}`, ms(y.ours.ms), req(y), Object.entries(y.theirs.stepsMs).map(([k, v]) => `${k} ${ms(v)}`).join(', '), ms(y.theirs.ms), `${kreq(y)} (${Object.values(y.theirs.users).map(n).join(' + ')})`, ratio(y.ours.ms, y.theirs.ms), ratio(req(y), kreq(y))]),
+      ),
+      `| **median** | **${ms(o)}** | ${medOf(x.map(req))} | | **${ms(t)}** | ${medOf(x.map(kreq))} | **${ratio(o, t)}** | **${ratio(medOf(x.map(req)), medOf(x.map(kreq)))}** |`,
+      '',
+      `Requests of one such put (rep 1), grouped: ${grouped(A[x[0].ours.user], 1)}.`,
+      '',
+    );
+  }
+  if (r.sweep) {
+    const s = r.sweep;
+    p(
+      `### 6d. Sweep of ${s.n} namespaces (issue 15)`,
+      '',
+      `${s.n} per-build releases of app \`${s.app}\` (Deployment with 1 replica + Service + Ingress), each put with \`create_namespace: true\` into its own namespace; their record Secrets aged by 2 h (\`createdAt\` rewritten, as test/integration/sweep.test.ts does); then one measured put \`sweep: {older_than: 1h}\`: it lists the namespaces, checks each was created by this resource and holds only this app, tears each release down (ownership-scoped, waiting for the Pods) and deletes the namespace. The kubectl way, for comparison only: ${s.n} other namespaces holding the same objects, deleted by a bash loop of \`kubectl delete namespace NS --wait\` (one kubectl process each, sharing one cache dir as a loop in one container would). **It lacks every ownership check**: it deletes whatever the namespaces hold, whoever created them.`,
+      '',
+      table(
+        ['way', 'wall', 'per namespace', 'requests', 'requests per namespace', 'by user agent', 'result'],
+        [
+          [`ours: one sweep put${warn(s.ours.disrupted)}`, `**${ms(s.ours.ms)}**`, ms(s.ours.ms / s.n), n(s.ours.user), (n(s.ours.user) / s.n).toFixed(1), sumAgents(s.ours.user), `${s.ours.swept} swept${s.ours.all ? ' (all of them)' : ' (not all!)'}; ${s.ours.namespacesLeft} namespaces still present (terminating) at exit`],
+          [`kubectl delete namespace loop${warn(s.theirs.disrupted)}`, `**${ms(s.theirs.ms)}**`, ms(s.theirs.ms / s.n), n(s.theirs.user), (n(s.theirs.user) / s.n).toFixed(1), sumAgents(s.theirs.user), `${s.theirs.namespaces} deleted and waited for`],
+        ],
+      ),
+      '',
+      `Ratio ours ÷ kubectl: wall **${ratio(s.ours.ms, s.theirs.ms)}**, requests **${ratio(n(s.ours.user), n(s.theirs.user))}**. Ours, grouped: ${grouped(A[s.ours.user], 1)}.`,
+      '',
+    );
+  }
+  return lines;
 }
