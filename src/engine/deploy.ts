@@ -176,13 +176,13 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
   const ns = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
   if (!ns && !input.createNamespace) throw new ApiRejectedError(`namespace ${namespace} does not exist (set params.create_namespace: true to create it)`, 404);
   if (!ns) log.info(`dry run: namespace ${namespace} would be created; the server cannot dry-run objects in a namespace that does not exist yet`);
-  const state = ns ? await readState(input) : { existing: new Map<string, KubeObject>(), records: [] as KubeObject[] };
+  const state: ReleaseState = ns ? await readState(input) : { existing: new Map<string, KubeObject>(), records: [] };
   const objects = await mapBounded(release.objects, 8, async (desired): Promise<DryRunObject> => {
     const live = state.existing.get(objectRef(desired));
     const dryRun = ns ? await (input.mode === 'create' ? cluster.create(desired, { dryRun: true }) : cluster.apply(desired, { dryRun: true })) : undefined;
     return { ref: objectRef(desired), desired, ...(live ? { live } : {}), ...(dryRun ? { dryRun } : {}) };
   });
-  const lastDeployed = 'lastDeployed' in state ? state.lastDeployed : undefined;
+  const { lastDeployed } = state;
   const pruned = input.prune ? pruneCandidates(state.records, lastDeployed, release.objects).map(objectRef) : [];
   const revision = lastDeployed?.revision ?? 0;
   return {

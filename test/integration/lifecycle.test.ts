@@ -6,12 +6,11 @@ import { describe, expect, test } from 'vitest';
 import { kubectl, kubectlJson, uniqueNamespaceName, useNamespace } from '../support/cluster.js';
 import { clusterSource, emptyDir, sourcesDir } from '../support/release.js';
 import { readyImage as web, unpullableImage } from '../support/images.js';
-import { runScript, type ScriptResult } from '../support/run-script.js';
+import { metadataOf, runScript, type ScriptResult } from '../support/run-script.js';
 
 const configMap = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  greeting: ${value}\n`;
 const secret = (name: string, value: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\nstringData:\n  password: ${value}\n`;
 
-const metadataOf = (result: ScriptResult) => Object.fromEntries((result.json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]));
 const versionOf = (result: ScriptResult) => (result.json as { version: Record<string, string> }).version;
 
 /** Everything the release has in the namespace, by kind/name, with resourceVersions. */

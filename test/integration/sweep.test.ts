@@ -8,10 +8,9 @@ import { createNamespace, deleteNamespace, kubectl, kubectlJson, rbacToken, uniq
 import { clusterSource, emptyDir } from '../support/release.js';
 import { readyImage } from '../support/images.js';
 import { readmeRole, serviceAccountToken } from '../support/service-account.js';
-import { runScript, type ScriptResult } from '../support/run-script.js';
+import { metadataOf, runScript } from '../support/run-script.js';
 
 const hour = 3_600_000;
-const metadataOf = (result: ScriptResult): Record<string, string> => Object.fromEntries((result.json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]));
 
 /** Moves every record of `app` in `namespace` back in time, as if its last put ran `ageMs` ago. */
 async function age(namespace: string, app: string, ageMs: number): Promise<void> {

@@ -4,13 +4,12 @@ import { describe, expect, test } from 'vitest';
 import { kubectl, kubectlJson, useNamespace, waitFor } from '../support/cluster.js';
 import { completingJobImage, failingJobImage, hangingImage, readyImage, type ReadyTag } from '../support/images.js';
 import { clusterSource, emptyDir, sourcesDir, tagOnly } from '../support/release.js';
-import { lines, runScript } from '../support/run-script.js';
+import { lines, metadataOf, runScript } from '../support/run-script.js';
 import { migrateJobYaml, postgresStatefulSetYaml } from '../support/workloads.js';
 
 // test/fixtures/migrate-job.yml with a Job image that completes, and test/fixtures/postgres-statefulset.yml.
 const migrateJob = migrateJobYaml(completingJobImage('1').ref);
 const postgres = postgresStatefulSetYaml(readyImage('1').tagRef);
-const metadataOf = (json: unknown) => Object.fromEntries((json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]));
 
 describe('Jobs across re-puts', () => {
   const ns = useNamespace('kdr-jobs');
@@ -153,8 +152,8 @@ describe('teardown of a StatefulSet\'s volumes', () => {
     const kept = await teardown({ keep_volumes: true });
     expect(kept.code, kept.stderr).toBe(0);
     expect(lines(kept.stderr)).toContain("keeping 1 volume claim of the release's StatefulSets (keep_volumes: true): persistentvolumeclaim/data-db-0");
-    expect(metadataOf(kept.json)).toMatchObject({ volumes_kept: 'persistentvolumeclaim/data-db-0' });
-    expect(metadataOf(kept.json).deleted).not.toContain('persistentvolumeclaim');
+    expect(metadataOf(kept)).toMatchObject({ volumes_kept: 'persistentvolumeclaim/data-db-0' });
+    expect(metadataOf(kept).deleted).not.toContain('persistentvolumeclaim');
     expect((await kubectlJson(['get', 'statefulsets,pods'], { namespace: ns.name })).items).toEqual([]);
     const afterKeep = await claims();
     expect(afterKeep['data-db-0'].metadata.uid).toBe(made.metadata.uid);
@@ -169,9 +168,9 @@ describe('teardown of a StatefulSet\'s volumes', () => {
     const removed = await teardown();
     expect(removed.code, removed.stderr).toBe(0);
     expect(lines(removed.stderr)).toContain('persistentvolumeclaim/data-db-0 deleted (volume claim of a StatefulSet)');
-    expect(metadataOf(removed.json).deleted).toContain('statefulset/db, ');
-    expect(metadataOf(removed.json).deleted).toContain('persistentvolumeclaim/data-db-0');
-    expect(metadataOf(removed.json).volumes_kept).toBeUndefined();
+    expect(metadataOf(removed).deleted).toContain('statefulset/db, ');
+    expect(metadataOf(removed).deleted).toContain('persistentvolumeclaim/data-db-0');
+    expect(metadataOf(removed).volumes_kept).toBeUndefined();
     // Gone (the teardown waited for the pvc-protection finalizer); the claims that were not the StatefulSet's stay.
     expect(Object.keys(await claims()).sort()).toEqual(['data-db-7', 'scratch']);
 

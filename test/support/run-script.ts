@@ -91,3 +91,8 @@ export function runScript(name: ScriptName, request: unknown, options: RunOption
 
 /** stderr lines without blank ones. */
 export const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
+
+/** A put's or get's metadata (Concourse's name/value list) as an object. */
+export function metadataOf(result: Pick<ScriptResult, 'json'>): Record<string, string> {
+  return Object.fromEntries((result.json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]));
+}
