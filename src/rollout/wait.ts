@@ -7,7 +7,7 @@ import type { ClusterApi } from '../cluster/api.js';
 import { AbortedError, ApiRejectedError, RolloutFailedError, TimedOutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { objectRef, type KubeObject } from '../kube/object.js';
-import { formatDuration, systemClock, type Clock } from '../time.js';
+import { formatDuration, sleep, systemClock, type Clock } from '../time.js';
 
 
 export interface WaitOptions {
@@ -26,6 +26,8 @@ export interface WaitOptions {
   resyncMs?: number;
   /** After the first failure, how long other workloads still rolling out may take to fail too (default 1.5 s). */
   failureGraceMs?: number;
+  /** How long a failure whose object has no events yet waits for them (default 2 s): kubelets post them apart. */
+  eventsGraceMs?: number;
 }
 
 const apiVersionOf: Record<WatchedKind, string> = {
@@ -48,6 +50,7 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   const started = clock.now();
   const deadline = options.deadline ?? started + options.timeoutMs;
   const failureGraceMs = options.failureGraceMs ?? 1500;
+  const eventsGraceMs = options.eventsGraceMs ?? 2000;
   const kinds = watchesFor(workloads);
   const objects = Object.fromEntries(kinds.map((k) => [k, new Map<string, KubeObject>()])) as Record<WatchedKind, Map<string, KubeObject>>;
   const resourceVersions: Partial<Record<WatchedKind, string>> = {};
@@ -133,10 +136,19 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   async function withEvents(verdict: Extract<Verdict, { state: 'failed' }>): Promise<string> {
     if (!verdict.eventsOf) return verdict.message;
     const { kind, name } = verdict.eventsOf;
-    const events = await cluster
-      .list('v1', 'Event', namespace, undefined, `involvedObject.kind=${kind},involvedObject.name=${name}`)
-      .then((l) => l.items)
-      .catch(() => []);
+    const eventsOf = () =>
+      cluster
+        .list('v1', 'Event', namespace, undefined, `involvedObject.kind=${kind},involvedObject.name=${name}`)
+        .then((l) => l.items)
+        .catch(() => []);
+    // The kubelet writes a Pod's status and the events that explain it separately, either first: a failure seen
+    // before its events waits a moment for them (never past the deadline), so the message says why.
+    const giveUpAt = Math.min(clock.now() + eventsGraceMs, deadline);
+    let events = await eventsOf();
+    while (!events.length && clock.now() + 250 <= giveUpAt) {
+      await sleep(250, clock, options.signal);
+      events = await eventsOf();
+    }
     const recent = describeEvents(events);
     return recent ? `${verdict.message}; recent events: ${recent}` : verdict.message;
   }

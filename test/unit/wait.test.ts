@@ -68,7 +68,8 @@ async function started(options: Partial<Parameters<typeof waitForRollout>[0]> = 
   const fake = fakeCluster();
   const clock = fakeClock();
   const log = memoryLogger();
-  const result = waitForRollout({ cluster: fake.cluster, namespace: 'ns', selector: 's', workloads: [deployment({})], timeoutMs: 60_000, log, clock, ...options });
+  // No grace for events by default: these fakes have none; the grace has its own tests.
+  const result = waitForRollout({ cluster: fake.cluster, namespace: 'ns', selector: 's', workloads: [deployment({})], timeoutMs: 60_000, log, clock, eventsGraceMs: 0, ...options });
   result.catch(() => undefined);
   await tick();
   return { ...fake, clock, log, result };
@@ -101,6 +102,66 @@ describe('waitForRollout', () => {
     await expect(result).rejects.toEqual(
       new RolloutFailedError('deployment/web failed: pod/web-abc-1 container web: ImagePullBackOff: Back-off pulling image; recent events: Warning Failed: Error: ImagePullBackOff'),
     );
+  });
+
+  describe('a failure seen before the events that explain it', () => {
+    const failingPod: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web-abc-1', labels: { 'pod-template-hash': 'abc' } },
+      status: { containerStatuses: [{ name: 'web', restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: 'denied' } } }] },
+    };
+    const pullEvent: KubeObject = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' };
+    async function failing(timeoutMs = 60_000) {
+      const events: KubeObject[] = [];
+      const fake = fakeCluster(events);
+      const clock = fakeClock();
+      const result = waitForRollout({ cluster: fake.cluster, namespace: 'ns', selector: 's', workloads: [deployment({})], timeoutMs, log: memoryLogger(), clock });
+      let settledAt: number | undefined;
+      result.then(
+        () => (settledAt = clock.now()),
+        () => (settledAt = clock.now()),
+      );
+      await tick();
+      fake.emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2 }));
+      fake.emit('ReplicaSet', 'ADDED', replicaSet);
+      fake.emit('Pod', 'ADDED', failingPod);
+      const advance = async (ms: number) => {
+        for (let t = 0; t < ms; t += 50) {
+          await tick();
+          clock.advance(50);
+        }
+        await tick();
+      };
+      return { events, result, advance, settled: () => settledAt };
+    }
+
+    test('waits for the events that arrive a moment later and names them', async () => {
+      const { events, result, advance, settled } = await failing();
+      await advance(600);
+      expect(settled()).toBeUndefined();
+      events.push(pullEvent);
+      await advance(300);
+      await expect(result).rejects.toEqual(new RolloutFailedError('deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied; recent events: Warning Failed: Error: ErrImagePull'));
+      expect(settled()).toBeLessThanOrEqual(1000);
+    });
+
+    test('without events, fails with the status alone after the grace (2 s), not later', async () => {
+      const { result, advance, settled } = await failing();
+      await advance(1900);
+      expect(settled()).toBeUndefined();
+      await advance(300);
+      await expect(result).rejects.toEqual(new RolloutFailedError('deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied'));
+      expect(settled()).toBeGreaterThanOrEqual(2000);
+      expect(settled()).toBeLessThanOrEqual(2100);
+    });
+
+    test('never waits for events past the deadline', async () => {
+      const { result, advance, settled } = await failing(500);
+      await advance(700);
+      await expect(result).rejects.toEqual(new RolloutFailedError('deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied'));
+      expect(settled()).toBeLessThanOrEqual(550);
+    });
   });
 
   test('times out with the last progress line', async () => {
