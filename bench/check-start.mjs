@@ -32,7 +32,8 @@ const namespace = `kdr-bench-${runId}-check`;
 
 // A private copy of the bundles: a concurrent `npm run build` cannot swap them mid-run.
 const snapshot = mkdtempSync(join(work, 'assets-'));
-for (const f of ['check', 'in', 'out', 'package.json', 'meta.json']) copyFileSync(join(root, 'assets', f), join(snapshot, f));
+for (const f of ['check', 'in', 'out', 'package.json', 'meta.json'])
+  copyFileSync(join(root, 'assets', f), join(snapshot, f));
 const assets = (name) => join(snapshot, name);
 
 const fail = (what, r) => {
@@ -44,7 +45,10 @@ async function main() {
   // A release to check: one put (1 replica), as a pipeline's first put leaves it.
   const putId = ids.get('put');
   const put = await run(assets('out'), [mkdtempSync(join(work, 'src-'))], {
-    input: JSON.stringify({ source: { ...putId.source, namespace, app: 'web' }, params: { image_ref: 'registry.example.com/bench/web:1.0' } }),
+    input: JSON.stringify({
+      source: { ...putId.source, namespace, app: 'web' },
+      params: { image_ref: 'registry.example.com/bench/web:1.0' },
+    }),
     env: scriptEnv({ BUILD_NAME: '1', BUILD_JOB_NAME: 'bench', BUILD_PIPELINE_NAME: 'bench' }),
   });
   if (put.code !== 0) fail('put', put);
@@ -61,7 +65,19 @@ async function main() {
 
   const kubectlGet = () => {
     const cacheDir = mkdtempSync(join(work, 'kubectl-cache-'));
-    const args = ['--kubeconfig', getId.kubeconfig, '--cache-dir', cacheDir, 'get', 'deployment', 'web', '-n', namespace, '-o', 'json'];
+    const args = [
+      '--kubeconfig',
+      getId.kubeconfig,
+      '--cache-dir',
+      cacheDir,
+      'get',
+      'deployment',
+      'web',
+      '-n',
+      namespace,
+      '-o',
+      'json',
+    ];
     return run(KUBECTL, args).finally(() => rmSync(cacheDir, { recursive: true, force: true }));
   };
   const variants = {
@@ -71,10 +87,15 @@ async function main() {
       run: () => run(assets('check'), [], { input: checkReq(ccId), env: scriptEnv({ NODE_COMPILE_CACHE: ccDir }) }),
       kind: 'ours',
     },
-    'check, load only (validation error)': { run: () => run(assets('check'), [], { input: '{}' }), kind: 'ours', expect: 2 },
+    'check, load only (validation error)': {
+      run: () => run(assets('check'), [], { input: '{}' }),
+      kind: 'ours',
+      expect: 2,
+    },
     'kubectl get deployment -o json': { run: kubectlGet, kind: 'baseline' },
     'community check (bash + jq + kubectl)': {
-      run: () => run(join(root, 'bench', 'lib', 'community-check.sh'), [], { input: checkReq(communityId), env: scriptEnv() }),
+      run: () =>
+        run(join(root, 'bench', 'lib', 'community-check.sh'), [], { input: checkReq(communityId), env: scriptEnv() }),
       kind: 'baseline',
     },
     'lean probe (node:https, one list)': {
@@ -115,10 +136,30 @@ async function main() {
     if (r.code !== 0) fail('check (rss)', r);
     rss.push(r.peakRssKb);
   }
-  const kubectlRss = (await run(KUBECTL, ['--kubeconfig', getId.kubeconfig, '--cache-dir', mkdtempSync(join(work, 'kc-')), 'get', 'deployment', 'web', '-n', namespace, '-o', 'json'], { rss: true })).peakRssKb;
+  const kubectlRss = (
+    await run(
+      KUBECTL,
+      [
+        '--kubeconfig',
+        getId.kubeconfig,
+        '--cache-dir',
+        mkdtempSync(join(work, 'kc-')),
+        'get',
+        'deployment',
+        'web',
+        '-n',
+        namespace,
+        '-o',
+        'json',
+      ],
+      { rss: true },
+    )
+  ).peakRssKb;
 
   const meta = JSON.parse(readFileSync(assets('meta.json'), 'utf8'));
-  const bundles = Object.fromEntries(['check', 'in', 'out'].map((n) => [n, { bytes: statSync(assets(n)).size, packages: packagesOf(meta[n]) }]));
+  const bundles = Object.fromEntries(
+    ['check', 'in', 'out'].map((n) => [n, { bytes: statSync(assets(n)).size, packages: packagesOf(meta[n]) }]),
+  );
   return {
     runId,
     date: new Date().toISOString(),
@@ -139,7 +180,8 @@ function packagesOf(metafile) {
   const by = {};
   for (const [path, info] of Object.entries(out.inputs)) {
     const parts = path.split('/');
-    const key = parts[0] === 'node_modules' ? parts.slice(1, parts[1].startsWith('@') ? 3 : 2).join('/') : `(our ${parts[0]}/)`;
+    const key =
+      parts[0] === 'node_modules' ? parts.slice(1, parts[1].startsWith('@') ? 3 : 2).join('/') : `(our ${parts[0]}/)`;
     by[key] = (by[key] ?? 0) + info.bytesInOutput;
   }
   return Object.entries(by).sort((a, b) => b[1] - a[1]);
@@ -148,18 +190,29 @@ function packagesOf(metafile) {
 function machine() {
   let kubectlVersion = '';
   try {
-    kubectlVersion = JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' })).clientVersion.gitVersion;
+    kubectlVersion = JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' }))
+      .clientVersion.gitVersion;
   } catch {
     /* no kubectl */
   }
   let git = '';
   try {
     git = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    if (execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src', 'scripts'], { encoding: 'utf8' }).trim()) git += ' (uncommitted changes)';
+    if (execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src', 'scripts'], { encoding: 'utf8' }).trim())
+      git += ' (uncommitted changes)';
   } catch {
     /* not a git checkout */
   }
-  return { nproc: os.availableParallelism(), node: process.version, kubectl: kubectlVersion, git, load: os.loadavg().map((x) => x.toFixed(2)).join(' ') };
+  return {
+    nproc: os.availableParallelism(),
+    node: process.version,
+    kubectl: kubectlVersion,
+    git,
+    load: os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+  };
 }
 
 const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
@@ -168,7 +221,9 @@ const x = (a, b) => `${(a / b).toFixed(2)}×`;
 
 /** The median over rounds of a ÷ b within the same round (both run within seconds of each other). */
 function pairedRatio(r, a, b) {
-  const ratios = r.rounds.filter((round) => round[a] !== undefined && round[b] !== undefined).map((round) => round[a] / round[b]);
+  const ratios = r.rounds
+    .filter((round) => round[a] !== undefined && round[b] !== undefined)
+    .map((round) => round[a] / round[b]);
   return median(ratios);
 }
 
@@ -209,33 +264,75 @@ function section(r) {
     '',
     '| target (issue 13) | measured: ratio of the medians | status | median of per-round ratios | ratio of the minima |',
     '| --- | --- | --- | --- | --- |',
-    timeTarget(r, 'check (no compile cache) ≤ 0.8× a cold `kubectl get deployment -o json`', 'check', 'kubectl get deployment -o json', 0.8),
+    timeTarget(
+      r,
+      'check (no compile cache) ≤ 0.8× a cold `kubectl get deployment -o json`',
+      'check',
+      'kubectl get deployment -o json',
+      0.8,
+    ),
     timeTarget(r, 'check (no compile cache) ≤ 3× `node -e 0`', 'check', 'node -e 0', 3),
-    timeTarget(r, 'check with the compile cache ≤ 0.65× kubectl get', 'check + compile cache', 'kubectl get deployment -o json', 0.65),
+    timeTarget(
+      r,
+      'check with the compile cache ≤ 0.65× kubectl get',
+      'check + compile cache',
+      'kubectl get deployment -o json',
+      0.65,
+    ),
     timeTarget(r, 'check with the compile cache ≤ 2.5× `node -e 0`', 'check + compile cache', 'node -e 0', 2.5),
-    timeTarget(r, 'check ≤ 0.4× the community-style check (bash + jq + kubectl)', 'check', 'community check (bash + jq + kubectl)', 0.4),
-    timeTarget(r, 'check with the compile cache ≤ 0.4× the community-style check', 'check + compile cache', 'community check (bash + jq + kubectl)', 0.4),
+    timeTarget(
+      r,
+      'check ≤ 0.4× the community-style check (bash + jq + kubectl)',
+      'check',
+      'community check (bash + jq + kubectl)',
+      0.4,
+    ),
+    timeTarget(
+      r,
+      'check with the compile cache ≤ 0.4× the community-style check',
+      'check + compile cache',
+      'community check (bash + jq + kubectl)',
+      0.4,
+    ),
     '',
-    'Status is judged on the ratio of the medians. Beside it, two views less sensitive to the other sessions\' load: the',
+    "Status is judged on the ratio of the medians. Beside it, two views less sensitive to the other sessions' load: the",
     'median of the ratios taken within each round (the two processes ran seconds apart) and the ratio of the fastest runs.',
     '',
     '| other target (issue 13) | measured | status |',
     '| --- | --- | --- |',
     target('each bundle ≤ 400 KiB', largest, 400 * 1024, `${kib(largest)} (largest)`),
     target('check bundle ≤ 300 KiB', r.bundles.check.bytes, 300 * 1024, kib(r.bundles.check.bytes)),
-    target('check peak RSS ≤ 64 MiB', rssMiB, 64, `${rssMiB.toFixed(1)} MiB (max of 5 runs; kubectl get: ${(r.peakRssKb.kubectl / 1024).toFixed(1)} MiB)`),
+    target(
+      'check peak RSS ≤ 64 MiB',
+      rssMiB,
+      64,
+      `${rssMiB.toFixed(1)} MiB (max of 5 runs; kubectl get: ${(r.peakRssKb.kubectl / 1024).toFixed(1)} MiB)`,
+    ),
     '',
     '| process | median | min | max | ÷ `node -e 0` | ÷ kubectl get | ÷ community check |',
     '| --- | --- | --- | --- | --- | --- | --- |',
-    ...Object.entries(S).map(([k, s]) => `| ${k} | ${msf(s.median)} | ${msf(s.min)} | ${msf(s.max)} | ${x(s.median, node0)} | ${x(s.median, kget)} | ${x(s.median, community)} |`),
+    ...Object.entries(S).map(
+      ([k, s]) =>
+        `| ${k} | ${msf(s.median)} | ${msf(s.min)} | ${msf(s.max)} | ${x(s.median, node0)} | ${x(s.median, kget)} | ${x(s.median, community)} |`,
+    ),
     '',
     'The compile cache is filled as the image fills it (Dockerfile: each script run once on invalid input). kubectl runs',
     'cold (a fresh `--cache-dir` each time, as in a fresh container). The community-style check is our fixture',
-    '`bench/lib/community-check.sh`; its output: `' + r.outputs['community check (bash + jq + kubectl)'] + '`; ours: `' + r.outputs.check + '`.',
+    '`bench/lib/community-check.sh`; its output: `' +
+      r.outputs['community check (bash + jq + kubectl)'] +
+      '`; ours: `' +
+      r.outputs.check +
+      '`.',
     '',
     '| bundle | size | largest parts (bytes in the minified output, esbuild metafile) |',
     '| --- | --- | --- |',
-    ...sizes.map(([n, b]) => `| assets/${n} | ${kib(b.bytes)} | ${b.packages.slice(0, 8).map(([p, v]) => `${p} ${kib(v)}`).join(', ')} |`),
+    ...sizes.map(
+      ([n, b]) =>
+        `| assets/${n} | ${kib(b.bytes)} | ${b.packages
+          .slice(0, 8)
+          .map(([p, v]) => `${p} ${kib(v)}`)
+          .join(', ')} |`,
+    ),
     '<!-- check-start:end -->',
   ];
   return lines.join('\n');

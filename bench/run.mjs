@@ -46,9 +46,18 @@ const work = mkdtempSync(join(tmpdir(), 'kdr-bench-'));
 // rebuild assets/ while other sessions change src/) cannot swap them in the middle of the run.
 const results = { runId, started: new Date().toISOString() };
 const snapshot = mkdtempSync(join(work, 'assets-'));
-for (const f of ['check', 'in', 'out', 'package.json', 'meta.json']) copyFileSync(join(root, 'assets', f), join(snapshot, f));
+for (const f of ['check', 'in', 'out', 'package.json', 'meta.json'])
+  copyFileSync(join(root, 'assets', f), join(snapshot, f));
 const assets = (name) => join(snapshot, name);
-results.bundleHashes = Object.fromEntries(['check', 'in', 'out'].map((n) => [n, createHash('sha256').update(readFileSync(assets(n))).digest('hex').slice(0, 12)]));
+results.bundleHashes = Object.fromEntries(
+  ['check', 'in', 'out'].map((n) => [
+    n,
+    createHash('sha256')
+      .update(readFileSync(assets(n)))
+      .digest('hex')
+      .slice(0, 12),
+  ]),
+);
 const offset = auditOffset();
 const monitor = new DisruptionMonitor();
 const disrupted = (from, to) => monitor.overlaps(from, to);
@@ -75,7 +84,8 @@ async function cleanup() {
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => cleanup().finally(() => process.exit(130)));
 
 const request = (id, namespace, app, params) => JSON.stringify({ source: { ...id.source, namespace, app }, params });
-const concourseEnv = (extra = {}) => scriptEnv({ BUILD_NAME: '1', BUILD_JOB_NAME: 'bench', BUILD_PIPELINE_NAME: 'bench', ...extra });
+const concourseEnv = (extra = {}) =>
+  scriptEnv({ BUILD_NAME: '1', BUILD_JOB_NAME: 'bench', BUILD_PIPELINE_NAME: 'bench', ...extra });
 
 /** Watches Deployments (and optionally Pods) of a namespace from the bench process (admin identity). */
 async function observe(namespace, { pods = false } = {}) {
@@ -91,10 +101,18 @@ async function observe(namespace, { pods = false } = {}) {
       if (type === 'ADDED' && d.createdAt === undefined) d.createdAt = at;
       const available = obj.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True';
       const replicas = obj.spec?.replicas ?? 1;
-      if (available && (obj.status?.availableReplicas ?? 0) >= replicas && d.availableAt === undefined) d.availableAt = at;
+      if (available && (obj.status?.availableReplicas ?? 0) >= replicas && d.availableAt === undefined)
+        d.availableAt = at;
       // kubectl's rollout-complete condition, for reference
       const s = obj.status ?? {};
-      if (d.completeAt === undefined && (s.observedGeneration ?? 0) >= obj.metadata.generation && (s.updatedReplicas ?? 0) === replicas && (s.availableReplicas ?? 0) === replicas && (s.replicas ?? 0) === replicas) d.completeAt = at;
+      if (
+        d.completeAt === undefined &&
+        (s.observedGeneration ?? 0) >= obj.metadata.generation &&
+        (s.updatedReplicas ?? 0) === replicas &&
+        (s.availableReplicas ?? 0) === replicas &&
+        (s.replicas ?? 0) === replicas
+      )
+        d.completeAt = at;
     }),
   ];
   if (pods) {
@@ -118,7 +136,10 @@ async function observe(namespace, { pods = false } = {}) {
 
 const kubectl = (id, args, opts = {}) => {
   const cacheDir = mkdtempSync(join(work, 'kubectl-cache-'));
-  return run(KUBECTL, ['--kubeconfig', id.kubeconfig, '--cache-dir', cacheDir, ...args], { env: scriptEnv(), ...opts }).finally(() => rmSync(cacheDir, { recursive: true, force: true }));
+  return run(KUBECTL, ['--kubeconfig', id.kubeconfig, '--cache-dir', cacheDir, ...args], {
+    env: scriptEnv(),
+    ...opts,
+  }).finally(() => rmSync(cacheDir, { recursive: true, force: true }));
 };
 
 function fail(what, r) {
@@ -129,14 +150,16 @@ function machine() {
   const cpus = os.cpus();
   let kubectlVersion = '';
   try {
-    kubectlVersion = JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' })).clientVersion.gitVersion;
+    kubectlVersion = JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' }))
+      .clientVersion.gitVersion;
   } catch {
     /* no kubectl */
   }
   let git = '';
   try {
     git = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    if (execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim()) git += ' (src has uncommitted changes)';
+    if (execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim())
+      git += ' (src has uncommitted changes)';
   } catch {
     /* not a git checkout */
   }
@@ -148,7 +171,10 @@ function machine() {
     kubectl: kubectlVersion,
     kernel: `${os.type()} ${os.release()}`,
     git,
-    loadStart: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    loadStart: os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -163,12 +189,30 @@ async function benchPut(putReps) {
     const id = ids.get(`put-${rep}`);
     const seen = await observe(ns);
     const sources = mkdtempSync(join(work, 'sources-'));
-    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', { image_ref: 'registry.example.com/bench/web:1.0', replicas: 2, host: 'web.bench.local', ingress_class: 'traefik' }), env: concourseEnv(), rss: true });
+    const r = await run(assets('out'), [sources], {
+      input: request(id, ns, 'web', {
+        image_ref: 'registry.example.com/bench/web:1.0',
+        replicas: 2,
+        host: 'web.bench.local',
+        ingress_class: 'traefik',
+      }),
+      env: concourseEnv(),
+      rss: true,
+    });
     await sleep(100);
     seen.stop();
     if (r.code !== 0) fail('put', r);
     const d = seen.deployments.get('web') ?? {};
-    const ours = { ns, user: id.user, ms: r.ms, peakRssKb: r.peakRssKb, clusterMs: d.availableAt - d.createdAt, completeMs: d.completeAt - d.createdAt, startToCreated: d.createdAt - r.startedAt, availableToExit: r.endedAt - d.availableAt };
+    const ours = {
+      ns,
+      user: id.user,
+      ms: r.ms,
+      peakRssKb: r.peakRssKb,
+      clusterMs: d.availableAt - d.createdAt,
+      completeMs: d.completeAt - d.createdAt,
+      startToCreated: d.createdAt - r.startedAt,
+      availableToExit: r.endedAt - d.availableAt,
+    };
     ours.overheadMs = ours.ms - ours.clusterMs;
     ours.disrupted = disrupted(r.startedAt, r.endedAt);
 
@@ -176,7 +220,11 @@ async function benchPut(putReps) {
     const dest = mkdtempSync(join(work, 'dest-'));
     const version = JSON.parse(r.stdout).version;
     const inId = ids.get(`in-${rep}`);
-    const got = await run(assets('in'), [dest], { input: JSON.stringify({ source: { ...inId.source, namespace: ns, app: 'web' }, version, params: {} }), env: concourseEnv(), rss: true });
+    const got = await run(assets('in'), [dest], {
+      input: JSON.stringify({ source: { ...inId.source, namespace: ns, app: 'web' }, version, params: {} }),
+      env: concourseEnv(),
+      rss: true,
+    });
     if (got.code !== 0) fail('in', got);
     manifests = readFileSync(join(dest, 'manifests.yml'), 'utf8');
     const inRun = { user: inId.user, ms: got.ms, peakRssKb: got.peakRssKb };
@@ -185,7 +233,16 @@ async function benchPut(putReps) {
     let again;
     if (rep === 1) {
       const againId = ids.get('put-again');
-      const r2 = await run(assets('out'), [sources], { input: request(againId, ns, 'web', { image_ref: 'registry.example.com/bench/web:1.0', replicas: 2, host: 'web.bench.local', ingress_class: 'traefik' }), env: concourseEnv(), rss: true });
+      const r2 = await run(assets('out'), [sources], {
+        input: request(againId, ns, 'web', {
+          image_ref: 'registry.example.com/bench/web:1.0',
+          replicas: 2,
+          host: 'web.bench.local',
+          ingress_class: 'traefik',
+        }),
+        env: concourseEnv(),
+        rss: true,
+      });
       if (r2.code !== 0) fail('re-put', r2);
       again = { user: againId.user, ms: r2.ms, peakRssKb: r2.peakRssKb };
     }
@@ -198,16 +255,30 @@ async function benchPut(putReps) {
     const rolloutId = ids.get(`kubectl-rollout-${rep}`);
     const a = await kubectl(applyId, ['apply', '-n', kns, '-f', file], { rss: true });
     if (a.code !== 0) fail('kubectl apply', a);
-    const s = await kubectl(rolloutId, ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s'], { rss: true });
+    const s = await kubectl(rolloutId, ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s'], {
+      rss: true,
+    });
     await sleep(100);
     kseen.stop();
     if (s.code !== 0) fail('kubectl rollout status', s);
     const kd = kseen.deployments.get('web') ?? {};
-    const theirs = { ns: kns, applyUser: applyId.user, rolloutUser: rolloutId.user, applyMs: a.ms, rolloutMs: s.ms, ms: s.endedAt - a.startedAt, clusterMs: kd.availableAt - kd.createdAt, completeMs: kd.completeAt - kd.createdAt, peakRssKb: Math.max(a.peakRssKb ?? 0, s.peakRssKb ?? 0) || undefined };
+    const theirs = {
+      ns: kns,
+      applyUser: applyId.user,
+      rolloutUser: rolloutId.user,
+      applyMs: a.ms,
+      rolloutMs: s.ms,
+      ms: s.endedAt - a.startedAt,
+      clusterMs: kd.availableAt - kd.createdAt,
+      completeMs: kd.completeAt - kd.createdAt,
+      peakRssKb: Math.max(a.peakRssKb ?? 0, s.peakRssKb ?? 0) || undefined,
+    };
     theirs.overheadMs = theirs.ms - theirs.clusterMs;
     theirs.disrupted = disrupted(a.startedAt, s.endedAt);
     reps.push({ ours, in: inRun, again, theirs });
-    say(`put rep ${rep}: ours ${Math.round(ours.ms)} ms (cluster ${Math.round(ours.clusterMs)} ms), kubectl ${Math.round(theirs.ms)} ms (cluster ${Math.round(theirs.clusterMs)} ms)`);
+    say(
+      `put rep ${rep}: ours ${Math.round(ours.ms)} ms (cluster ${Math.round(ours.clusterMs)} ms), kubectl ${Math.round(theirs.ms)} ms (cluster ${Math.round(theirs.clusterMs)} ms)`,
+    );
   }
   writeFileSync(join(work, 'manifests.yml'), manifests);
   return { reps, checkNamespace: reps[0].ours.ns, manifests };
@@ -232,8 +303,21 @@ async function buildProbes() {
     const entry = join(root, 'bench', `.probe-${runId}-${name.replace(/\W/g, '_')}.mjs`);
     writeFileSync(entry, code);
     try {
-      await build({ entryPoints: [entry], outfile: join(dir, name.replace(/\W/g, '_')), bundle: true, platform: 'node', target: 'node24', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'silent' });
-      out[name] = { file: join(dir, name.replace(/\W/g, '_')), bytes: statSync(join(dir, name.replace(/\W/g, '_'))).size };
+      await build({
+        entryPoints: [entry],
+        outfile: join(dir, name.replace(/\W/g, '_')),
+        bundle: true,
+        platform: 'node',
+        target: 'node24',
+        format: 'cjs',
+        minify: true,
+        legalComments: 'none',
+        logLevel: 'silent',
+      });
+      out[name] = {
+        file: join(dir, name.replace(/\W/g, '_')),
+        bytes: statSync(join(dir, name.replace(/\W/g, '_'))).size,
+      };
     } catch {
       say(`probe ${name}: does not bundle, left out`);
     } finally {
@@ -256,18 +340,32 @@ async function benchCheck(namespace) {
     check: () => run(assets('check'), [], { input: checkReq(checkId) }),
     'kubectl get deployment': () => kubectl(getId, ['get', 'deployment', 'web', '-n', namespace, '-o', 'json']),
     'check, validation error (load only)': () => run(assets('check'), [], { input: '{}' }),
-    'check + NODE_COMPILE_CACHE': () => run(assets('check'), [], { input: checkReq(ccId), env: scriptEnv({ NODE_COMPILE_CACHE: ccDir }) }),
-    'validation error + NODE_COMPILE_CACHE': () => run(assets('check'), [], { input: '{}', env: scriptEnv({ NODE_COMPILE_CACHE: ccDir }) }),
+    'check + NODE_COMPILE_CACHE': () =>
+      run(assets('check'), [], { input: checkReq(ccId), env: scriptEnv({ NODE_COMPILE_CACHE: ccDir }) }),
+    'validation error + NODE_COMPILE_CACHE': () =>
+      run(assets('check'), [], { input: '{}', env: scriptEnv({ NODE_COMPILE_CACHE: ccDir }) }),
     'check + NODE_COMPILE_CACHE, empty cache (first run writes it)': () => {
       const fresh = mkdtempSync(join(work, 'compile-cache-fresh-'));
-      return run(assets('check'), [], { input: checkReq(ids.get('check-cc-cold')), env: scriptEnv({ NODE_COMPILE_CACHE: fresh }) }).finally(() => rmSync(fresh, { recursive: true, force: true }));
+      return run(assets('check'), [], {
+        input: checkReq(ids.get('check-cc-cold')),
+        env: scriptEnv({ NODE_COMPILE_CACHE: fresh }),
+      }).finally(() => rmSync(fresh, { recursive: true, force: true }));
     },
-    'check via a loader calling module.enableCompileCache()': () => run(nodeBin, [join(root, 'bench', 'lib', 'compile-cache-loader.mjs')], { input: checkReq(ids.get('check-loader')), env: scriptEnv({ BENCH_CC_DIR: loaderCcDir, BENCH_BUNDLE: assets('check') }) }),
-    ...Object.fromEntries(Object.entries(probes).map(([name, p]) => [`load ${name} alone`, () => run(nodeBin, [p.file])])),
-    'lean check probe (node:https, one list)': () => run(nodeBin, [join(root, 'bench', 'lib', 'lean-check.mjs')], { input: checkReq(ids.get('lean-check')) }),
+    'check via a loader calling module.enableCompileCache()': () =>
+      run(nodeBin, [join(root, 'bench', 'lib', 'compile-cache-loader.mjs')], {
+        input: checkReq(ids.get('check-loader')),
+        env: scriptEnv({ BENCH_CC_DIR: loaderCcDir, BENCH_BUNDLE: assets('check') }),
+      }),
+    ...Object.fromEntries(
+      Object.entries(probes).map(([name, p]) => [`load ${name} alone`, () => run(nodeBin, [p.file])]),
+    ),
+    'lean check probe (node:https, one list)': () =>
+      run(nodeBin, [join(root, 'bench', 'lib', 'lean-check.mjs')], { input: checkReq(ids.get('lean-check')) }),
     'one request, cold TLS (in the bench process)': async () => {
       const startedAt = performance.now();
-      const ms = await api.coldRequest(`/api/v1/namespaces/${namespace}/secrets?labelSelector=kubernetes-deploy-resource.io%2Frelease%3Dweb`);
+      const ms = await api.coldRequest(
+        `/api/v1/namespaces/${namespace}/secrets?labelSelector=kubernetes-deploy-resource.io%2Frelease%3Dweb`,
+      );
       return { code: 0, ms, startedAt, endedAt: performance.now() };
     },
   };
@@ -292,7 +390,8 @@ async function benchCheck(namespace) {
     }
   }
   const rss = [];
-  for (let i = 0; i < 3; i++) rss.push((await run(assets('check'), [], { input: checkReq(ids.get('check-rss')), rss: true })).peakRssKb);
+  for (let i = 0; i < 3; i++)
+    rss.push((await run(assets('check'), [], { input: checkReq(ids.get('check-rss')), rss: true })).peakRssKb);
   return {
     rounds: ROUNDS,
     excluded,
@@ -314,10 +413,23 @@ async function benchFailOurs() {
     const id = ids.get(`fail-${rep}`);
     const seen = await observe(ns, { pods: true });
     const sources = mkdtempSync(join(work, 'sources-'));
-    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', { image_ref: 'registry.example.com/bench/unpullable-app:1.0', replicas: 2, host: 'web.bench.local', timeout: '2m' }), env: concourseEnv(), rss: true });
+    const r = await run(assets('out'), [sources], {
+      input: request(id, ns, 'web', {
+        image_ref: 'registry.example.com/bench/unpullable-app:1.0',
+        replicas: 2,
+        host: 'web.bench.local',
+        timeout: '2m',
+      }),
+      env: concourseEnv(),
+      rss: true,
+    });
     await sleep(100);
     seen.stop();
-    const lastLine = r.stderr.trim().split('\n').find((l) => l.startsWith('error: ')) ?? r.stderr.trim().split('\n').at(-1);
+    const lastLine =
+      r.stderr
+        .trim()
+        .split('\n')
+        .find((l) => l.startsWith('error: ')) ?? r.stderr.trim().split('\n').at(-1);
     reps.push({
       ns,
       user: id.user,
@@ -330,7 +442,9 @@ async function benchFailOurs() {
       error: lastLine?.slice(0, 400),
       disrupted: disrupted(r.startedAt, r.endedAt),
     });
-    say(`failure rep ${rep}: exit ${r.code}, ${reps.at(-1).detectMs?.toFixed(0)} ms after the Pod showed ${seen.podFailureReason}`);
+    say(
+      `failure rep ${rep}: exit ${r.code}, ${reps.at(-1).detectMs?.toFixed(0)} ms after the Pod showed ${seen.podFailureReason}`,
+    );
   }
   return reps;
 }
@@ -344,19 +458,43 @@ async function benchRecovery() {
     const params = (image) => ({ image_ref: image, replicas: 2, timeout: '2m' });
     const sources = mkdtempSync(join(work, 'sources-'));
     const good = 'registry.example.com/bench/web:1.0';
-    const first = await run(assets('out'), [sources], { input: request(ids.get(`recover-first-${rep}`), ns, 'web', params(good)), env: concourseEnv() });
+    const first = await run(assets('out'), [sources], {
+      input: request(ids.get(`recover-first-${rep}`), ns, 'web', params(good)),
+      env: concourseEnv(),
+    });
     if (first.code !== 0) fail('recovery: first put', first);
-    const broken = await run(assets('out'), [sources], { input: request(ids.get(`recover-broken-${rep}`), ns, 'web', params('registry.example.com/bench/unpullable-app:2.0')), env: concourseEnv() });
+    const broken = await run(assets('out'), [sources], {
+      input: request(
+        ids.get(`recover-broken-${rep}`),
+        ns,
+        'web',
+        params('registry.example.com/bench/unpullable-app:2.0'),
+      ),
+      env: concourseEnv(),
+    });
     if (broken.code !== 5) fail('recovery: the broken put should exit 5', broken);
     const seen = await observe(ns);
     const id = ids.get(`recover-${rep}`);
-    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', params(good)), env: concourseEnv(), rss: true });
+    const r = await run(assets('out'), [sources], {
+      input: request(id, ns, 'web', params(good)),
+      env: concourseEnv(),
+      rss: true,
+    });
     await sleep(100);
     seen.stop();
     if (r.code !== 0) fail('recovery put', r);
     const d = seen.deployments.get('web') ?? {};
-    reps.push({ ns, user: id.user, code: r.code, ms: r.ms, completeToExitMs: d.completeAt === undefined ? undefined : r.endedAt - d.completeAt, disrupted: disrupted(r.startedAt, r.endedAt) });
-    say(`recovery rep ${rep}: exit ${r.code} in ${Math.round(r.ms)} ms, ${reps.at(-1).completeToExitMs?.toFixed(0)} ms after the Deployment rolled out again`);
+    reps.push({
+      ns,
+      user: id.user,
+      code: r.code,
+      ms: r.ms,
+      completeToExitMs: d.completeAt === undefined ? undefined : r.endedAt - d.completeAt,
+      disrupted: disrupted(r.startedAt, r.endedAt),
+    });
+    say(
+      `recovery rep ${rep}: exit ${r.code} in ${Math.round(r.ms)} ms, ${reps.at(-1).completeToExitMs?.toFixed(0)} ms after the Deployment rolled out again`,
+    );
   }
   return reps;
 }
@@ -375,7 +513,18 @@ async function benchFailKubectl() {
         replicas: 2,
         progressDeadlineSeconds: 30,
         selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'registry.example.com/bench/unpullable-app:1.0', ports: [{ name: 'http', containerPort: 8080 }] }] } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: {
+            containers: [
+              {
+                name: 'web',
+                image: 'registry.example.com/bench/unpullable-app:1.0',
+                ports: [{ name: 'http', containerPort: 8080 }],
+              },
+            ],
+          },
+        },
       },
     }),
   );
@@ -383,7 +532,9 @@ async function benchFailKubectl() {
   const rolloutId = ids.get('kfail-rollout');
   const a = await kubectl(applyId, ['apply', '-n', ns, '-f', file]);
   if (a.code !== 0) fail('kubectl apply (unpullable)', a);
-  const s = await kubectl(rolloutId, ['rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s'], { rss: true });
+  const s = await kubectl(rolloutId, ['rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s'], {
+    rss: true,
+  });
   await sleep(100);
   seen.stop();
   return {
@@ -408,14 +559,26 @@ const UNPULLABLE = 'registry.example.com/bench/unpullable-app:2.0';
 /** The YAML documents of a file as objects, one JSON file each in a fresh dir (what `kubectl apply -f DIR` reads). */
 function objectsDir(yamlText, edit = (o) => o) {
   const dir = mkdtempSync(join(work, 'kubectl-dir-'));
-  yaml.loadAll(yamlText).filter(Boolean).map(edit).forEach((o, i) => writeFileSync(join(dir, `${String(i).padStart(2, '0')}-${o.kind}-${o.metadata.name}.json`.toLowerCase()), JSON.stringify(o)));
+  yaml
+    .loadAll(yamlText)
+    .filter(Boolean)
+    .map(edit)
+    .forEach((o, i) =>
+      writeFileSync(
+        join(dir, `${String(i).padStart(2, '0')}-${o.kind}-${o.metadata.name}.json`.toLowerCase()),
+        JSON.stringify(o),
+      ),
+    );
   return dir;
 }
 
 /** `in` of one version of a release: its manifests.yml (not measured). */
 async function manifestsOf(ns, app, version) {
   const dest = mkdtempSync(join(work, 'dest-'));
-  const got = await run(assets('in'), [dest], { input: JSON.stringify({ source: { ...ids.get('lifecycle-in').source, namespace: ns, app }, version, params: {} }), env: concourseEnv() });
+  const got = await run(assets('in'), [dest], {
+    input: JSON.stringify({ source: { ...ids.get('lifecycle-in').source, namespace: ns, app }, version, params: {} }),
+    env: concourseEnv(),
+  });
   if (got.code !== 0) fail('in', got);
   return readFileSync(join(dest, 'manifests.yml'), 'utf8');
 }
@@ -430,11 +593,18 @@ async function benchPrune() {
     const sources = mkdtempSync(join(work, 'sources-'));
     const params = { image_ref: GOOD, replicas: 2, host: 'web.bench.local', manifests: ['extra.yml'] };
     writeFileSync(join(sources, 'extra.yml'), `${configMap('web-extra-a')}---\n${configMap('web-extra-b')}`);
-    const first = await run(assets('out'), [sources], { input: request(ids.get(`prune-first-${rep}`), ns, 'web', params), env: concourseEnv() });
+    const first = await run(assets('out'), [sources], {
+      input: request(ids.get(`prune-first-${rep}`), ns, 'web', params),
+      env: concourseEnv(),
+    });
     if (first.code !== 0) fail('prune: first put', first);
     writeFileSync(join(sources, 'extra.yml'), configMap('web-extra-a'));
     const id = ids.get(`prune-${rep}`);
-    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', params), env: concourseEnv(), rss: true });
+    const r = await run(assets('out'), [sources], {
+      input: request(id, ns, 'web', params),
+      env: concourseEnv(),
+      rss: true,
+    });
     if (r.code !== 0) fail('prune put', r);
     const pruned = JSON.parse(r.stdout).metadata.find((m) => m.name === 'pruned')?.value;
     const gone = (await api.request('GET', `/api/v1/namespaces/${ns}/configmaps/web-extra-b`)).status === 404;
@@ -442,26 +612,72 @@ async function benchPrune() {
     const before = await manifestsOf(ns, 'web', JSON.parse(first.stdout).version);
     const after = await manifestsOf(ns, 'web', JSON.parse(r.stdout).version);
     const labels = yaml.loadAll(after).find((o) => o?.kind === 'ConfigMap').metadata.labels;
-    const selector = ['app.kubernetes.io/instance', 'app.kubernetes.io/managed-by'].map((k) => `${k}=${labels[k]}`).join(',');
+    const selector = ['app.kubernetes.io/instance', 'app.kubernetes.io/managed-by']
+      .map((k) => `${k}=${labels[k]}`)
+      .join(',');
     const kns = await newNamespace(`kprune${rep}`);
     const setup = await kubectl(ids.get('kprune-setup'), ['apply', '-n', kns, '-f', objectsDir(before)]);
     if (setup.code !== 0) fail('kubectl apply (prune set-up)', setup);
-    const setupWait = await kubectl(ids.get('kprune-setup'), ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']);
+    const setupWait = await kubectl(ids.get('kprune-setup'), [
+      'rollout',
+      'status',
+      '-n',
+      kns,
+      'deployment/web',
+      '--timeout=120s',
+    ]);
     if (setupWait.code !== 0) fail('kubectl rollout status (prune set-up)', setupWait);
     const applyId = ids.get(`kprune-apply-${rep}`);
     const rolloutId = ids.get(`kprune-rollout-${rep}`);
     // kubectl 1.32's default prune list names batch/v1 CronJob, which a 1.20 API server lacks: name the kinds instead
-    const allow = ['core/v1/ConfigMap', 'core/v1/Secret', 'core/v1/Service', 'apps/v1/Deployment', 'networking.k8s.io/v1/Ingress'].flatMap((k) => ['--prune-allowlist', k]);
-    const a = await kubectl(applyId, ['apply', '-n', kns, '--prune', '-l', selector, ...allow, '-f', objectsDir(after)]);
+    const allow = [
+      'core/v1/ConfigMap',
+      'core/v1/Secret',
+      'core/v1/Service',
+      'apps/v1/Deployment',
+      'networking.k8s.io/v1/Ingress',
+    ].flatMap((k) => ['--prune-allowlist', k]);
+    const a = await kubectl(applyId, [
+      'apply',
+      '-n',
+      kns,
+      '--prune',
+      '-l',
+      selector,
+      ...allow,
+      '-f',
+      objectsDir(after),
+    ]);
     if (a.code !== 0) fail('kubectl apply --prune', a);
     const s = await kubectl(rolloutId, ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']);
     if (s.code !== 0) fail('kubectl rollout status (prune)', s);
     const kgone = (await api.request('GET', `/api/v1/namespaces/${kns}/configmaps/web-extra-b`)).status === 404;
     reps.push({
-      ours: { ns, user: id.user, ms: r.ms, peakRssKb: r.peakRssKb, pruned, gone, disrupted: disrupted(r.startedAt, r.endedAt) },
-      theirs: { ns: kns, selector, applyUser: applyId.user, rolloutUser: rolloutId.user, applyMs: a.ms, rolloutMs: s.ms, ms: s.endedAt - a.startedAt, gone: kgone, pruneLines: a.stdout.split('\n').filter((l) => l.includes('pruned')), disrupted: disrupted(a.startedAt, s.endedAt) },
+      ours: {
+        ns,
+        user: id.user,
+        ms: r.ms,
+        peakRssKb: r.peakRssKb,
+        pruned,
+        gone,
+        disrupted: disrupted(r.startedAt, r.endedAt),
+      },
+      theirs: {
+        ns: kns,
+        selector,
+        applyUser: applyId.user,
+        rolloutUser: rolloutId.user,
+        applyMs: a.ms,
+        rolloutMs: s.ms,
+        ms: s.endedAt - a.startedAt,
+        gone: kgone,
+        pruneLines: a.stdout.split('\n').filter((l) => l.includes('pruned')),
+        disrupted: disrupted(a.startedAt, s.endedAt),
+      },
     });
-    say(`prune rep ${rep}: ours ${Math.round(r.ms)} ms (pruned ${pruned}), kubectl apply --prune + rollout status ${Math.round(reps.at(-1).theirs.ms)} ms`);
+    say(
+      `prune rep ${rep}: ours ${Math.round(r.ms)} ms (pruned ${pruned}), kubectl apply --prune + rollout status ${Math.round(reps.at(-1).theirs.ms)} ms`,
+    );
   }
   return reps;
 }
@@ -473,19 +689,45 @@ async function benchRollback() {
   for (let rep = 1; rep <= 1; rep++) {
     const ns = await newNamespace(`rollback${rep}`);
     const sources = mkdtempSync(join(work, 'sources-'));
-    const params = (image) => ({ image_ref: image, replicas: 2, host: 'web.bench.local', timeout: '2m', on_failure: 'rollback' });
-    const first = await run(assets('out'), [sources], { input: request(ids.get(`rollback-first-${rep}`), ns, 'web', params(GOOD)), env: concourseEnv() });
+    const params = (image) => ({
+      image_ref: image,
+      replicas: 2,
+      host: 'web.bench.local',
+      timeout: '2m',
+      on_failure: 'rollback',
+    });
+    const first = await run(assets('out'), [sources], {
+      input: request(ids.get(`rollback-first-${rep}`), ns, 'web', params(GOOD)),
+      env: concourseEnv(),
+    });
     if (first.code !== 0) fail('rollback: first put', first);
     const good = await manifestsOf(ns, 'web', JSON.parse(first.stdout).version);
     const seen = await observe(ns, { pods: true });
     const id = ids.get(`rollback-${rep}`);
-    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', params(UNPULLABLE)), env: concourseEnv(), rss: true });
+    const r = await run(assets('out'), [sources], {
+      input: request(id, ns, 'web', params(UNPULLABLE)),
+      env: concourseEnv(),
+      rss: true,
+    });
     await sleep(100);
     seen.stop();
     if (r.code !== 5) fail('rollback put: expected exit 5', r);
-    const rolledBack = r.stderr.split('\n').find((l) => l.includes('rolled back to revision'))?.trim();
+    const rolledBack = r.stderr
+      .split('\n')
+      .find((l) => l.includes('rolled back to revision'))
+      ?.trim();
     const live = await api.ok('GET', `/apis/apps/v1/namespaces/${ns}/deployments/web`);
-    const ours = { ns, user: id.user, code: r.code, ms: r.ms, peakRssKb: r.peakRssKb, rolledBack, imageAfter: live.spec.template.spec.containers[0].image, detectToExitMs: seen.podFailure === undefined ? undefined : r.endedAt - seen.podFailure, disrupted: disrupted(r.startedAt, r.endedAt) };
+    const ours = {
+      ns,
+      user: id.user,
+      code: r.code,
+      ms: r.ms,
+      peakRssKb: r.peakRssKb,
+      rolledBack,
+      imageAfter: live.spec.template.spec.containers[0].image,
+      detectToExitMs: seen.podFailure === undefined ? undefined : r.endedAt - seen.podFailure,
+      disrupted: disrupted(r.startedAt, r.endedAt),
+    };
 
     const kns = await newNamespace(`krollback${rep}`);
     const setupId = ids.get('krollback-setup');
@@ -514,9 +756,19 @@ async function benchRollback() {
     await stepRun('undo', ['rollout', 'undo', '-n', kns, 'deployment/web']);
     await stepRun('status', ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']);
     const klive = await api.ok('GET', `/apis/apps/v1/namespaces/${kns}/deployments/web`);
-    const theirs = { ns: kns, users, ms: step.status.endedAt - step.apply.startedAt, stepsMs: Object.fromEntries(Object.entries(step).map(([k, x]) => [k, x.ms])), failMessage: step['status-fail'].stderr.trim().split('\n').at(-1)?.slice(0, 200), imageAfter: klive.spec.template.spec.containers[0].image, disrupted: disrupted(step.apply.startedAt, step.status.endedAt) };
+    const theirs = {
+      ns: kns,
+      users,
+      ms: step.status.endedAt - step.apply.startedAt,
+      stepsMs: Object.fromEntries(Object.entries(step).map(([k, x]) => [k, x.ms])),
+      failMessage: step['status-fail'].stderr.trim().split('\n').at(-1)?.slice(0, 200),
+      imageAfter: klive.spec.template.spec.containers[0].image,
+      disrupted: disrupted(step.apply.startedAt, step.status.endedAt),
+    };
     reps.push({ ours, theirs });
-    say(`rollback rep ${rep}: ours exit ${r.code} in ${Math.round(r.ms)} ms (${rolledBack}), kubectl 4 steps ${Math.round(theirs.ms)} ms`);
+    say(
+      `rollback rep ${rep}: ours exit ${r.code} in ${Math.round(r.ms)} ms (${rolledBack}), kubectl 4 steps ${Math.round(theirs.ms)} ms`,
+    );
   }
   return reps;
 }
@@ -535,7 +787,18 @@ async function benchWorkloads(appManifests) {
     const sources = mkdtempSync(join(work, 'sources-'));
     writeFileSync(join(sources, 'workloads.yml'), workloadsYaml);
     const id = ids.get(`workloads-${rep}`);
-    const r = await run(assets('out'), [sources], { input: request(id, ns, 'web', { image_ref: GOOD, replicas: 2, host: 'web.bench.local', ingress_class: 'traefik', manifests: ['workloads.yml'], timeout: '2m' }), env: concourseEnv(), rss: true });
+    const r = await run(assets('out'), [sources], {
+      input: request(id, ns, 'web', {
+        image_ref: GOOD,
+        replicas: 2,
+        host: 'web.bench.local',
+        ingress_class: 'traefik',
+        manifests: ['workloads.yml'],
+        timeout: '2m',
+      }),
+      env: concourseEnv(),
+      rss: true,
+    });
     if (r.code !== 0) fail('workloads put', r);
     const ours = { ns, user: id.user, ms: r.ms, peakRssKb: r.peakRssKb, disrupted: disrupted(r.startedAt, r.endedAt) };
     // the kubectl way: the same app objects (section 2's manifests.yml) + the same workloads, then four waits
@@ -554,7 +817,13 @@ async function benchWorkloads(appManifests) {
       step[name] = await kubectl(sid, args);
       if (step[name].code !== 0) fail(`kubectl ${name}`, step[name]);
     }
-    const theirs = { ns: kns, users, ms: step['wait-migrate'].endedAt - step.apply.startedAt, stepsMs: Object.fromEntries(Object.entries(step).map(([k, x]) => [k, x.ms])), disrupted: disrupted(step.apply.startedAt, step['wait-migrate'].endedAt) };
+    const theirs = {
+      ns: kns,
+      users,
+      ms: step['wait-migrate'].endedAt - step.apply.startedAt,
+      stepsMs: Object.fromEntries(Object.entries(step).map(([k, x]) => [k, x.ms])),
+      disrupted: disrupted(step.apply.startedAt, step['wait-migrate'].endedAt),
+    };
     reps.push({ ours, theirs });
     say(`workloads rep ${rep}: ours ${Math.round(r.ms)} ms, kubectl apply + 3 waits ${Math.round(theirs.ms)} ms`);
   }
@@ -567,7 +836,10 @@ const SWEEP_N = Number(env.BENCH_SWEEP_N ?? 20);
 
 /** Moves every record of `app` in `namespace` back by ageMs, as test/integration/sweep.test.ts's age() does. */
 async function ageRecords(namespace, app, ageMs) {
-  const list = await api.ok('GET', `/api/v1/namespaces/${namespace}/secrets?labelSelector=${encodeURIComponent(`kubernetes-deploy-resource.io/release=${app}`)}`);
+  const list = await api.ok(
+    'GET',
+    `/api/v1/namespaces/${namespace}/secrets?labelSelector=${encodeURIComponent(`kubernetes-deploy-resource.io/release=${app}`)}`,
+  );
   for (const secret of list.items) {
     const record = JSON.parse(gunzipSync(Buffer.from(secret.data.release, 'base64')).toString('utf8'));
     record.createdAt = new Date(Date.now() - ageMs).toISOString();
@@ -584,19 +856,46 @@ async function benchSweep(appManifests) {
   const t0 = performance.now();
   await pool(mine, CONCURRENCY, async (ns, i) => {
     const sources = mkdtempSync(join(work, 'sources-'));
-    const r = await run(assets('out'), [sources], { input: request(ids.get('sweep-setup'), ns, app, { image_ref: GOOD, replicas: 1, host: `b${i + 1}.bench.local`, create_namespace: true }), env: concourseEnv({ BUILD_NAME: String(i + 1) }), timeoutMs: 240_000 });
+    const r = await run(assets('out'), [sources], {
+      input: request(ids.get('sweep-setup'), ns, app, {
+        image_ref: GOOD,
+        replicas: 1,
+        host: `b${i + 1}.bench.local`,
+        create_namespace: true,
+      }),
+      env: concourseEnv({ BUILD_NAME: String(i + 1) }),
+      timeoutMs: 240_000,
+    });
     if (r.code !== 0) fail(`sweep set-up put ${ns}`, r);
     if ((await ageRecords(ns, app, 2 * 3_600_000)) === 0) throw new Error(`sweep set-up: no record of ${app} in ${ns}`);
   });
   say(`sweep: ${SWEEP_N} releases deployed and aged in ${Math.round(performance.now() - t0)} ms`);
   const id = ids.get('sweep');
   const { cluster_url, cluster_ca, admin_cert, admin_key } = id.source;
-  const r = await run(assets('out'), [mkdtempSync(join(work, 'sources-'))], { input: JSON.stringify({ source: { cluster_url, cluster_ca, admin_cert, admin_key, app }, params: { sweep: { older_than: '1h' }, timeout: '10m' } }), env: concourseEnv(), rss: true, timeoutMs: 660_000 });
+  const r = await run(assets('out'), [mkdtempSync(join(work, 'sources-'))], {
+    input: JSON.stringify({
+      source: { cluster_url, cluster_ca, admin_cert, admin_key, app },
+      params: { sweep: { older_than: '1h' }, timeout: '10m' },
+    }),
+    env: concourseEnv(),
+    rss: true,
+    timeoutMs: 660_000,
+  });
   if (r.code !== 0) fail('sweep put', r);
   const meta = Object.fromEntries(JSON.parse(r.stdout).metadata.map((m) => [m.name, m.value]));
   const swept = meta.swept === 'nothing' ? [] : meta.swept.split(', ');
-  const left = (await Promise.all(mine.map((ns) => api.request('GET', `/api/v1/namespaces/${ns}`)))).filter((x) => x.status !== 404).length;
-  const ours = { user: id.user, ms: r.ms, peakRssKb: r.peakRssKb, swept: swept.length, all: mine.every((ns) => swept.includes(ns)), namespacesLeft: left, disrupted: disrupted(r.startedAt, r.endedAt) };
+  const left = (await Promise.all(mine.map((ns) => api.request('GET', `/api/v1/namespaces/${ns}`)))).filter(
+    (x) => x.status !== 404,
+  ).length;
+  const ours = {
+    user: id.user,
+    ms: r.ms,
+    peakRssKb: r.peakRssKb,
+    swept: swept.length,
+    all: mine.every((ns) => swept.includes(ns)),
+    namespacesLeft: left,
+    disrupted: disrupted(r.startedAt, r.endedAt),
+  };
   say(`sweep: ours ${swept.length} namespaces in ${Math.round(r.ms)} ms (${left} still present after exit)`);
 
   // the kubectl way: the same objects in SWEEP_N namespaces (set up with kubectl, not measured), then the loop
@@ -613,8 +912,12 @@ async function benchSweep(appManifests) {
   });
   const kid = ids.get('ksweep');
   const cacheDir = mkdtempSync(join(work, 'kubectl-cache-'));
-  const script = 'for ns in "$@"; do kubectl --kubeconfig "$KC" --cache-dir "$CD" delete namespace "$ns" --wait --timeout=120s || exit 1; done';
-  const k = await run('/bin/bash', ['-c', script, 'loop', ...kmine], { env: scriptEnv({ KC: kid.kubeconfig, CD: cacheDir }), timeoutMs: 900_000 });
+  const script =
+    'for ns in "$@"; do kubectl --kubeconfig "$KC" --cache-dir "$CD" delete namespace "$ns" --wait --timeout=120s || exit 1; done';
+  const k = await run('/bin/bash', ['-c', script, 'loop', ...kmine], {
+    env: scriptEnv({ KC: kid.kubeconfig, CD: cacheDir }),
+    timeoutMs: 900_000,
+  });
   if (k.code !== 0) fail('kubectl delete namespace loop', k);
   const theirs = { user: kid.user, ms: k.ms, namespaces: kmine.length, disrupted: disrupted(k.startedAt, k.endedAt) };
   say(`sweep: kubectl loop ${kmine.length} namespaces in ${Math.round(k.ms)} ms`);
@@ -625,14 +928,24 @@ async function benchSweep(appManifests) {
 // 4. scale: N releases deployed, then torn down, in one namespace; sequential and bounded-concurrent puts
 async function benchScale() {
   const rows = [];
-  for (const [mode, limit] of [['sequential', 1], [`${CONCURRENCY} at once`, CONCURRENCY]]) {
+  for (const [mode, limit] of [
+    ['sequential', 1],
+    [`${CONCURRENCY} at once`, CONCURRENCY],
+  ]) {
     for (const n of SCALE) {
       const elapsed = performance.now() - benchStarted;
       // a conservative guess of this step's cost from the fastest per-release time seen so far
-      const perRelease = rows.filter((r) => r.limit === limit && !r.skipped).map((r) => (r.deploy.wallMs + r.teardown.wallMs) / r.n);
+      const perRelease = rows
+        .filter((r) => r.limit === limit && !r.skipped)
+        .map((r) => (r.deploy.wallMs + r.teardown.wallMs) / r.n);
       const guess = (perRelease.length ? Math.min(...perRelease) : 3000) * n;
       if (elapsed + guess > BUDGET_MS) {
-        rows.push({ mode, limit, n, skipped: `skipped: would end after the ${BUDGET_MS / 1000} s budget (${Math.round(elapsed / 1000)} s used, ~${Math.round(guess / 1000)} s needed)` });
+        rows.push({
+          mode,
+          limit,
+          n,
+          skipped: `skipped: would end after the ${BUDGET_MS / 1000} s budget (${Math.round(elapsed / 1000)} s used, ~${Math.round(guess / 1000)} s needed)`,
+        });
         say(`scale ${mode} N=${n}: skipped (budget)`);
         continue;
       }
@@ -645,20 +958,39 @@ async function benchScale() {
         const t0 = performance.now();
         const runs = await pool(apps, limit, async (app, i) => {
           const sources = mkdtempSync(join(work, 'sources-'));
-          const r = await run(assets('out'), [sources], { input: request(idOf[i], ns, app, params(app, i)), env: concourseEnv({ BUILD_NAME: String(i + 1) }), rss: true, timeoutMs: 240_000 });
+          const r = await run(assets('out'), [sources], {
+            input: request(idOf[i], ns, app, params(app, i)),
+            env: concourseEnv({ BUILD_NAME: String(i + 1) }),
+            rss: true,
+            timeoutMs: 240_000,
+          });
           rmSync(sources, { recursive: true, force: true });
           if (r.code !== 0) fail(`scale ${what} ${app}`, r);
           return r;
         });
         const wallMs = performance.now() - t0;
         const per = runs.map((r) => r.ms);
-        return { userPrefix: `kdr-bench-${runId}-${prefix}-`, wallMs, perReleaseMs: wallMs / n, putMs: stats(per), peakRssKb: Math.max(...runs.map((r) => r.peakRssKb ?? 0)) || undefined, disruptedPuts: runs.filter((r) => disrupted(r.startedAt, r.endedAt)).length, load1: os.loadavg()[0] };
+        return {
+          userPrefix: `kdr-bench-${runId}-${prefix}-`,
+          wallMs,
+          perReleaseMs: wallMs / n,
+          putMs: stats(per),
+          peakRssKb: Math.max(...runs.map((r) => r.peakRssKb ?? 0)) || undefined,
+          disruptedPuts: runs.filter((r) => disrupted(r.startedAt, r.endedAt)).length,
+          load1: os.loadavg()[0],
+        };
       };
-      const deploy = await phase('deploy', (app, i) => ({ image_ref: `registry.example.com/bench/app-${i + 1}:1.0`, replicas: 1, host: `${app}.bench.local` }));
+      const deploy = await phase('deploy', (app, i) => ({
+        image_ref: `registry.example.com/bench/app-${i + 1}:1.0`,
+        replicas: 1,
+        host: `${app}.bench.local`,
+      }));
       const teardown = await phase('teardown', () => ({ delete: true }));
       await api.deleteNamespaces([ns]);
       rows.push({ mode, limit, n, ns, deploy, teardown });
-      say(`scale ${mode} N=${n}: deploy ${Math.round(deploy.perReleaseMs)} ms/release, teardown ${Math.round(teardown.perReleaseMs)} ms/release`);
+      say(
+        `scale ${mode} N=${n}: deploy ${Math.round(deploy.perReleaseMs)} ms/release, teardown ${Math.round(teardown.perReleaseMs)} ms/release`,
+      );
     }
   }
   return rows;
@@ -682,14 +1014,28 @@ function sizes() {
   const byPackage = {};
   for (const i of checkInputs) byPackage[pkgOf(i.path)] = (byPackage[pkgOf(i.path)] ?? 0) + i.bytes;
   let image;
-  for (const tool of [['podman', []], ['buildah', ['--storage-driver', 'overlay']]]) {
+  for (const tool of [
+    ['podman', []],
+    ['buildah', ['--storage-driver', 'overlay']],
+  ]) {
     try {
-      const inspect = (ref) => JSON.parse(execFileSync(tool[0], [...tool[1], 'image', 'inspect', ref], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 }))[0];
+      const inspect = (ref) =>
+        JSON.parse(
+          execFileSync(tool[0], [...tool[1], 'image', 'inspect', ref], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'ignore'],
+            timeout: 20_000,
+          }),
+        )[0];
       const img = inspect('localhost/kubernetes-deploy-resource:dev');
       const labels = img.Labels ?? img.Config?.Labels ?? img.OCIv1?.config?.Labels ?? {};
       let baseName = labels['org.opencontainers.image.base.name'];
       let base;
-      for (const candidate of [baseName, 'localhost/kdr-base/node:24.21.0-bookworm-slim', 'docker.io/library/node:24.21.0-bookworm-slim'].filter(Boolean)) {
+      for (const candidate of [
+        baseName,
+        'localhost/kdr-base/node:24.21.0-bookworm-slim',
+        'docker.io/library/node:24.21.0-bookworm-slim',
+      ].filter(Boolean)) {
         try {
           base = inspect(candidate);
           baseName = candidate;
@@ -699,13 +1045,25 @@ function sizes() {
         }
       }
       const size = (i) => i?.Size ?? i?.VirtualSize;
-      image = { tool: tool[0], name: 'localhost/kubernetes-deploy-resource:dev', bytes: size(img), created: img.Created, baseName, baseBytes: size(base) };
+      image = {
+        tool: tool[0],
+        name: 'localhost/kubernetes-deploy-resource:dev',
+        bytes: size(img),
+        created: img.Created,
+        baseName,
+        baseBytes: size(base),
+      };
       break;
     } catch {
       /* try the next tool */
     }
   }
-  return { bundles, checkTop: checkInputs.slice(0, 10), byPackage: Object.entries(byPackage).sort((a, b) => b[1] - a[1]), image };
+  return {
+    bundles,
+    checkTop: checkInputs.slice(0, 10),
+    byPackage: Object.entries(byPackage).sort((a, b) => b[1] - a[1]),
+    image,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -715,7 +1073,9 @@ const ONLY = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((x) => x.tri
 const want = (section) => !ONLY || ONLY.has(section);
 try {
   results.machine = machine();
-  say(`run ${runId} on ${results.machine.nproc} cores, node ${results.machine.node}, load ${results.machine.loadStart}`);
+  say(
+    `run ${runId} on ${results.machine.nproc} cores, node ${results.machine.node}, load ${results.machine.loadStart}`,
+  );
   // the put runs always (check and the lifecycle sections use its release and its manifests.yml); alone: one rep
   results.put = await benchPut(want('put') ? PUT_REPS : 1);
   if (want('check')) {
@@ -738,7 +1098,10 @@ try {
   if (want('workloads')) results.workloads = await benchWorkloads(results.put.manifests);
   if (want('sweep')) results.sweep = await benchSweep(results.put.manifests);
   results.sizes = sizes();
-  results.machine.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  results.machine.loadEnd = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   results.benchMs = performance.now() - benchStarted;
   monitor.stop();
   results.disruptions = monitor.gaps.map(([a, b]) => [(a - benchStarted) / 1000, (b - benchStarted) / 1000]);
@@ -747,7 +1110,15 @@ try {
   results.audit = Object.fromEntries(
     [...readBenchEvents(offset)].map(([user, evs]) => [
       user,
-      evs.map((e) => ({ verb: e.verb, requestURI: e.requestURI, objectRef: e.objectRef, userAgent: e.userAgent, code: e.responseStatus?.code, requestReceivedTimestamp: e.requestReceivedTimestamp, stageTimestamp: e.stageTimestamp })),
+      evs.map((e) => ({
+        verb: e.verb,
+        requestURI: e.requestURI,
+        objectRef: e.objectRef,
+        userAgent: e.userAgent,
+        code: e.responseStatus?.code,
+        requestReceivedTimestamp: e.requestReceivedTimestamp,
+        stageTimestamp: e.stageTimestamp,
+      })),
     ]),
   );
   await cleanup();

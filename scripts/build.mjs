@@ -70,7 +70,10 @@ const results = await Promise.all(
 await Promise.all(entrypoints.map((name) => chmod(`assets/${name}`, 0o755)));
 // The repo's package.json says "type": "module", which would make Node read these extensionless files as ESM.
 await writeFile('assets/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
-await writeFile('assets/meta.json', JSON.stringify(Object.fromEntries(entrypoints.map((n, i) => [n, results[i].metafile]))));
+await writeFile(
+  'assets/meta.json',
+  JSON.stringify(Object.fromEntries(entrypoints.map((n, i) => [n, results[i].metafile]))),
+);
 
 const problems = entrypoints.flatMap((name, i) => bundleProblems(name, results[i].metafile));
 if (problems.length > 0) {

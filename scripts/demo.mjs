@@ -7,12 +7,25 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
-const source = { ...JSON.parse(readFileSync(join(root, '.cluster', 'source.json'), 'utf8')), namespace: 'demo', app: 'hello' };
-const env = { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, BUILD_NAME: '1', BUILD_JOB_NAME: 'deploy', BUILD_PIPELINE_NAME: 'demo' };
+const source = {
+  ...JSON.parse(readFileSync(join(root, '.cluster', 'source.json'), 'utf8')),
+  namespace: 'demo',
+  app: 'hello',
+};
+const env = {
+  PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+  BUILD_NAME: '1',
+  BUILD_JOB_NAME: 'deploy',
+  BUILD_PIPELINE_NAME: 'demo',
+};
 
 function step(title, script, request, dir) {
   process.stderr.write(`\n=== ${title}: ${script}${dir ? ` ${dir}` : ''}\n`);
-  const result = spawnSync(join(root, 'assets', script), dir ? [dir] : [], { input: JSON.stringify(request), env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const result = spawnSync(join(root, 'assets', script), dir ? [dir] : [], {
+    input: JSON.stringify(request),
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   process.stderr.write(`--- stdout (exit ${result.status}):\n${result.stdout}`);
   if (result.status !== 0) process.exit(result.status ?? 1);
   return JSON.parse(result.stdout.toString());
@@ -25,12 +38,26 @@ writeFileSync(join(sources, 'hello-image', 'repository'), 'registry.local/demo/h
 writeFileSync(join(sources, 'hello-image', 'tag'), '1.0.0\n');
 writeFileSync(join(sources, 'hello-image', 'digest'), `sha256:${'d'.repeat(64)}\n`);
 
-const put = step('put (deploy)', 'out', {
-  source,
-  params: { image: 'hello-image', create_namespace: true, replicas: 2, host: 'hello.demo.local', ingress_class: 'traefik', env: { GREETING: 'hello from the demo' } },
-}, sources);
+const put = step(
+  'put (deploy)',
+  'out',
+  {
+    source,
+    params: {
+      image: 'hello-image',
+      create_namespace: true,
+      replicas: 2,
+      host: 'hello.demo.local',
+      ingress_class: 'traefik',
+      env: { GREETING: 'hello from the demo' },
+    },
+  },
+  sources,
+);
 const dest = join(sources, 'hello-release');
 step('implicit get after the put', 'in', { source, version: put.version }, dest);
 process.stderr.write(`\n=== ${join(dest, 'manifests.yml')}\n${readFileSync(join(dest, 'manifests.yml'), 'utf8')}`);
 step('check', 'check', { source, version: put.version });
-process.stderr.write(`\nThe release is live: kubectl --kubeconfig .cluster/kubeconfig -n demo get deploy,svc,ingress,pods\n`);
+process.stderr.write(
+  `\nThe release is live: kubectl --kubeconfig .cluster/kubeconfig -n demo get deploy,svc,ingress,pods\n`,
+);

@@ -56,7 +56,8 @@ export function readBenchEvents(start) {
     if (st.ino === start.ino) readFrom(file, start.size, byUser);
     else if (st.mtimeMs >= start.since) readFrom(file, 0, byUser); // written (rotated or new) since the start
   }
-  for (const list of byUser.values()) list.sort((a, b) => a.requestReceivedTimestamp.localeCompare(b.requestReceivedTimestamp));
+  for (const list of byUser.values())
+    list.sort((a, b) => a.requestReceivedTimestamp.localeCompare(b.requestReceivedTimestamp));
   return byUser;
 }
 
@@ -65,7 +66,13 @@ export const agentName = (ua = '') => ua.split(/[\s/]/)[0] || '(none)';
 
 export function isDiscovery(ev) {
   const p = ev.requestURI.split('?')[0];
-  return p === '/api' || p === '/apis' || /^\/apis?\/[^/]+(\/[^/]+)?$/.test(p) && !ev.objectRef || p.startsWith('/openapi') || p === '/version';
+  return (
+    p === '/api' ||
+    p === '/apis' ||
+    (/^\/apis?\/[^/]+(\/[^/]+)?$/.test(p) && !ev.objectRef) ||
+    p.startsWith('/openapi') ||
+    p === '/version'
+  );
 }
 
 /** "list secrets", "patch apps/deployments", "get /apis (discovery)", "watch pods", "get namespaces" … */
@@ -86,7 +93,8 @@ export function describe(ev) {
   return `${ev.verb} ${res}${bits.length ? ` (${bits.join(', ')})` : ''}`;
 }
 
-export const usec = (ts) => Date.parse(ts) * 1000 + Number((ts.match(/\.(\d+)Z$/)?.[1] ?? '0').padEnd(6, '0').slice(3, 6));
+export const usec = (ts) =>
+  Date.parse(ts) * 1000 + Number((ts.match(/\.(\d+)Z$/)?.[1] ?? '0').padEnd(6, '0').slice(3, 6));
 
 /** { total, byAgent: {agent: n}, discovery, watches } for a list of events. */
 export function summarize(events = []) {

@@ -24,18 +24,31 @@ export function checkChart(r) {
     `<text x="10" y="36" fill="#4b5563">blue: ours; grey: baselines (same run); ratio = median ÷ cold kubectl get</text>`,
   ];
   for (let t = 0; t <= axisMax; t += step) {
-    out.push(`<line x1="${X(t).toFixed(1)}" y1="${top - 4}" x2="${X(t).toFixed(1)}" y2="${top + rows.length * rowH}" stroke="#e5e7eb"/>`);
-    out.push(`<text x="${X(t).toFixed(1)}" y="${top + rows.length * rowH + 16}" text-anchor="middle" fill="#4b5563">${t} ms</text>`);
+    out.push(
+      `<line x1="${X(t).toFixed(1)}" y1="${top - 4}" x2="${X(t).toFixed(1)}" y2="${top + rows.length * rowH}" stroke="#e5e7eb"/>`,
+    );
+    out.push(
+      `<text x="${X(t).toFixed(1)}" y="${top + rows.length * rowH + 16}" text-anchor="middle" fill="#4b5563">${t} ms</text>`,
+    );
   }
   rows.forEach(([name, s], i) => {
     const y = top + i * rowH;
     const mid = y + rowH / 2;
     const kind = r.kinds[name] ?? 'baseline';
     out.push(`<text x="${labelW - 8}" y="${mid + 4}" text-anchor="end">${esc(name)}</text>`);
-    out.push(`<rect x="${labelW}" y="${y + 6}" width="${(X(s.median) - labelW).toFixed(1)}" height="${rowH - 12}" fill="${colours[kind]}"/>`);
-    out.push(`<line x1="${X(s.min).toFixed(1)}" y1="${mid}" x2="${X(s.max).toFixed(1)}" y2="${mid}" stroke="#111827" stroke-width="1.5"/>`);
-    for (const v of [s.min, s.max]) out.push(`<line x1="${X(v).toFixed(1)}" y1="${mid - 6}" x2="${X(v).toFixed(1)}" y2="${mid + 6}" stroke="#111827" stroke-width="1.5"/>`);
-    out.push(`<text x="${labelW + plotW + 8}" y="${mid + 4}">${Math.round(s.median)} ms · ${(s.median / kget).toFixed(2)}× kubectl</text>`);
+    out.push(
+      `<rect x="${labelW}" y="${y + 6}" width="${(X(s.median) - labelW).toFixed(1)}" height="${rowH - 12}" fill="${colours[kind]}"/>`,
+    );
+    out.push(
+      `<line x1="${X(s.min).toFixed(1)}" y1="${mid}" x2="${X(s.max).toFixed(1)}" y2="${mid}" stroke="#111827" stroke-width="1.5"/>`,
+    );
+    for (const v of [s.min, s.max])
+      out.push(
+        `<line x1="${X(v).toFixed(1)}" y1="${mid - 6}" x2="${X(v).toFixed(1)}" y2="${mid + 6}" stroke="#111827" stroke-width="1.5"/>`,
+      );
+    out.push(
+      `<text x="${labelW + plotW + 8}" y="${mid + 4}">${Math.round(s.median)} ms · ${(s.median / kget).toFixed(2)}× kubectl</text>`,
+    );
   });
   out.push(`<text x="${labelW}" y="${height - 8}" fill="#4b5563">wall time from spawn to exit, per process</text>`);
   out.push('</svg>');

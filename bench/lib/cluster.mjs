@@ -32,8 +32,13 @@ export class Identities {
     this.dir = mkdtempSync(join(tmpdir(), 'kdr-bench-pki-'));
     this.caKey = join(clusterDir, 'pki', 'ca.key');
     this.caCrt = join(clusterDir, 'pki', 'ca.crt');
-    if (!existsSync(this.caKey)) throw new Error(`${this.caKey} is missing (the bench signs its own client certs with the test cluster's CA)`);
-    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(this.dir, 'key.pem')], { stdio: 'pipe' });
+    if (!existsSync(this.caKey))
+      throw new Error(`${this.caKey} is missing (the bench signs its own client certs with the test cluster's CA)`);
+    execFileSync(
+      'openssl',
+      ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(this.dir, 'key.pem')],
+      { stdio: 'pipe' },
+    );
     this.keyPem = readFileSync(join(this.dir, 'key.pem'), 'utf8');
     this.made = new Map();
   }
@@ -46,17 +51,54 @@ export class Identities {
     const crt = join(this.dir, `${name}.crt`);
     const ext = join(this.dir, 'client.ext');
     writeFileSync(ext, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
-    execFileSync('openssl', ['req', '-new', '-key', join(this.dir, 'key.pem'), '-subj', `/O=system:masters/CN=${user}`, '-out', csr], { stdio: 'pipe' });
-    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', this.caCrt, '-CAkey', this.caKey, '-CAcreateserial', '-CAserial', join(this.dir, 'ca.srl'), '-sha256', '-days', '2', '-extfile', ext, '-out', crt], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      ['req', '-new', '-key', join(this.dir, 'key.pem'), '-subj', `/O=system:masters/CN=${user}`, '-out', csr],
+      { stdio: 'pipe' },
+    );
+    execFileSync(
+      'openssl',
+      [
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        this.caCrt,
+        '-CAkey',
+        this.caKey,
+        '-CAcreateserial',
+        '-CAserial',
+        join(this.dir, 'ca.srl'),
+        '-sha256',
+        '-days',
+        '2',
+        '-extfile',
+        ext,
+        '-out',
+        crt,
+      ],
+      { stdio: 'pipe' },
+    );
     const certPem = readFileSync(crt, 'utf8');
-    const source = { cluster_url: this.source.cluster_url, cluster_ca: this.source.cluster_ca, admin_cert: b64(certPem), admin_key: b64(this.keyPem) };
+    const source = {
+      cluster_url: this.source.cluster_url,
+      cluster_ca: this.source.cluster_ca,
+      admin_cert: b64(certPem),
+      admin_key: b64(this.keyPem),
+    };
     const kubeconfig = join(this.dir, `${name}.kubeconfig`);
     writeFileSync(
       kubeconfig,
       JSON.stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 'bench', cluster: { server: this.source.cluster_url, 'certificate-authority-data': this.source.cluster_ca } }],
+        clusters: [
+          {
+            name: 'bench',
+            cluster: { server: this.source.cluster_url, 'certificate-authority-data': this.source.cluster_ca },
+          },
+        ],
         users: [{ name: user, user: { 'client-certificate-data': b64(certPem), 'client-key-data': b64(this.keyPem) } }],
         contexts: [{ name: 'bench', context: { cluster: 'bench', user } }],
         'current-context': 'bench',
@@ -85,7 +127,19 @@ export class Api {
     return new Promise((resolve, reject) => {
       const data = body === undefined ? undefined : JSON.stringify(body);
       const req = https.request(
-        { host: this.base.hostname, port: this.base.port, path, method, agent, ...this.tls, headers: { Accept: 'application/json', 'User-Agent': this.userAgent, ...(data ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {}) } },
+        {
+          host: this.base.hostname,
+          port: this.base.port,
+          path,
+          method,
+          agent,
+          ...this.tls,
+          headers: {
+            Accept: 'application/json',
+            'User-Agent': this.userAgent,
+            ...(data ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {}),
+          },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -126,7 +180,11 @@ export class Api {
   }
 
   createNamespace(name, labels = {}) {
-    return this.ok('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kdr-bench': 'true', ...labels } } });
+    return this.ok('POST', '/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'kdr-bench': 'true', ...labels } },
+    });
   }
 
   /** Requests deletion of the namespaces; waits for them to be gone when asked (at most timeoutMs). */
@@ -135,7 +193,9 @@ export class Api {
     if (!wait) return true;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const left = (await Promise.all(names.map((n) => this.request('GET', `/api/v1/namespaces/${n}`)))).filter((r) => r.status !== 404);
+      const left = (await Promise.all(names.map((n) => this.request('GET', `/api/v1/namespaces/${n}`)))).filter(
+        (r) => r.status !== 404,
+      );
       if (left.length === 0) return true;
       if (Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 500));
@@ -151,7 +211,15 @@ export class Api {
     let stopped = false;
     const ready = new Promise((resolve, reject) => {
       req = https.request(
-        { host: this.base.hostname, port: this.base.port, path: `${path}${path.includes('?') ? '&' : '?'}watch=true`, method: 'GET', agent: new https.Agent({ ...this.tls, keepAlive: false }), ...this.tls, headers: { Accept: 'application/json', 'User-Agent': this.userAgent } },
+        {
+          host: this.base.hostname,
+          port: this.base.port,
+          path: `${path}${path.includes('?') ? '&' : '?'}watch=true`,
+          method: 'GET',
+          agent: new https.Agent({ ...this.tls, keepAlive: false }),
+          ...this.tls,
+          headers: { Accept: 'application/json', 'User-Agent': this.userAgent },
+        },
         (res) => {
           if (res.statusCode !== 200) return reject(new Error(`watch ${path}: HTTP ${res.statusCode}`));
           resolve();

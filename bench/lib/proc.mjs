@@ -12,7 +12,11 @@ const rssDir = mkdtempSync(join(tmpdir(), 'kdr-bench-rss-'));
 let rssSeq = 0;
 
 /** As Concourse runs a script: a minimal environment with Node 24 first on PATH. */
-export const scriptEnv = (extra = {}) => ({ PATH: `${nodeDir}:/usr/local/bin:/usr/bin:/bin`, HOME: process.env.HOME ?? '/root', ...extra });
+export const scriptEnv = (extra = {}) => ({
+  PATH: `${nodeDir}:/usr/local/bin:/usr/bin:/bin`,
+  HOME: process.env.HOME ?? '/root',
+  ...extra,
+});
 
 /**
  * run(file, args, { input, env, timeoutMs, rss, onSpawn }) → { code, signal, stdout, stderr, ms, startedAt, endedAt,
@@ -86,7 +90,8 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 export const stats = (xs) => ({ n: xs.length, median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
-export const ms = (x) => (x === undefined || Number.isNaN(x) ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`);
+export const ms = (x) =>
+  x === undefined || Number.isNaN(x) ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`;
 export const ratio = (a, b) => (a === undefined || b === undefined || !b ? '–' : `${(a / b).toFixed(2)}×`);
 export const mb = (kb) => (kb === undefined ? '–' : `${(kb / 1024).toFixed(1)} MB`);
 export const sleep = (msec) => new Promise((r) => setTimeout(r, msec));

@@ -6,10 +6,23 @@ import { root } from './cluster.mjs';
 import { mb, median, ms, ratio } from './proc.mjs';
 
 const warn = (x) => (x ? ' ⚠' : '');
-const table = (head, rows) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-const kb = (bytes) => (bytes === undefined ? '–' : bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(2)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
+const table = (head, rows) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+const kb = (bytes) =>
+  bytes === undefined
+    ? '–'
+    : bytes >= 1 << 20
+      ? `${(bytes / (1 << 20)).toFixed(2)} MiB`
+      : `${(bytes / 1024).toFixed(1)} KiB`;
 const yes = (ok) => (ok === undefined ? '–' : ok ? '**met**' : '**not met**');
-const agents = (s) => Object.entries(s.byAgent).map(([a, n]) => `${a} ${n}`).join(', ') || '–';
+const agents = (s) =>
+  Object.entries(s.byAgent)
+    .map(([a, n]) => `${a} ${n}`)
+    .join(', ') || '–';
 
 function requestList(events) {
   if (!events?.length) return '(no audit events)';
@@ -19,7 +32,14 @@ function requestList(events) {
     events.map((ev, i) => {
       const start = (usec(ev.requestReceivedTimestamp) - t0) / 1000;
       const dur = (usec(ev.stageTimestamp) - usec(ev.requestReceivedTimestamp)) / 1000;
-      return [i + 1, start.toFixed(1), ev.verb === 'watch' ? `${dur.toFixed(0)} (open)` : dur.toFixed(1), `\`${describe(ev)}\``, ev.code ?? ev.responseStatus?.code ?? '', agentName(ev.userAgent)];
+      return [
+        i + 1,
+        start.toFixed(1),
+        ev.verb === 'watch' ? `${dur.toFixed(0)} (open)` : dur.toFixed(1),
+        `\`${describe(ev)}\``,
+        ev.code ?? ev.responseStatus?.code ?? '',
+        agentName(ev.userAgent),
+      ];
     }),
   );
 }
@@ -36,12 +56,21 @@ function grouped(events, runs) {
       else roots.set(path, (roots.get(path) ?? 0) + 1);
       continue;
     }
-    const key = describe(ev).replace(/\(([^)]*)\)/, (m, inner) => `(${inner.replace(/\b(r\d+|web)\b/g, 'APP').replace(/kdr-bench-[a-z0-9]+-[a-z0-9]+/g, 'NS')})`);
+    const key = describe(ev).replace(
+      /\(([^)]*)\)/,
+      (m, inner) => `(${inner.replace(/\b(r\d+|web)\b/g, 'APP').replace(/kdr-bench-[a-z0-9]+-[a-z0-9]+/g, 'NS')})`,
+    );
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const times = (n) => (n / runs !== 1 ? ` ×${+(n / runs).toFixed(2)}` : '');
-  const disc = [...[...roots].map(([k, n]) => `GET ${k}${times(n)}`), ...(groupVersions ? [`GET /api/v1 + /apis/GROUP/VERSION ×${+(groupVersions / runs).toFixed(2)}`] : [])];
-  return [...(disc.length ? [`discovery: ${disc.join(', ')}`] : []), ...[...counts].map(([k, n]) => `\`${k}\`${times(n)}`)].join('; ');
+  const disc = [
+    ...[...roots].map(([k, n]) => `GET ${k}${times(n)}`),
+    ...(groupVersions ? [`GET /api/v1 + /apis/GROUP/VERSION ×${+(groupVersions / runs).toFixed(2)}`] : []),
+  ];
+  return [
+    ...(disc.length ? [`discovery: ${disc.join(', ')}`] : []),
+    ...[...counts].map(([k, n]) => `\`${k}\`${times(n)}`),
+  ].join('; ');
 }
 
 /** Requests made more than once in one process (same verb, resource and name or selector). */
@@ -54,7 +83,9 @@ function repeated(events) {
 
 /** Longest run of requests in flight at once, and how many of the non-watch requests overlapped another. */
 function concurrency(events) {
-  const spans = events.filter((e) => e.verb !== 'watch').map((e) => [usec(e.requestReceivedTimestamp), usec(e.stageTimestamp)]);
+  const spans = events
+    .filter((e) => e.verb !== 'watch')
+    .map((e) => [usec(e.requestReceivedTimestamp), usec(e.stageTimestamp)]);
   let overlapped = 0;
   spans.forEach((a, i) => {
     if (spans.some((b, j) => j !== i && b[0] < a[1] && a[0] < b[1])) overlapped++;
@@ -99,7 +130,9 @@ export function writeReport(r, { timeBin }) {
   const scaleUsers = (prefix) => Object.keys(A).filter((u) => u.startsWith(prefix));
   const perRelease = (prefix) => {
     const counts = scaleUsers(prefix).map((u) => A[u].length);
-    return counts.length ? { mean: counts.reduce((a, b) => a + b, 0) / counts.length, min: Math.min(...counts), max: Math.max(...counts) } : undefined;
+    return counts.length
+      ? { mean: counts.reduce((a, b) => a + b, 0) / counts.length, min: Math.min(...counts), max: Math.max(...counts) }
+      : undefined;
   };
   const linear = (limit, phase) => {
     const rows = scaleRows.filter((x) => x.limit === limit);
@@ -132,7 +165,7 @@ export function writeReport(r, { timeBin }) {
     'Every figure has its baseline from the same run beside it. These machines are shared: the load average shows how much else ran.',
     r.disruptions?.length
       ? `**kube-apiserver was restarted ${r.disruptions.length}× during this run** (another session's disruptive tests kill and restart it), at ${r.disruptions.map(([a, b]) => `${a.toFixed(0)}–${b.toFixed(0)} s`).join(', ')} into the run. Check runs that overlapped a restart are left out of the statistics (${r.check.excluded} left out); every other figure that overlapped one is marked ⚠ — re-run \`npm run bench\` for clean figures.`
-      : 'No kube-apiserver restart was seen during this run (the bench watches for them: other sessions\' disruptive tests kill and restart it).',
+      : "No kube-apiserver restart was seen during this run (the bench watches for them: other sessions' disruptive tests kill and restart it).",
     '',
     table(
       ['machine', ''],
@@ -145,11 +178,18 @@ export function writeReport(r, { timeBin }) {
         ['kernel', M.kernel],
         ['load average (1/5/15 min) at start → end', `${M.loadStart} → ${M.loadEnd}`],
         ['commit', M.git],
-        ['bundles measured', `built by \`npm run build\` at the start of the run and copied aside (a concurrent rebuild cannot swap them); sha256 ${Object.entries(r.bundleHashes).map(([k, v]) => `${k} \`${v}…\``).join(', ')}`],
+        [
+          'bundles measured',
+          `built by \`npm run build\` at the start of the run and copied aside (a concurrent rebuild cannot swap them); sha256 ${Object.entries(
+            r.bundleHashes,
+          )
+            .map(([k, v]) => `${k} \`${v}…\``)
+            .join(', ')}`,
+        ],
       ],
     ),
     '',
-    '**Reproduce:** `npm ci && npm run cluster:up && npm run bench` (builds the bundles first). Knobs: `BENCH_ROUNDS` (check rounds, 15), `BENCH_PUT_REPS` (5), `BENCH_FAIL_REPS` (3), `BENCH_SCALE` (`10,25,50`), `BENCH_CONCURRENCY` (4), `BENCH_BUDGET_S` (540), `BENCH_LIFECYCLE_REPS` (2), `BENCH_SWEEP_N` (20); `BENCH_ONLY=prune,rollback,workloads,sweep` (or put, check, fail, scale) runs only those sections and prints them instead of writing this file. Raw figures and every audit event of the run: `bench/results.json`. The audit log is read across kube-apiserver\'s rotations (`audit-*.log`).',
+    "**Reproduce:** `npm ci && npm run cluster:up && npm run bench` (builds the bundles first). Knobs: `BENCH_ROUNDS` (check rounds, 15), `BENCH_PUT_REPS` (5), `BENCH_FAIL_REPS` (3), `BENCH_SCALE` (`10,25,50`), `BENCH_CONCURRENCY` (4), `BENCH_BUDGET_S` (540), `BENCH_LIFECYCLE_REPS` (2), `BENCH_SWEEP_N` (20); `BENCH_ONLY=prune,rollback,workloads,sweep` (or put, check, fail, scale) runs only those sections and prints them instead of writing this file. Raw figures and every audit event of the run: `bench/results.json`. The audit log is read across kube-apiserver's rotations (`audit-*.log`).",
     '',
     '**Method.** Wall times are from spawn to exit of each process (`performance.now()` in the bench process). API requests are counted from kube-apiserver\'s audit log (`ResponseComplete` lines): each measured process gets its own client certificate (`CN=kdr-bench-<run>-<step>`, `O=system:masters`, signed by the test cluster\'s CA), so requests are attributed by user name, exactly, even while other tests use the cluster; "user agent" splits them further (ours send `kubernetes-deploy-resource`, kubectl `kubectl/…`). Cluster-side times (Deployment created → Available; Pod shows `ErrImagePull`/`ImagePullBackOff`) come from watches the bench process holds open on the namespace (admin identity, not counted). kubectl runs are cold: a fresh `--cache-dir` per process, as in a fresh container. All traffic goes to 127.0.0.1.',
     '',
@@ -162,12 +202,48 @@ export function writeReport(r, { timeBin }) {
     table(
       ['target (issue 7)', 'measured', 'baseline (same run)', 'status'],
       [
-        ['check ≤ 1.5× `node -e 0` + one request', `${ms(chk)} median`, `1.5 × ${ms(node0)} + ${ms(oneReq)} (one cold-TLS request) = ${ms(checkTarget)}`, yes(chk <= checkTarget)],
-        ['check no slower than the kubectl check', `${ms(chk)}`, `\`kubectl get deployment\` ${ms(kget)} (${ratio(chk, kget)})`, yes(chk <= kget)],
-        ['put overhead ≤ 0.5× the kubectl way\'s', `${ms(oursOverhead)} median (${ratio(oursOverhead, theirsOverhead)})`, `kubectl apply + rollout status: ${ms(theirsOverhead)}`, yes(oursOverhead <= 0.5 * theirsOverhead)],
-        ['≤ one request per object + the watch', `${putSum.total} requests (${putWatches} watches) for ${objects} objects`, `budget ${objects} + ${putWatches || 1} watch(es) = ${objects + (putWatches || 1)}; kubectl way ${applySum.total + rolloutSum.total}`, yes(putSum.total <= objects + Math.max(1, putWatches))],
-        ['failure detected ≤ 3 s after the Pod shows it', `${ms(detect)} median, ${ms(detectMax)} max`, `kubectl: ${ms(fk.detectMs)} (fails only at progressDeadlineSeconds)`, yes(detectMax <= 3000)],
-        ['linear scale', scaleRows.length >= 2 ? `per-release time at the largest N ÷ at the smallest: deploy ${linear(1, 'deploy')?.toFixed(2) ?? '–'}× / teardown ${linear(1, 'teardown')?.toFixed(2) ?? '–'}× (sequential), deploy ${linear(r.scale.find((x) => x.limit > 1)?.limit, 'deploy')?.toFixed(2) ?? '–'}× / teardown ${linear(r.scale.find((x) => x.limit > 1)?.limit, 'teardown')?.toFixed(2) ?? '–'}× (concurrent)` : '–', '1.00× is linear (status: sequential runs, ≤ 1.25× counted as linear)', yes(linear(1, 'deploy') === undefined ? undefined : [linear(1, 'deploy'), linear(1, 'teardown')].every((x) => x === undefined || x <= 1.25))],
+        [
+          'check ≤ 1.5× `node -e 0` + one request',
+          `${ms(chk)} median`,
+          `1.5 × ${ms(node0)} + ${ms(oneReq)} (one cold-TLS request) = ${ms(checkTarget)}`,
+          yes(chk <= checkTarget),
+        ],
+        [
+          'check no slower than the kubectl check',
+          `${ms(chk)}`,
+          `\`kubectl get deployment\` ${ms(kget)} (${ratio(chk, kget)})`,
+          yes(chk <= kget),
+        ],
+        [
+          "put overhead ≤ 0.5× the kubectl way's",
+          `${ms(oursOverhead)} median (${ratio(oursOverhead, theirsOverhead)})`,
+          `kubectl apply + rollout status: ${ms(theirsOverhead)}`,
+          yes(oursOverhead <= 0.5 * theirsOverhead),
+        ],
+        [
+          '≤ one request per object + the watch',
+          `${putSum.total} requests (${putWatches} watches) for ${objects} objects`,
+          `budget ${objects} + ${putWatches || 1} watch(es) = ${objects + (putWatches || 1)}; kubectl way ${applySum.total + rolloutSum.total}`,
+          yes(putSum.total <= objects + Math.max(1, putWatches)),
+        ],
+        [
+          'failure detected ≤ 3 s after the Pod shows it',
+          `${ms(detect)} median, ${ms(detectMax)} max`,
+          `kubectl: ${ms(fk.detectMs)} (fails only at progressDeadlineSeconds)`,
+          yes(detectMax <= 3000),
+        ],
+        [
+          'linear scale',
+          scaleRows.length >= 2
+            ? `per-release time at the largest N ÷ at the smallest: deploy ${linear(1, 'deploy')?.toFixed(2) ?? '–'}× / teardown ${linear(1, 'teardown')?.toFixed(2) ?? '–'}× (sequential), deploy ${linear(r.scale.find((x) => x.limit > 1)?.limit, 'deploy')?.toFixed(2) ?? '–'}× / teardown ${linear(r.scale.find((x) => x.limit > 1)?.limit, 'teardown')?.toFixed(2) ?? '–'}× (concurrent)`
+            : '–',
+          '1.00× is linear (status: sequential runs, ≤ 1.25× counted as linear)',
+          yes(
+            linear(1, 'deploy') === undefined
+              ? undefined
+              : [linear(1, 'deploy'), linear(1, 'teardown')].every((x) => x === undefined || x <= 1.25),
+          ),
+        ],
         ['peak RSS ≤ 100 MB per script', `${mb(rssMax)} max`, `kubectl ${mb(kubectlRss)}`, yes(rssMax <= 100 * 1024)],
         ['each bundle ≤ 5 MB', `${kb(bundleMax)} max`, '5 MB', yes(bundleMax <= 5e6)],
       ],
@@ -176,7 +252,14 @@ export function writeReport(r, { timeBin }) {
   );
 
   // ---- 1. check
-  const checkRows = Object.entries(S).map(([k, s]) => [k, ms(s.median), ms(s.min), ms(s.max), ratio(s.median, node0), ratio(s.median, kget)]);
+  const checkRows = Object.entries(S).map(([k, s]) => [
+    k,
+    ms(s.median),
+    ms(s.min),
+    ms(s.max),
+    ratio(s.median, node0),
+    ratio(s.median, kget),
+  ]);
   p(
     `## 1. check cold start (${r.check.rounds} rounds, each running every variant once in a random order, after one unmeasured warm-up round)`,
     '',
@@ -185,21 +268,66 @@ export function writeReport(r, { timeBin }) {
     `Against a release that exists (\`check\` returned ${JSON.stringify(r.check.checkOutput)}).`,
     `Requests per run (audit log): check ${+(checkReq.total / checkRuns).toFixed(2)} (${grouped(ev(r.check.users.check), checkRuns)}); \`kubectl get deployment -o json\` with a fresh cache dir ${+(kgetReq.total / checkRuns).toFixed(2)}, of which discovery ${+(kgetReq.discovery / checkRuns).toFixed(2)} (${grouped(ev(r.check.users.kubectlGet), checkRuns)}).`,
     '',
-    '**Where check\'s time goes** (medians):',
+    "**Where check's time goes** (medians):",
     '',
     table(
       ['part', 'time (medians)', 'time (minima)', 'how'],
       [
         ['Node start', ms(node0), ms(S['node -e 0'].min), '`node -e 0`'],
-        ['loading the bundle (read, compile, run module top levels)', ms(S['check, validation error (load only)'].median - node0), ms(S['check, validation error (load only)'].min - S['node -e 0'].min), '`check` with `{}` on stdin (exit 2 before any network) − `node -e 0`'],
-        ['the work: TLS + credentials + 1 list + output', ms(chk - S['check, validation error (load only)'].median), ms(S.check.min - S['check, validation error (load only)'].min), '`check` − the validation-error run (noisy: a difference of two noisy figures)'],
-        ['… of which one request on a fresh TLS connection', ms(oneReq), ms(S['one request, cold TLS (in the bench process)'].min), 'in the (warm) bench process'],
-        ['bundle load with NODE_COMPILE_CACHE (warm cache)', ms(S['validation error + NODE_COMPILE_CACHE'].median - node0), ms(S['validation error + NODE_COMPILE_CACHE'].min - S['node -e 0'].min), `saves ${ms(S['check, validation error (load only)'].median - S['validation error + NODE_COMPILE_CACHE'].median)} per run (medians)`],
-        ['whole check with NODE_COMPILE_CACHE (warm cache)', ms(S['check + NODE_COMPILE_CACHE'].median), ms(S['check + NODE_COMPILE_CACHE'].min), `${ratio(S['check + NODE_COMPILE_CACHE'].median, node0)} \`node -e 0\`, ${ratio(S['check + NODE_COMPILE_CACHE'].median, kget)} kubectl get`],
-        ['whole check with NODE_COMPILE_CACHE, empty cache (first run writes it)', ms(S['check + NODE_COMPILE_CACHE, empty cache (first run writes it)'].median), ms(S['check + NODE_COMPILE_CACHE, empty cache (first run writes it)'].min), `${ratio(S['check + NODE_COMPILE_CACHE, empty cache (first run writes it)'].median, chk)} plain check: the cost of writing the cache`],
-        ['whole check via a loader calling `module.enableCompileCache()` (bench/lib/compile-cache-loader.mjs)', ms(S['check via a loader calling module.enableCompileCache()'].median), ms(S['check via a loader calling module.enableCompileCache()'].min), `${ratio(S['check via a loader calling module.enableCompileCache()'].median, chk)} plain check`],
-        ['a lean check: node:https, one list, no client library (bench/lib/lean-check.mjs)', ms(S['lean check probe (node:https, one list)'].median), ms(S['lean check probe (node:https, one list)'].min), `${ratio(S['lean check probe (node:https, one list)'].median, node0)} \`node -e 0\`, ${ratio(S['lean check probe (node:https, one list)'].median, kget)} kubectl get: the floor for check`],
-        ...Object.entries(r.check.probes).map(([name, bytes]) => [`load ${name} alone (bundled like the assets: ${kb(bytes)})`, ms(S[`load ${name} alone`].median - node0), ms(S[`load ${name} alone`].min - S['node -e 0'].min), `\`node <probe bundle>\` − \`node -e 0\``]),
+        [
+          'loading the bundle (read, compile, run module top levels)',
+          ms(S['check, validation error (load only)'].median - node0),
+          ms(S['check, validation error (load only)'].min - S['node -e 0'].min),
+          '`check` with `{}` on stdin (exit 2 before any network) − `node -e 0`',
+        ],
+        [
+          'the work: TLS + credentials + 1 list + output',
+          ms(chk - S['check, validation error (load only)'].median),
+          ms(S.check.min - S['check, validation error (load only)'].min),
+          '`check` − the validation-error run (noisy: a difference of two noisy figures)',
+        ],
+        [
+          '… of which one request on a fresh TLS connection',
+          ms(oneReq),
+          ms(S['one request, cold TLS (in the bench process)'].min),
+          'in the (warm) bench process',
+        ],
+        [
+          'bundle load with NODE_COMPILE_CACHE (warm cache)',
+          ms(S['validation error + NODE_COMPILE_CACHE'].median - node0),
+          ms(S['validation error + NODE_COMPILE_CACHE'].min - S['node -e 0'].min),
+          `saves ${ms(S['check, validation error (load only)'].median - S['validation error + NODE_COMPILE_CACHE'].median)} per run (medians)`,
+        ],
+        [
+          'whole check with NODE_COMPILE_CACHE (warm cache)',
+          ms(S['check + NODE_COMPILE_CACHE'].median),
+          ms(S['check + NODE_COMPILE_CACHE'].min),
+          `${ratio(S['check + NODE_COMPILE_CACHE'].median, node0)} \`node -e 0\`, ${ratio(S['check + NODE_COMPILE_CACHE'].median, kget)} kubectl get`,
+        ],
+        [
+          'whole check with NODE_COMPILE_CACHE, empty cache (first run writes it)',
+          ms(S['check + NODE_COMPILE_CACHE, empty cache (first run writes it)'].median),
+          ms(S['check + NODE_COMPILE_CACHE, empty cache (first run writes it)'].min),
+          `${ratio(S['check + NODE_COMPILE_CACHE, empty cache (first run writes it)'].median, chk)} plain check: the cost of writing the cache`,
+        ],
+        [
+          'whole check via a loader calling `module.enableCompileCache()` (bench/lib/compile-cache-loader.mjs)',
+          ms(S['check via a loader calling module.enableCompileCache()'].median),
+          ms(S['check via a loader calling module.enableCompileCache()'].min),
+          `${ratio(S['check via a loader calling module.enableCompileCache()'].median, chk)} plain check`,
+        ],
+        [
+          'a lean check: node:https, one list, no client library (bench/lib/lean-check.mjs)',
+          ms(S['lean check probe (node:https, one list)'].median),
+          ms(S['lean check probe (node:https, one list)'].min),
+          `${ratio(S['lean check probe (node:https, one list)'].median, node0)} \`node -e 0\`, ${ratio(S['lean check probe (node:https, one list)'].median, kget)} kubectl get: the floor for check`,
+        ],
+        ...Object.entries(r.check.probes).map(([name, bytes]) => [
+          `load ${name} alone (bundled like the assets: ${kb(bytes)})`,
+          ms(S[`load ${name} alone`].median - node0),
+          ms(S[`load ${name} alone`].min - S['node -e 0'].min),
+          `\`node <probe bundle>\` − \`node -e 0\``,
+        ]),
       ],
     ),
     '',
@@ -212,8 +340,30 @@ export function writeReport(r, { timeBin }) {
     'Both ways deploy into a namespace the bench created just before (so neither pays for the namespace). Ours: `assets/out` with `image_ref`, `replicas: 2`, `host`, `ingress_class`. The kubectl way: `in`\'s `manifests.yml` of that release, `kubectl apply -n NS -f manifests.yml` then `kubectl rollout status deployment/web`, two cold processes. "Cluster" = Deployment ADDED → `Available=True` with all replicas available, seen by the bench\'s watch; overhead = wall − cluster.',
     '',
     table(
-      ['rep', 'ours: wall', 'ours: cluster', 'ours: overhead', 'kubectl: apply', 'kubectl: rollout status', 'kubectl: wall', 'kubectl: cluster', 'kubectl: overhead', 'overhead ratio'],
-      reps.map((x, i) => [`${i + 1}${warn(x.ours.disrupted || x.theirs.disrupted)}`, ms(x.ours.ms), ms(x.ours.clusterMs), ms(x.ours.overheadMs), ms(x.theirs.applyMs), ms(x.theirs.rolloutMs), ms(x.theirs.ms), ms(x.theirs.clusterMs), ms(x.theirs.overheadMs), ratio(x.ours.overheadMs, x.theirs.overheadMs)]),
+      [
+        'rep',
+        'ours: wall',
+        'ours: cluster',
+        'ours: overhead',
+        'kubectl: apply',
+        'kubectl: rollout status',
+        'kubectl: wall',
+        'kubectl: cluster',
+        'kubectl: overhead',
+        'overhead ratio',
+      ],
+      reps.map((x, i) => [
+        `${i + 1}${warn(x.ours.disrupted || x.theirs.disrupted)}`,
+        ms(x.ours.ms),
+        ms(x.ours.clusterMs),
+        ms(x.ours.overheadMs),
+        ms(x.theirs.applyMs),
+        ms(x.theirs.rolloutMs),
+        ms(x.theirs.ms),
+        ms(x.theirs.clusterMs),
+        ms(x.theirs.overheadMs),
+        ratio(x.ours.overheadMs, x.theirs.overheadMs),
+      ]),
     ),
     `| **median** | **${ms(med((x) => x.ours.ms))}** | ${ms(med((x) => x.ours.clusterMs))} | **${ms(oursOverhead)}** | ${ms(med((x) => x.theirs.applyMs))} | ${ms(med((x) => x.theirs.rolloutMs))} | **${ms(med((x) => x.theirs.ms))}** | ${ms(med((x) => x.theirs.clusterMs))} | **${ms(theirsOverhead)}** | **${ratio(oursOverhead, theirsOverhead)}** |`,
     '',
@@ -223,11 +373,29 @@ export function writeReport(r, { timeBin }) {
       ['API requests (rep 1, audit log)', 'total', 'by user agent', 'discovery', 'watches'],
       [
         ['ours: `out`', putSum.total, agents(putSum), putSum.discovery, putSum.watches],
-        ['ours: `out` again, same release (no-op re-put)', sum(put1.again?.user).total, agents(sum(put1.again?.user)), sum(put1.again?.user).discovery, sum(put1.again?.user).watches],
-        ['ours: `in` (fetching the YAML)', sum(put1.in.user).total, agents(sum(put1.in.user)), sum(put1.in.user).discovery, sum(put1.in.user).watches],
+        [
+          'ours: `out` again, same release (no-op re-put)',
+          sum(put1.again?.user).total,
+          agents(sum(put1.again?.user)),
+          sum(put1.again?.user).discovery,
+          sum(put1.again?.user).watches,
+        ],
+        [
+          'ours: `in` (fetching the YAML)',
+          sum(put1.in.user).total,
+          agents(sum(put1.in.user)),
+          sum(put1.in.user).discovery,
+          sum(put1.in.user).watches,
+        ],
         ['kubectl: `apply -f`', applySum.total, agents(applySum), applySum.discovery, applySum.watches],
         ['kubectl: `rollout status`', rolloutSum.total, agents(rolloutSum), rolloutSum.discovery, rolloutSum.watches],
-        ['kubectl way, total', applySum.total + rolloutSum.total, '', applySum.discovery + rolloutSum.discovery, applySum.watches + rolloutSum.watches],
+        [
+          'kubectl way, total',
+          applySum.total + rolloutSum.total,
+          '',
+          applySum.discovery + rolloutSum.discovery,
+          applySum.watches + rolloutSum.watches,
+        ],
       ],
     ),
     '',
@@ -254,13 +422,33 @@ export function writeReport(r, { timeBin }) {
   p(
     '## 3. Failure detection: unpullable image (`registry.example.com/bench/unpullable-app:1.0`, 2 replicas)',
     '',
-    'Measured from the moment the bench\'s Pod watch first sees a container waiting in `ErrImagePull` or `ImagePullBackOff` (the stand-in writes `ErrImagePull` first and `ImagePullBackOff` 1 s later; it does not log per-Pod timestamps) to the process exiting.',
+    "Measured from the moment the bench's Pod watch first sees a container waiting in `ErrImagePull` or `ImagePullBackOff` (the stand-in writes `ErrImagePull` first and `ImagePullBackOff` 1 s later; it does not log per-Pod timestamps) to the process exiting.",
     '',
     table(
       ['run', 'exit code', 'first seen', '→ exit', 'from ImagePullBackOff → exit', 'wall', 'message'],
       [
-        ...fo.map((x, i) => [`ours ${i + 1}${warn(x.disrupted)}`, x.code, x.firstReason ?? '–', ms(x.detectMs), x.fromBackOffMs === undefined ? '–' : x.fromBackOffMs < 0 ? `exited ${ms(-x.fromBackOffMs)} before it` : ms(x.fromBackOffMs), ms(x.ms), `\`${(x.error ?? '').replace(/\|/g, '\\|').slice(0, 220)}\``]),
-        [`kubectl apply + rollout status${warn(fk.disrupted)}`, fk.code, fk.firstReason ?? '–', ms(fk.detectMs), '', ms(fk.ms), `\`${(fk.error ?? '').replace(/\|/g, '\\|')}\``],
+        ...fo.map((x, i) => [
+          `ours ${i + 1}${warn(x.disrupted)}`,
+          x.code,
+          x.firstReason ?? '–',
+          ms(x.detectMs),
+          x.fromBackOffMs === undefined
+            ? '–'
+            : x.fromBackOffMs < 0
+              ? `exited ${ms(-x.fromBackOffMs)} before it`
+              : ms(x.fromBackOffMs),
+          ms(x.ms),
+          `\`${(x.error ?? '').replace(/\|/g, '\\|').slice(0, 220)}\``,
+        ]),
+        [
+          `kubectl apply + rollout status${warn(fk.disrupted)}`,
+          fk.code,
+          fk.firstReason ?? '–',
+          ms(fk.detectMs),
+          '',
+          ms(fk.ms),
+          `\`${(fk.error ?? '').replace(/\|/g, '\\|')}\``,
+        ],
       ],
     ),
     '',
@@ -275,11 +463,17 @@ export function writeReport(r, { timeBin }) {
     p(
       '### The recovery put: good → unpullable (exit 5) → good again',
       '',
-      'The put that restores the good image after a failed one (issue 10). Measured from the moment the bench\'s Deployment watch sees the rollout complete again (observed generation, all replicas updated and available, the failed ReplicaSet scaled down) to the process exiting; target ≤ 0.5 s.',
+      "The put that restores the good image after a failed one (issue 10). Measured from the moment the bench's Deployment watch sees the rollout complete again (observed generation, all replicas updated and available, the failed ReplicaSet scaled down) to the process exiting; target ≤ 0.5 s.",
       '',
       table(
         ['run', 'exit code', 'complete → exit', 'wall', 'API requests (audit log)'],
-        rec.map((x, i) => [`recovery ${i + 1}${warn(x.disrupted)}`, x.code, ms(x.completeToExitMs), ms(x.ms), ev(x.user).length]),
+        rec.map((x, i) => [
+          `recovery ${i + 1}${warn(x.disrupted)}`,
+          x.code,
+          ms(x.completeToExitMs),
+          ms(x.ms),
+          ev(x.user).length,
+        ]),
       ),
       '',
       `Median ${ms(recMedian)} from the Deployment rolling out again to exit code 0, wall ${ms(median(rec.map((x) => x.ms)))}. Requests of one recovery put (run 1), grouped: ${grouped(ev(rec[0].user), 1)}. Its \`on_failure: rollback\` counterpart and kubectl's \`rollout undo\` are in section 6b.`,
@@ -294,14 +488,38 @@ export function writeReport(r, { timeBin }) {
     'Each put is its own `assets/out` process, as separate Concourse puts are. Per release = phase wall time ÷ N. Requests per release from the audit log (one client identity per put).',
     '',
     table(
-      ['mode', 'N', 'load (1 min)', 'deploy: wall', 'deploy: per release', 'deploy: one put median / max', 'deploy: requests per release', 'teardown: wall', 'teardown: per release', 'teardown: one put median / max', 'teardown: requests per release'],
+      [
+        'mode',
+        'N',
+        'load (1 min)',
+        'deploy: wall',
+        'deploy: per release',
+        'deploy: one put median / max',
+        'deploy: requests per release',
+        'teardown: wall',
+        'teardown: per release',
+        'teardown: one put median / max',
+        'teardown: requests per release',
+      ],
       r.scale.map((x) => {
         if (x.skipped) return [x.mode, x.n, '', x.skipped, '', '', '', '', '', '', ''];
         const d = perRelease(x.deploy.userPrefix);
         const t = perRelease(x.teardown.userPrefix);
         const fmt = (c) => (c ? `${c.mean.toFixed(1)} (${c.min}–${c.max})` : '–');
         const dis = x.deploy.disruptedPuts + x.teardown.disruptedPuts;
-        return [`${x.mode}${dis ? ` ⚠ (${dis} puts overlapped an apiserver restart)` : ''}`, x.n, x.deploy.load1?.toFixed(1) ?? '–', ms(x.deploy.wallMs), ms(x.deploy.perReleaseMs), `${ms(x.deploy.putMs.median)} / ${ms(x.deploy.putMs.max)}`, fmt(d), ms(x.teardown.wallMs), ms(x.teardown.perReleaseMs), `${ms(x.teardown.putMs.median)} / ${ms(x.teardown.putMs.max)}`, fmt(t)];
+        return [
+          `${x.mode}${dis ? ` ⚠ (${dis} puts overlapped an apiserver restart)` : ''}`,
+          x.n,
+          x.deploy.load1?.toFixed(1) ?? '–',
+          ms(x.deploy.wallMs),
+          ms(x.deploy.perReleaseMs),
+          `${ms(x.deploy.putMs.median)} / ${ms(x.deploy.putMs.max)}`,
+          fmt(d),
+          ms(x.teardown.wallMs),
+          ms(x.teardown.perReleaseMs),
+          `${ms(x.teardown.putMs.median)} / ${ms(x.teardown.putMs.max)}`,
+          fmt(t),
+        ];
       }),
     ),
     '',
@@ -309,7 +527,14 @@ export function writeReport(r, { timeBin }) {
   const teardownSample = scaleRows[0] ? ev(`${scaleRows[0].teardown.userPrefix}r1`) : [];
   const deploySample = scaleRows[0] ? ev(`${scaleRows[0].deploy.userPrefix}r1`) : [];
   if (teardownSample.length) {
-    p('### Every request of one teardown (`delete: true`, 1 replica; the first release of the first scale run), in order', '', `Repeated in this one teardown: ${repeated(teardownSample)}.`, '', requestList(teardownSample), '');
+    p(
+      '### Every request of one teardown (`delete: true`, 1 replica; the first release of the first scale run), in order',
+      '',
+      `Repeated in this one teardown: ${repeated(teardownSample)}.`,
+      '',
+      requestList(teardownSample),
+      '',
+    );
   }
   if (deploySample.length) {
     p(`Deploy of the same release (1 replica): ${deploySample.length} requests — ${grouped(deploySample, 1)}.`, '');
@@ -319,29 +544,61 @@ export function writeReport(r, { timeBin }) {
   p(
     '## 5. Peak RSS, bundle sizes, image',
     '',
-    table(['script', `peak RSS (${timeBin ? '/usr/bin/time -v' : '/proc VmHWM'})`, 'target'], [...rssRows.map(([k, v]) => [k, mb(v), v === undefined ? '–' : v <= 100 * 1024 ? '≤ 100 MB ✓' : '> 100 MB ✗']), ['kubectl apply / rollout status (baseline)', mb(kubectlRss), '']]),
+    table(
+      ['script', `peak RSS (${timeBin ? '/usr/bin/time -v' : '/proc VmHWM'})`, 'target'],
+      [
+        ...rssRows.map(([k, v]) => [k, mb(v), v === undefined ? '–' : v <= 100 * 1024 ? '≤ 100 MB ✓' : '> 100 MB ✗']),
+        ['kubectl apply / rollout status (baseline)', mb(kubectlRss), ''],
+      ],
+    ),
     '',
-    table(['bundle', 'size', 'target'], Object.entries(sz.bundles).map(([k, v]) => [`assets/${k}`, kb(v), v <= 5e6 ? '≤ 5 MB ✓' : '> 5 MB ✗'])),
+    table(
+      ['bundle', 'size', 'target'],
+      Object.entries(sz.bundles).map(([k, v]) => [`assets/${k}`, kb(v), v <= 5e6 ? '≤ 5 MB ✓' : '> 5 MB ✗']),
+    ),
     '',
     'The 10 largest inputs of the check bundle (esbuild metafile `assets/meta.json`, bytes in the minified output):',
     '',
-    table(['input', 'bytes in output'], sz.checkTop.map((x) => [`\`${x.path}\``, kb(x.bytes)])),
+    table(
+      ['input', 'bytes in output'],
+      sz.checkTop.map((x) => [`\`${x.path}\``, kb(x.bytes)]),
+    ),
     '',
     'The check bundle by package:',
     '',
-    table(['package', 'bytes in output', 'share'], sz.byPackage.slice(0, 15).map(([k, v]) => [k, kb(v), `${((100 * v) / sz.bundles.check).toFixed(1)}%`])),
+    table(
+      ['package', 'bytes in output', 'share'],
+      sz.byPackage.slice(0, 15).map(([k, v]) => [k, kb(v), `${((100 * v) / sz.bundles.check).toFixed(1)}%`]),
+    ),
     '',
     sz.image
-      ? table(['image', 'size', ''], [[sz.image.name, kb(sz.image.bytes), `built ${sz.image.created?.slice(0, 19) ?? '?'}; ${ratio(sz.image.bytes, sz.image.baseBytes)} its base (+${kb(sz.image.bytes - sz.image.baseBytes)})`], [`base: ${sz.image.baseName}`, kb(sz.image.baseBytes), `(${sz.image.tool} image inspect)`]])
+      ? table(
+          ['image', 'size', ''],
+          [
+            [
+              sz.image.name,
+              kb(sz.image.bytes),
+              `built ${sz.image.created?.slice(0, 19) ?? '?'}; ${ratio(sz.image.bytes, sz.image.baseBytes)} its base (+${kb(sz.image.bytes - sz.image.baseBytes)})`,
+            ],
+            [`base: ${sz.image.baseName}`, kb(sz.image.baseBytes), `(${sz.image.tool} image inspect)`],
+          ],
+        )
       : 'No image `localhost/kubernetes-deploy-resource:dev` in podman/buildah storage (run `npm run image:build`).',
     '',
   );
   p(...lifecycleSections(r));
-  p('## Clean-up', '', `${r.cleanup.namespaces} namespaces \`kdr-bench-${r.runId}-*\` deleted${r.cleanup.allGone ? ' and gone' : ' (some still terminating at exit)'}.`, '');
+  p(
+    '## Clean-up',
+    '',
+    `${r.cleanup.namespaces} namespaces \`kdr-bench-${r.runId}-*\` deleted${r.cleanup.allGone ? ' and gone' : ' (some still terminating at exit)'}.`,
+    '',
+  );
 
   // bench/check-start.mjs (npm run bench:check) owns its own section: kept as it is.
   const file = join(root, 'bench', 'RESULTS.md');
-  const kept = existsSync(file) ? readFileSync(file, 'utf8').match(/<!-- check-start:begin[\s\S]*?<!-- check-start:end -->/)?.[0] : undefined;
+  const kept = existsSync(file)
+    ? readFileSync(file, 'utf8').match(/<!-- check-start:begin[\s\S]*?<!-- check-start:end -->/)?.[0]
+    : undefined;
   writeFileSync(file, lines.join('\n') + (kept ? `\n${kept}\n` : ''));
   writeFileSync(join(root, 'bench', 'results.json'), JSON.stringify(r, null, 1) + '\n');
 }
@@ -358,7 +615,7 @@ export function lifecycleSections(r) {
   p(
     '## 6. Release lifecycle (issues 10, 11, 15), each beside the kubectl way',
     '',
-    'Same method as above: wall time spawn → exit (for the kubectl way, first command\'s spawn → last command\'s exit: cold processes in sequence); API requests from the audit log, one client identity per measured process. Set-up steps (first puts, kubectl\'s first apply) are not measured.',
+    "Same method as above: wall time spawn → exit (for the kubectl way, first command's spawn → last command's exit: cold processes in sequence); API requests from the audit log, one client identity per measured process. Set-up steps (first puts, kubectl's first apply) are not measured.",
     '',
   );
   if (r.prune?.length) {
@@ -374,8 +631,30 @@ export function lifecycleSections(r) {
       `Ours: \`out\` with \`manifests: [extra.yml]\` (ConfigMaps \`web-extra-a\`, \`web-extra-b\`), then the measured re-put with only \`web-extra-a\` (\`prune\` on, its default; Deployment + Service + Ingress unchanged, 2 replicas): it re-applies, confirms the rollout, records a new revision and deletes \`web-extra-b\`. The kubectl way: the same two revisions (their \`manifests.yml\` from \`in\`, one JSON file per object in a directory), the second applied with \`kubectl apply -n NS --prune -l ${x[0].theirs.selector} --prune-allowlist KIND… -f DIR\` (the allowlist names ConfigMap, Secret, Service, Deployment, Ingress: kubectl 1.32's default list includes batch/v1 CronJob, which the 1.20 API server lacks), then \`kubectl rollout status deployment/web\`. kubectl prunes at once, whether or not the rollout goes well; ours prunes only after it, and only objects that still carry the release's labels.`,
       '',
       table(
-        ['rep', 'ours: wall', 'ours: requests', 'ours: pruned', 'kubectl: apply --prune', 'kubectl: + rollout status', 'kubectl: requests', 'kubectl pruned it', 'ratio (wall)', 'ratio (requests)'],
-        x.map((y, i) => [`${i + 1}${warn(y.ours.disrupted || y.theirs.disrupted)}`, ms(y.ours.ms), req(y), `${y.ours.pruned ?? '–'}${y.ours.gone ? '' : ' (still there!)'}`, ms(y.theirs.applyMs), ms(y.theirs.ms), `${kreq(y)} (${n(y.theirs.applyUser)} + ${n(y.theirs.rolloutUser)})`, y.theirs.gone ? 'yes' : 'no', ratio(y.ours.ms, y.theirs.ms), ratio(req(y), kreq(y))]),
+        [
+          'rep',
+          'ours: wall',
+          'ours: requests',
+          'ours: pruned',
+          'kubectl: apply --prune',
+          'kubectl: + rollout status',
+          'kubectl: requests',
+          'kubectl pruned it',
+          'ratio (wall)',
+          'ratio (requests)',
+        ],
+        x.map((y, i) => [
+          `${i + 1}${warn(y.ours.disrupted || y.theirs.disrupted)}`,
+          ms(y.ours.ms),
+          req(y),
+          `${y.ours.pruned ?? '–'}${y.ours.gone ? '' : ' (still there!)'}`,
+          ms(y.theirs.applyMs),
+          ms(y.theirs.ms),
+          `${kreq(y)} (${n(y.theirs.applyUser)} + ${n(y.theirs.rolloutUser)})`,
+          y.theirs.gone ? 'yes' : 'no',
+          ratio(y.ours.ms, y.theirs.ms),
+          ratio(req(y), kreq(y)),
+        ]),
       ),
       `| **median** | **${ms(o)}** | ${medOf(x.map(req))} | | ${ms(ta)} | **${ms(t)}** | ${medOf(x.map(kreq))} | | **${ratio(o, t)}** | **${ratio(medOf(x.map(req)), medOf(x.map(kreq)))}** |`,
       '',
@@ -394,8 +673,24 @@ export function lifecycleSections(r) {
       table(
         ['way', 'exit', 'wall', 'steps', 'requests', 'by user agent'],
         [
-          [`ours${warn(y.ours.disrupted)}`, y.ours.code, `**${ms(y.ours.ms)}**`, `pull failure seen → exit ${ms(y.ours.detectToExitMs)} (detection + rollback + its rollout)`, n(y.ours.user), sumAgents(y.ours.user)],
-          [`kubectl${warn(y.theirs.disrupted)}`, `rollout status: 1 (\`${(y.theirs.failMessage ?? '').replace(/\|/g, '\\|')}\`), then 0`, `**${ms(y.theirs.ms)}**`, Object.entries(y.theirs.stepsMs).map(([k, v]) => `${k} ${ms(v)}`).join(', '), `${kreq} (${Object.values(y.theirs.users).map(n).join(' + ')})`, ''],
+          [
+            `ours${warn(y.ours.disrupted)}`,
+            y.ours.code,
+            `**${ms(y.ours.ms)}**`,
+            `pull failure seen → exit ${ms(y.ours.detectToExitMs)} (detection + rollback + its rollout)`,
+            n(y.ours.user),
+            sumAgents(y.ours.user),
+          ],
+          [
+            `kubectl${warn(y.theirs.disrupted)}`,
+            `rollout status: 1 (\`${(y.theirs.failMessage ?? '').replace(/\|/g, '\\|')}\`), then 0`,
+            `**${ms(y.theirs.ms)}**`,
+            Object.entries(y.theirs.stepsMs)
+              .map(([k, v]) => `${k} ${ms(v)}`)
+              .join(', '),
+            `${kreq} (${Object.values(y.theirs.users).map(n).join(' + ')})`,
+            '',
+          ],
         ],
       ),
       '',
@@ -412,11 +707,31 @@ export function lifecycleSections(r) {
     p(
       '### 6c. A release with a StatefulSet and a Job (issue 11)',
       '',
-      'The app (Deployment with 2 replicas + Service + Ingress) plus extra manifests: StatefulSet `db` (1 replica, a `volumeClaimTemplates` claim, headless Service `db`) and Job `migrate` (no phase annotation: applied with the other workloads and waited for alongside them). Ours: one put into a fresh namespace. The kubectl way: the same objects (section 2\'s `manifests.yml` + the same documents), `kubectl apply -f DIR`, `kubectl rollout status statefulset/db`, `kubectl rollout status deployment/web`, `kubectl wait --for=condition=complete job/migrate`.',
+      "The app (Deployment with 2 replicas + Service + Ingress) plus extra manifests: StatefulSet `db` (1 replica, a `volumeClaimTemplates` claim, headless Service `db`) and Job `migrate` (no phase annotation: applied with the other workloads and waited for alongside them). Ours: one put into a fresh namespace. The kubectl way: the same objects (section 2's `manifests.yml` + the same documents), `kubectl apply -f DIR`, `kubectl rollout status statefulset/db`, `kubectl rollout status deployment/web`, `kubectl wait --for=condition=complete job/migrate`.",
       '',
       table(
-        ['rep', 'ours: wall', 'ours: requests', 'kubectl: steps', 'kubectl: wall', 'kubectl: requests', 'ratio (wall)', 'ratio (requests)'],
-        x.map((y, i) => [`${i + 1}${warn(y.ours.disrupted || y.theirs.disrupted)}`, ms(y.ours.ms), req(y), Object.entries(y.theirs.stepsMs).map(([k, v]) => `${k} ${ms(v)}`).join(', '), ms(y.theirs.ms), `${kreq(y)} (${Object.values(y.theirs.users).map(n).join(' + ')})`, ratio(y.ours.ms, y.theirs.ms), ratio(req(y), kreq(y))]),
+        [
+          'rep',
+          'ours: wall',
+          'ours: requests',
+          'kubectl: steps',
+          'kubectl: wall',
+          'kubectl: requests',
+          'ratio (wall)',
+          'ratio (requests)',
+        ],
+        x.map((y, i) => [
+          `${i + 1}${warn(y.ours.disrupted || y.theirs.disrupted)}`,
+          ms(y.ours.ms),
+          req(y),
+          Object.entries(y.theirs.stepsMs)
+            .map(([k, v]) => `${k} ${ms(v)}`)
+            .join(', '),
+          ms(y.theirs.ms),
+          `${kreq(y)} (${Object.values(y.theirs.users).map(n).join(' + ')})`,
+          ratio(y.ours.ms, y.theirs.ms),
+          ratio(req(y), kreq(y)),
+        ]),
       ),
       `| **median** | **${ms(o)}** | ${medOf(x.map(req))} | | **${ms(t)}** | ${medOf(x.map(kreq))} | **${ratio(o, t)}** | **${ratio(medOf(x.map(req)), medOf(x.map(kreq)))}** |`,
       '',
@@ -434,8 +749,24 @@ export function lifecycleSections(r) {
       table(
         ['way', 'wall', 'per namespace', 'requests', 'requests per namespace', 'by user agent', 'result'],
         [
-          [`ours: one sweep put${warn(s.ours.disrupted)}`, `**${ms(s.ours.ms)}**`, ms(s.ours.ms / s.n), n(s.ours.user), (n(s.ours.user) / s.n).toFixed(1), sumAgents(s.ours.user), `${s.ours.swept} swept${s.ours.all ? ' (all of them)' : ' (not all!)'}; ${s.ours.namespacesLeft} namespaces still present (terminating) at exit`],
-          [`kubectl delete namespace loop${warn(s.theirs.disrupted)}`, `**${ms(s.theirs.ms)}**`, ms(s.theirs.ms / s.n), n(s.theirs.user), (n(s.theirs.user) / s.n).toFixed(1), sumAgents(s.theirs.user), `${s.theirs.namespaces} deleted and waited for`],
+          [
+            `ours: one sweep put${warn(s.ours.disrupted)}`,
+            `**${ms(s.ours.ms)}**`,
+            ms(s.ours.ms / s.n),
+            n(s.ours.user),
+            (n(s.ours.user) / s.n).toFixed(1),
+            sumAgents(s.ours.user),
+            `${s.ours.swept} swept${s.ours.all ? ' (all of them)' : ' (not all!)'}; ${s.ours.namespacesLeft} namespaces still present (terminating) at exit`,
+          ],
+          [
+            `kubectl delete namespace loop${warn(s.theirs.disrupted)}`,
+            `**${ms(s.theirs.ms)}**`,
+            ms(s.theirs.ms / s.n),
+            n(s.theirs.user),
+            (n(s.theirs.user) / s.n).toFixed(1),
+            sumAgents(s.theirs.user),
+            `${s.theirs.namespaces} deleted and waited for`,
+          ],
         ],
       ),
       '',

@@ -7,7 +7,7 @@ const forbidden = [
   { pattern: /node_modules\/(ws|isomorphic-ws)\//, why: 'the WebSocket stack (ws)' },
   { pattern: /node_modules\/undici\//, why: 'undici (client-node fetch stack)' },
   { pattern: /node_modules\/zod\/v4\/classic\//, why: 'full zod (the schemas use zod/mini)' },
-  { pattern: /node_modules\/zod\/v4\/locales\/(?!en\.js$)/, why: "a zod locale other than English" },
+  { pattern: /node_modules\/zod\/v4\/locales\/(?!en\.js$)/, why: 'a zod locale other than English' },
   { pattern: /^src\/request\/out-schema\.ts$/, why: "out's request schema", only: ['check', 'in'] },
 ];
 
@@ -16,7 +16,11 @@ export function bundleProblems(name, metafile) {
   const problems = [];
   // What the output holds: an input read but tree-shaken away entirely (0 bytes, e.g. zod's re-exported locales) is not.
   const bundled = new Set(
-    Object.values(metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path)),
+    Object.values(metafile.outputs).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([, i]) => i.bytesInOutput > 0)
+        .map(([path]) => path),
+    ),
   );
   for (const input of bundled) {
     for (const { pattern, why, only } of forbidden) {

@@ -24,7 +24,8 @@ function parseArgs(argv) {
       if (!context) throw new InputError('--context needs a name');
     } else positional.push(argv[i]);
   }
-  if (positional.length !== 2) throw new InputError('usage: source-from-kubeconfig.mjs KUBECONFIG OUT [--context NAME]');
+  if (positional.length !== 2)
+    throw new InputError('usage: source-from-kubeconfig.mjs KUBECONFIG OUT [--context NAME]');
   return { kubeconfigPath: positional[0], outPath: positional[1], context };
 }
 
@@ -37,8 +38,12 @@ const named = (list, name, what) => {
 /** base64 of the PEM on one line, from `<field>-data` (base64 already) or `<field>` (a file, relative to the kubeconfig). */
 function pemBase64(holder, field, baseDir) {
   const data = holder[`${field}-data`];
-  const pem = data !== undefined ? Buffer.from(String(data), 'base64').toString('utf8')
-    : holder[field] !== undefined ? readFileSync(resolve(baseDir, String(holder[field])), 'utf8') : undefined;
+  const pem =
+    data !== undefined
+      ? Buffer.from(String(data), 'base64').toString('utf8')
+      : holder[field] !== undefined
+        ? readFileSync(resolve(baseDir, String(holder[field])), 'utf8')
+        : undefined;
   if (pem === undefined) return undefined;
   if (!/^-----BEGIN [A-Z0-9 ]+-----/.test(pem.trimStart())) throw new InputError(`kubeconfig: ${field} is not PEM`);
   return Buffer.from(pem).toString('base64');
@@ -76,9 +81,11 @@ function main() {
     const source = sourceFromKubeconfig(text, { context, baseDir: dirname(resolve(kubeconfigPath)) });
     writeFileSync(outPath, JSON.stringify(source, null, 2) + '\n', { mode: 0o600 });
     const auth = source.token !== undefined ? 'a bearer token' : 'a client certificate and key';
-    process.stderr.write(`wrote ${outPath}: ${source.cluster_url}, ${source.cluster_ca ? 'its CA' : 'system CAs'}, ${auth}\n`);
+    process.stderr.write(
+      `wrote ${outPath}: ${source.cluster_url}, ${source.cluster_ca ? 'its CA' : 'system CAs'}, ${auth}\n`,
+    );
   } catch (err) {
-    process.stderr.write(`error: ${err instanceof InputError ? err.message : err?.message ?? err}\n`);
+    process.stderr.write(`error: ${err instanceof InputError ? err.message : (err?.message ?? err)}\n`);
     process.exitCode = err instanceof InputError ? 2 : 1;
   }
 }

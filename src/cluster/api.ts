@@ -22,14 +22,23 @@ export interface ClusterApi {
   /** Whether a kind is namespaced; undefined when the server does not know the kind. */
   isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined>;
   read(key: ObjectKey): Promise<KubeObject | undefined>;
-  list(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): Promise<ListResult>;
+  list(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    labelSelector?: string,
+    fieldSelector?: string,
+  ): Promise<ListResult>;
   /** Server-side apply with our field manager (force: ownership is checked by the engine before). */
   apply(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
   create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
   /** PUT: replaces the object; its metadata.resourceVersion makes it conditional (409 when someone was first). */
   replace(object: KubeObject): Promise<KubeObject>;
   /** Merge-patches metadata.labels/annotations (release records change status this way). */
-  patchMetadata(key: ObjectKey, metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> }): Promise<KubeObject>;
+  patchMetadata(
+    key: ObjectKey,
+    metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> },
+  ): Promise<KubeObject>;
   /** Deletes with the given propagation; false when it was already gone (404). */
   remove(key: ObjectKey, propagation?: 'Foreground' | 'Background' | 'Orphan'): Promise<boolean>;
   /** Starts a watch; events arrive until stop() or the connection ends (onEnd, with the error if any). */

@@ -78,10 +78,14 @@ function privateKey(field: string, value: string): { pem: string; key: KeyObject
 function checkValidity(field: string, cert: X509Certificate, now: Date): void {
   // An expired client certificate is an authentication failure, reported before the TLS handshake hides why.
   if (cert.validToDate.getTime() < now.getTime()) {
-    throw new ClusterConnectionError(`source.${field}: the client certificate expired on ${cert.validToDate.toISOString()}`);
+    throw new ClusterConnectionError(
+      `source.${field}: the client certificate expired on ${cert.validToDate.toISOString()}`,
+    );
   }
   if (cert.validFromDate.getTime() > now.getTime()) {
-    throw new ClusterConnectionError(`source.${field}: the client certificate is not valid before ${cert.validFromDate.toISOString()}`);
+    throw new ClusterConnectionError(
+      `source.${field}: the client certificate is not valid before ${cert.validFromDate.toISOString()}`,
+    );
   }
 }
 
@@ -89,47 +93,79 @@ interface KubeconfigShape {
   'current-context'?: string;
   contexts?: { name?: string; context?: { cluster?: string; user?: string } }[];
   clusters?: { name?: string; cluster?: { server?: string; 'certificate-authority-data'?: string } }[];
-  users?: { name?: string; user?: { 'client-certificate-data'?: string; 'client-key-data'?: string; exec?: unknown } }[];
+  users?: {
+    name?: string;
+    user?: { 'client-certificate-data'?: string; 'client-key-data'?: string; exec?: unknown };
+  }[];
 }
 
 /** An exec credential plugin stanza we can run without a terminal (see exec-credential.ts). */
 function checkExec(where: string, exec: unknown): void {
   const field = `source.${where} exec`;
-  if (typeof exec !== 'object' || exec === null || Array.isArray(exec)) throw new BadRequestError(`${field}: must be a mapping`);
+  if (typeof exec !== 'object' || exec === null || Array.isArray(exec))
+    throw new BadRequestError(`${field}: must be a mapping`);
   const e = exec as Record<string, unknown>;
   if (!execApiVersions.includes(e.apiVersion as (typeof execApiVersions)[number])) {
     throw new BadRequestError(`${field}.apiVersion: must be one of ${execApiVersions.join(', ')}`);
   }
-  if (typeof e.command !== 'string' || e.command.trim() === '') throw new BadRequestError(`${field}.command: is required`);
-  if (e.args !== undefined && e.args !== null && (!Array.isArray(e.args) || !e.args.every((a) => typeof a === 'string'))) {
+  if (typeof e.command !== 'string' || e.command.trim() === '')
+    throw new BadRequestError(`${field}.command: is required`);
+  if (
+    e.args !== undefined &&
+    e.args !== null &&
+    (!Array.isArray(e.args) || !e.args.every((a) => typeof a === 'string'))
+  ) {
     throw new BadRequestError(`${field}.args: must be a list of strings`);
   }
   if (e.env !== undefined && e.env !== null) {
-    const ok = Array.isArray(e.env) && e.env.every((v) => typeof v === 'object' && v !== null && typeof v.name === 'string' && v.name !== '' && typeof v.value === 'string');
+    const ok =
+      Array.isArray(e.env) &&
+      e.env.every(
+        (v) =>
+          typeof v === 'object' &&
+          v !== null &&
+          typeof v.name === 'string' &&
+          v.name !== '' &&
+          typeof v.value === 'string',
+      );
     if (!ok) throw new BadRequestError(`${field}.env: must be a list of {name, value} strings`);
   }
   const mode = e.interactiveMode;
   // As kubectl: v1 must say; v1beta1 defaults to IfAvailable. No terminal here: Always cannot work.
-  if (mode === undefined && e.apiVersion === 'client.authentication.k8s.io/v1') throw new BadRequestError(`${field}.interactiveMode: is required for ${e.apiVersion} (use Never)`);
-  if (mode !== undefined && mode !== 'Never' && mode !== 'IfAvailable' && mode !== 'Always') throw new BadRequestError(`${field}.interactiveMode: must be Never, IfAvailable or Always`);
-  if (mode === 'Always') throw new BadRequestError(`${field}.interactiveMode: Always needs a terminal, which a Concourse resource does not have (use Never)`);
+  if (mode === undefined && e.apiVersion === 'client.authentication.k8s.io/v1')
+    throw new BadRequestError(`${field}.interactiveMode: is required for ${e.apiVersion} (use Never)`);
+  if (mode !== undefined && mode !== 'Never' && mode !== 'IfAvailable' && mode !== 'Always')
+    throw new BadRequestError(`${field}.interactiveMode: must be Never, IfAvailable or Always`);
+  if (mode === 'Always')
+    throw new BadRequestError(
+      `${field}.interactiveMode: Always needs a terminal, which a Concourse resource does not have (use Never)`,
+    );
 }
 
 /** The embedded credentials of the chosen context get the same checks as admin_cert/admin_key/cluster_ca. */
-function checkKubeconfigCredentials(config: KubeconfigShape, clusterName: string | undefined, userName: string | undefined, now: Date): void {
+function checkKubeconfigCredentials(
+  config: KubeconfigShape,
+  clusterName: string | undefined,
+  userName: string | undefined,
+  now: Date,
+): void {
   const cluster = config.clusters?.find((c) => c.name === clusterName)?.cluster;
   const caData = cluster?.['certificate-authority-data'];
-  if (typeof caData === 'string') certificates(`kubeconfig: cluster ${JSON.stringify(clusterName)} certificate-authority-data`, caData);
+  if (typeof caData === 'string')
+    certificates(`kubeconfig: cluster ${JSON.stringify(clusterName)} certificate-authority-data`, caData);
   const user = config.users?.find((u) => u.name === userName)?.user;
-  if (user?.exec !== undefined && user.exec !== null) checkExec(`kubeconfig: user ${JSON.stringify(userName)}`, user.exec);
+  if (user?.exec !== undefined && user.exec !== null)
+    checkExec(`kubeconfig: user ${JSON.stringify(userName)}`, user.exec);
   const certData = user?.['client-certificate-data'];
   const keyData = user?.['client-key-data'];
   if (typeof certData !== 'string' && typeof keyData !== 'string') return;
   const where = `kubeconfig: user ${JSON.stringify(userName)}`;
-  if (typeof certData !== 'string' || typeof keyData !== 'string') throw new BadRequestError(`source.${where}: client-certificate-data and client-key-data go together`);
+  if (typeof certData !== 'string' || typeof keyData !== 'string')
+    throw new BadRequestError(`source.${where}: client-certificate-data and client-key-data go together`);
   const { certs } = certificates(`${where} client-certificate-data`, certData);
   const { key } = privateKey(`${where} client-key-data`, keyData);
-  if (!certs[0]!.checkPrivateKey(key)) throw new BadRequestError(`source.${where}: client-key-data does not match client-certificate-data`);
+  if (!certs[0]!.checkPrivateKey(key))
+    throw new BadRequestError(`source.${where}: client-key-data does not match client-certificate-data`);
   checkValidity(`${where} client-certificate-data`, certs[0]!, now);
 }
 
@@ -141,7 +177,9 @@ function checkKubeconfig(text: string, context: string | undefined, now: Date): 
     throw new BadRequestError('source.kubeconfig: not valid YAML');
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new BadRequestError('source.kubeconfig: not a kubeconfig (expected a YAML mapping with clusters, users and contexts)');
+    throw new BadRequestError(
+      'source.kubeconfig: not a kubeconfig (expected a YAML mapping with clusters, users and contexts)',
+    );
   }
   const config = doc as KubeconfigShape;
   const wanted = context ?? config['current-context'];
@@ -153,7 +191,8 @@ function checkKubeconfig(text: string, context: string | undefined, now: Date): 
   }
   const cluster = config.clusters?.find((c) => c.name === ctx.context?.cluster);
   const server = cluster?.cluster?.server;
-  if (!server) throw new BadRequestError(`source.kubeconfig: context ${JSON.stringify(wanted)} names no cluster with a server`);
+  if (!server)
+    throw new BadRequestError(`source.kubeconfig: context ${JSON.stringify(wanted)} names no cluster with a server`);
   checkKubeconfigCredentials(config, ctx.context?.cluster, ctx.context?.user, now);
   return server;
 }
@@ -165,7 +204,14 @@ export function resolveClusterAuth(source: Source, now: Date = new Date()): Clus
   if (source.in_cluster) return { kind: 'in-cluster', skipTlsVerify, requestTimeoutMs };
   if (source.kubeconfig !== undefined) {
     const server = checkKubeconfig(source.kubeconfig, source.context, now);
-    return { kind: 'kubeconfig', kubeconfig: source.kubeconfig, context: source.context, server, skipTlsVerify, requestTimeoutMs };
+    return {
+      kind: 'kubeconfig',
+      kubeconfig: source.kubeconfig,
+      context: source.context,
+      server,
+      skipTlsVerify,
+      requestTimeoutMs,
+    };
   }
   const auth: DirectAuth = { kind: 'direct', server: source.cluster_url!, skipTlsVerify, requestTimeoutMs };
   if (source.cluster_ca !== undefined) auth.caPem = certificates('cluster_ca', source.cluster_ca).pem;

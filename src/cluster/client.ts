@@ -4,7 +4,13 @@
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { ClusterApi, ListResult, ObjectKey, WatchEvent } from './api.js';
 import { certificates, type ClusterAuth } from './auth.js';
-import { describeNetworkError, errorForStatus, isRetryableNetworkError, StepTimeoutError, type ApiStatus } from './errors.js';
+import {
+  describeNetworkError,
+  errorForStatus,
+  isRetryableNetworkError,
+  StepTimeoutError,
+  type ApiStatus,
+} from './errors.js';
 import { runExecPlugin, type ExecConfig } from './exec-credential.js';
 import { readInCluster, type InClusterEnv } from './in-cluster.js';
 import { proxyFor, type ProxyEnv } from './proxy.js';
@@ -47,8 +53,15 @@ export function kubeConfigFor(auth: ClusterAuth, network?: NetworkEnv): KubeConf
   if (auth.kind === 'in-cluster') {
     // Missing mount or variables: exit 2 here, before any request.
     const mounted = readInCluster(network?.inCluster ?? {});
-    const caPem = certificates('in_cluster: the ServiceAccount\'s ca.crt', mounted.caPem).pem;
-    return kubeConfigFor({ kind: 'direct', server: mounted.server, caPem, token: mounted.token, skipTlsVerify: auth.skipTlsVerify, requestTimeoutMs: auth.requestTimeoutMs });
+    const caPem = certificates("in_cluster: the ServiceAccount's ca.crt", mounted.caPem).pem;
+    return kubeConfigFor({
+      kind: 'direct',
+      server: mounted.server,
+      caPem,
+      token: mounted.token,
+      skipTlsVerify: auth.skipTlsVerify,
+      requestTimeoutMs: auth.requestTimeoutMs,
+    });
   }
   if (auth.kind === 'kubeconfig') {
     kc.loadFromString(auth.kubeconfig);
@@ -62,7 +75,14 @@ export function kubeConfigFor(auth: ClusterAuth, network?: NetworkEnv): KubeConf
   // Plain http (allowed for loopback only) has no TLS to verify; the client refuses http unless told so.
   const plainHttp = auth.server.startsWith('http://');
   kc.loadFromOptions({
-    clusters: [{ name: 'target', server: auth.server, skipTLSVerify: auth.skipTlsVerify || plainHttp, ...(auth.caPem ? { caData: b64(auth.caPem) } : {}) }],
+    clusters: [
+      {
+        name: 'target',
+        server: auth.server,
+        skipTLSVerify: auth.skipTlsVerify || plainHttp,
+        ...(auth.caPem ? { caData: b64(auth.caPem) } : {}),
+      },
+    ],
     users: [
       {
         name: 'deployer',
@@ -106,10 +126,17 @@ async function withExecCredential(kc: KubeConfig, auth: ClusterAuth, options: Co
     ...user,
     exec: null,
     ...(credential.token ? { token: credential.token } : {}),
-    ...(credential.clientCertificateData && credential.clientKeyData ? { certData: b64(credential.clientCertificateData), keyData: b64(credential.clientKeyData) } : {}),
+    ...(credential.clientCertificateData && credential.clientKeyData
+      ? { certData: b64(credential.clientCertificateData), keyData: b64(credential.clientKeyData) }
+      : {}),
   };
   const next = new KubeConfig();
-  next.loadFromOptions({ clusters: kc.clusters, contexts: kc.contexts, currentContext: kc.getCurrentContext(), users: kc.users.map((u) => (u.name === user.name ? replaced : u)) });
+  next.loadFromOptions({
+    clusters: kc.clusters,
+    contexts: kc.contexts,
+    currentContext: kc.getCurrentContext(),
+    users: kc.users.map((u) => (u.name === user.name ? replaced : u)),
+  });
   return next;
 }
 
@@ -160,18 +187,22 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
     // A step that timed out is tried once more at most: check and in end within about twice request_timeout.
     let timeouts = 0;
     for (let attempt = 0; ; attempt++) {
-      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new AbortedError('aborted');
+      if (options.signal?.aborted)
+        throw options.signal.reason instanceof Error ? options.signal.reason : new AbortedError('aborted');
       let outcome: { status: number; body: unknown; headers: Record<string, string> } | undefined;
       let failure: unknown;
       try {
         outcome = await send(call);
       } catch (error) {
-        if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new AbortedError('aborted');
+        if (options.signal?.aborted)
+          throw options.signal.reason instanceof Error ? options.signal.reason : new AbortedError('aborted');
         failure = error;
       }
       const timedOut = failure instanceof StepTimeoutError ? failure : undefined;
       if (timedOut) timeouts++;
-      const retryable = outcome ? outcome.status === 429 || outcome.status >= 500 : isRetryableNetworkError(failure) && timeouts < 2;
+      const retryable = outcome
+        ? outcome.status === 429 || outcome.status >= 500
+        : isRetryableNetworkError(failure) && timeouts < 2;
       // A request cut before it was sent (connect, TLS) is safe to send again, idempotent or not.
       const resendable = call.idempotent || outcome?.status === 429 || timedOut?.beforeSending === true;
       if (!retryable || !resendable || attempt >= retries) {
@@ -181,9 +212,14 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
         throw describeNetworkError(failure, server);
       }
       const retryAfter = Number(outcome?.headers['retry-after']);
-      const delay = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 10_000) : Math.min(500 * 2 ** attempt, 8000);
+      const delay =
+        Number.isFinite(retryAfter) && retryAfter > 0
+          ? Math.min(retryAfter * 1000, 10_000)
+          : Math.min(500 * 2 ** attempt, 8000);
       const why = outcome ? `the API server answered ${outcome.status}` : describeNetworkError(failure, server).message;
-      options.log.info(`retrying ${call.what} in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 2} of ${retries + 1}): ${why}`);
+      options.log.info(
+        `retrying ${call.what} in ${(delay / 1000).toFixed(1)}s (attempt ${attempt + 2} of ${retries + 1}): ${why}`,
+      );
       await sleep(delay);
     }
   }
@@ -202,7 +238,14 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
       pending = json<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(
         { method: 'GET', path, what: `discover ${apiVersion}`, idempotent: true },
         true,
-      ).then((list) => new Map((list?.resources ?? []).filter((r) => !r.name.includes('/')).map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }])));
+      ).then(
+        (list) =>
+          new Map(
+            (list?.resources ?? [])
+              .filter((r) => !r.name.includes('/'))
+              .map((r) => [r.kind, { plural: r.name, namespaced: r.namespaced }]),
+          ),
+      );
       discovered.set(apiVersion, pending);
     }
     return pending;
@@ -214,25 +257,46 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
 
   async function pathFor(key: Omit<ObjectKey, 'name'> & { name?: string }): Promise<string> {
     const info = await resource(key.apiVersion, key.kind);
-    if (!info) throw errorForStatus(404, `the server does not know ${key.kind} in ${key.apiVersion}`, `find ${key.kind}`, server);
+    if (!info)
+      throw errorForStatus(
+        404,
+        `the server does not know ${key.kind} in ${key.apiVersion}`,
+        `find ${key.kind}`,
+        server,
+      );
     return resourcePath(key.apiVersion, info, info.namespaced ? key.namespace : undefined, key.name);
   }
 
-  const describe = (verb: string, key: ObjectKey) => `${verb} ${key.kind.toLowerCase()}/${key.name}${key.namespace ? ` in namespace ${key.namespace}` : ''}`;
+  const describe = (verb: string, key: ObjectKey) =>
+    `${verb} ${key.kind.toLowerCase()}/${key.name}${key.namespace ? ` in namespace ${key.namespace}` : ''}`;
 
   return {
     server,
-    detached: () => connectCluster(auth, { ...options, credential: config, ...(options.signal ? { signal: undefined, retries: 1 } : {}) }),
+    detached: () =>
+      connectCluster(auth, {
+        ...options,
+        credential: config,
+        ...(options.signal ? { signal: undefined, retries: 1 } : {}),
+      }),
     async isNamespaced(apiVersion, kind) {
       return (await resource(apiVersion, kind))?.namespaced;
     },
     async read(key) {
-      return json<KubeObject>({ method: 'GET', path: await pathFor(key), what: describe('read', key), idempotent: true }, true);
+      return json<KubeObject>(
+        { method: 'GET', path: await pathFor(key), what: describe('read', key), idempotent: true },
+        true,
+      );
     },
     async list(apiVersion, kind, namespace, labelSelector, fieldSelector) {
       const path = await pathFor({ apiVersion, kind, namespace });
       const what = `list ${kind.toLowerCase()}s${namespace ? ` in namespace ${namespace}` : ''}`;
-      const list = await json<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>({ method: 'GET', path, query: { labelSelector, fieldSelector }, what, idempotent: true });
+      const list = await json<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>({
+        method: 'GET',
+        path,
+        query: { labelSelector, fieldSelector },
+        what,
+        idempotent: true,
+      });
       // List items carry no apiVersion/kind; put them back so the objects stand alone.
       const items = (list?.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
       return { items, resourceVersion: list?.metadata?.resourceVersion ?? '' } satisfies ListResult;
@@ -241,25 +305,57 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
       const key = keyOf(object);
       const query = { fieldManager, force: 'true', ...(opts?.dryRun ? { dryRun: 'All' } : {}) };
       // JSON is YAML: the apply-patch content type takes the object as JSON.
-      return (await json<KubeObject>({ method: 'PATCH', path: await pathFor(key), query, body: object, contentType: 'application/apply-patch+yaml', what: describe('apply', key), idempotent: true }))!;
+      return (await json<KubeObject>({
+        method: 'PATCH',
+        path: await pathFor(key),
+        query,
+        body: object,
+        contentType: 'application/apply-patch+yaml',
+        what: describe('apply', key),
+        idempotent: true,
+      }))!;
     },
     async create(object, opts) {
       const key = keyOf(object);
       const path = await pathFor({ ...key, name: undefined });
       const query = { fieldManager, ...(opts?.dryRun ? { dryRun: 'All' } : {}) };
-      return (await json<KubeObject>({ method: 'POST', path, query, body: object, what: describe('create', key), idempotent: false }))!;
+      return (await json<KubeObject>({
+        method: 'POST',
+        path,
+        query,
+        body: object,
+        what: describe('create', key),
+        idempotent: false,
+      }))!;
     },
     async replace(object) {
       const key = keyOf(object);
-      return (await json<KubeObject>({ method: 'PUT', path: await pathFor(key), query: { fieldManager }, body: object, what: describe('update', key), idempotent: false }))!;
+      return (await json<KubeObject>({
+        method: 'PUT',
+        path: await pathFor(key),
+        query: { fieldManager },
+        body: object,
+        what: describe('update', key),
+        idempotent: false,
+      }))!;
     },
     async patchMetadata(key, metadata) {
       const body = { metadata };
-      return (await json<KubeObject>({ method: 'PATCH', path: await pathFor(key), body, contentType: 'application/merge-patch+json', what: describe('update', key), idempotent: true }))!;
+      return (await json<KubeObject>({
+        method: 'PATCH',
+        path: await pathFor(key),
+        body,
+        contentType: 'application/merge-patch+json',
+        what: describe('update', key),
+        idempotent: true,
+      }))!;
     },
     async remove(key, propagation = 'Foreground') {
       const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: propagation };
-      const result = await json<unknown>({ method: 'DELETE', path: await pathFor(key), body, what: describe('delete', key), idempotent: true }, true);
+      const result = await json<unknown>(
+        { method: 'DELETE', path: await pathFor(key), body, what: describe('delete', key), idempotent: true },
+        true,
+      );
       return result !== undefined;
     },
     async watch(apiVersion, kind, namespace, opts, onEvent, onEnd) {
@@ -281,13 +377,15 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
           } catch {
             return; // a partial line of a cut stream
           }
-          if (event.type && event.object) onEvent({ type: event.type as WatchEvent['type'], object: { ...event.object, apiVersion, kind } });
+          if (event.type && event.object)
+            onEvent({ type: event.type as WatchEvent['type'], object: { ...event.object, apiVersion, kind } });
         },
         (error) => {
           // A refused watch (403, 404, 410…) ends with the HTTP status: make it one of ours.
           const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
           // A watch cut by a bound is worth a line: the caller resumes it, but the network is misbehaving.
-          if (error instanceof StepTimeoutError) options.log.info(`${what} ended: ${describeNetworkError(error, server).message}`);
+          if (error instanceof StepTimeoutError)
+            options.log.info(`${what} ended: ${describeNetworkError(error, server).message}`);
           onEnd(typeof status === 'number' ? errorForStatus(status, undefined, what, server) : error);
         },
         // Without a byte for this long (bookmarks come every minute or so), the watch is taken for dead and resumed.

@@ -61,7 +61,12 @@ export async function runExecPlugin(exec: ExecConfig, options: ExecRunOptions): 
   const env: Record<string, string> = { ...options.baseEnv, KUBERNETES_EXEC_INFO: JSON.stringify(info) };
   for (const { name, value } of exec.env ?? []) env[name] = value;
 
-  const { code, stdout, stderr, failure } = await new Promise<{ code: number | null; stdout: string; stderr: string; failure?: Error }>((resolve) => {
+  const { code, stdout, stderr, failure } = await new Promise<{
+    code: number | null;
+    stdout: string;
+    stderr: string;
+    failure?: Error;
+  }>((resolve) => {
     let stdout = '';
     let stderr = '';
     let done = false;
@@ -89,12 +94,15 @@ export async function runExecPlugin(exec: ExecConfig, options: ExecRunOptions): 
       throw new ClusterConnectionError(`${who} was not found (not installed in the image, or not on PATH)${hint}`);
     }
     if (errno === 'EACCES') throw new ClusterConnectionError(`${who} cannot be run (EACCES: not executable)`);
-    if (errno === 'TIMEOUT') throw new ClusterConnectionError(`${who} did not answer within ${formatBound(options.timeoutMs)}`);
+    if (errno === 'TIMEOUT')
+      throw new ClusterConnectionError(`${who} did not answer within ${formatBound(options.timeoutMs)}`);
     throw new ClusterConnectionError(`${who} could not be started (${errno ?? failure.message})`);
   }
   if (code !== 0) {
     const line = firstLine(stderr);
-    throw new ClusterConnectionError(`${who} failed (exit code ${code})${line ? `: ${line}` : ' without a word on stderr'}`);
+    throw new ClusterConnectionError(
+      `${who} failed (exit code ${code})${line ? `: ${line}` : ' without a word on stderr'}`,
+    );
   }
   let credential: { apiVersion?: unknown; kind?: unknown; status?: Record<string, unknown> };
   try {
@@ -106,8 +114,13 @@ export async function runExecPlugin(exec: ExecConfig, options: ExecRunOptions): 
     throw new ClusterConnectionError(`${who} did not print an ExecCredential of ${exec.apiVersion}`);
   }
   const status = credential.status ?? {};
-  const text = (key: string) => (typeof status[key] === 'string' && status[key] !== '' ? (status[key] as string) : undefined);
-  const result: ExecResult = { token: text('token'), clientCertificateData: text('clientCertificateData'), clientKeyData: text('clientKeyData') };
+  const text = (key: string) =>
+    typeof status[key] === 'string' && status[key] !== '' ? (status[key] as string) : undefined;
+  const result: ExecResult = {
+    token: text('token'),
+    clientCertificateData: text('clientCertificateData'),
+    clientKeyData: text('clientKeyData'),
+  };
   for (const value of [result.token, result.clientKeyData]) if (value) options.addSecret?.(value);
   if (!result.token && !(result.clientCertificateData && result.clientKeyData)) {
     throw new ClusterConnectionError(`${who} returned neither a token nor a client certificate and key`);

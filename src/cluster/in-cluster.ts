@@ -33,7 +33,8 @@ function readMounted(root: string, name: string): string {
       `source.in_cluster: cannot read the ServiceAccount's ${name} at ${file} (${code}): is the ServiceAccount token mounted into the worker's Pod (automountServiceAccountToken)?`,
     );
   }
-  if (text.trim() === '') throw new BadRequestError(`source.in_cluster: the ServiceAccount's ${name} at ${file} is empty`);
+  if (text.trim() === '')
+    throw new BadRequestError(`source.in_cluster: the ServiceAccount's ${name} at ${file} is empty`);
   return text.trim();
 }
 
@@ -41,8 +42,12 @@ export function readInCluster(env: InClusterEnv): InClusterCredentials {
   const host = env.serviceHost?.trim();
   const port = env.servicePort?.trim();
   if (!host || !port) {
-    const missing = [!host && 'KUBERNETES_SERVICE_HOST', !port && 'KUBERNETES_SERVICE_PORT'].filter(Boolean).join(' and ');
-    throw new BadRequestError(`source.in_cluster: ${missing} not set: this does not run in a Kubernetes Pod (give cluster_url and credentials instead)`);
+    const missing = [!host && 'KUBERNETES_SERVICE_HOST', !port && 'KUBERNETES_SERVICE_PORT']
+      .filter(Boolean)
+      .join(' and ');
+    throw new BadRequestError(
+      `source.in_cluster: ${missing} not set: this does not run in a Kubernetes Pod (give cluster_url and credentials instead)`,
+    );
   }
   if (!/^\d+$/.test(port)) throw new BadRequestError(`source.in_cluster: KUBERNETES_SERVICE_PORT is not a port number`);
   const root = env.mountRoot ?? serviceAccountMount;

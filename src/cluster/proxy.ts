@@ -51,7 +51,8 @@ function matcher(entry: string): Matcher | undefined {
   // "example.com" matches it and its subdomains; ".example.com" only the subdomains.
   const matchesItself = !domain.startsWith('.');
   if (matchesItself) domain = '.' + domain;
-  return (host, port) => (host.endsWith(domain) || (matchesItself && host === domain.slice(1))) && (entryPort === '' || entryPort === port);
+  return (host, port) =>
+    (host.endsWith(domain) || (matchesItself && host === domain.slice(1))) && (entryPort === '' || entryPort === port);
 }
 
 /** A proxy setting as a URL; Go takes "proxy:3128" without a scheme as http://proxy:3128. */

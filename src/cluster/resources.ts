@@ -27,7 +27,12 @@ export function wellKnownResource(apiVersion: string, kind: string): ResourceInf
   return known[`${apiVersion}/${kind}`];
 }
 
-export function resourcePath(apiVersion: string, info: ResourceInfo, namespace: string | undefined, name?: string): string {
+export function resourcePath(
+  apiVersion: string,
+  info: ResourceInfo,
+  namespace: string | undefined,
+  name?: string,
+): string {
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
   const scope = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${scope}/${info.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;

@@ -20,9 +20,21 @@ export interface Response {
 }
 
 export interface Transport {
-  request(method: string, url: URL, headers: Record<string, string>, body?: string, signal?: AbortSignal): Promise<Response>;
+  request(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body?: string,
+    signal?: AbortSignal,
+  ): Promise<Response>;
   /** A streaming GET: one callback per line; ends on close, error, abort, or `idleMs` without a byte. */
-  stream(url: URL, headers: Record<string, string>, onLine: (line: string) => void, onEnd: (error?: unknown) => void, idleMs: number): () => void;
+  stream(
+    url: URL,
+    headers: Record<string, string>,
+    onLine: (line: string) => void,
+    onEnd: (error?: unknown) => void,
+    idleMs: number,
+  ): () => void;
 }
 
 export interface TransportOptions {
@@ -39,9 +51,18 @@ const secured = new WeakSet<Socket>();
  * Bounds one request: a single timer whose error names the step in progress when it fires.
  * `untilHeaders`: the bound ends with the response headers (watches), else with the body's end (`done()`).
  */
-function boundSteps(req: ClientRequest, ms: number, proxy: URL | undefined, onTimeout: (error: StepTimeoutError) => void, untilHeaders: boolean) {
+function boundSteps(
+  req: ClientRequest,
+  ms: number,
+  proxy: URL | undefined,
+  onTimeout: (error: StepTimeoutError) => void,
+  untilHeaders: boolean,
+) {
   let step: NetworkStep = 'connect';
-  const timer = setTimeout(() => onTimeout(new StepTimeoutError(step, ms, proxy ? redactProxyUrl(proxy) : undefined)), ms);
+  const timer = setTimeout(
+    () => onTimeout(new StepTimeoutError(step, ms, proxy ? redactProxyUrl(proxy) : undefined)),
+    ms,
+  );
   req.on('socket', (socket: Socket) => {
     const tls = (socket as TLSSocket).encrypted === true && !secured.has(socket);
     if (tls) {
@@ -84,7 +105,13 @@ export function createTransport(config: () => Promise<KubeConfig>, bounds: Trans
   let base: Promise<RequestOptions> | undefined;
   // The client library's agent for the kubeconfig's proxy-url, kept for socks5 proxies (which it speaks, hpagent not).
   let libraryAgent: RequestOptions['agent'];
-  const tlsOf = (o: RequestOptions) => ({ ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername });
+  const tlsOf = (o: RequestOptions) => ({
+    ca: o.ca,
+    cert: o.cert,
+    key: o.key,
+    rejectUnauthorized: o.rejectUnauthorized,
+    servername: o.servername,
+  });
 
   /** TLS material and auth headers from the KubeConfig (its own agent is replaced by ours). */
   const baseOptions = () =>
@@ -103,11 +130,16 @@ export function createTransport(config: () => Promise<KubeConfig>, bounds: Trans
     if (agent) return agent;
     const tls = tlsOf(options);
     if (!proxy) {
-      agent = url.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ ...tls, keepAlive: true });
+      agent =
+        url.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ ...tls, keepAlive: true });
     } else {
       if (proxy.protocol.startsWith('socks') && libraryAgent instanceof HttpAgent) return libraryAgent;
       if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
-        throw new ProxyFailure(redactProxyUrl(proxy), `only http:// and https:// proxies are supported here (socks5:// only as a kubeconfig proxy-url), not ${proxy.protocol}`, undefined);
+        throw new ProxyFailure(
+          redactProxyUrl(proxy),
+          `only http:// and https:// proxies are supported here (socks5:// only as a kubeconfig proxy-url), not ${proxy.protocol}`,
+          undefined,
+        );
       }
       const { HttpProxyAgent, HttpsProxyAgent } = await import('hpagent');
       // The agent's timeout bounds the CONNECT to the proxy too (our step timer cuts the request either way).
@@ -123,10 +155,16 @@ export function createTransport(config: () => Promise<KubeConfig>, bounds: Trans
     const proxy = bounds.proxyFor(url);
     const agent = await agentFor(url, options, proxy);
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    return { send, proxy, options: { ...options, agent, headers: { ...(options.headers as Record<string, string>), ...headers } } };
+    return {
+      send,
+      proxy,
+      options: { ...options, agent, headers: { ...(options.headers as Record<string, string>), ...headers } },
+    };
   }
   const flatten = (response: IncomingMessage) =>
-    Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+    Object.fromEntries(
+      Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+    );
 
   return {
     async request(method, url, headers, body, signal) {
@@ -146,12 +184,24 @@ export function createTransport(config: () => Promise<KubeConfig>, bounds: Trans
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('error', (error) => settle(error));
-          response.on('end', () => settle(undefined, { status: response.statusCode ?? 0, headers: flatten(response), text: Buffer.concat(chunks).toString('utf8') }));
+          response.on('end', () =>
+            settle(undefined, {
+              status: response.statusCode ?? 0,
+              headers: flatten(response),
+              text: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
         });
-        const bound = boundSteps(req, bounds.requestTimeoutMs, proxy, (timeout) => {
-          settle(timeout);
-          req.destroy();
-        }, false);
+        const bound = boundSteps(
+          req,
+          bounds.requestTimeoutMs,
+          proxy,
+          (timeout) => {
+            settle(timeout);
+            req.destroy();
+          },
+          false,
+        );
         req.on('error', (error) => settle(error));
         req.end(body);
       });
@@ -185,7 +235,9 @@ export function createTransport(config: () => Promise<KubeConfig>, bounds: Trans
           res = response;
           if ((response.statusCode ?? 0) !== 200) {
             response.resume();
-            return end(Object.assign(new Error(`watch answered ${response.statusCode}`), { statusCode: response.statusCode }));
+            return end(
+              Object.assign(new Error(`watch answered ${response.statusCode}`), { statusCode: response.statusCode }),
+            );
           }
           touch();
           response.on('data', touch);

@@ -11,7 +11,9 @@ export async function check(request: unknown, deps: CommandDeps): Promise<Versio
   const auth = resolveClusterAuth(source, new Date((deps.clock ?? systemClock).now()));
   const cluster = connectWith(deps, auth);
   // No namespace read: listing in a missing namespace is simply empty, and check needs no rights beyond its namespace.
-  const records = (await listRecords(cluster, source.namespace, source.app)).filter((r) => recordStatus(r) === 'deployed');
+  const records = (await listRecords(cluster, source.namespace, source.app)).filter(
+    (r) => recordStatus(r) === 'deployed',
+  );
   const versions: Version[] = records.map((r) => ({
     app: source.app,
     namespace: source.namespace,
@@ -20,6 +22,9 @@ export async function check(request: unknown, deps: CommandDeps): Promise<Versio
   }));
   if (versions.length === 0) return [];
   // Concourse: the given version and everything after it while it still exists; else only the newest.
-  const from = version && version.namespace === source.namespace && version.app === source.app ? versions.findIndex((v) => v.revision === version.revision) : -1;
+  const from =
+    version && version.namespace === source.namespace && version.app === source.app
+      ? versions.findIndex((v) => v.revision === version.revision)
+      : -1;
   return from >= 0 ? versions.slice(from) : versions.slice(-1);
 }

@@ -19,14 +19,24 @@ export interface CommandDeps {
   network?: NetworkEnv;
   /** Redacts a secret learnt at run time (an exec plugin's token) from every later line. */
   addSecret?: (value: string) => void;
-  connect: (auth: ClusterAuth, options: Pick<ConnectOptions, 'log' | 'signal' | 'userAgent' | 'network' | 'addSecret'>) => ClusterApi;
+  connect: (
+    auth: ClusterAuth,
+    options: Pick<ConnectOptions, 'log' | 'signal' | 'userAgent' | 'network' | 'addSecret'>,
+  ) => ClusterApi;
 }
 
 export const userAgent = product;
 
 export function connectWith(deps: CommandDeps, auth: ClusterAuth): ClusterApi {
   // Connecting first: a source refused there (in_cluster outside a Pod) is one error line, without the warning.
-  const cluster = deps.connect(auth, { log: deps.log, signal: deps.signal, userAgent, network: deps.network, addSecret: deps.addSecret });
-  if (auth.skipTlsVerify) deps.log.warn("source.insecure_skip_tls_verify is true: the API server's certificate is not verified");
+  const cluster = deps.connect(auth, {
+    log: deps.log,
+    signal: deps.signal,
+    userAgent,
+    network: deps.network,
+    addSecret: deps.addSecret,
+  });
+  if (auth.skipTlsVerify)
+    deps.log.warn("source.insecure_skip_tls_verify is true: the API server's certificate is not verified");
   return cluster;
 }

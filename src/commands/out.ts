@@ -31,9 +31,11 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
   const clock = deps.clock ?? systemClock;
   const auth = resolveClusterAuth(plan.source, new Date(clock.now()));
   if (plan.action === 'sweep') return sweep(plan, connectWith(deps, auth), deps, clock);
-  const namespace = 'name' in plan.namespace ? plan.namespace.name : await readNamespaceFile(sourcesDir, plan.namespace.file);
+  const namespace =
+    'name' in plan.namespace ? plan.namespace.name : await readNamespaceFile(sourcesDir, plan.namespace.file);
   // Everything the request holds is read and checked before the first cluster call.
-  const content = plan.action === 'deploy' ? await newRelease(plan, namespace, sourcesDir, deps, clock.now()) : undefined;
+  const content =
+    plan.action === 'deploy' ? await newRelease(plan, namespace, sourcesDir, deps, clock.now()) : undefined;
   const revision = plan.action === 'redeploy' ? await revisionOf(plan, sourcesDir) : undefined;
 
   const cluster = connectWith(deps, auth);
@@ -53,17 +55,38 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
 }
 
 /** The release a deploy plan describes: image, rendered objects and extra manifests, checked and recordable. */
-async function newRelease(plan: DeployPlan, namespace: string, sourcesDir: string, deps: CommandDeps, now: number): Promise<ReleaseContent> {
+async function newRelease(
+  plan: DeployPlan,
+  namespace: string,
+  sourcesDir: string,
+  deps: CommandDeps,
+  now: number,
+): Promise<ReleaseContent> {
   const image = 'ref' in plan.image ? plan.image.ref : await readImageDir(sourcesDir, plan.image.dir);
   const files = await readManifestFiles(sourcesDir, plan.manifests);
   const { host } = plan.render;
   const reserved = ['Deployment', 'Service', ...(host ? ['Ingress'] : [])].map((k) => `${k}/${plan.app}`);
   const build = buildAnnotations(deps.env);
-  const objects = renderManifests({ ...plan.render, app: plan.app, namespace, image, extraObjects: parseExtraManifests(files, namespace, reserved), buildAnnotations: build });
+  const objects = renderManifests({
+    ...plan.render,
+    app: plan.app,
+    namespace,
+    image,
+    extraObjects: parseExtraManifests(files, namespace, reserved),
+    buildAnnotations: build,
+  });
   const url = releaseUrl(host, plan.render.path, plan.render.tlsSecret !== undefined);
-  const content: ReleaseContent = { image: { ...image, ref: imageReference(image) }, objects, build, ...(url ? { url } : {}) };
+  const content: ReleaseContent = {
+    image: { ...image, ref: imageReference(image) },
+    objects,
+    build,
+    ...(url ? { url } : {}),
+  };
   // Fails here, before anything is written, when the release is too large to record.
-  encodeRecord({ app: plan.app, namespace, revision: 0, ...content, createdAt: new Date(now).toISOString(), contentHash: '' }, 'pending');
+  encodeRecord(
+    { app: plan.app, namespace, revision: 0, ...content, createdAt: new Date(now).toISOString(), contentHash: '' },
+    'pending',
+  );
   return content;
 }
 
@@ -71,20 +94,37 @@ async function revisionOf(plan: RedeployPlan, sourcesDir: string): Promise<numbe
   return 'number' in plan.revision ? plan.revision.number : readRevisionFile(sourcesDir, plan.revision.file);
 }
 
-async function deploy(plan: DeployPlan | RedeployPlan, target: ReleaseTarget, release: ReleaseContent, now: Date): Promise<VersionResponse> {
+async function deploy(
+  plan: DeployPlan | RedeployPlan,
+  target: ReleaseTarget,
+  release: ReleaseContent,
+  now: Date,
+): Promise<VersionResponse> {
   const { app, namespace, log } = target;
-  const what = release.redeployedFrom !== undefined ? `revision ${release.redeployedFrom} of ${app} (${release.image.ref})` : `${release.image.ref} as release ${app}`;
-  log.info(`${plan.dryRun ? 'dry run: would deploy' : 'deploying'} ${what} to namespace ${namespace} on ${target.cluster.server} (${plan.mode})`);
+  const what =
+    release.redeployedFrom !== undefined
+      ? `revision ${release.redeployedFrom} of ${app} (${release.image.ref})`
+      : `${release.image.ref} as release ${app}`;
+  log.info(
+    `${plan.dryRun ? 'dry run: would deploy' : 'deploying'} ${what} to namespace ${namespace} on ${target.cluster.server} (${plan.mode})`,
+  );
   const { createNamespace, mode, wait, prune, onFailure, dryRun } = plan;
   const options = { createNamespace, mode, wait, prune, onFailure, dryRun };
   const result = await deployRelease({ ...target, ...options, historyLimit: plan.source.history_limit, release, now });
   if (result.dryRun) return dryRunResponse(target, release, result, result.dryRun.objects);
-  log.info(`release ${app} revision ${result.revision} is live in namespace ${namespace}${release.url ? ` at ${release.url}` : ''}`);
+  log.info(
+    `release ${app} revision ${result.revision} is live in namespace ${namespace}${release.url ? ` at ${release.url}` : ''}`,
+  );
   return { version: result.version, metadata: deployMetadata(plan, release, result) };
 }
 
 /** A dry run's diff on stderr, a line per object, then the summary; the version is what is deployed now. */
-function dryRunResponse(target: ReleaseTarget, release: ReleaseContent, result: DeployResult, objects: DryRunObject[]): VersionResponse {
+function dryRunResponse(
+  target: ReleaseTarget,
+  release: ReleaseContent,
+  result: DeployResult,
+  objects: DryRunObject[],
+): VersionResponse {
   const { log, app, namespace } = target;
   const diffs = objects.map((o) => diffObject(o.live, o.dryRun ?? o.desired));
   for (const diff of diffs) {
@@ -95,7 +135,18 @@ function dryRunResponse(target: ReleaseTarget, release: ReleaseContent, result: 
   const changes = formatDiffSummary(diffs, result.pruned);
   log.info(`dry run: ${changes}; nothing was changed`);
   const deployed = result.version.revision === '0' ? 'none' : result.version.revision;
-  return { version: result.version, metadata: metadataList({ namespace, app, dry_run: 'true', deployed_revision: deployed, image: release.image.ref, changes, to_prune: result.pruned.join(', ') }) };
+  return {
+    version: result.version,
+    metadata: metadataList({
+      namespace,
+      app,
+      dry_run: 'true',
+      deployed_revision: deployed,
+      image: release.image.ref,
+      changes,
+      to_prune: result.pruned.join(', '),
+    }),
+  };
 }
 
 function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent, result: DeployResult) {
@@ -107,7 +158,12 @@ function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent
     image: release.image.ref,
     objects: release.objects.map(objectRef).join(', '),
     url: release.url,
-    rollout_duration: result.rolloutMs !== undefined ? formatDuration(result.rolloutMs) : plan.wait ? undefined : 'not waited (wait: false)',
+    rollout_duration:
+      result.rolloutMs !== undefined
+        ? formatDuration(result.rolloutMs)
+        : plan.wait
+          ? undefined
+          : 'not waited (wait: false)',
     mode: plan.mode,
     pruned: plan.prune ? result.pruned.join(', ') || 'nothing' : 'off (prune: false)',
     redeployed_from: release.redeployedFrom,
@@ -117,7 +173,9 @@ function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent
 async function sweep(plan: SweepPlan, cluster: ClusterApi, deps: CommandDeps, clock: Clock): Promise<VersionResponse> {
   const { app } = plan;
   const age = formatDuration(plan.olderThanMs);
-  deps.log.info(`${plan.dryRun ? 'dry run: would sweep' : 'sweeping'} releases of ${app} older than ${age} from the namespaces this resource created for them on ${cluster.server}`);
+  deps.log.info(
+    `${plan.dryRun ? 'dry run: would sweep' : 'sweeping'} releases of ${app} older than ${age} from the namespaces this resource created for them on ${cluster.server}`,
+  );
   const result = await sweepReleases({
     cluster,
     log: deps.log,
@@ -130,7 +188,9 @@ async function sweep(plan: SweepPlan, cluster: ClusterApi, deps: CommandDeps, cl
     keep: plan.keep,
     dryRun: plan.dryRun,
   });
-  deps.log.info(`sweep: ${result.swept.length} namespace${result.swept.length === 1 ? '' : 's'} ${plan.dryRun ? 'would be ' : ''}swept, ${result.kept.length} kept, ${result.leftAlone.length} left alone`);
+  deps.log.info(
+    `sweep: ${result.swept.length} namespace${result.swept.length === 1 ? '' : 's'} ${plan.dryRun ? 'would be ' : ''}swept, ${result.kept.length} kept, ${result.leftAlone.length} left alone`,
+  );
   return {
     version: { app, namespace: '*', revision: '0', image: '', deleted: 'true' },
     metadata: metadataList({
@@ -146,10 +206,20 @@ async function sweep(plan: SweepPlan, cluster: ClusterApi, deps: CommandDeps, cl
 async function teardown(plan: TeardownPlan, target: ReleaseTarget): Promise<VersionResponse> {
   const { app, namespace, log } = target;
   log.info(`deleting release ${app} from namespace ${namespace} on ${target.cluster.server}`);
-  const result = await teardownRelease({ ...target, deleteNamespace: plan.deleteNamespace, keepVolumes: plan.keepVolumes });
+  const result = await teardownRelease({
+    ...target,
+    deleteNamespace: plan.deleteNamespace,
+    keepVolumes: plan.keepVolumes,
+  });
   log.info(`release ${app} deleted from namespace ${namespace} (${result.deleted.length} objects)`);
   return {
-    version: { app, namespace, revision: String(result.lastRevision ?? 0), image: result.lastImage ?? '', deleted: 'true' },
+    version: {
+      app,
+      namespace,
+      revision: String(result.lastRevision ?? 0),
+      image: result.lastImage ?? '',
+      deleted: 'true',
+    },
     metadata: metadataList({
       namespace,
       app,
@@ -160,4 +230,3 @@ async function teardown(plan: TeardownPlan, target: ReleaseTarget): Promise<Vers
     }),
   };
 }
-

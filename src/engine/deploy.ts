@@ -18,7 +18,16 @@ import { acquireReleaseLock } from './lock.js';
 import { ensureNamespace } from './namespace.js';
 import { checkOwnership } from './ownership.js';
 import { deleteObjects, pruneCandidates } from './prune.js';
-import { contentHash, encodeRecord, listRecords, markRecord, recordRevision, recordStatus, tryDecodeRecord, type ReleaseRecord } from './records.js';
+import {
+  contentHash,
+  encodeRecord,
+  listRecords,
+  markRecord,
+  recordRevision,
+  recordStatus,
+  tryDecodeRecord,
+  type ReleaseRecord,
+} from './records.js';
 import type { ReleaseTarget } from './target.js';
 
 /** What a revision holds: the image and every object, as recorded. */
@@ -103,7 +112,9 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
   });
   const hash = contentHash(release.image.ref, release.objects);
   const reused = input.mode === 'apply' && state.lastDeployed?.contentHash === hash;
-  const revision = reused ? state.lastDeployed!.revision : Math.max(0, ...records.map(recordRevision).filter(Number.isFinite)) + 1;
+  const revision = reused
+    ? state.lastDeployed!.revision
+    : Math.max(0, ...records.map(recordRevision).filter(Number.isFinite)) + 1;
   const record: ReleaseRecord = {
     app,
     namespace,
@@ -130,7 +141,8 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
   try {
     applied = await applyAndWait(input, release.objects, state.existing);
     // Only once the new release runs: what the releases since the last good one had and this one has not.
-    if (input.prune) pruned = await deleteObjects(input, pruneCandidates(records, state.lastDeployed, release.objects), 'pruned');
+    if (input.prune)
+      pruned = await deleteObjects(input, pruneCandidates(records, state.lastDeployed, release.objects), 'pruned');
   } catch (error) {
     // Whatever stopped the put (a failed rollout, a refused apply, an abort), the record says failed, never pending.
     if (!reused) await markRecord(cluster.detached(), namespace, app, revision, 'failed').catch(() => undefined);
@@ -158,13 +170,17 @@ async function rollBack(input: DeployInput, state: ReleaseState, records: KubeOb
     log.warn(`nothing to roll back to: ${app} has no earlier deployed revision; the failed objects stay for debugging`);
     return;
   }
-  log.info(`rolling back to revision ${target.revision} of ${app} (${target.image.ref}) after: ${cause.message.split('\n')[0]}`);
+  log.info(
+    `rolling back to revision ${target.revision} of ${app} (${target.image.ref}) after: ${cause.message.split('\n')[0]}`,
+  );
   try {
     const canWait = !input.deadline.expired();
     // Compared with the objects as they were before this put: what the rollback changes back shows as configured.
     await applyAndWait({ ...input, wait: input.wait && canWait }, target.objects, state.existing);
     await deleteObjects(input, pruneCandidates(records, target, target.objects, input.release.objects), 'pruned');
-    log.info(`rolled back to revision ${target.revision}${canWait ? '' : ' (applied; its rollout was not waited for: the put timed out)'}`);
+    log.info(
+      `rolled back to revision ${target.revision}${canWait ? '' : ' (applied; its rollout was not waited for: the put timed out)'}`,
+    );
   } catch (error) {
     log.warn(`could not roll back to revision ${target.revision}: ${(error as Error).message}`);
   }
@@ -174,12 +190,23 @@ async function rollBack(input: DeployInput, state: ReleaseState, records: KubeOb
 async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
   const { cluster, log, namespace, app, release } = input;
   const ns = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
-  if (!ns && !input.createNamespace) throw new ApiRejectedError(`namespace ${namespace} does not exist (set params.create_namespace: true to create it)`, 404);
-  if (!ns) log.info(`dry run: namespace ${namespace} would be created; the server cannot dry-run objects in a namespace that does not exist yet`);
+  if (!ns && !input.createNamespace)
+    throw new ApiRejectedError(
+      `namespace ${namespace} does not exist (set params.create_namespace: true to create it)`,
+      404,
+    );
+  if (!ns)
+    log.info(
+      `dry run: namespace ${namespace} would be created; the server cannot dry-run objects in a namespace that does not exist yet`,
+    );
   const state: ReleaseState = ns ? await readState(input) : { existing: new Map<string, KubeObject>(), records: [] };
   const objects = await mapBounded(release.objects, 8, async (desired): Promise<DryRunObject> => {
     const live = state.existing.get(objectRef(desired));
-    const dryRun = ns ? await (input.mode === 'create' ? cluster.create(desired, { dryRun: true }) : cluster.apply(desired, { dryRun: true })) : undefined;
+    const dryRun = ns
+      ? await (input.mode === 'create'
+          ? cluster.create(desired, { dryRun: true })
+          : cluster.apply(desired, { dryRun: true }))
+      : undefined;
     return { ref: objectRef(desired), desired, ...(live ? { live } : {}), ...(dryRun ? { dryRun } : {}) };
   });
   const { lastDeployed } = state;
@@ -195,7 +222,11 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
   };
 }
 
-async function applyAndWait(input: DeployInput, objects: KubeObject[], existing: Map<string, KubeObject>): Promise<Pick<DeployResult, 'changes' | 'rolloutMs'>> {
+async function applyAndWait(
+  input: DeployInput,
+  objects: KubeObject[],
+  existing: Map<string, KubeObject>,
+): Promise<Pick<DeployResult, 'changes' | 'rolloutMs'>> {
   const { cluster, log, namespace, app, deadline } = input;
   const changes: DeployResult['changes'] = [];
   // As applied (uid, generation): what the wait judges.
@@ -205,7 +236,11 @@ async function applyAndWait(input: DeployInput, objects: KubeObject[], existing:
     const before = existing.get(objectRef(object));
     if (isJob(object)) {
       // Immutable once created: replaced when changed, left alone when complete (src/engine/jobs.ts).
-      const { change, after } = await putJob({ cluster, log, write, deadline, clock: input.clock, ...(input.signal ? { signal: input.signal } : {}) }, object, before);
+      const { change, after } = await putJob(
+        { cluster, log, write, deadline, clock: input.clock, ...(input.signal ? { signal: input.signal } : {}) },
+        object,
+        before,
+      );
       applied.set(objectRef(object), after);
       changes.push({ ref: objectRef(object), change });
       log.info(`${objectRef(object)} ${change}`);
@@ -213,12 +248,18 @@ async function applyAndWait(input: DeployInput, objects: KubeObject[], existing:
     }
     const after = await write(object);
     applied.set(objectRef(object), after);
-    const change = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
+    const change = !before
+      ? 'created'
+      : before.metadata.resourceVersion === after.metadata.resourceVersion
+        ? 'unchanged'
+        : 'configured';
     changes.push({ ref: objectRef(object), change });
     log.info(`${objectRef(object)} ${change}`);
   };
   const wait = (workloads: KubeObject[]) => {
-    log.info(`waiting up to ${Math.round(deadline.remainingMs() / 1000)}s for ${workloads.map(objectRef).join(', ')} to roll out`);
+    log.info(
+      `waiting up to ${Math.round(deadline.remainingMs() / 1000)}s for ${workloads.map(objectRef).join(', ')} to roll out`,
+    );
     return waitForRollout({
       cluster,
       namespace,
@@ -242,7 +283,10 @@ async function applyAndWait(input: DeployInput, objects: KubeObject[], existing:
     try {
       beforeMs = (await wait(beforePhase)).durationMs;
     } catch (error) {
-      if (ownGroup.length) log.info(`not applying ${ownGroup.map(objectRef).join(', ')}: ${beforePhase.map(objectRef).join(', ')} (phase before) did not complete`);
+      if (ownGroup.length)
+        log.info(
+          `not applying ${ownGroup.map(objectRef).join(', ')}: ${beforePhase.map(objectRef).join(', ')} (phase before) did not complete`,
+        );
       throw error;
     }
   }
@@ -253,15 +297,24 @@ async function applyAndWait(input: DeployInput, objects: KubeObject[], existing:
   return { changes, rolloutMs: beforeMs + durationMs };
 }
 
-const isOwn = (o: KubeObject, app: string) => o.metadata.name === app && ['Deployment', 'Service', 'Ingress'].includes(o.kind);
+const isOwn = (o: KubeObject, app: string) =>
+  o.metadata.name === app && ['Deployment', 'Service', 'Ingress'].includes(o.kind);
 
 /** Custom kinds are only known to the server: each must exist there and be namespaced, before anything is written. */
 async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<void> {
   const kinds = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}`, o]));
   for (const object of kinds.values()) {
     const namespaced = await cluster.isNamespaced(object.apiVersion, object.kind);
-    if (namespaced === undefined) throw new ApiRejectedError(`params.manifests: the cluster does not know kind ${object.kind} in ${object.apiVersion} (${objectRef(object)}); is its CustomResourceDefinition installed?`, 404);
-    if (!namespaced) throw new ApiRejectedError(`params.manifests: ${objectRef(object)} is cluster-scoped; a release holds only namespaced objects`, 422);
+    if (namespaced === undefined)
+      throw new ApiRejectedError(
+        `params.manifests: the cluster does not know kind ${object.kind} in ${object.apiVersion} (${objectRef(object)}); is its CustomResourceDefinition installed?`,
+        404,
+      );
+    if (!namespaced)
+      throw new ApiRejectedError(
+        `params.manifests: ${objectRef(object)} is cluster-scoped; a release holds only namespaced objects`,
+        422,
+      );
   }
 }
 
@@ -281,9 +334,20 @@ function groupByKind(objects: KubeObject[], app: string): KubeObject[][] {
 }
 
 /** Keeps the newest `limit` records of the app: the ones listed before this put, and this put's own. */
-async function pruneHistory(cluster: ClusterApi, before: KubeObject[], limit: number, log: DeployInput['log']): Promise<void> {
+async function pruneHistory(
+  cluster: ClusterApi,
+  before: KubeObject[],
+  limit: number,
+  log: DeployInput['log'],
+): Promise<void> {
   // This put's record is the newest and always kept: of the earlier ones, limit - 1 stay.
   const surplus = before.slice(0, Math.max(0, before.length - (limit - 1)));
-  await mapBounded(surplus, 4, (r) => cluster.remove({ apiVersion: 'v1', kind: 'Secret', namespace: r.metadata.namespace, name: r.metadata.name }, 'Background'));
-  if (surplus.length) log.info(`pruned ${surplus.length} old release record${surplus.length > 1 ? 's' : ''} (history_limit ${limit})`);
+  await mapBounded(surplus, 4, (r) =>
+    cluster.remove(
+      { apiVersion: 'v1', kind: 'Secret', namespace: r.metadata.namespace, name: r.metadata.name },
+      'Background',
+    ),
+  );
+  if (surplus.length)
+    log.info(`pruned ${surplus.length} old release record${surplus.length > 1 ? 's' : ''} (history_limit ${limit})`);
 }

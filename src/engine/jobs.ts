@@ -18,12 +18,21 @@ export function isJob(object: KubeObject): boolean {
 
 /** Hash of the Job's spec as we render it (metadata is mutable and left out: new labels never re-run a Job). */
 export function jobSpecHash(job: KubeObject): string {
-  return createHash('sha256').update(JSON.stringify(job.spec ?? null)).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify(job.spec ?? null))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** The Job as we write it: with the hash of its spec. */
 export function withSpecHash(job: KubeObject): KubeObject {
-  return { ...job, metadata: { ...job.metadata, annotations: { ...job.metadata.annotations, [jobSpecHashAnnotation]: jobSpecHash(job) } } };
+  return {
+    ...job,
+    metadata: {
+      ...job.metadata,
+      annotations: { ...job.metadata.annotations, [jobSpecHashAnnotation]: jobSpecHash(job) },
+    },
+  };
 }
 
 export type JobPlan =
@@ -41,11 +50,21 @@ export function planJob(desired: KubeObject, current: KubeObject | undefined): J
   if (!current) return { action: 'create' };
   if (current.metadata.deletionTimestamp) return { action: 'replace', why: 'it is being deleted' };
   const applied = current.metadata.annotations?.[jobSpecHashAnnotation];
-  if (applied === undefined) return { action: 'replace', why: `it carries no ${jobSpecHashAnnotation} annotation, so whether it changed is unknown` };
-  if (applied !== jobSpecHash(desired)) return { action: 'replace', why: 'its spec changed (a Job\'s pod template is immutable)' };
+  if (applied === undefined)
+    return {
+      action: 'replace',
+      why: `it carries no ${jobSpecHashAnnotation} annotation, so whether it changed is unknown`,
+    };
+  if (applied !== jobSpecHash(desired))
+    return { action: 'replace', why: "its spec changed (a Job's pod template is immutable)" };
   const failed = finished(current, 'Failed');
-  if (failed) return { action: 'replace', why: `it failed before${failed.reason ? ` (${failed.reason})` : ''}: running it again` };
-  if (finished(current, 'Complete')) return { action: 'leave', why: 'unchanged and complete: left as it is, not run again' };
+  if (failed)
+    return {
+      action: 'replace',
+      why: `it failed before${failed.reason ? ` (${failed.reason})` : ''}: running it again`,
+    };
+  if (finished(current, 'Complete'))
+    return { action: 'leave', why: 'unchanged and complete: left as it is, not run again' };
   return { action: 'apply', why: 'unchanged and still running' };
 }
 
@@ -64,7 +83,11 @@ export interface PutJobInput {
 export type JobChange = 'created' | 'configured' | 'unchanged' | 'replaced';
 
 /** Writes one Job of the release as planJob says; logs what happened and returns it with the Job as it now is. */
-export async function putJob(input: PutJobInput, job: KubeObject, current: KubeObject | undefined): Promise<{ change: JobChange; after: KubeObject }> {
+export async function putJob(
+  input: PutJobInput,
+  job: KubeObject,
+  current: KubeObject | undefined,
+): Promise<{ change: JobChange; after: KubeObject }> {
   const { cluster, log } = input;
   const ref = objectRef(job);
   const desired = withSpecHash(job);
@@ -78,7 +101,10 @@ export async function putJob(input: PutJobInput, job: KubeObject, current: KubeO
     case 'apply': {
       const after = await input.write(desired);
       log.info(`${ref} ${plan.why}`);
-      return { change: after.metadata.resourceVersion === current?.metadata.resourceVersion ? 'unchanged' : 'configured', after };
+      return {
+        change: after.metadata.resourceVersion === current?.metadata.resourceVersion ? 'unchanged' : 'configured',
+        after,
+      };
     }
     case 'replace': {
       log.info(`${ref}: replacing it, ${plan.why}`);
@@ -97,7 +123,8 @@ async function waitUntilGone(input: PutJobInput, key: ObjectKey, uid: string | u
   for (;;) {
     const current = await input.cluster.read(key);
     if (!current || (uid !== undefined && current.metadata.uid !== uid)) return;
-    if (deadline.expired()) throw deadline.timedOut(`waiting for ${key.kind.toLowerCase()}/${key.name} to be deleted before re-creating it`);
+    if (deadline.expired())
+      throw deadline.timedOut(`waiting for ${key.kind.toLowerCase()}/${key.name} to be deleted before re-creating it`);
     await sleep(Math.min(pollMs, deadline.remainingMs()), input.clock, input.signal);
     pollMs = Math.min(pollMs * 2, 1000);
   }

@@ -69,7 +69,12 @@ const isConflict = (error: unknown) => error instanceof ApiRejectedError && erro
 export async function acquireReleaseLock(options: LockOptions): Promise<ReleaseLock> {
   const { cluster, log } = options;
   const { clock, deadline } = options;
-  const key = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: lockName(options.app) };
+  const key = {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    namespace: options.namespace,
+    name: lockName(options.app),
+  };
   let lastHolder = '';
   for (;;) {
     const now = clock.now();
@@ -78,7 +83,10 @@ export async function acquireReleaseLock(options: LockOptions): Promise<ReleaseL
       const created = await cluster.create(leaseObject(options, now)).catch((error: unknown) => {
         if (isConflict(error)) return undefined;
         if (error instanceof ApiRejectedError && error.status === 404) {
-          throw new ApiRejectedError(`namespace ${options.namespace} does not exist (set params.create_namespace: true to create it)`, 404);
+          throw new ApiRejectedError(
+            `namespace ${options.namespace} does not exist (set params.create_namespace: true to create it)`,
+            404,
+          );
         }
         throw error;
       });
@@ -87,17 +95,25 @@ export async function acquireReleaseLock(options: LockOptions): Promise<ReleaseL
       if (!current) continue; // released between our two requests: try again at once
       if (expired(current, now)) {
         const mine = await cluster.replace(leaseObject(options, now, current.metadata.resourceVersion as string));
-        log.info(`took over the expired lock of release ${options.app} from ${(current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'an unknown holder'}`);
+        log.info(
+          `took over the expired lock of release ${options.app} from ${(current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'an unknown holder'}`,
+        );
         return holdLease(options, mine, clock);
       }
       const holder = (current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'another put';
-      if (holder !== lastHolder) log.info(`waiting for ${holder} to finish with release ${options.app} in namespace ${options.namespace} (lease/${key.name})`);
+      if (holder !== lastHolder)
+        log.info(
+          `waiting for ${holder} to finish with release ${options.app} in namespace ${options.namespace} (lease/${key.name})`,
+        );
       lastHolder = holder;
     } catch (error) {
       // Someone else created or renewed it between our read and write: look again.
       if (!isConflict(error)) throw error;
     }
-    if (deadline.expired()) throw deadline.timedOut(`waiting for ${lastHolder || 'another put'} to release lease/${key.name} in namespace ${options.namespace}`);
+    if (deadline.expired())
+      throw deadline.timedOut(
+        `waiting for ${lastHolder || 'another put'} to release lease/${key.name} in namespace ${options.namespace}`,
+      );
     await sleep(Math.min(options.pollMs ?? 2000, deadline.remainingMs()), clock, options.signal);
   }
 }
@@ -134,8 +150,20 @@ function holdLease(options: LockOptions, lease: KubeObject, clock: Clock): Relea
       // A lease left behind is taken over once it expires; say so, so a slow next put is understood.
       await options.cluster
         .detached()
-        .remove({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: options.namespace, name: lockName(options.app) }, 'Background')
-        .catch((error: Error) => options.log.warn(`could not release lease/${lockName(options.app)} (the next put takes it over once it expires): ${error.message}`));
+        .remove(
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            namespace: options.namespace,
+            name: lockName(options.app),
+          },
+          'Background',
+        )
+        .catch((error: Error) =>
+          options.log.warn(
+            `could not release lease/${lockName(options.app)} (the next put takes it over once it expires): ${error.message}`,
+          ),
+        );
     },
   };
 }

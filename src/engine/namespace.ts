@@ -11,12 +11,20 @@ export const createdForLabel = ourKey('created-for');
  * With create_namespace: makes sure the namespace is there. Without it nothing is asked: the first namespaced write
  * (the release's lock) tells a missing namespace apart, one request fewer on every put.
  */
-export async function ensureNamespace(cluster: ClusterApi, name: string, create: boolean, app: string, log: Logger): Promise<void> {
+export async function ensureNamespace(
+  cluster: ClusterApi,
+  name: string,
+  create: boolean,
+  app: string,
+  log: Logger,
+): Promise<void> {
   if (!create) return;
   const existing = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name });
   if (existing) {
     if ((existing as { status?: { phase?: string } }).status?.phase === 'Terminating') {
-      throw new ApiRejectedError(`namespace ${name} is being deleted (Terminating); wait for it to go or deploy to another namespace`);
+      throw new ApiRejectedError(
+        `namespace ${name} is being deleted (Terminating); wait for it to go or deploy to another namespace`,
+      );
     }
     return;
   }

@@ -6,9 +6,13 @@ import { isOurs, labelKeys, managedBy } from '../kube/labels.js';
 import { objectRef, type KubeObject } from '../kube/object.js';
 import { mapBounded } from './bounded.js';
 
-
 /** Reads every object of the release; returns those that exist (by ref). Throws on foreign objects. */
-export async function checkOwnership(cluster: ClusterApi, objects: KubeObject[], app: string, mode: 'apply' | 'create'): Promise<Map<string, KubeObject>> {
+export async function checkOwnership(
+  cluster: ClusterApi,
+  objects: KubeObject[],
+  app: string,
+  mode: 'apply' | 'create',
+): Promise<Map<string, KubeObject>> {
   const found = await mapBounded(objects, 8, (o) =>
     cluster.read({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }),
   );

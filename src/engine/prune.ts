@@ -13,7 +13,12 @@ const identity = (o: KubeObject) => objectRef(o);
  * Objects of the last deployed revision, of every later revision that failed or was cut off, and of `alsoTried`
  * (a failed attempt not yet listed), that `keep` does not have.
  */
-export function pruneCandidates(records: KubeObject[], lastDeployed: ReleaseRecord | undefined, keep: KubeObject[], alsoTried: KubeObject[] = []): KubeObject[] {
+export function pruneCandidates(
+  records: KubeObject[],
+  lastDeployed: ReleaseRecord | undefined,
+  keep: KubeObject[],
+  alsoTried: KubeObject[] = [],
+): KubeObject[] {
   const since = lastDeployed?.revision ?? 0;
   const tried = records
     .filter((r) => recordRevision(r) > since && recordStatus(r) !== 'deployed')
@@ -27,7 +32,11 @@ export function pruneCandidates(records: KubeObject[], lastDeployed: ReleaseReco
 }
 
 /** Deletes the objects that are still ours, a line each; returns their refs. Gone ones are skipped silently. */
-export async function deleteObjects(target: Pick<ReleaseTarget, 'cluster' | 'log' | 'namespace' | 'app'>, objects: KubeObject[], verb: string): Promise<string[]> {
+export async function deleteObjects(
+  target: Pick<ReleaseTarget, 'cluster' | 'log' | 'namespace' | 'app'>,
+  objects: KubeObject[],
+  verb: string,
+): Promise<string[]> {
   const { cluster, log, namespace, app } = target;
   const done = await mapBounded(objects, 8, async (object) => {
     const key = { ...keyOf(object), namespace };

@@ -78,7 +78,8 @@ export function decodeRecord(secret: KubeObject): ReleaseRecord {
   const payload = (secret as { data?: { release?: unknown } }).data?.release;
   let record: Partial<ReleaseRecord> | undefined;
   try {
-    if (typeof payload === 'string' && payload) record = JSON.parse(gunzipSync(Buffer.from(payload, 'base64')).toString('utf8')) as Partial<ReleaseRecord>;
+    if (typeof payload === 'string' && payload)
+      record = JSON.parse(gunzipSync(Buffer.from(payload, 'base64')).toString('utf8')) as Partial<ReleaseRecord>;
   } catch {
     record = undefined;
   }
@@ -90,7 +91,10 @@ export function decodeRecord(secret: KubeObject): ReleaseRecord {
     typeof record.image?.ref === 'string' &&
     typeof record.app === 'string';
   if (!valid) {
-    throw new ApiRejectedError(`${where} is not a readable release record (data.release is missing or corrupt); delete it or restore it from a backup`, 422);
+    throw new ApiRejectedError(
+      `${where} is not a readable release record (data.release is missing or corrupt); delete it or restore it from a backup`,
+      422,
+    );
   }
   return record as ReleaseRecord;
 }
@@ -127,6 +131,12 @@ export function recordKey(namespace: string, app: string, revision: number) {
   return { apiVersion: 'v1', kind: 'Secret', namespace, name: recordName(app, revision) };
 }
 
-export function markRecord(cluster: ClusterApi, namespace: string, app: string, revision: number, status: 'deployed' | 'failed'): Promise<KubeObject> {
+export function markRecord(
+  cluster: ClusterApi,
+  namespace: string,
+  app: string,
+  revision: number,
+  status: 'deployed' | 'failed',
+): Promise<KubeObject> {
   return cluster.patchMetadata(recordKey(namespace, app, revision), { labels: { [recordLabel.status]: status } });
 }

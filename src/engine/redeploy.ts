@@ -9,12 +9,24 @@ export async function readRecordedRelease(target: ReleaseTarget, revision: numbe
   const { cluster, namespace, app } = target;
   const secret = await cluster.read(recordKey(namespace, app, revision));
   if (!secret || recordStatus(secret) !== 'deployed') {
-    const deployed = (await listRecords(cluster, namespace, app)).filter((r) => recordStatus(r) === 'deployed').map(recordRevision);
-    const why = !secret ? 'does not exist (never deployed, or pruned by history_limit)' : `is recorded as ${recordStatus(secret) ?? 'unknown'}, not deployed`;
-    const known = deployed.length ? `revisions that can be redeployed: ${deployed.join(', ')}` : 'no revision of it is recorded there';
+    const deployed = (await listRecords(cluster, namespace, app))
+      .filter((r) => recordStatus(r) === 'deployed')
+      .map(recordRevision);
+    const why = !secret
+      ? 'does not exist (never deployed, or pruned by history_limit)'
+      : `is recorded as ${recordStatus(secret) ?? 'unknown'}, not deployed`;
+    const known = deployed.length
+      ? `revisions that can be redeployed: ${deployed.join(', ')}`
+      : 'no revision of it is recorded there';
     throw new ApiRejectedError(`revision ${revision} of ${app} in namespace ${namespace} ${why}; ${known}`, 404);
   }
   const record = decodeRecord(secret);
   target.log.info(`read revision ${revision} of ${app}: ${record.image.ref}, ${record.objects.length} objects`);
-  return { image: record.image, objects: record.objects, build: record.build, ...(record.url ? { url: record.url } : {}), redeployedFrom: revision };
+  return {
+    image: record.image,
+    objects: record.objects,
+    build: record.build,
+    ...(record.url ? { url: record.url } : {}),
+    redeployedFrom: revision,
+  };
 }

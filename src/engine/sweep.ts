@@ -42,14 +42,19 @@ async function examine(cluster: ClusterApi, ns: KubeObject, app: string): Promis
   let records: KubeObject[];
   try {
     // Every record of any app of this resource: ours tell the age, others say the namespace is shared.
-    records = (await cluster.list('v1', 'Secret', namespace, `${recordLabel.release},${labelKeys.managedBy}=${managedBy}`)).items;
+    records = (
+      await cluster.list('v1', 'Secret', namespace, `${recordLabel.release},${labelKeys.managedBy}=${managedBy}`)
+    ).items;
   } catch (error) {
     if (isForbidden(error)) return createdByUs(ns, app) ? { namespace, why: 'may not list secrets' } : undefined;
     throw error;
   }
   const mine = records.filter((r) => r.metadata.labels?.[recordLabel.release] === app);
-  const others = [...new Set(records.map((r) => r.metadata.labels?.[recordLabel.release]).filter((a) => a && a !== app))];
-  if (!createdByUs(ns, app)) return mine.length ? { namespace, why: `not created by this resource for ${app}` } : undefined;
+  const others = [
+    ...new Set(records.map((r) => r.metadata.labels?.[recordLabel.release]).filter((a) => a && a !== app)),
+  ];
+  if (!createdByUs(ns, app))
+    return mine.length ? { namespace, why: `not created by this resource for ${app}` } : undefined;
   if (others.length) return { namespace, why: `shared with ${others.map((a) => `app ${a}`).join(', ')}` };
   const times = mine.map((r) => Date.parse(tryDecodeRecord(r)?.createdAt ?? '')).filter(Number.isFinite);
   const created = Date.parse(String(ns.metadata.creationTimestamp ?? ''));
@@ -63,10 +68,16 @@ export async function sweepReleases(input: SweepInput): Promise<SweepResult> {
   try {
     namespaces = (await cluster.list('v1', 'Namespace', undefined)).items;
   } catch (error) {
-    if (isForbidden(error)) throw new ApiRejectedError(`sweep: the credentials may not list namespaces (needs cluster-wide list on namespaces): ${(error as Error).message}`, 403);
+    if (isForbidden(error))
+      throw new ApiRejectedError(
+        `sweep: the credentials may not list namespaces (needs cluster-wide list on namespaces): ${(error as Error).message}`,
+        403,
+      );
     throw error;
   }
-  const findings = (await mapBounded(namespaces, 8, (ns) => examine(cluster, ns, app))).filter((f): f is Finding => f !== undefined);
+  const findings = (await mapBounded(namespaces, 8, (ns) => examine(cluster, ns, app))).filter(
+    (f): f is Finding => f !== undefined,
+  );
   const leftAlone = findings.filter((f) => f.why).map((f) => `${f.namespace} (${f.why})`);
   for (const line of leftAlone) log.info(`sweep: left alone ${line}`);
 
@@ -77,8 +88,12 @@ export async function sweepReleases(input: SweepInput): Promise<SweepResult> {
   const kept = eligible.slice(0, input.keep);
   const old = eligible.slice(input.keep).filter((f) => now - f.lastDeployed! > input.olderThanMs);
   const young = eligible.slice(input.keep).filter((f) => now - f.lastDeployed! <= input.olderThanMs);
-  for (const f of kept) log.info(`sweep: keeping ${f.namespace} (one of the ${input.keep} newest; last deployed ${formatDuration(now - f.lastDeployed!)} ago)`);
-  for (const f of young) log.info(`sweep: keeping ${f.namespace} (last deployed ${formatDuration(now - f.lastDeployed!)} ago)`);
+  for (const f of kept)
+    log.info(
+      `sweep: keeping ${f.namespace} (one of the ${input.keep} newest; last deployed ${formatDuration(now - f.lastDeployed!)} ago)`,
+    );
+  for (const f of young)
+    log.info(`sweep: keeping ${f.namespace} (last deployed ${formatDuration(now - f.lastDeployed!)} ago)`);
 
   const swept: string[] = [];
   for (const f of old) {

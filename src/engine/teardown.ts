@@ -45,7 +45,9 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
     return { deleted: [], leftAlone: [], keptVolumes: [], namespaceDeleted: false };
   };
   // The namespace object matters only to delete_namespace (who created it?); otherwise the lock tells a missing one.
-  const ns = input.deleteNamespace ? await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace }) : undefined;
+  const ns = input.deleteNamespace
+    ? await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace })
+    : undefined;
   if (input.deleteNamespace && !ns) return gone();
 
   let lock;
@@ -96,7 +98,10 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   const ours = await listOurs([...kinds.values()]);
   // Objects that have a release object's name but not our labels: report, never touch.
   const ourRefs = new Set(ours.map(objectRef));
-  const candidates = [...recordedNames.values(), ...defaultKinds.map((k) => ({ ...k, metadata: { name: app, namespace } }) as KubeObject)];
+  const candidates = [
+    ...recordedNames.values(),
+    ...defaultKinds.map((k) => ({ ...k, metadata: { name: app, namespace } }) as KubeObject),
+  ];
   const foreign = await mapBounded(
     candidates.filter((c) => !ourRefs.has(objectRef(c))),
     4,
@@ -106,7 +111,8 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
     },
   );
   const leftAlone = [...new Set(foreign.filter((f): f is string => f !== undefined))];
-  for (const ref of leftAlone) log.warn(`${ref} in namespace ${namespace} is not managed by release ${app}: left alone`);
+  for (const ref of leftAlone)
+    log.warn(`${ref} in namespace ${namespace} is not managed by release ${app}: left alone`);
 
   await mapBounded(ours, 8, async (object) => {
     // Foreground where there are dependents to wait for (the ReplicaSets and Pods of a workload); other kinds go at
@@ -118,16 +124,23 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   // Wait until the objects and their Pods are gone (foreground deletion keeps the owner until its dependents go).
   // Only kinds we deleted something of can still hold some (we hold the lock: nothing new of ours appears), and Pods.
   const deletedKinds = new Set(ours.map((o) => `${o.apiVersion}/${o.kind}`));
-  const waitKinds = [...[...kinds.entries()].filter(([key]) => deletedKinds.has(key)).map(([, k]) => k), { apiVersion: 'v1', kind: 'Pod' }];
+  const waitKinds = [
+    ...[...kinds.entries()].filter(([key]) => deletedKinds.has(key)).map(([, k]) => k),
+    { apiVersion: 'v1', kind: 'Pod' },
+  ];
   await waitUntilGone(input, () => listOurs(waitKinds), `release ${app} to be deleted`);
 
   // The StatefulSets' Pods are gone: their claims are no longer in use (the pvc-protection finalizer lets them go).
   // StatefulSets from the records too: a teardown cut off earlier has deleted them but maybe not their claims.
-  const statefulSets = [...ours, ...recordedNames.values()].filter((o) => o.kind === 'StatefulSet' && !leftAlone.includes(objectRef(o)));
+  const statefulSets = [...ours, ...recordedNames.values()].filter(
+    (o) => o.kind === 'StatefulSet' && !leftAlone.includes(objectRef(o)),
+  );
   const claims = await claimsOf(input, statefulSets);
   const claimRefs = claims.map(objectRef);
   if (claims.length && input.keepVolumes) {
-    log.info(`keeping ${claims.length} volume claim${claims.length > 1 ? 's' : ''} of the release's StatefulSets (keep_volumes: true): ${claimRefs.join(', ')}`);
+    log.info(
+      `keeping ${claims.length} volume claim${claims.length > 1 ? 's' : ''} of the release's StatefulSets (keep_volumes: true): ${claimRefs.join(', ')}`,
+    );
   } else if (claims.length) {
     await mapBounded(claims, 8, async (claim) => {
       const gone = !(await cluster.remove(keyOf(claim), 'Background'));
@@ -136,7 +149,10 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
     const claimNames = new Set(claims.map((c) => c.metadata.name));
     await waitUntilGone(
       input,
-      async () => (await cluster.list('v1', 'PersistentVolumeClaim', namespace)).items.filter((c) => claimNames.has(c.metadata.name)),
+      async () =>
+        (await cluster.list('v1', 'PersistentVolumeClaim', namespace)).items.filter((c) =>
+          claimNames.has(c.metadata.name),
+        ),
       `the volume claims of release ${app} to be deleted`,
       ' (the kubernetes.io/pvc-protection finalizer keeps a claim while a Pod uses it)',
     );
@@ -150,7 +166,12 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
 }
 
 /** Polls `remaining` until it finds nothing, saying what is left when that changes; bounded by the deadline. */
-async function waitUntilGone(input: TeardownInput, remaining: () => Promise<KubeObject[]>, what: string, hint = ''): Promise<void> {
+async function waitUntilGone(
+  input: TeardownInput,
+  remaining: () => Promise<KubeObject[]>,
+  what: string,
+  hint = '',
+): Promise<void> {
   const { deadline } = input;
   let lastLine = '';
   // Look again soon at first (most objects go within a second), then less often.
@@ -161,13 +182,17 @@ async function waitUntilGone(input: TeardownInput, remaining: () => Promise<Kube
     const line = `waiting for ${left.length} object${left.length > 1 ? 's' : ''} to be deleted: ${left.slice(0, 6).map(objectRef).join(', ')}${left.length > 6 ? ', …' : ''}`;
     if (line !== lastLine) input.log.info(line);
     lastLine = line;
-    if (deadline.expired()) throw deadline.timedOut(`waiting for ${what}: ${left.map(objectRef).join(', ')} still there${hint}`);
+    if (deadline.expired())
+      throw deadline.timedOut(`waiting for ${what}: ${left.map(objectRef).join(', ')} still there${hint}`);
     await sleep(Math.min(pollMs, deadline.remainingMs()), input.clock, input.signal);
     pollMs = Math.min(pollMs * 2, 1000);
   }
 }
 
-type StatefulSetSpec = { selector?: { matchLabels?: Record<string, string> }; volumeClaimTemplates?: { metadata?: { name?: string } }[] };
+type StatefulSetSpec = {
+  selector?: { matchLabels?: Record<string, string> };
+  volumeClaimTemplates?: { metadata?: { name?: string } }[];
+};
 
 /**
  * The claims the StatefulSet controller made from these StatefulSets' volumeClaimTemplates, in the release's namespace:
@@ -177,12 +202,20 @@ async function claimsOf(input: TeardownInput, statefulSets: KubeObject[]): Promi
   const found = new Map<string, KubeObject>();
   for (const sts of statefulSets) {
     const spec = (sts.spec ?? {}) as StatefulSetSpec;
-    const templates = (spec.volumeClaimTemplates ?? []).map((t) => t.metadata?.name).filter((n): n is string => typeof n === 'string');
+    const templates = (spec.volumeClaimTemplates ?? [])
+      .map((t) => t.metadata?.name)
+      .filter((n): n is string => typeof n === 'string');
     if (!templates.length) continue;
-    const selector = Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const selector = Object.entries(spec.selector?.matchLabels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
     const { items } = await input.cluster.list('v1', 'PersistentVolumeClaim', input.namespace, selector || undefined);
     for (const claim of items) {
-      const made = templates.some((t) => claim.metadata.name.startsWith(`${t}-${sts.metadata.name}-`) && /^[0-9]+$/.test(claim.metadata.name.slice(`${t}-${sts.metadata.name}-`.length)));
+      const made = templates.some(
+        (t) =>
+          claim.metadata.name.startsWith(`${t}-${sts.metadata.name}-`) &&
+          /^[0-9]+$/.test(claim.metadata.name.slice(`${t}-${sts.metadata.name}-`.length)),
+      );
       // Claims that are the release's own objects (extra manifests) were deleted with the rest.
       if (made && !isOurs(claim, input.app)) found.set(claim.metadata.name, claim);
     }
@@ -195,7 +228,9 @@ async function deleteOwnNamespace(input: TeardownInput, ns: KubeObject): Promise
   const { deadline } = input;
   const { cluster, log, namespace, app } = input;
   if (!createdByUs(ns, app)) {
-    log.warn(`namespace ${namespace} was not created by this resource for ${app}: left in place (delete_namespace only deletes namespaces it created)`);
+    log.warn(
+      `namespace ${namespace} was not created by this resource for ${app}: left in place (delete_namespace only deletes namespaces it created)`,
+    );
     return false;
   }
   await cluster.remove({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, 'Foreground');

@@ -21,7 +21,12 @@ export interface ObjectKey {
 }
 
 export function keyOf(object: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): ObjectKey {
-  return { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    namespace: object.metadata.namespace,
+    name: object.metadata.name,
+  };
 }
 
 /** `deployment/web`, the way kubectl names objects in its output. */

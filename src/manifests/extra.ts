@@ -12,13 +12,45 @@ export interface ManifestFile {
 
 // Cluster-scoped kinds cannot belong to a namespaced release (teardown could not scope them).
 const clusterScoped = new Set([
-  'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition',
-  'IngressClass', 'PriorityClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService',
-  'PodSecurityPolicy', 'RuntimeClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'CertificateSigningRequest',
-  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding',
-  'FlowSchema', 'PriorityLevelConfiguration', 'ComponentStatus', 'TokenReview', 'SelfSubjectReview', 'SubjectAccessReview',
-  'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'StorageVersion', 'StorageVersionMigration', 'VolumeAttributesClass',
-  'DeviceClass', 'ResourceSlice', 'DeviceTaintRule', 'IPAddress', 'ServiceCIDR', 'ClusterTrustBundle',
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'StorageClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'IngressClass',
+  'PriorityClass',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'APIService',
+  'PodSecurityPolicy',
+  'RuntimeClass',
+  'CSIDriver',
+  'CSINode',
+  'VolumeAttachment',
+  'CertificateSigningRequest',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'MutatingAdmissionPolicy',
+  'MutatingAdmissionPolicyBinding',
+  'FlowSchema',
+  'PriorityLevelConfiguration',
+  'ComponentStatus',
+  'TokenReview',
+  'SelfSubjectReview',
+  'SubjectAccessReview',
+  'SelfSubjectAccessReview',
+  'SelfSubjectRulesReview',
+  'StorageVersion',
+  'StorageVersionMigration',
+  'VolumeAttributesClass',
+  'DeviceClass',
+  'ResourceSlice',
+  'DeviceTaintRule',
+  'IPAddress',
+  'ServiceCIDR',
+  'ClusterTrustBundle',
 ]);
 
 type Port = { protocol?: string };
@@ -29,9 +61,15 @@ type PodSpec = { containers?: { ports?: Port[] }[]; initContainers?: { ports?: P
  * ports lists without it (500 "associative list with keys has an element that omits key field protocol").
  */
 export function defaultPortProtocols(object: KubeObject): KubeObject {
-  const setTcp = (ports: Port[] | undefined) => ports?.forEach((p) => typeof p === 'object' && p !== null && (p.protocol ??= 'TCP'));
-  const pod = (spec: PodSpec | undefined) => [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].forEach((c) => setTcp(c?.ports));
-  const spec = object.spec as { ports?: Port[]; template?: { spec?: PodSpec }; jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } } & PodSpec;
+  const setTcp = (ports: Port[] | undefined) =>
+    ports?.forEach((p) => typeof p === 'object' && p !== null && (p.protocol ??= 'TCP'));
+  const pod = (spec: PodSpec | undefined) =>
+    [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].forEach((c) => setTcp(c?.ports));
+  const spec = object.spec as {
+    ports?: Port[];
+    template?: { spec?: PodSpec };
+    jobTemplate?: { spec?: { template?: { spec?: PodSpec } } };
+  } & PodSpec;
   if (!spec || typeof spec !== 'object') return object;
   if (object.kind === 'Service') setTcp(spec.ports);
   if (object.kind === 'Pod') pod(spec);
@@ -41,22 +79,30 @@ export function defaultPortProtocols(object: KubeObject): KubeObject {
 }
 
 function checkObject(doc: unknown, where: string, namespace: string): KubeObject {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new BadRequestError(`${where}: not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new BadRequestError(
+      `${where}: not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)`,
+    );
   const o = doc as Record<string, unknown>;
-  if (typeof o.apiVersion !== 'string' || o.apiVersion === '') throw new BadRequestError(`${where}: missing apiVersion`);
+  if (typeof o.apiVersion !== 'string' || o.apiVersion === '')
+    throw new BadRequestError(`${where}: missing apiVersion`);
   if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[a-z0-9]{1,63}$/.test(o.apiVersion)) {
     throw new BadRequestError(`${where}: apiVersion ${shown(o.apiVersion)} is not a group/version`);
   }
   if (typeof o.kind !== 'string' || o.kind === '') throw new BadRequestError(`${where}: missing kind`);
-  if (!/^[A-Za-z][A-Za-z0-9]{0,62}$/.test(o.kind)) throw new BadRequestError(`${where}: kind ${shown(o.kind)} is not a kind name`);
+  if (!/^[A-Za-z][A-Za-z0-9]{0,62}$/.test(o.kind))
+    throw new BadRequestError(`${where}: kind ${shown(o.kind)} is not a kind name`);
   const metadata = o.metadata as Record<string, unknown> | undefined;
   if (typeof metadata !== 'object' || metadata === null || typeof metadata.name !== 'string') {
-    throw new BadRequestError(`${where}: ${o.kind} without metadata.name (generateName is not supported: the release must find it again)`);
+    throw new BadRequestError(
+      `${where}: ${o.kind} without metadata.name (generateName is not supported: the release must find it again)`,
+    );
   }
   if (!dns1123Subdomain.test(metadata.name) || metadata.name.length > 253) {
     throw new BadRequestError(`${where}: metadata.name ${shown(metadata.name, 64)} is not a valid object name`);
   }
-  if (clusterScoped.has(o.kind)) throw new BadRequestError(`${where}: ${o.kind} is cluster-scoped; a release holds only namespaced objects`);
+  if (clusterScoped.has(o.kind))
+    throw new BadRequestError(`${where}: ${o.kind} is cluster-scoped; a release holds only namespaced objects`);
   if (metadata.namespace !== undefined && metadata.namespace !== namespace) {
     const ns = metadata.namespace;
     const named = typeof ns === 'string' ? shown(ns, 64) : `a ${Array.isArray(ns) ? 'list' : typeof ns}`;
@@ -67,7 +113,13 @@ function checkObject(doc: unknown, where: string, namespace: string): KubeObject
   }
   for (const field of ['labels', 'annotations'] as const) {
     const map = metadata[field];
-    if (map !== undefined && (typeof map !== 'object' || map === null || Array.isArray(map) || Object.values(map).some((v) => typeof v !== 'string'))) {
+    if (
+      map !== undefined &&
+      (typeof map !== 'object' ||
+        map === null ||
+        Array.isArray(map) ||
+        Object.values(map).some((v) => typeof v !== 'string'))
+    ) {
       throw new BadRequestError(`${where}: metadata.${field} must map strings to strings`);
     }
   }
@@ -78,15 +130,21 @@ function checkObject(doc: unknown, where: string, namespace: string): KubeObject
 /** `kubernetes-deploy-resource.io/phase: before` on a Job: it runs to completion before the app is applied. */
 export const phaseAnnotation = 'kubernetes-deploy-resource.io/phase';
 
-export const isBeforePhase = (object: KubeObject): boolean => object.metadata.annotations?.[phaseAnnotation] === 'before';
+export const isBeforePhase = (object: KubeObject): boolean =>
+  object.metadata.annotations?.[phaseAnnotation] === 'before';
 
 function checkPhase(object: KubeObject, where: string): void {
   const phase = object.metadata.annotations?.[phaseAnnotation];
   if (phase === undefined) return;
   const ref = `${object.kind.toLowerCase()}/${object.metadata.name}`;
-  if (phase !== 'before') throw new BadRequestError(`${where}: ${ref}: annotation ${phaseAnnotation} is ${JSON.stringify(phase)}; the only phase is "before"`);
+  if (phase !== 'before')
+    throw new BadRequestError(
+      `${where}: ${ref}: annotation ${phaseAnnotation} is ${JSON.stringify(phase)}; the only phase is "before"`,
+    );
   if (object.kind !== 'Job' || object.apiVersion !== 'batch/v1') {
-    throw new BadRequestError(`${where}: ${ref}: annotation ${phaseAnnotation}: before is for Jobs (batch/v1) only: nothing else runs to completion`);
+    throw new BadRequestError(
+      `${where}: ${ref}: annotation ${phaseAnnotation}: before is for Jobs (batch/v1) only: nothing else runs to completion`,
+    );
   }
 }
 
@@ -125,7 +183,8 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
     try {
       docs = readYamlDocuments(file.content, manifestLimits, releaseNodes);
     } catch (error) {
-      if (error instanceof YamlProblem) throw new BadRequestError(`params.manifests: ${name} line ${error.line}: ${error.message}`);
+      if (error instanceof YamlProblem)
+        throw new BadRequestError(`params.manifests: ${name} line ${error.line}: ${error.message}`);
       throw error;
     }
     for (const doc of docs) {
@@ -134,12 +193,17 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
       releaseBytes += doc.expandedBytes;
       if (releaseBytes > manifestLimits.releaseBytes) {
         const limit = `${manifestLimits.releaseBytes / 1024 / 1024} MiB`;
-        throw new BadRequestError(`${where}: the extra manifests together are larger than ${limit} (with aliases expanded)`);
+        throw new BadRequestError(
+          `${where}: the extra manifests together are larger than ${limit} (with aliases expanded)`,
+        );
       }
       for (const item of itemsOf(doc.value, where)) {
         const object = checkObject(item, where, namespace);
         const key = `${object.kind}/${object.metadata.name}`;
-        if (seen.has(key)) throw new BadRequestError(`${where}: ${object.kind.toLowerCase()}/${object.metadata.name} is defined twice (also in ${seen.get(key)})`);
+        if (seen.has(key))
+          throw new BadRequestError(
+            `${where}: ${object.kind.toLowerCase()}/${object.metadata.name} is defined twice (also in ${seen.get(key)})`,
+          );
         seen.set(key, `${name} document ${doc.index}`);
         objects.push(object);
       }
@@ -147,9 +211,15 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
   }
   if (files.length > 0 && objects.length === 0) {
     const more = files.length > 3 ? ` and ${files.length - 3} more` : '';
-    const names = files.slice(0, 3).map((f) => displayPath(f.path)).join(', ') + more;
+    const names =
+      files
+        .slice(0, 3)
+        .map((f) => displayPath(f.path))
+        .join(', ') + more;
     const verb = files.length === 1 ? 'holds' : 'hold';
-    throw new BadRequestError(`params.manifests: ${names} ${verb} no Kubernetes object (only empty documents or Lists)`);
+    throw new BadRequestError(
+      `params.manifests: ${names} ${verb} no Kubernetes object (only empty documents or Lists)`,
+    );
   }
   return objects;
 }
@@ -157,7 +227,8 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
 /** A `kind: ...List` document stands for its items (as kubectl reads it). */
 function itemsOf(doc: unknown, where: string): unknown[] {
   const list = doc as { kind?: unknown; items?: unknown };
-  if (typeof list !== 'object' || Array.isArray(list) || typeof list.kind !== 'string' || !list.kind.endsWith('List')) return [doc];
+  if (typeof list !== 'object' || Array.isArray(list) || typeof list.kind !== 'string' || !list.kind.endsWith('List'))
+    return [doc];
   if (!Array.isArray(list.items)) {
     const kind = /^[A-Za-z0-9]{1,63}$/.test(list.kind) ? list.kind : shown(list.kind);
     throw new BadRequestError(`${where}: ${kind} without a list of items`);

@@ -38,7 +38,10 @@ export function parseImageReference(ref: string): ImageRef | undefined {
 /** A label-safe version for app.kubernetes.io/version: the tag, else the short digest. */
 export function versionLabel(image: ImageRef): string {
   if (image.tag) {
-    const safe = image.tag.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+    const safe = image.tag
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 63)
+      .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
     if (safe) return safe;
   }
   if (image.digest) return `sha256-${image.digest.slice('sha256:'.length, 'sha256:'.length + 12)}`;

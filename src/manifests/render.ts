@@ -43,10 +43,14 @@ export type PodSecurityLevel = 'baseline' | 'restricted';
 const restrictedPodSecurityContext = () => ({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
 const restrictedContainerSecurityContext = () => ({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
 
-
 function releaseLabels(spec: ReleaseSpec): Record<string, string> {
   // Ours last: a user label cannot take away the ownership labels.
-  return { ...spec.labels, ...selectorLabels(spec.app), [labelKeys.version]: versionLabel(spec.image), [labelKeys.managedBy]: managedBy };
+  return {
+    ...spec.labels,
+    ...selectorLabels(spec.app),
+    [labelKeys.version]: versionLabel(spec.image),
+    [labelKeys.managedBy]: managedBy,
+  };
 }
 
 function nonEmpty<T extends object>(value: T): T | undefined {
@@ -58,7 +62,9 @@ function metadata(spec: ReleaseSpec, extraAnnotations: Record<string, string> = 
     name: spec.app,
     namespace: spec.namespace,
     labels: releaseLabels(spec),
-    ...(nonEmpty({ ...spec.annotations, ...extraAnnotations, ...spec.buildAnnotations }) ? { annotations: { ...spec.annotations, ...extraAnnotations, ...spec.buildAnnotations } } : {}),
+    ...(nonEmpty({ ...spec.annotations, ...extraAnnotations, ...spec.buildAnnotations })
+      ? { annotations: { ...spec.annotations, ...extraAnnotations, ...spec.buildAnnotations } }
+      : {}),
   };
 }
 
@@ -121,7 +127,13 @@ export function renderIngress(spec: ReleaseSpec): KubeObject | undefined {
         {
           host: spec.host,
           http: {
-            paths: [{ path: spec.path, pathType: 'Prefix', backend: { service: { name: spec.app, port: { number: spec.servicePort } } } }],
+            paths: [
+              {
+                path: spec.path,
+                pathType: 'Prefix',
+                backend: { service: { name: spec.app, port: { number: spec.servicePort } } },
+              },
+            ],
           },
         },
       ],
@@ -134,8 +146,21 @@ export function renderIngress(spec: ReleaseSpec): KubeObject | undefined {
 const podTemplateKinds = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
 // Install order of dependencies, as Helm does it: what others reference comes first.
 const kindOrder = [
-  'ServiceAccount', 'Secret', 'ConfigMap', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Service',
-  'DaemonSet', 'Pod', 'ReplicaSet', 'Deployment', 'StatefulSet', 'Job', 'CronJob', 'Ingress',
+  'ServiceAccount',
+  'Secret',
+  'ConfigMap',
+  'PersistentVolumeClaim',
+  'Role',
+  'RoleBinding',
+  'Service',
+  'DaemonSet',
+  'Pod',
+  'ReplicaSet',
+  'Deployment',
+  'StatefulSet',
+  'Job',
+  'CronJob',
+  'Ingress',
 ];
 const rank = (kind: string) => {
   const i = kindOrder.indexOf(kind);
@@ -155,7 +180,8 @@ export function labelExtraObject(object: KubeObject, spec: ReleaseSpec): KubeObj
   };
   const annotations = { ...copy.metadata.annotations, ...spec.buildAnnotations };
   if (nonEmpty(annotations)) copy.metadata.annotations = annotations;
-  const template = (copy.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template;
+  const template = (copy.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)
+    ?.template;
   if (podTemplateKinds.has(copy.kind) && template) {
     template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, ...ownership } };
   }

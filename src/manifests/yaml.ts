@@ -1,5 +1,14 @@
 // Deterministic, kubectl-compatible YAML: stable key order, no server-set fields, YAML 1.1-safe quoting.
-import { CORE_SCHEMA, EVENT_ID, YAMLException, constructFromEvents, dump, mergeTag, parseEvents, type Event } from 'js-yaml';
+import {
+  CORE_SCHEMA,
+  EVENT_ID,
+  YAMLException,
+  constructFromEvents,
+  dump,
+  mergeTag,
+  parseEvents,
+  type Event,
+} from 'js-yaml';
 import type { KubeObject } from '../kube/object.js';
 
 const first = ['apiVersion', 'kind', 'metadata', 'name', 'namespace'];
@@ -10,7 +19,17 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-const serverSetMetadata = ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'ownerReferences'];
+const serverSetMetadata = [
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'generation',
+  'managedFields',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'ownerReferences',
+];
 
 /** The object as a user would commit it: without status and the fields the server sets. */
 export function stripServerFields(object: KubeObject): KubeObject {
@@ -37,7 +56,12 @@ function sortedKeys(value: unknown): unknown {
 
 /** Multi-document YAML; strings YAML 1.1 would read as something else ("yes", "0777") are quoted for kubectl. */
 export function toYaml(objects: KubeObject[]): string {
-  return objects.map((object) => '---\n' + dump(sortedKeys(stripServerFields(object)), { lineWidth: -1, noRefs: true, quoteStyle: 'double' })).join('');
+  return objects
+    .map(
+      (object) =>
+        '---\n' + dump(sortedKeys(stripServerFields(object)), { lineWidth: -1, noRefs: true, quoteStyle: 'double' }),
+    )
+    .join('');
 }
 
 // ---------- reading user YAML, bounded ----------
@@ -131,7 +155,10 @@ function measure(text: string, events: Event[], limits: YamlLimits): { line: num
   const add = (bytes: number, event: Event, collection: boolean, ownFrame = false) => {
     total += bytes;
     if (total > limits.documentBytes) {
-      throw new YamlProblem(lineOf(position(event)), `the document is larger than ${mib(limits.documentBytes)} with its aliases expanded`);
+      throw new YamlProblem(
+        lineOf(position(event)),
+        `the document is larger than ${mib(limits.documentBytes)} with its aliases expanded`,
+      );
     }
     const parent = open.at(-1);
     if (!parent) return;
@@ -141,7 +168,8 @@ function measure(text: string, events: Event[], limits: YamlLimits): { line: num
     }
   };
   for (const event of events) {
-    if (line === undefined && event.type !== EVENT_ID.DOCUMENT && event.type !== EVENT_ID.POP) line = lineOf(position(event));
+    if (line === undefined && event.type !== EVENT_ID.DOCUMENT && event.type !== EVENT_ID.POP)
+      line = lineOf(position(event));
     switch (event.type) {
       case EVENT_ID.DOCUMENT:
         anchors = new Map();
@@ -158,8 +186,7 @@ function measure(text: string, events: Event[], limits: YamlLimits): { line: num
         break;
       }
       case EVENT_ID.SEQUENCE:
-      case EVENT_ID.MAPPING:
-      {
+      case EVENT_ID.MAPPING: {
         add(3, event, true, true);
         const name = anchorOf(event);
         const anchor = name === undefined ? undefined : { bytes: 0, collection: true, open: true };
@@ -197,24 +224,30 @@ function measure(text: string, events: Event[], limits: YamlLimits): { line: num
   return documents;
 }
 
-const mib = (bytes: number) => (bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${Math.round(bytes / 1024)} KiB`);
+const mib = (bytes: number) =>
+  bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${Math.round(bytes / 1024)} KiB`;
 
 /** js-yaml's reasons, reworded for someone who wrote a manifest; `at` is the text from the problem on. */
 function explain(reason: string, at: string, lineText: string, limits: YamlLimits): string {
   const token = at.match(/^[^\s,:[\]{}]*/)![0];
-  if (/tab characters/.test(reason) || /^ *\t/.test(lineText)) return 'a tab in the indentation (YAML indents with spaces only)';
-  if (reason === 'duplicated mapping key') return `the key ${shown(at.match(/^[^:\n]*/)![0].trim())} appears twice in one mapping`;
+  if (/tab characters/.test(reason) || /^ *\t/.test(lineText))
+    return 'a tab in the indentation (YAML indents with spaces only)';
+  if (reason === 'duplicated mapping key')
+    return `the key ${shown(at.match(/^[^:\n]*/)![0].trim())} appears twice in one mapping`;
   let m = /^unknown (?:scalar |mapping |sequence )?tag !<(.*)>$/.exec(reason);
-  if (m) return `the tag ${shown(token || m[1]!)} is not supported (Kubernetes manifests are plain YAML: remove the tag, or quote the value)`;
+  if (m)
+    return `the tag ${shown(token || m[1]!)} is not supported (Kubernetes manifests are plain YAML: remove the tag, or quote the value)`;
   m = /^cannot resolve a node with !<(.*)> explicit tag$/.exec(reason);
   if (m) return `the value does not fit its tag ${shown(token || m[1]!)}`;
   m = /^unidentified alias "(.*)"$/.exec(reason);
   if (m) return `the alias ${shown(`*${m[1]}`)} names no anchor (${shown(`&${m[1]}`)}) before it in this document`;
   if (/^cannot merge mappings/.test(reason)) return 'a merge key (<<) must name a mapping or a list of mappings';
-  if (/maxTotalMergeKeys/.test(reason)) return `more than ${limits.mergedKeys} keys copied by merge keys (<<) in one document`;
+  if (/maxTotalMergeKeys/.test(reason))
+    return `more than ${limits.mergedKeys} keys copied by merge keys (<<) in one document`;
   if (/abnormal merge sequence size/.test(reason)) return 'more than 100 mappings merged by one merge key (<<)';
   if (/maxDepth/.test(reason)) return `nested more than ${limits.depth} levels deep`;
-  if (/null byte|non-printable|valid JSON character/.test(reason)) return 'a control character that is not text (is this a binary file?)';
+  if (/null byte|non-printable|valid JSON character/.test(reason))
+    return 'a control character that is not text (is this a binary file?)';
   if (/complex keys/.test(reason)) return 'a mapping key that is itself a list or a mapping';
   if (/recursive alias/.test(reason)) return 'an alias refers to a collection that contains it (a cycle)';
   return `not valid YAML: ${reason.length > 200 ? `${reason.slice(0, 200)}…` : reason}`;
@@ -244,15 +277,25 @@ export function readYamlDocuments(
     const lineOffset = chunk.line - 1;
     const nodes = nodeStarts(chunk.text);
     if (nodes > limits.nodes) {
-      throw new YamlProblem(chunk.line, `the document holds more than ${limits.nodes} nodes (counting the commas, colons, dashes, brackets and lines that start one)`);
+      throw new YamlProblem(
+        chunk.line,
+        `the document holds more than ${limits.nodes} nodes (counting the commas, colons, dashes, brackets and lines that start one)`,
+      );
     }
     budget.left -= nodes;
     if (budget.left < 0) {
-      throw new YamlProblem(chunk.line, `the extra manifests together hold more than ${limits.releaseNodes} nodes (counting the commas, colons, dashes, brackets and lines that start one)`);
+      throw new YamlProblem(
+        chunk.line,
+        `the extra manifests together hold more than ${limits.releaseNodes} nodes (counting the commas, colons, dashes, brackets and lines that start one)`,
+      );
     }
     try {
       for (const doc of readChunk(chunk.text, limits)) {
-        documents.push({ ...doc, index: documents.length + 1, line: doc.line === undefined ? undefined : doc.line + lineOffset });
+        documents.push({
+          ...doc,
+          index: documents.length + 1,
+          line: doc.line === undefined ? undefined : doc.line + lineOffset,
+        });
       }
     } catch (error) {
       if (error instanceof YamlProblem) throw new YamlProblem(error.line + lineOffset, error.message);
@@ -310,7 +353,11 @@ function readChunk(text: string, limits: YamlLimits): YamlDocument[] {
   try {
     events = parseEvents(text, { maxDepth: limits.depth });
     measured = measure(text, events, limits);
-    values = constructFromEvents(events, { source: text, schema: manifestSchema, maxTotalMergeKeys: limits.mergedKeys });
+    values = constructFromEvents(events, {
+      source: text,
+      schema: manifestSchema,
+      maxTotalMergeKeys: limits.mergedKeys,
+    });
   } catch (error) {
     if (error instanceof YamlProblem) throw error;
     if (!(error instanceof YAMLException)) throw error;
@@ -321,5 +368,10 @@ function readChunk(text: string, limits: YamlLimits): YamlDocument[] {
     const lineText = mark ? text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd) : '';
     throw new YamlProblem(mark ? mark.line + 1 : 1, explain(error.reason, at, lineText, limits));
   }
-  return values.map((value, i) => ({ index: i + 1, line: measured[i]?.line, value, expandedBytes: measured[i]?.bytes ?? 0 }));
+  return values.map((value, i) => ({
+    index: i + 1,
+    line: measured[i]?.line,
+    value,
+    expandedBytes: measured[i]?.bytes ?? 0,
+  }));
 }

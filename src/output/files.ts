@@ -9,7 +9,10 @@ export const redactedValue = '<redacted>';
 export function redactSecrets(objects: KubeObject[]): KubeObject[] {
   return objects.map((object) => {
     if (object.kind !== 'Secret' || object.apiVersion !== 'v1') return object;
-    const { data, stringData, ...rest } = object as KubeObject & { data?: Record<string, string>; stringData?: Record<string, string> };
+    const { data, stringData, ...rest } = object as KubeObject & {
+      data?: Record<string, string>;
+      stringData?: Record<string, string>;
+    };
     const keys = [...new Set([...Object.keys(data ?? {}), ...Object.keys(stringData ?? {})])].sort();
     if (keys.length === 0) return rest as KubeObject;
     return { ...rest, stringData: Object.fromEntries(keys.map((k) => [k, redactedValue])) } as KubeObject;

@@ -24,7 +24,15 @@ export interface ScriptContext {
 }
 type Script = 'check' | 'in' | 'out';
 
-const buildEnvKeys = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME', 'BUILD_PIPELINE_INSTANCE_VARS', 'ATC_EXTERNAL_URL'] as const;
+const buildEnvKeys = [
+  'BUILD_ID',
+  'BUILD_NAME',
+  'BUILD_JOB_NAME',
+  'BUILD_PIPELINE_NAME',
+  'BUILD_TEAM_NAME',
+  'BUILD_PIPELINE_INSTANCE_VARS',
+  'ATC_EXTERNAL_URL',
+] as const;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -82,7 +90,8 @@ function proxyCredentials(network: NetworkEnv): string[] {
     if (!userinfo) continue;
     out.push(userinfo);
     const [user, password] = userinfo.split(':');
-    for (const part of [password, user && password ? decodeURIComponent(password) : undefined]) if (part && part.length >= 4) out.push(part);
+    for (const part of [password, user && password ? decodeURIComponent(password) : undefined])
+      if (part && part.length >= 4) out.push(part);
   }
   return out;
 }
@@ -92,7 +101,8 @@ export function runScript(script: Script, command: (ctx: ScriptContext) => Promi
   const stderrLine = (line: string) => void process.stderr.write(line.endsWith('\n') ? line : line + '\n');
   const log = createLogger(stderrLine, redactor);
   // Libraries that log do so through the redactor too.
-  const consoleLine = (...args: unknown[]) => stderrLine(redactor.redact(formatWithOptions({ colors: false }, ...args)));
+  const consoleLine = (...args: unknown[]) =>
+    stderrLine(redactor.redact(formatWithOptions({ colors: false }, ...args)));
   for (const method of ['log', 'info', 'debug', 'warn', 'error', 'trace'] as const) console[method] = consoleLine;
 
   const abort = new AbortController();
@@ -130,12 +140,23 @@ export function runScript(script: Script, command: (ctx: ScriptContext) => Promi
     if (source && typeof source === 'object') redactor.add(secretFragments(source));
     const dir = process.argv[2];
     if (script !== 'check' && (dir === undefined || dir === '')) {
-      throw new BadRequestError(`usage: ${script} <${script === 'in' ? 'destination' : 'sources'} directory> (Concourse passes it as $1)`);
+      throw new BadRequestError(
+        `usage: ${script} <${script === 'in' ? 'destination' : 'sources'} directory> (Concourse passes it as $1)`,
+      );
     }
     const network = pickNetworkEnv();
     redactor.add(proxyCredentials(network));
     const addSecret = (value: string) => redactor.add([value]);
-    const result = await command({ request, dir: script === 'check' ? undefined : dir, env: pickEnv(), log, signal: abort.signal, processId: process.pid, network, addSecret });
+    const result = await command({
+      request,
+      dir: script === 'check' ? undefined : dir,
+      env: pickEnv(),
+      log,
+      signal: abort.signal,
+      processId: process.pid,
+      network,
+      addSecret,
+    });
     await writeResult(redactor.redact(JSON.stringify(result)));
     finish(ExitCode.ok);
   })().catch(fail);

@@ -5,21 +5,44 @@ import { absentAsEmpty, digits, duration, nonEmpty, sourceSchema, wholeNumber } 
 
 // A path relative to the sources/destination dir; escaping it is checked again after resolving symlinks.
 const relativePath = nonEmpty.check(
-  z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), { error: 'must be a path relative to the sources directory, without ..' }),
+  z.refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+    error: 'must be a path relative to the sources directory, without ..',
+  }),
 );
 const stringMap = (key: z.ZodMiniType<string>) => z.record(key, z.string());
-const envValue = z.pipe(z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string' }), z.transform(String));
-const envName = z.string().check(z.regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, { error: 'not a valid environment variable name' }));
+const envValue = z.pipe(
+  z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string' }),
+  z.transform(String),
+);
+const envName = z
+  .string()
+  .check(z.regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, { error: 'not a valid environment variable name' }));
 const labelKeyString = z.string().check(z.regex(labelKey, { error: 'not a valid label key' }));
 const labelMap = z.record(
   labelKeyString,
-  z.string().check(z.maxLength(63, { error: 'label values are at most 63 characters' }), z.regex(labelValue, { error: 'not a valid label value' })),
+  z
+    .string()
+    .check(
+      z.maxLength(63, { error: 'label values are at most 63 characters' }),
+      z.regex(labelValue, { error: 'not a valid label value' }),
+    ),
 );
 const annotationMap = stringMap(labelKeyString);
 const quantity = z
-  .pipe(z.union([z.string(), z.number()], { error: 'expected a quantity such as "250m" or "128Mi"' }), z.transform(String))
-  .check(z.refine((q) => /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.test(q), { error: 'not a Kubernetes quantity (e.g. "250m", "128Mi")' }));
-const resourceList = z.strictObject({ cpu: z.optional(quantity), memory: z.optional(quantity), 'ephemeral-storage': z.optional(quantity) });
+  .pipe(
+    z.union([z.string(), z.number()], { error: 'expected a quantity such as "250m" or "128Mi"' }),
+    z.transform(String),
+  )
+  .check(
+    z.refine((q) => /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.test(q), {
+      error: 'not a Kubernetes quantity (e.g. "250m", "128Mi")',
+    }),
+  );
+const resourceList = z.strictObject({
+  cpu: z.optional(quantity),
+  memory: z.optional(quantity),
+  'ephemeral-storage': z.optional(quantity),
+});
 const port = wholeNumber(1, 65535, 'must be between 1 and 65535');
 const absolutePath = z.string().check(z.startsWith('/', { error: 'must start with /' }));
 // ${NAME} placeholders are allowed here; the value is checked again after expansion.
@@ -29,8 +52,15 @@ const expandable = (rule: RegExp, what: string) =>
 export const outParamsSchema = z
   .strictObject({
     image: z.optional(relativePath),
-    image_ref: z.optional(nonEmpty.check(z.refine((ref) => !/\s/.test(ref), { error: 'must not contain white space' }))),
-    namespace: z.optional(expandable(dns1123Label, 'namespace name (lowercase letters, digits and -; ${BUILD_NAME} and similar are expanded)')),
+    image_ref: z.optional(
+      nonEmpty.check(z.refine((ref) => !/\s/.test(ref), { error: 'must not contain white space' })),
+    ),
+    namespace: z.optional(
+      expandable(
+        dns1123Label,
+        'namespace name (lowercase letters, digits and -; ${BUILD_NAME} and similar are expanded)',
+      ),
+    ),
     namespace_file: z.optional(relativePath),
     create_namespace: z._default(z.boolean(), false),
     replicas: z._default(wholeNumber(0, 1000), 1),
@@ -42,8 +72,13 @@ export const outParamsSchema = z
     annotations: z._default(annotationMap, {}),
     resources: z.optional(z.strictObject({ requests: z.optional(resourceList), limits: z.optional(resourceList) })),
     readiness_path: z.optional(absolutePath),
-    security_context: z._default(z.enum(['baseline', 'restricted'], { error: 'must be baseline or restricted' }), 'baseline'),
-    host: z.optional(expandable(dns1123Subdomain, 'host name (lowercase DNS name; ${BUILD_NAME} and similar are expanded)')),
+    security_context: z._default(
+      z.enum(['baseline', 'restricted'], { error: 'must be baseline or restricted' }),
+      'baseline',
+    ),
+    host: z.optional(
+      expandable(dns1123Subdomain, 'host name (lowercase DNS name; ${BUILD_NAME} and similar are expanded)'),
+    ),
     path: z._default(absolutePath, '/'),
     ingress_class: z.optional(z.string().check(z.regex(dns1123Subdomain, { error: 'not a valid ingress class name' }))),
     tls_secret: z.optional(z.string().check(z.regex(dns1123Subdomain, { error: 'not a valid Secret name' }))),
@@ -76,11 +111,14 @@ export const outParamsSchema = z
       if (params.delete_namespace && !params.delete) issue(['delete_namespace'], 'needs params.delete: true');
       if (params.keep_volumes && !params.delete) issue(['keep_volumes'], 'needs params.delete: true');
       if (params.tls_secret !== undefined && params.host === undefined) issue(['tls_secret'], 'needs params.host');
-      if (params.on_failure === 'rollback' && !params.wait) issue(['on_failure'], 'rollback needs params.wait: true (a rollback follows a failed rollout)');
-      if (params.revision !== undefined && params.revision_file !== undefined) issue(['revision_file'], 'cannot be combined with params.revision');
+      if (params.on_failure === 'rollback' && !params.wait)
+        issue(['on_failure'], 'rollback needs params.wait: true (a rollback follows a failed rollout)');
+      if (params.revision !== undefined && params.revision_file !== undefined)
+        issue(['revision_file'], 'cannot be combined with params.revision');
       if (params.delete) {
         for (const key of ['revision', 'revision_file', 'dry_run'] as const) {
-          if (params[key] !== undefined && params[key] !== false) issue([key], 'cannot be combined with params.delete: true');
+          if (params[key] !== undefined && params[key] !== false)
+            issue([key], 'cannot be combined with params.delete: true');
         }
         return;
       }
@@ -88,7 +126,10 @@ export const outParamsSchema = z
       if (params.image !== undefined && params.image_ref !== undefined) {
         issue(['image_ref'], 'cannot be combined with params.image (give one)');
       } else if (params.image === undefined && params.image_ref === undefined) {
-        issue([], 'give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)');
+        issue(
+          [],
+          'give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)',
+        );
       }
     }),
   );

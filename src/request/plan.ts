@@ -68,8 +68,25 @@ export type PutPlan = DeployPlan | RedeployPlan | TeardownPlan | SweepPlan;
 
 /** Params that shape a new release; a redeploy takes all of them from the record, so giving one is a mistake. */
 const releaseShapingParams = [
-  'image', 'image_ref', 'manifests', 'replicas', 'port', 'service_port', 'env', 'args', 'labels', 'annotations',
-  'resources', 'readiness_path', 'host', 'path', 'ingress_class', 'tls_secret', 'ingress_annotations', 'mode', 'security_context',
+  'image',
+  'image_ref',
+  'manifests',
+  'replicas',
+  'port',
+  'service_port',
+  'env',
+  'args',
+  'labels',
+  'annotations',
+  'resources',
+  'readiness_path',
+  'host',
+  'path',
+  'ingress_class',
+  'tls_secret',
+  'ingress_annotations',
+  'mode',
+  'security_context',
 ] as const;
 
 const buildVars = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME'] as const;
@@ -81,7 +98,8 @@ export function expandBuildVars(text: string, env: BuildEnv, field: string): str
       throw new BadRequestError(`${field}: \${${name}} is not one of ${buildVars.map((v) => `\${${v}}`).join(', ')}`);
     }
     const value = env[name as (typeof buildVars)[number]];
-    if (value === undefined || value === '') throw new BadRequestError(`${field}: \${${name}} is not set in this step's environment`);
+    if (value === undefined || value === '')
+      throw new BadRequestError(`${field}: \${${name}} is not set in this step's environment`);
     return value;
   });
 }
@@ -89,7 +107,9 @@ export function expandBuildVars(text: string, env: BuildEnv, field: string): str
 /** A namespace name, however it was given (params, namespace_file); `how` says where it came from. */
 export function checkNamespaceName(name: string, field: string, how = ''): string {
   if (!dns1123Label.test(name) || name.length > 63) {
-    throw new BadRequestError(`${field}: ${quote(name)}${how} is not a valid namespace name (lowercase letters, digits and -, at most 63)`);
+    throw new BadRequestError(
+      `${field}: ${quote(name)}${how} is not a valid namespace name (lowercase letters, digits and -, at most 63)`,
+    );
   }
   return name;
 }
@@ -113,7 +133,10 @@ function hostOf(params: OutParams, env: BuildEnv): string | undefined {
 function imageOf(params: OutParams): DeployPlan['image'] {
   if (params.image !== undefined) return { dir: params.image };
   const ref = parseImageReference(params.image_ref!);
-  if (!ref) throw new BadRequestError('params.image_ref: not a valid image reference (e.g. registry.example.com/team/app:1.2.3 or …@sha256:…)');
+  if (!ref)
+    throw new BadRequestError(
+      'params.image_ref: not a valid image reference (e.g. registry.example.com/team/app:1.2.3 or …@sha256:…)',
+    );
   return { ref };
 }
 
@@ -123,11 +146,28 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
   const given = Object.keys((raw as { params?: Record<string, unknown> }).params ?? {});
   if (params.sweep) {
     const others = given.filter((key) => !['sweep', 'timeout', 'dry_run'].includes(key));
-    if (others.length) throw new BadRequestError(`${others.map((k) => `params.${k}`).join(', ')}: cannot be combined with params.sweep (only timeout and dry_run can)`);
-    return { source, app: source.app, timeoutMs: parseDuration(params.timeout)!, action: 'sweep', olderThanMs: parseDuration(params.sweep.older_than)!, keep: params.sweep.keep, dryRun: params.dry_run };
+    if (others.length)
+      throw new BadRequestError(
+        `${others.map((k) => `params.${k}`).join(', ')}: cannot be combined with params.sweep (only timeout and dry_run can)`,
+      );
+    return {
+      source,
+      app: source.app,
+      timeoutMs: parseDuration(params.timeout)!,
+      action: 'sweep',
+      olderThanMs: parseDuration(params.sweep.older_than)!,
+      keep: params.sweep.keep,
+      dryRun: params.dry_run,
+    };
   }
-  const base: PlanBase = { source, app: source.app, namespace: namespaceOf(source, params, env), timeoutMs: parseDuration(params.timeout)! };
-  if (params.delete) return { ...base, action: 'teardown', deleteNamespace: params.delete_namespace, keepVolumes: params.keep_volumes };
+  const base: PlanBase = {
+    source,
+    app: source.app,
+    namespace: namespaceOf(source, params, env),
+    timeoutMs: parseDuration(params.timeout)!,
+  };
+  if (params.delete)
+    return { ...base, action: 'teardown', deleteNamespace: params.delete_namespace, keepVolumes: params.keep_volumes };
 
   const options: DeployOptions = {
     createNamespace: params.create_namespace,
@@ -141,9 +181,12 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     const shaping = releaseShapingParams.filter((key) => given.includes(key));
     if (shaping.length) {
       const by = params.revision !== undefined ? 'params.revision' : 'params.revision_file';
-      throw new BadRequestError(`${shaping.map((k) => `params.${k}`).join(', ')}: cannot be combined with ${by} (a redeploy takes the image and every object from the recorded revision)`);
+      throw new BadRequestError(
+        `${shaping.map((k) => `params.${k}`).join(', ')}: cannot be combined with ${by} (a redeploy takes the image and every object from the recorded revision)`,
+      );
     }
-    const revision = params.revision !== undefined ? { number: Number(params.revision) } : { file: params.revision_file! };
+    const revision =
+      params.revision !== undefined ? { number: Number(params.revision) } : { file: params.revision_file! };
     return { ...base, ...options, action: 'redeploy', revision };
   }
   return {

@@ -22,21 +22,30 @@ const clusterUrl = z.string().check(
     }
     if (url.protocol === 'https:') return;
     if (url.protocol === 'http:' && loopbackHosts.has(url.hostname)) return;
-    ctx.addIssue({ code: 'custom', message: 'must be an https:// URL (http:// is allowed only for a loopback address)' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be an https:// URL (http:// is allowed only for a loopback address)',
+    });
   }),
 );
 
 /** A whole number in [min, max] (the messages of full zod's `.int().min().max()`). */
 export const wholeNumber = (min: number, max?: number, between?: string) =>
-  z.number().check(
-    z.int({ error: 'must be a whole number' }),
-    z.minimum(min, { error: between ?? `must be at least ${min}` }),
-    ...(max === undefined ? [] : [z.maximum(max, { error: between ?? `must be at most ${max}` })]),
-  );
+  z
+    .number()
+    .check(
+      z.int({ error: 'must be a whole number' }),
+      z.minimum(min, { error: between ?? `must be at least ${min}` }),
+      ...(max === undefined ? [] : [z.maximum(max, { error: between ?? `must be at most ${max}` })]),
+    );
 
 /** A duration such as "90s" or "5m", greater than zero. */
 export const duration = (example: string) =>
-  z.string().check(z.refine((d) => parseDuration(d) !== undefined && parseDuration(d)! > 0, { error: `not a duration (e.g. ${example})` }));
+  z.string().check(
+    z.refine((d) => parseDuration(d) !== undefined && parseDuration(d)! > 0, {
+      error: `not a duration (e.g. ${example})`,
+    }),
+  );
 
 export const sourceSchema = z
   .strictObject({
@@ -59,42 +68,61 @@ export const sourceSchema = z
       ),
     ),
     namespace: z._default(
-      z.string().check(
-        z.maxLength(63, { error: 'must be at most 63 characters' }),
-        z.regex(dns1123Label, { error: 'not a valid namespace name (lowercase letters, digits and -)' }),
-      ),
+      z
+        .string()
+        .check(
+          z.maxLength(63, { error: 'must be at most 63 characters' }),
+          z.regex(dns1123Label, { error: 'not a valid namespace name (lowercase letters, digits and -)' }),
+        ),
       'default',
     ),
-    app: z
-      .string()
-      .check(
-        z.maxLength(53, { error: 'must be at most 53 characters' }),
-        z.regex(dns1035Label, { error: 'not a valid app name (a DNS-1035 label: lowercase letters, digits and -, starting with a letter)' }),
-      ),
+    app: z.string().check(
+      z.maxLength(53, { error: 'must be at most 53 characters' }),
+      z.regex(dns1035Label, {
+        error: 'not a valid app name (a DNS-1035 label: lowercase letters, digits and -, starting with a letter)',
+      }),
+    ),
     history_limit: z._default(wholeNumber(1, 100), 10),
   })
   .check(
     z.superRefine((source, ctx) => {
       const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
       if (source.in_cluster) {
-        for (const key of ['cluster_url', 'cluster_ca', 'admin_cert', 'admin_key', 'token', 'kubeconfig', 'context'] as const) {
-          if (source[key] !== undefined) issue(key, "cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)");
+        for (const key of [
+          'cluster_url',
+          'cluster_ca',
+          'admin_cert',
+          'admin_key',
+          'token',
+          'kubeconfig',
+          'context',
+        ] as const) {
+          if (source[key] !== undefined)
+            issue(key, "cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)");
         }
         return;
       }
       if (source.kubeconfig !== undefined) {
         for (const key of ['cluster_url', 'cluster_ca', 'admin_cert', 'admin_key', 'token'] as const) {
-          if (source[key] !== undefined) issue(key, 'cannot be combined with source.kubeconfig (give one or the other)');
+          if (source[key] !== undefined)
+            issue(key, 'cannot be combined with source.kubeconfig (give one or the other)');
         }
         return;
       }
       if (source.context !== undefined) issue('context', 'needs source.kubeconfig');
       if (source.cluster_url === undefined) issue('cluster_url', 'is required (or give source.kubeconfig)');
-      if (source.admin_cert !== undefined && source.admin_key === undefined) issue('admin_key', 'is required with source.admin_cert');
-      if (source.admin_key !== undefined && source.admin_cert === undefined) issue('admin_cert', 'is required with source.admin_key');
-      if (source.token !== undefined && source.admin_cert !== undefined) issue('token', 'cannot be combined with source.admin_cert/admin_key (give one way to authenticate)');
+      if (source.admin_cert !== undefined && source.admin_key === undefined)
+        issue('admin_key', 'is required with source.admin_cert');
+      if (source.admin_key !== undefined && source.admin_cert === undefined)
+        issue('admin_cert', 'is required with source.admin_key');
+      if (source.token !== undefined && source.admin_cert !== undefined)
+        issue('token', 'cannot be combined with source.admin_cert/admin_key (give one way to authenticate)');
       if (source.token === undefined && source.admin_cert === undefined && source.admin_key === undefined) {
-        ctx.addIssue({ code: 'custom', path: [], message: 'no credentials: give token, admin_cert and admin_key, or kubeconfig' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: 'no credentials: give token, admin_cert and admin_key, or kubeconfig',
+        });
       }
     }),
   );
@@ -103,18 +131,29 @@ export type Source = z.infer<typeof sourceSchema>;
 export const digits = z.string().check(z.regex(/^[0-9]+$/, { error: 'must be a string of digits' }));
 export const versionSchema = z
   .strictObject({
-    app: z.string().check(z.maxLength(53, { error: 'must be at most 53 characters' }), z.regex(dns1035Label, { error: 'not a valid app name' })),
-    // "*": the version of a sweep, which spans namespaces.
-    namespace: z
+    app: z
       .string()
-      .check(z.maxLength(63, { error: 'must be at most 63 characters' }), z.refine((ns) => ns === '*' || dns1123Label.test(ns), { error: 'not a valid namespace name' })),
+      .check(
+        z.maxLength(53, { error: 'must be at most 53 characters' }),
+        z.regex(dns1035Label, { error: 'not a valid app name' }),
+      ),
+    // "*": the version of a sweep, which spans namespaces.
+    namespace: z.string().check(
+      z.maxLength(63, { error: 'must be at most 63 characters' }),
+      z.refine((ns) => ns === '*' || dns1123Label.test(ns), { error: 'not a valid namespace name' }),
+    ),
     revision: digits,
     image: z.string(),
     deleted: z.optional(z.literal('true', { error: 'must be "true" when present' })),
   })
   .check(
     z.superRefine((version, ctx) => {
-      if (version.namespace === '*' && version.deleted !== 'true') ctx.addIssue({ code: 'custom', path: ['namespace'], message: '"*" only in the version of a sweep (with deleted: "true")' });
+      if (version.namespace === '*' && version.deleted !== 'true')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['namespace'],
+          message: '"*" only in the version of a sweep (with deleted: "true")',
+        });
     }),
   );
 export type Version = z.infer<typeof versionSchema>;

@@ -20,7 +20,11 @@ interface WorkloadRule {
 
 // Events: only `FailedCreate` ones (a controller could not create a Pod: a quota, a missing ServiceAccount, admission).
 const rules: Record<string, WorkloadRule> = {
-  Deployment: { apiGroups: ['apps/v1'], watches: ['Deployment', 'ReplicaSet', 'Pod', 'Event'], assess: assessDeploymentRollout },
+  Deployment: {
+    apiGroups: ['apps/v1'],
+    watches: ['Deployment', 'ReplicaSet', 'Pod', 'Event'],
+    assess: assessDeploymentRollout,
+  },
   StatefulSet: { apiGroups: ['apps/v1'], watches: ['StatefulSet', 'Pod', 'Event'], assess: assessStatefulSet },
   DaemonSet: { apiGroups: ['apps/v1'], watches: ['DaemonSet', 'Pod', 'Event'], assess: assessDaemonSet },
   Job: { apiGroups: ['batch/v1'], watches: ['Job', 'Pod', 'Event'], assess: assessJob },
@@ -42,7 +46,8 @@ export function watchesFor(workloads: KubeObject[]): WatchedKind[] {
 
 export function assessWorkload(applied: KubeObject, snapshot: Snapshot): Verdict {
   const rule = ruleFor(applied);
-  if (!rule) return { state: 'done', message: `${applied.kind.toLowerCase()}/${applied.metadata.name}: not a workload` };
+  if (!rule)
+    return { state: 'done', message: `${applied.kind.toLowerCase()}/${applied.metadata.name}: not a workload` };
   return rule.assess(applied, snapshot);
 }
 

@@ -1,7 +1,19 @@
 // Pure: a DaemonSet's rollout, judged like kubectl's `rollout status daemonset` on the generation this put wrote.
 import type { KubeObject } from '../kube/object.js';
 import { describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, notSeenYet, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import {
+  appliedAt,
+  done,
+  failedCreate,
+  failedCreateVerdict,
+  generationObserved,
+  liveObject,
+  notSeenYet,
+  progressing,
+  type Meta,
+  type Snapshot,
+  type Verdict,
+} from './snapshot.js';
 
 interface DaemonSetShape {
   metadata: Meta;
@@ -22,7 +34,9 @@ export function assessDaemonSet(applied: KubeObject, snapshot: Snapshot): Verdic
   const ref = `daemonset/${applied.metadata.name}`;
   const strategy = (applied as unknown as DaemonSetShape).spec?.updateStrategy?.type ?? 'RollingUpdate';
   if (strategy === 'OnDelete') {
-    return done(`${ref}: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted`);
+    return done(
+      `${ref}: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted`,
+    );
   }
   const live = liveObject(snapshot, 'DaemonSet', applied);
   if (!live) return notSeenYet(ref);
@@ -39,9 +53,16 @@ export function assessDaemonSet(applied: KubeObject, snapshot: Snapshot): Verdic
   const generation = ds.metadata.annotations?.[templateGeneration];
   const failure = findPodFailureWhere(
     snapshot.Pod,
-    (pod) => isOwnedBy(pod, ds.metadata.uid) && (!generation || pod.metadata.labels?.['pod-template-generation'] === generation),
+    (pod) =>
+      isOwnedBy(pod, ds.metadata.uid) &&
+      (!generation || pod.metadata.labels?.['pod-template-generation'] === generation),
   );
-  if (failure) return { state: 'failed', message: `${ref} failed: ${describePodFailure(failure, [])}`, eventsOf: { kind: 'Pod', name: failure.pod } };
+  if (failure)
+    return {
+      state: 'failed',
+      message: `${ref} failed: ${describePodFailure(failure, [])}`,
+      eventsOf: { kind: 'Pod', name: failure.pod },
+    };
 
   const updated = status.updatedNumberScheduled ?? 0;
   const available = status.numberAvailable ?? 0;

@@ -3,7 +3,21 @@
 // in order; Pod causes come first so that a broken image fails in seconds.
 import type { KubeObject } from '../kube/object.js';
 import { asEvent, describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, generationObserved, liveObject, notBefore, notSeenYet, refusedCreate, progressing, type Condition, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import {
+  appliedAt,
+  done,
+  failedCreate,
+  generationObserved,
+  liveObject,
+  notBefore,
+  notSeenYet,
+  refusedCreate,
+  progressing,
+  type Condition,
+  type Meta,
+  type Snapshot,
+  type Verdict,
+} from './snapshot.js';
 
 interface DeploymentShape {
   metadata: Meta;
@@ -33,7 +47,10 @@ export function assessDeployment(object: KubeObject): Verdict {
   const progressingCondition = status.conditions?.find((c) => c.type === 'Progressing');
   if (progressingCondition?.reason === 'ProgressDeadlineExceeded') {
     const why = progressingCondition.message ?? '';
-    return { state: 'failed', message: `${name} exceeded its progress deadline (ProgressDeadlineExceeded): ${why}`.trim() };
+    return {
+      state: 'failed',
+      message: `${name} exceeded its progress deadline (ProgressDeadlineExceeded): ${why}`.trim(),
+    };
   }
   return assessDeploymentCounts(d);
 }
@@ -83,8 +100,13 @@ export function currentReplicaSet(deployment: KubeObject, replicaSets: KubeObjec
   const d = deployment as unknown as DeploymentShape;
   const template = withoutHash(d.spec?.template);
   return replicaSets
-    .filter((rs) => isOwnedBy(rs, d.metadata.uid) && withoutHash((rs as unknown as ReplicaSetShape).spec?.template) === template)
-    .sort((a, b) => ((a.metadata as Meta).creationTimestamp ?? '').localeCompare((b.metadata as Meta).creationTimestamp ?? ''))
+    .filter(
+      (rs) =>
+        isOwnedBy(rs, d.metadata.uid) && withoutHash((rs as unknown as ReplicaSetShape).spec?.template) === template,
+    )
+    .sort((a, b) =>
+      ((a.metadata as Meta).creationTimestamp ?? '').localeCompare((b.metadata as Meta).creationTimestamp ?? ''),
+    )
     .at(0);
 }
 
@@ -108,16 +130,22 @@ export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot)
   const ref = `deployment/${applied.metadata.name}`;
   const live = liveObject(snapshot, 'Deployment', applied);
   if (!live) return notSeenYet(ref);
-  if (!generationObserved(live, applied)) return progressing(`${ref}: waiting for the deployment spec update to be observed`);
+  if (!generationObserved(live, applied))
+    return progressing(`${ref}: waiting for the deployment spec update to be observed`);
   const d = live as unknown as DeploymentShape;
   const rs = currentReplicaSet(live, snapshot.ReplicaSet);
 
-  const deadline = d.status?.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
+  const deadline = d.status?.conditions?.find(
+    (c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded',
+  );
   // The condition outlives the generation that caused it ("ReplicaSet "web-5d4" has timed out progressing."):
   // it counts only when it names the current ReplicaSet, or names none.
   const named = /ReplicaSet "([^"]+)"/.exec(deadline?.message ?? '')?.[1];
   if (deadline && (named === undefined || named === rs?.metadata.name)) {
-    return { state: 'failed', message: `${ref} exceeded its progress deadline (ProgressDeadlineExceeded): ${deadline.message ?? ''}`.trim() };
+    return {
+      state: 'failed',
+      message: `${ref} exceeded its progress deadline (ProgressDeadlineExceeded): ${deadline.message ?? ''}`.trim(),
+    };
   }
   if (rs) {
     const rsRef = `replicaset/${rs.metadata.name}`;
@@ -128,7 +156,11 @@ export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot)
     if ((rsStatus?.replicas ?? 0) < ((rs as unknown as ReplicaSetShape).spec?.replicas ?? 1)) {
       const since = appliedAt(applied);
       const condition = rsStatus?.conditions?.find(
-        (c) => c.type === 'ReplicaFailure' && c.status === 'True' && notBefore(c.lastTransitionTime, since) && refusedCreate(c.message),
+        (c) =>
+          c.type === 'ReplicaFailure' &&
+          c.status === 'True' &&
+          notBefore(c.lastTransitionTime, since) &&
+          refusedCreate(c.message),
       );
       if (condition) {
         const cause = `${condition.reason ?? 'ReplicaFailure'}: ${condition.message ?? ''}`.trim();
@@ -144,7 +176,11 @@ export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot)
     }
     const failure = findPodFailureWhere(snapshot.Pod, podOf(rs));
     if (failure) {
-      return { state: 'failed', message: `${ref} failed: ${describePodFailure(failure, [])}`, eventsOf: { kind: 'Pod', name: failure.pod } };
+      return {
+        state: 'failed',
+        message: `${ref} failed: ${describePodFailure(failure, [])}`,
+        eventsOf: { kind: 'Pod', name: failure.pod },
+      };
     }
   }
   return assessDeploymentCounts(d);

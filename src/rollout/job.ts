@@ -1,8 +1,26 @@
 // Pure: a Job (judged like `kubectl wait --for=condition=complete`, failing on its Failed condition) and a CronJob
 // (created, never waited for: it runs on its schedule).
 import type { KubeObject } from '../kube/object.js';
-import { describeFailedPods, describePodFailure, fatalJobWaitingReasons, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, failedCreateVerdict, liveObject, notSeenYet, progressing, type Condition, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import {
+  describeFailedPods,
+  describePodFailure,
+  fatalJobWaitingReasons,
+  findPodFailureWhere,
+  isOwnedBy,
+} from './pods.js';
+import {
+  appliedAt,
+  done,
+  failedCreate,
+  failedCreateVerdict,
+  liveObject,
+  notSeenYet,
+  progressing,
+  type Condition,
+  type Meta,
+  type Snapshot,
+  type Verdict,
+} from './snapshot.js';
 
 interface JobShape {
   metadata: Meta;
@@ -32,16 +50,23 @@ export function assessJob(applied: KubeObject, snapshot: Snapshot): Verdict {
   }
   const completions = job.spec?.completions;
   const succeeded = status.succeeded ?? 0;
-  if (condition('Complete')) return done(`${ref}: completed (${succeeded}${completions !== undefined ? ` of ${completions}` : ''} succeeded)`);
+  if (condition('Complete'))
+    return done(`${ref}: completed (${succeeded}${completions !== undefined ? ` of ${completions}` : ''} succeeded)`);
 
   if ((status.active ?? 0) === 0) {
     const event = failedCreate(snapshot, live, appliedAt(applied));
     if (event) return failedCreateVerdict(ref, event);
   }
   const failure = findPodFailureWhere(snapshot.Pod, ours, fatalJobWaitingReasons);
-  if (failure) return { state: 'failed', message: `${ref} failed: ${describePodFailure(failure, [])}`, eventsOf: { kind: 'Pod', name: failure.pod } };
+  if (failure)
+    return {
+      state: 'failed',
+      message: `${ref} failed: ${describePodFailure(failure, [])}`,
+      eventsOf: { kind: 'Pod', name: failure.pod },
+    };
   const counts = `${status.active ?? 0} active, ${status.failed ?? 0} failed`;
-  if (completions === undefined) return progressing(`${ref}: waiting for completion (${succeeded} succeeded, ${counts})`);
+  if (completions === undefined)
+    return progressing(`${ref}: waiting for completion (${succeeded} succeeded, ${counts})`);
   return progressing(`${ref}: ${succeeded} of ${completions} completions (${counts})`);
 }
 

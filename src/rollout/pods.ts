@@ -108,7 +108,10 @@ export function describeEvents(events: KubeObject[], limit = 5): string {
     .sort((a, b) => Date.parse(eventTime(a) || '0') - Date.parse(eventTime(b) || '0'))
     .slice(-limit)
     .map(asEvent)
-    .map((e) => `${e.type === 'Warning' ? 'Warning ' : ''}${e.reason ?? ''}: ${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`)
+    .map(
+      (e) =>
+        `${e.type === 'Warning' ? 'Warning ' : ''}${e.reason ?? ''}: ${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`,
+    )
     .join(' | ');
 }
 

@@ -27,7 +27,11 @@ export type Verdict =
   | { state: 'failed'; message: string; eventsOf?: { kind: string; name: string } };
 
 export const progressing = (message: string): Verdict => ({ state: 'progressing', message });
-export const notSeenYet = (ref: string): Verdict => ({ state: 'progressing', message: `${ref}: waiting for it to appear`, quiet: true });
+export const notSeenYet = (ref: string): Verdict => ({
+  state: 'progressing',
+  message: `${ref}: waiting for it to appear`,
+  quiet: true,
+});
 export const done = (message: string): Verdict => ({ state: 'done', message });
 
 export interface Condition {
@@ -54,7 +58,9 @@ export interface Meta {
  */
 export function liveObject(snapshot: Snapshot, kind: WatchedKind, applied: KubeObject): KubeObject | undefined {
   const uid = (applied.metadata as Meta).uid;
-  return snapshot[kind].find((o) => o.metadata.name === applied.metadata.name && (!uid || (o.metadata as Meta).uid === uid));
+  return snapshot[kind].find(
+    (o) => o.metadata.name === applied.metadata.name && (!uid || (o.metadata as Meta).uid === uid),
+  );
 }
 
 /** Whether the controller has seen the spec this put wrote (the live object's generation, at least the applied one). */
@@ -78,8 +84,15 @@ export function failedCreate(snapshot: Snapshot, live: KubeObject, since: string
   const uid = (live.metadata as Meta).uid;
   return snapshot.Event.filter((e) => {
     const event = asEvent(e);
-    return event.reason === 'FailedCreate' && event.involvedObject?.uid === uid && notBefore(eventTime(e), since) && refusedCreate(event.message);
-  }).sort((a, b) => Date.parse(eventTime(a) || '0') - Date.parse(eventTime(b) || '0')).at(-1);
+    return (
+      event.reason === 'FailedCreate' &&
+      event.involvedObject?.uid === uid &&
+      notBefore(eventTime(e), since) &&
+      refusedCreate(event.message)
+    );
+  })
+    .sort((a, b) => Date.parse(eventTime(a) || '0') - Date.parse(eventTime(b) || '0'))
+    .at(-1);
 }
 
 /**

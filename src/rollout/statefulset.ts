@@ -2,7 +2,19 @@
 // Pods of the update revision that are stuck for good, or Pods the controller cannot create, fail it at once.
 import type { KubeObject } from '../kube/object.js';
 import { describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
-import { appliedAt, done, failedCreate, failedCreateVerdict, generationObserved, liveObject, notSeenYet, progressing, type Meta, type Snapshot, type Verdict } from './snapshot.js';
+import {
+  appliedAt,
+  done,
+  failedCreate,
+  failedCreateVerdict,
+  generationObserved,
+  liveObject,
+  notSeenYet,
+  progressing,
+  type Meta,
+  type Snapshot,
+  type Verdict,
+} from './snapshot.js';
 
 interface StatefulSetShape {
   metadata: Meta;
@@ -21,7 +33,9 @@ export function assessStatefulSet(applied: KubeObject, snapshot: Snapshot): Verd
   const ref = `statefulset/${applied.metadata.name}`;
   const strategy = (applied as unknown as StatefulSetShape).spec?.updateStrategy?.type ?? 'RollingUpdate';
   if (strategy === 'OnDelete') {
-    return done(`${ref}: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted`);
+    return done(
+      `${ref}: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted`,
+    );
   }
   const live = liveObject(snapshot, 'StatefulSet', applied);
   if (!live) return notSeenYet(ref);
@@ -39,20 +53,30 @@ export function assessStatefulSet(applied: KubeObject, snapshot: Snapshot): Verd
   const updateRevision = status.updateRevision;
   const failure = findPodFailureWhere(
     snapshot.Pod,
-    (pod) => isOwnedBy(pod, s.metadata.uid) && (!updateRevision || pod.metadata.labels?.['controller-revision-hash'] === updateRevision),
+    (pod) =>
+      isOwnedBy(pod, s.metadata.uid) &&
+      (!updateRevision || pod.metadata.labels?.['controller-revision-hash'] === updateRevision),
   );
-  if (failure) return { state: 'failed', message: `${ref} failed: ${describePodFailure(failure, [])}`, eventsOf: { kind: 'Pod', name: failure.pod } };
+  if (failure)
+    return {
+      state: 'failed',
+      message: `${ref} failed: ${describePodFailure(failure, [])}`,
+      eventsOf: { kind: 'Pod', name: failure.pod },
+    };
 
   const ready = status.readyReplicas ?? 0;
   const updated = status.updatedReplicas ?? 0;
   if (ready < wanted) return progressing(`${ref}: ${ready} of ${wanted} pods ready`);
   const partition = s.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
   if (partition > 0) {
-    if (updated < wanted - partition) return progressing(`${ref}: ${updated} of ${wanted - partition} new pods updated (partition ${partition})`);
+    if (updated < wanted - partition)
+      return progressing(`${ref}: ${updated} of ${wanted - partition} new pods updated (partition ${partition})`);
     return done(`${ref}: partitioned roll out complete (${updated} new pods updated, partition ${partition})`);
   }
   if (updateRevision !== status.currentRevision) {
     return progressing(`${ref}: ${updated} of ${wanted} pods updated to revision ${updateRevision ?? '?'}`);
   }
-  return done(`${ref}: successfully rolled out (${ready} of ${wanted} pods ready at revision ${status.currentRevision ?? '?'})`);
+  return done(
+    `${ref}: successfully rolled out (${ready} of ${wanted} pods ready at revision ${status.currentRevision ?? '?'})`,
+  );
 }

@@ -1,14 +1,21 @@
 // Waits until every workload of a release has rolled out (Deployments, StatefulSets, DaemonSets, Jobs), driven by
 // watches (with a slow resync as a safety net), and fails as soon as any of them has failed for good — all the failed
 // ones named together. The decisions are pure (assess.ts); this file only keeps the snapshot fresh and the deadline.
-import { assessWorkload, combineFailures, emptySnapshot, watchesFor, type Snapshot, type Verdict, type WatchedKind } from './assess.js';
+import {
+  assessWorkload,
+  combineFailures,
+  emptySnapshot,
+  watchesFor,
+  type Snapshot,
+  type Verdict,
+  type WatchedKind,
+} from './assess.js';
 import { describeEvents } from './pods.js';
 import type { ClusterApi } from '../cluster/api.js';
 import { AbortedError, ApiRejectedError, RolloutFailedError, TimedOutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { objectRef, type KubeObject } from '../kube/object.js';
 import { formatDuration, sleep, systemClock, type Clock } from '../time.js';
-
 
 export interface WaitOptions {
   cluster: ClusterApi;
@@ -52,7 +59,10 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   const failureGraceMs = options.failureGraceMs ?? 1500;
   const eventsGraceMs = options.eventsGraceMs ?? 2000;
   const kinds = watchesFor(workloads);
-  const objects = Object.fromEntries(kinds.map((k) => [k, new Map<string, KubeObject>()])) as Record<WatchedKind, Map<string, KubeObject>>;
+  const objects = Object.fromEntries(kinds.map((k) => [k, new Map<string, KubeObject>()])) as Record<
+    WatchedKind,
+    Map<string, KubeObject>
+  >;
   const resourceVersions: Partial<Record<WatchedKind, string>> = {};
   const stops: Partial<Record<WatchedKind, () => void>> = {};
   const lastVerdict = new Map<string, Verdict>();
@@ -157,7 +167,8 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
     const seen = snapshot();
     return workloads.map((w) => [objectRef(w), assessWorkload(w, seen)] as const);
   };
-  const failuresOf = (verdicts: ReturnType<typeof judge>) => verdicts.flatMap(([ref, v]) => (v.state === 'failed' ? [[ref, v] as const] : []));
+  const failuresOf = (verdicts: ReturnType<typeof judge>) =>
+    verdicts.flatMap(([ref, v]) => (v.state === 'failed' ? [[ref, v] as const] : []));
 
   /** Every workload failed by now, each with its events: what arrived while the first ones' events were read counts. */
   async function allFailures(first: ReturnType<typeof failuresOf>): Promise<string[]> {
@@ -178,7 +189,11 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
         firstFailureAt = now;
         timers.push(clock.setTimeout(schedule, failureGraceMs));
       }
-      if (verdicts.every(([, v]) => v.state !== 'progressing') || now - firstFailureAt >= failureGraceMs || now >= deadline) {
+      if (
+        verdicts.every(([, v]) => v.state !== 'progressing') ||
+        now - firstFailureAt >= failureGraceMs ||
+        now >= deadline
+      ) {
         throw new RolloutFailedError(combineFailures(await allFailures(failures)));
       }
     }
@@ -209,15 +224,23 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
       });
   }
 
-  const onAbort = () => settle(options.signal?.reason instanceof Error ? options.signal.reason : new AbortedError('aborted'));
+  const onAbort = () =>
+    settle(options.signal?.reason instanceof Error ? options.signal.reason : new AbortedError('aborted'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
   timers.push(
     clock.setTimeout(
       () => {
         // A failure found within the grace period is the answer, not the timeout.
         if (failuresOf(judge()).length) return schedule();
-        const waiting = [...lastVerdict.values()].filter((v) => v.state !== 'done').map((v) => v.message).join('; ');
-        settle(new TimedOutError(`timed out after ${formatDuration(options.timeoutMs)} waiting for the rollout${waiting ? `: ${waiting}` : ''}`));
+        const waiting = [...lastVerdict.values()]
+          .filter((v) => v.state !== 'done')
+          .map((v) => v.message)
+          .join('; ');
+        settle(
+          new TimedOutError(
+            `timed out after ${formatDuration(options.timeoutMs)} waiting for the rollout${waiting ? `: ${waiting}` : ''}`,
+          ),
+        );
       },
       Math.max(0, deadline - started),
     ),

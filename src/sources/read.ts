@@ -16,7 +16,8 @@ async function inside(root: string, relative: string, field: string): Promise<st
   const real = await realpath(full).catch(() => {
     throw new BadRequestError(`${field}: ${displayPath(relative)} does not exist in the sources directory`);
   });
-  if (real !== rootReal && !real.startsWith(rootReal + path.sep)) throw new BadRequestError(`${field}: ${displayPath(relative)} leads outside the sources directory`);
+  if (real !== rootReal && !real.startsWith(rootReal + path.sep))
+    throw new BadRequestError(`${field}: ${displayPath(relative)} leads outside the sources directory`);
   return real;
 }
 
@@ -71,7 +72,8 @@ export const manifestTotalBytes = 16 * 1024 * 1024;
 /** A registry-image resource's get directory: repository, tag and digest files. */
 export async function readImageDir(root: string, relative: string): Promise<ImageRef> {
   const dir = await inside(root, relative, 'params.image');
-  if (!(await stat(dir)).isDirectory()) throw new BadRequestError(`params.image: ${displayPath(relative)} is not a directory`);
+  if (!(await stat(dir)).isDirectory())
+    throw new BadRequestError(`params.image: ${displayPath(relative)} is not a directory`);
   const read = async (name: string) => {
     const file = path.join(dir, name);
     const found = await lstat(file).catch(() => undefined);
@@ -80,10 +82,15 @@ export async function readImageDir(root: string, relative: string): Promise<Imag
     return (await readBounded(file, displayPath(`${relative}/${name}`), 'params.image', 4096)).trim();
   };
   const [repository, tag, digest] = await Promise.all([read('repository'), read('tag'), read('digest')]);
-  if (!repository) throw new BadRequestError(`params.image: ${displayPath(`${relative}/repository`)} is missing or empty (expected a registry-image get directory)`);
-  if (!tag && !digest) throw new BadRequestError(`params.image: ${displayPath(relative)} has neither a tag nor a digest file`);
+  if (!repository)
+    throw new BadRequestError(
+      `params.image: ${displayPath(`${relative}/repository`)} is missing or empty (expected a registry-image get directory)`,
+    );
+  if (!tag && !digest)
+    throw new BadRequestError(`params.image: ${displayPath(relative)} has neither a tag nor a digest file`);
   const parsed = parseImageReference(`${repository}${tag ? `:${tag}` : ''}${digest ? `@${digest}` : ''}`);
-  if (!parsed) throw new BadRequestError(`params.image: ${displayPath(relative)} does not hold a valid image reference`);
+  if (!parsed)
+    throw new BadRequestError(`params.image: ${displayPath(relative)} does not hold a valid image reference`);
   return parsed;
 }
 
@@ -98,7 +105,10 @@ export async function readNamespaceFile(root: string, relative: string): Promise
 export async function readRevisionFile(root: string, relative: string): Promise<number> {
   const file = await inside(root, relative, 'params.revision_file');
   const text = (await readBounded(file, displayPath(relative), 'params.revision_file', 64)).trim();
-  if (!/^[0-9]+$/.test(text)) throw new BadRequestError(`params.revision_file: ${displayPath(relative)} does not hold a revision number (digits)`);
+  if (!/^[0-9]+$/.test(text))
+    throw new BadRequestError(
+      `params.revision_file: ${displayPath(relative)} does not hold a revision number (digits)`,
+    );
   return Number(text);
 }
 
@@ -115,7 +125,8 @@ export async function readManifestFiles(root: string, patterns: string[]): Promi
     const matches: string[] = [];
     if (/[*?[\]{}]/.test(pattern)) {
       for await (const match of glob(pattern, { cwd: rootReal })) matches.push(match);
-      if (matches.length === 0) throw new BadRequestError(`${field}: ${displayPath(pattern)} matches no file in the sources directory`);
+      if (matches.length === 0)
+        throw new BadRequestError(`${field}: ${displayPath(pattern)} matches no file in the sources directory`);
       matches.sort();
     } else {
       matches.push(pattern);
@@ -129,7 +140,9 @@ export async function readManifestFiles(root: string, patterns: string[]): Promi
       total += info.size;
       if (total > manifestTotalBytes) {
         const limit = sizeText(manifestTotalBytes);
-        throw new BadRequestError(`${field}: ${displayPath(match)}: the manifests files together are larger than ${limit}`);
+        throw new BadRequestError(
+          `${field}: ${displayPath(match)}: the manifests files together are larger than ${limit}`,
+        );
       }
       files.push({ path: match, content: await readBounded(real, displayPath(match), field, manifestFileBytes) });
     }

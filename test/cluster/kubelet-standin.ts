@@ -91,7 +91,9 @@ function rawRequest(method: string, path: string, body?: unknown, contentType = 
           ...(tlsOptions.headers as Json | undefined),
           'User-Agent': USER_AGENT,
           Accept: 'application/json',
-          ...(payload === undefined ? {} : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }),
+          ...(payload === undefined
+            ? {}
+            : { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload) }),
         },
       },
       resolve,
@@ -133,7 +135,12 @@ const NODE_IP = '127.0.0.1';
 function nodeStatus(): Json {
   const now = new Date().toISOString();
   const condition = (type: string, status: string, reason: string, message: string) => ({
-    type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: now,
+    type,
+    status,
+    reason,
+    message,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
   });
   const capacity = { cpu: '64', memory: '256Gi', pods: '1000', 'ephemeral-storage': '500Gi' };
   return {
@@ -151,9 +158,16 @@ function nodeStatus(): Json {
     ],
     daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
     nodeInfo: {
-      machineID: '', systemUUID: '', bootID: '', kernelVersion: '', osImage: 'kubelet stand-in',
-      containerRuntimeVersion: 'standin://0', kubeletVersion: 'v1.20.2', kubeProxyVersion: 'v1.20.2',
-      operatingSystem: 'linux', architecture: 'amd64',
+      machineID: '',
+      systemUUID: '',
+      bootID: '',
+      kernelVersion: '',
+      osImage: 'kubelet stand-in',
+      containerRuntimeVersion: 'standin://0',
+      kubeletVersion: 'v1.20.2',
+      kubeProxyVersion: 'v1.20.2',
+      operatingSystem: 'linux',
+      architecture: 'amd64',
     },
   };
 }
@@ -183,8 +197,12 @@ async function registerNode(): Promise<void> {
 // controller (not run here) lifts it once the Node is Ready. The DaemonSet controller does not tolerate it, so the
 // stand-in lifts it for its own Node, as that controller would.
 const conditionTaints = new Set([
-  'node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable', 'node.kubernetes.io/memory-pressure',
-  'node.kubernetes.io/disk-pressure', 'node.kubernetes.io/pid-pressure', 'node.kubernetes.io/network-unavailable',
+  'node.kubernetes.io/not-ready',
+  'node.kubernetes.io/unreachable',
+  'node.kubernetes.io/memory-pressure',
+  'node.kubernetes.io/disk-pressure',
+  'node.kubernetes.io/pid-pressure',
+  'node.kubernetes.io/network-unavailable',
 ]);
 
 async function removeConditionTaints(): Promise<void> {
@@ -193,10 +211,21 @@ async function removeConditionTaints(): Promise<void> {
   const kept = taints.filter((t) => !conditionTaints.has(t.key));
   if (kept.length === taints.length) return;
   // A merge patch replaces the list; the resourceVersion makes it conditional on what we read.
-  await api('PATCH', `/api/v1/nodes/${NODE_NAME}`, {
-    metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { taints: kept.length ? kept : null },
-  }, 'application/merge-patch+json');
-  log(`lifted taints ${taints.filter((t) => conditionTaints.has(t.key)).map((t) => `${t.key}:${t.effect}`).join(', ')}`);
+  await api(
+    'PATCH',
+    `/api/v1/nodes/${NODE_NAME}`,
+    {
+      metadata: { resourceVersion: node.metadata.resourceVersion },
+      spec: { taints: kept.length ? kept : null },
+    },
+    'application/merge-patch+json',
+  );
+  log(
+    `lifted taints ${taints
+      .filter((t) => conditionTaints.has(t.key))
+      .map((t) => `${t.key}:${t.effect}`)
+      .join(', ')}`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,7 +390,10 @@ async function sync(state: PodState): Promise<void> {
     if (state.timer) clearTimeout(state.timer);
     try {
       await api('DELETE', podPath(namespace, name), {
-        apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: state.key },
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        gracePeriodSeconds: 0,
+        preconditions: { uid: state.key },
       });
     } catch (err) {
       if (!isStatus(err, 404, 409)) {
@@ -377,7 +409,8 @@ async function sync(state: PodState): Promise<void> {
     // No scheduler runs: bind it to our node, as the scheduler would.
     try {
       await api('POST', `${podPath(namespace, name)}/binding`, {
-        apiVersion: 'v1', kind: 'Binding',
+        apiVersion: 'v1',
+        kind: 'Binding',
         metadata: { name, namespace, uid: state.key },
         target: { apiVersion: 'v1', kind: 'Node', name: NODE_NAME },
       });
@@ -436,7 +469,11 @@ function exits(behaviour: Behaviour, policy: RestartPolicy): boolean {
 }
 
 function podStatus(
-  state: PodState, containers: Json[], behaviours: Behaviour[], policy: RestartPolicy, elapsed: number,
+  state: PodState,
+  containers: Json[],
+  behaviours: Behaviour[],
+  policy: RestartPolicy,
+  elapsed: number,
 ): Json {
   const started = elapsed >= READY_DELAY_MS; // image "pulled" and container started (or pull failed)
   const startedAt = new Date(state.firstSeen + READY_DELAY_MS).toISOString();
@@ -459,10 +496,17 @@ function podStatus(
     if (finished && exits(behaviour, policy)) {
       const exitCode = behaviour === 'crashing' ? 1 : 0;
       return {
-        ...base, imageID: imageIdOf(c.image), containerID, started: false,
+        ...base,
+        imageID: imageIdOf(c.image),
+        containerID,
+        started: false,
         state: {
           terminated: {
-            exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', containerID, startedAt, finishedAt,
+            exitCode,
+            reason: exitCode === 0 ? 'Completed' : 'Error',
+            containerID,
+            startedAt,
+            finishedAt,
             // What the container wrote to its terminationMessagePath, as a kubelet reports it.
             ...(exitCode === 0 ? {} : { message: `${c.name}: simulated failure (image ${c.image} exits with code 1)` }),
           },
@@ -471,7 +515,14 @@ function podStatus(
     }
     if (behaviour === 'crashing' && policy === 'Never') {
       // Running until it exits (no restart follows).
-      return { ...base, imageID: imageIdOf(c.image), containerID, ready: true, started: true, state: { running: { startedAt } } };
+      return {
+        ...base,
+        imageID: imageIdOf(c.image),
+        containerID,
+        ready: true,
+        started: true,
+        state: { running: { startedAt } },
+      };
     }
     switch (behaviour) {
       case 'unpullable': {
@@ -499,7 +550,9 @@ function podStatus(
           },
           lastState: {
             terminated: {
-              exitCode: 1, reason: 'Error', containerID,
+              exitCode: 1,
+              reason: 'Error',
+              containerID,
               startedAt: new Date(state.lastCrash - 500).toISOString(),
               finishedAt: new Date(state.lastCrash).toISOString(),
             },
@@ -509,7 +562,11 @@ function podStatus(
         return { ...base, imageID: imageIdOf(c.image), containerID, started: true, state: { running: { startedAt } } };
       default:
         return {
-          ...base, imageID: imageIdOf(c.image), containerID, ready: true, started: true,
+          ...base,
+          imageID: imageIdOf(c.image),
+          containerID,
+          ready: true,
+          started: true,
           state: { running: { startedAt } },
         };
     }
@@ -534,11 +591,14 @@ function podStatus(
         ? { reason: 'PodCompleted' }
         : { reason: 'ContainersNotReady', message: `containers with unready status: [${notReady.join(' ')}]` }),
   });
-  const phase = !started || anyUnpullable
-    ? 'Pending'
-    : completed
-      ? exitCodes.every((code) => code === 0) ? 'Succeeded' : 'Failed'
-      : 'Running';
+  const phase =
+    !started || anyUnpullable
+      ? 'Pending'
+      : completed
+        ? exitCodes.every((code) => code === 0)
+          ? 'Succeeded'
+          : 'Failed'
+        : 'Running';
   const initContainers: Json[] = state.pod.spec.initContainers ?? [];
 
   return {
@@ -561,8 +621,14 @@ function podStatus(
     ...(initContainers.length > 0
       ? {
           initContainerStatuses: initContainers.map((c) => ({
-            name: c.name, image: c.image, imageID: imageIdOf(c.image), ready: true, restartCount: 0,
-            state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: state.startTime, finishedAt: state.startTime } },
+            name: c.name,
+            image: c.image,
+            imageID: imageIdOf(c.image),
+            ready: true,
+            restartCount: 0,
+            state: {
+              terminated: { exitCode: 0, reason: 'Completed', startedAt: state.startTime, finishedAt: state.startTime },
+            },
             lastState: {},
           })),
         }
@@ -582,7 +648,11 @@ function pullError(image: string): string {
 // Events, as a kubelet emits them for failing containers (each once per Pod and container).
 
 async function emitEvents(
-  state: PodState, containers: Json[], behaviours: Behaviour[], policy: RestartPolicy, elapsed: number,
+  state: PodState,
+  containers: Json[],
+  behaviours: Behaviour[],
+  policy: RestartPolicy,
+  elapsed: number,
 ) {
   if (elapsed < READY_DELAY_MS) return;
   for (const [i, c] of containers.entries()) {
@@ -615,13 +685,23 @@ async function postEvent(state: PodState, container: string, type: string, reaso
     kind: 'Event',
     metadata: { name: `${state.name}.${randomBytes(8).toString('hex')}`, namespace: state.namespace },
     involvedObject: {
-      apiVersion: 'v1', kind: 'Pod', namespace: state.namespace, name: state.name, uid: state.key,
-      resourceVersion: state.pod.metadata.resourceVersion, fieldPath: `spec.containers{${container}}`,
+      apiVersion: 'v1',
+      kind: 'Pod',
+      namespace: state.namespace,
+      name: state.name,
+      uid: state.key,
+      resourceVersion: state.pod.metadata.resourceVersion,
+      fieldPath: `spec.containers{${container}}`,
     },
-    type, reason, message,
+    type,
+    reason,
+    message,
     source: { component: 'kubelet', host: NODE_NAME },
-    firstTimestamp: now, lastTimestamp: now, count: 1,
-    reportingComponent: 'kubelet', reportingInstance: NODE_NAME,
+    firstTimestamp: now,
+    lastTimestamp: now,
+    count: 1,
+    reportingComponent: 'kubelet',
+    reportingInstance: NODE_NAME,
   };
   try {
     await api('POST', `/api/v1/namespaces/${encodeURIComponent(state.namespace)}/events`, event);

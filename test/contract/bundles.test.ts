@@ -14,7 +14,11 @@ describe('the bundles', () => {
       let stderr = '';
       let status = 0;
       try {
-        execFileSync(join(alone, name), name === 'check' ? [] : [alone], { input: '{', env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` }, stdio: 'pipe' });
+        execFileSync(join(alone, name), name === 'check' ? [] : [alone], {
+          input: '{',
+          env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+          stdio: 'pipe',
+        });
       } catch (error) {
         const e = error as { status: number; stderr: Buffer };
         status = e.status;
@@ -42,8 +46,14 @@ describe('the destination', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'kdr-file-')), 'not-a-dir');
     writeFileSync(file, 'x');
     const version = { app: 'web', namespace: 'staging-42', revision: '3', image: '', deleted: 'true' };
-    const result = await runScript('in', { source: { cluster_url: 'https://127.0.0.1:6443', token: 'contract-token-0123456789', app: 'web' }, version }, { dir: file });
+    const result = await runScript(
+      'in',
+      { source: { cluster_url: 'https://127.0.0.1:6443', token: 'contract-token-0123456789', app: 'web' }, version },
+      { dir: file },
+    );
     expect(result.code).toBe(2);
-    expect(lines(result.stderr)).toEqual([`error: the destination ${file} is not a directory we can write to (EEXIST)`]);
+    expect(lines(result.stderr)).toEqual([
+      `error: the destination ${file} is not a directory we can write to (EEXIST)`,
+    ]);
   });
 });

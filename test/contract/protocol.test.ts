@@ -28,11 +28,41 @@ describe('bad requests: exit 2, one line on stderr, nothing on stdout', () => {
   test.each<[string, 'check' | 'in' | 'out', string, string[], string]>([
     ['invalid JSON', 'check', '{', [], 'error: stdin: not valid JSON at position 1 (line 1 column 2)'],
     ['empty stdin', 'check', '', [], 'error: stdin: empty; expected a JSON request such as {"source": {...}}'],
-    ['unknown source key', 'check', JSON.stringify({ source: { ...source, foo: 1 } }), [], 'error: source: unknown key "foo"'],
-    ['wrong type', 'check', JSON.stringify({ source: { ...source, app: 7 } }), [], 'error: source.app: expected string, got number'],
-    ['in without $1', 'in', JSON.stringify({ source, version: { app: 'web', namespace: 'n', revision: '1', image: '' } }), [], 'error: usage: in <destination directory> (Concourse passes it as $1)'],
-    ['out without $1', 'out', JSON.stringify({ source, params: { image_ref: 'x:1' } }), [], 'error: usage: out <sources directory> (Concourse passes it as $1)'],
-    ['out without image', 'out', JSON.stringify({ source, params: {} }), ['dir'], 'error: params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)'],
+    [
+      'unknown source key',
+      'check',
+      JSON.stringify({ source: { ...source, foo: 1 } }),
+      [],
+      'error: source: unknown key "foo"',
+    ],
+    [
+      'wrong type',
+      'check',
+      JSON.stringify({ source: { ...source, app: 7 } }),
+      [],
+      'error: source.app: expected string, got number',
+    ],
+    [
+      'in without $1',
+      'in',
+      JSON.stringify({ source, version: { app: 'web', namespace: 'n', revision: '1', image: '' } }),
+      [],
+      'error: usage: in <destination directory> (Concourse passes it as $1)',
+    ],
+    [
+      'out without $1',
+      'out',
+      JSON.stringify({ source, params: { image_ref: 'x:1' } }),
+      [],
+      'error: usage: out <sources directory> (Concourse passes it as $1)',
+    ],
+    [
+      'out without image',
+      'out',
+      JSON.stringify({ source, params: {} }),
+      ['dir'],
+      'error: params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)',
+    ],
   ])('%s', async (_name, script, input, args, message) => {
     const dir = args.length ? mkdtempSync(join(tmpdir(), 'kdr-contract-')) : undefined;
     const result = await runScript(script, input, { dir });
@@ -49,14 +79,25 @@ describe('cluster errors', () => {
     expect(result.stdout).toBe('');
     const last = lines(result.stderr).at(-1);
     expect(last).toBe(`error: cannot reach the cluster at ${closedPort}: connection refused`);
-    expect(result.stderr).toMatch(/retrying list secrets in namespace default in 0\.5s \(attempt 2 of 5\): cannot reach the cluster/);
+    expect(result.stderr).toMatch(
+      /retrying list secrets in namespace default in 0\.5s \(attempt 2 of 5\): cannot reach the cluster/,
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   test('an expired client certificate: exit 3 before any call', async () => {
-    const result = await runScript('check', { source: { cluster_url: closedPort, app: 'web', admin_cert: base64(pki.expiredCert), admin_key: base64(pki.expiredKey) } });
+    const result = await runScript('check', {
+      source: {
+        cluster_url: closedPort,
+        app: 'web',
+        admin_cert: base64(pki.expiredCert),
+        admin_key: base64(pki.expiredKey),
+      },
+    });
     expect(result.code).toBe(3);
-    expect(lines(result.stderr)).toEqual(['error: source.admin_cert: the client certificate expired on 2020-01-02T00:00:00.000Z']);
+    expect(lines(result.stderr)).toEqual([
+      'error: source.admin_cert: the client certificate expired on 2020-01-02T00:00:00.000Z',
+    ]);
   });
 });
 
@@ -64,9 +105,26 @@ describe('secrets never reach stdout or stderr', () => {
   const canary = 'CANARY-SECRET-7f3a9c';
   test.each<[string, () => Record<string, unknown>]>([
     ['token', () => ({ ...source, token: `${canary}-token` })],
-    ['admin_key (not a key)', () => ({ cluster_url: closedPort, app: 'web', admin_cert: base64(pki.clientCert), admin_key: base64(fakePem('PRIVATE KEY', canary)) })],
-    ['admin_key (valid, wrong type elsewhere)', () => ({ cluster_url: closedPort, app: 7, admin_cert: base64(pki.clientCert), admin_key: base64(pki.clientKey) })],
-    ['kubeconfig', () => ({ app: 'web', kubeconfig: `apiVersion: v1\ncurrent-context: c\nclusters: [{name: k, cluster: {server: "${closedPort}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: ${canary}-kubeconfig}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n` })],
+    [
+      'admin_key (not a key)',
+      () => ({
+        cluster_url: closedPort,
+        app: 'web',
+        admin_cert: base64(pki.clientCert),
+        admin_key: base64(fakePem('PRIVATE KEY', canary)),
+      }),
+    ],
+    [
+      'admin_key (valid, wrong type elsewhere)',
+      () => ({ cluster_url: closedPort, app: 7, admin_cert: base64(pki.clientCert), admin_key: base64(pki.clientKey) }),
+    ],
+    [
+      'kubeconfig',
+      () => ({
+        app: 'web',
+        kubeconfig: `apiVersion: v1\ncurrent-context: c\nclusters: [{name: k, cluster: {server: "${closedPort}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: ${canary}-kubeconfig}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n`,
+      }),
+    ],
     ['kubeconfig that is not YAML', () => ({ app: 'web', kubeconfig: `{{ ${canary} ` })],
   ])('%s', { timeout: 60_000 }, async (_name, makeSource) => {
     const src = makeSource();

@@ -44,13 +44,23 @@ describe('kube-apiserver killed and restarted during a put', () => {
     expect(rerun.code, rerun.stderr).toBe(0);
     const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
     expect(deployment.status.availableReplicas).toBe(3);
-    const records = await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/release=web'], { namespace: ns.name });
-    const statuses = records.items.map((s: { metadata: { labels: Record<string, string> } }) => s.metadata.labels['kubernetes-deploy-resource.io/status']);
+    const records = await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/release=web'], {
+      namespace: ns.name,
+    });
+    const statuses = records.items.map(
+      (s: { metadata: { labels: Record<string, string> } }) =>
+        s.metadata.labels['kubernetes-deploy-resource.io/status'],
+    );
     expect(statuses.filter((s: string) => s === 'deployed')).toHaveLength(1);
     expect(statuses).not.toContain('pending');
     // No orphans: everything labelled as the release is the release.
-    const ours = await kubectlJson(['get', 'deployments,services,ingresses,configmaps', '-l', 'app.kubernetes.io/instance=web'], { namespace: ns.name });
-    expect(ours.items.map((o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Deployment/web', 'Service/web']);
+    const ours = await kubectlJson(
+      ['get', 'deployments,services,ingresses,configmaps', '-l', 'app.kubernetes.io/instance=web'],
+      { namespace: ns.name },
+    );
+    expect(
+      ours.items.map((o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`).sort(),
+    ).toEqual(['Deployment/web', 'Service/web']);
     const check = await runScript('check', { source });
     expect((check.json as unknown[]).length).toBe(1);
   });

@@ -11,7 +11,12 @@ import { createTransport } from '../../src/cluster/transport.js';
 import { parseCheckRequest } from '../../src/request/parse.js';
 import { readSource, useNamespace } from '../support/cluster.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
-import { loopbackPki, startMisbehavingServer, type LoopbackServer, type Misbehaviour } from '../support/loopback-servers.js';
+import {
+  loopbackPki,
+  startMisbehavingServer,
+  type LoopbackServer,
+  type Misbehaviour,
+} from '../support/loopback-servers.js';
 import { emptyDir } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
 import { readyImage } from '../support/images.js';
@@ -49,7 +54,9 @@ describe('check and in against a server that misbehaves: exit 3 naming the serve
     expect(run.stdout).toBe('');
     const message = stepMessage[kind](server.url);
     expect(lines(run.stderr).at(-1)).toBe(`error: ${message}`);
-    expect(lines(run.stderr).filter((l) => l.startsWith('retrying '))).toEqual([`retrying list secrets in namespace bounds in 0.5s (attempt 2 of 5): ${message}`]);
+    expect(lines(run.stderr).filter((l) => l.startsWith('retrying '))).toEqual([
+      `retrying list secrets in namespace bounds in 0.5s (attempt 2 of 5): ${message}`,
+    ]);
     expect(server.hits()).toBe(2);
     expect(run.durationMs).toBeLessThan(ceilingMs);
   });
@@ -71,14 +78,21 @@ describe('check and in against a server that misbehaves: exit 3 naming the serve
 describe('out (apply) against a server that misbehaves', () => {
   test.each(kinds)('out: %s', async (kind) => {
     server = await startMisbehavingServer(kind);
-    const run = await runScript('out', { source: sourceFor(server.url), params: { image_ref: readyImage('1').tagRef, timeout: '30s' } }, { dir: emptyDir() });
+    const run = await runScript(
+      'out',
+      { source: sourceFor(server.url), params: { image_ref: readyImage('1').tagRef, timeout: '30s' } },
+      { dir: emptyDir() },
+    );
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toBe('');
     const message = stepMessage[kind](server.url);
     expect(lines(run.stderr).at(-1)).toBe(`error: ${message}`);
     // The first request creates the lock (not idempotent): tried again only when it was cut before it was sent.
     const retries = lines(run.stderr).filter((l) => l.startsWith('retrying '));
-    if (kind === 'silent-tcp') expect(retries).toEqual([`retrying create lease/kdr-lock.web in namespace bounds in 0.5s (attempt 2 of 5): ${message}`]);
+    if (kind === 'silent-tcp')
+      expect(retries).toEqual([
+        `retrying create lease/kdr-lock.web in namespace bounds in 0.5s (attempt 2 of 5): ${message}`,
+      ]);
     else expect(retries).toEqual([]);
     expect(run.durationMs).toBeLessThan(ceilingMs);
   });
@@ -92,7 +106,13 @@ describe('watch requests against a server that misbehaves (the transport under t
     const received: string[] = [];
     let stop: () => void = () => undefined;
     const ended = new Promise<unknown>((resolve) => {
-      stop = transport.stream(new URL(`${url}/api/v1/namespaces/bounds/pods?watch=true`), {}, (line) => received.push(line), resolve, idleMs);
+      stop = transport.stream(
+        new URL(`${url}/api/v1/namespaces/bounds/pods?watch=true`),
+        {},
+        (line) => received.push(line),
+        resolve,
+        idleMs,
+      );
     });
     return { ended, received, stop };
   }
@@ -114,7 +134,10 @@ describe('watch requests against a server that misbehaves (the transport under t
     server = await startMisbehavingServer('stalled-body');
     const w = watch(server.url, 2500);
     // Past the request bound: still open.
-    const early = await Promise.race([w.ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('open'), 1800))]);
+    const early = await Promise.race([
+      w.ended.then(() => 'ended'),
+      new Promise((r) => setTimeout(() => r('open'), 1800)),
+    ]);
     expect(early).toBe('open');
     const error = await w.ended;
     expect(String(error)).toContain('watch idle');
@@ -123,7 +146,10 @@ describe('watch requests against a server that misbehaves (the transport under t
   test('trickle: a watch that keeps sending is alive, whatever the request bound', async () => {
     server = await startMisbehavingServer('trickle');
     const w = watch(server.url, 1000);
-    const state = await Promise.race([w.ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('open'), 3000))]);
+    const state = await Promise.race([
+      w.ended.then(() => 'ended'),
+      new Promise((r) => setTimeout(() => r('open'), 3000)),
+    ]);
     expect(state).toBe('open');
     w.stop();
     expect(await w.ended).toBeUndefined();
@@ -141,26 +167,60 @@ describe('out against the real cluster through a fault proxy: bounded applies ar
   const bound = '5s';
   const sourceVia = (url: string) => {
     const { cluster_ca } = readSource() as unknown as Record<string, string>;
-    return { cluster_url: url, cluster_ca, token: 'via-fault-proxy-0123456789', namespace: ns.name, app: 'web', request_timeout: bound };
+    return {
+      cluster_url: url,
+      cluster_ca,
+      token: 'via-fault-proxy-0123456789',
+      namespace: ns.name,
+      app: 'web',
+      request_timeout: bound,
+    };
   };
   const faults: [string, Fault, (url: string) => string][] = [
-    ['no response headers', { kind: 'stall', ms: 60_000 }, (url) => `no response from ${url} within 5s (the request was sent; no response headers came)`],
-    ['a stalled body', { kind: 'stalled-body', ms: 60_000 }, (url) => `the response body from ${url} did not arrive within 5s (stalled or trickling)`],
-    ['a trickling body', { kind: 'trickle', ms: 60_000 }, (url) => `the response body from ${url} did not arrive within 5s (stalled or trickling)`],
+    [
+      'no response headers',
+      { kind: 'stall', ms: 60_000 },
+      (url) => `no response from ${url} within 5s (the request was sent; no response headers came)`,
+    ],
+    [
+      'a stalled body',
+      { kind: 'stalled-body', ms: 60_000 },
+      (url) => `the response body from ${url} did not arrive within 5s (stalled or trickling)`,
+    ],
+    [
+      'a trickling body',
+      { kind: 'trickle', ms: 60_000 },
+      (url) => `the response body from ${url} did not arrive within 5s (stalled or trickling)`,
+    ],
   ];
 
-  test.each(faults)('an apply that gets %s once is retried with a line, and the put succeeds', async (_name, fault, message) => {
-    proxy = await startFaultProxy((r) => (r.method === 'PATCH' && r.path.endsWith('/deployments/web') && r.seen === 0 ? fault : { kind: 'pass' }));
-    const put = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
-    expect(put.code, put.stderr).toBe(0);
-    expect(lines(put.stderr).filter((l) => l.startsWith('retrying '))).toEqual([
-      `retrying apply deployment/web in namespace ${ns.name} in 0.5s (attempt 2 of 5): ${message(proxy.url)}`,
-    ]);
-  });
+  test.each(faults)(
+    'an apply that gets %s once is retried with a line, and the put succeeds',
+    async (_name, fault, message) => {
+      proxy = await startFaultProxy((r) =>
+        r.method === 'PATCH' && r.path.endsWith('/deployments/web') && r.seen === 0 ? fault : { kind: 'pass' },
+      );
+      const put = await runScript(
+        'out',
+        { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } },
+        { dir: emptyDir() },
+      );
+      expect(put.code, put.stderr).toBe(0);
+      expect(lines(put.stderr).filter((l) => l.startsWith('retrying '))).toEqual([
+        `retrying apply deployment/web in namespace ${ns.name} in 0.5s (attempt 2 of 5): ${message(proxy.url)}`,
+      ]);
+    },
+  );
 
   test('an apply that never gets an answer: exit 3 naming the server and the step after one retry', async () => {
-    proxy = await startFaultProxy((r) => (r.method === 'PATCH' && r.path.endsWith('/deployments/web') ? { kind: 'stall', ms: 60_000 } : { kind: 'pass' }));
-    const put = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
+    proxy = await startFaultProxy((r) =>
+      r.method === 'PATCH' && r.path.endsWith('/deployments/web') ? { kind: 'stall', ms: 60_000 } : { kind: 'pass' },
+    );
+    const put = await runScript(
+      'out',
+      { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } },
+      { dir: emptyDir() },
+    );
     expect(put.code, put.stderr).toBe(3);
     expect(lines(put.stderr).at(-1)).toBe(`error: ${faults[0]![2](proxy.url)}`);
     expect(lines(put.stderr).filter((l) => l.startsWith('retrying '))).toHaveLength(1);
@@ -168,24 +228,41 @@ describe('out against the real cluster through a fault proxy: bounded applies ar
     // The re-put after the failure converges.
     await proxy.close();
     proxy = await startFaultProxy(() => ({ kind: 'pass' }));
-    const again = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
+    const again = await runScript(
+      'out',
+      { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } },
+      { dir: emptyDir() },
+    );
     expect(again.code, again.stderr).toBe(0);
     const del = await runScript('out', { source: sourceVia(proxy.url), params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
   });
 
-  test.each(faults)('watches that get %s: bounded (or idle-bounded) and resumed; the resync sees the rollout through', { timeout: 180_000 }, async (name, fault) => {
-    proxy = await startFaultProxy((r) => (r.watch ? fault : { kind: 'pass' }));
-    const put = await runScript('out', { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef, timeout: '2m' } }, { dir: emptyDir() });
-    expect(put.code, put.stderr).toBe(0);
-    expect(lines(put.stderr)).toContain('deployment/web: successfully rolled out (1 of 1 replicas available)');
-    expect(proxy.log.filter((l) => l.request.watch).length).toBeGreaterThanOrEqual(3);
-    // A watch without headers is cut at the bound, with a line (the rollout wait resumes it); a watch whose body
-    // stalls or trickles is left to its idle bound (90 s, longer than this put).
-    const cut = lines(put.stderr).filter((l) => /^watch (deployments|replicasets|pods) in namespace \S+ ended: /.test(l));
-    if (name === 'no response headers') {
-      expect(cut.length).toBeGreaterThanOrEqual(1);
-      for (const line of cut) expect(line).toMatch(/ ended: no response from https:\/\/127\.0\.0\.1:\d+ within 5s \(the request was sent; no response headers came\)$/);
-    } else expect(cut).toEqual([]);
-  });
+  test.each(faults)(
+    'watches that get %s: bounded (or idle-bounded) and resumed; the resync sees the rollout through',
+    { timeout: 180_000 },
+    async (name, fault) => {
+      proxy = await startFaultProxy((r) => (r.watch ? fault : { kind: 'pass' }));
+      const put = await runScript(
+        'out',
+        { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef, timeout: '2m' } },
+        { dir: emptyDir() },
+      );
+      expect(put.code, put.stderr).toBe(0);
+      expect(lines(put.stderr)).toContain('deployment/web: successfully rolled out (1 of 1 replicas available)');
+      expect(proxy.log.filter((l) => l.request.watch).length).toBeGreaterThanOrEqual(3);
+      // A watch without headers is cut at the bound, with a line (the rollout wait resumes it); a watch whose body
+      // stalls or trickles is left to its idle bound (90 s, longer than this put).
+      const cut = lines(put.stderr).filter((l) =>
+        /^watch (deployments|replicasets|pods) in namespace \S+ ended: /.test(l),
+      );
+      if (name === 'no response headers') {
+        expect(cut.length).toBeGreaterThanOrEqual(1);
+        for (const line of cut)
+          expect(line).toMatch(
+            / ended: no response from https:\/\/127\.0\.0\.1:\d+ within 5s \(the request was sent; no response headers came\)$/,
+          );
+      } else expect(cut).toEqual([]);
+    },
+  );
 });

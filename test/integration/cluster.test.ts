@@ -8,15 +8,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  auditLogPath, createNamespace, deleteNamespace, kubectl, kubectlBin, kubectlJson, rbacToken, readSource,
-  uniqueNamespaceName, useNamespace, usingExternalCluster, waitFor,
+  auditLogPath,
+  createNamespace,
+  deleteNamespace,
+  kubectl,
+  kubectlBin,
+  kubectlJson,
+  rbacToken,
+  readSource,
+  uniqueNamespaceName,
+  useNamespace,
+  usingExternalCluster,
+  waitFor,
 } from '../support/cluster.ts';
 import {
-  completingJobImage, crashingImage, failingJobImage, hangingImage, readyImage, unpullableImage, type FailingImage,
+  completingJobImage,
+  crashingImage,
+  failingJobImage,
+  hangingImage,
+  readyImage,
+  unpullableImage,
+  type FailingImage,
 } from '../support/images.ts';
 
 // The container of a hand-written Deployment: an image reference, or a failing image's container fields.
-function deployment(name: string, image: string | FailingImage, extra: { replicas?: number; progressDeadlineSeconds?: number } = {}) {
+function deployment(
+  name: string,
+  image: string | FailingImage,
+  extra: { replicas?: number; progressDeadlineSeconds?: number } = {},
+) {
   const container = typeof image === 'string' ? { image } : image.container;
   return JSON.stringify({
     apiVersion: 'apps/v1',
@@ -35,7 +55,10 @@ function deployment(name: string, image: string | FailingImage, extra: { replica
 }
 
 async function applyServerSide(namespace: string, manifest: string): Promise<void> {
-  await kubectl(['apply', '--server-side', '--field-manager', 'kdr-cluster-test', '-f', '-'], { namespace, input: manifest });
+  await kubectl(['apply', '--server-side', '--field-manager', 'kdr-cluster-test', '-f', '-'], {
+    namespace,
+    input: manifest,
+  });
 }
 
 async function podsOf(namespace: string, app: string): Promise<any[]> {
@@ -51,14 +74,14 @@ describe('the test cluster, seen through kubectl', () => {
     expect(version.serverVersion.major).toBe('1');
   });
 
-  it('lists namespaces, including this test\'s own', async () => {
+  it("lists namespaces, including this test's own", async () => {
     const { stdout } = await kubectl(['get', 'ns']);
     expect(stdout).toMatch(/^default\s+Active/m);
     expect(stdout).toMatch(/^kube-system\s+Active/m);
     expect(stdout).toContain(ns.name);
   });
 
-  it('source.json holds the resource\'s source fields, base64 as a user pastes them', () => {
+  it("source.json holds the resource's source fields, base64 as a user pastes them", () => {
     const source = readSource();
     expect(source.cluster_url).toMatch(/^https:\/\//);
     for (const field of ['cluster_ca', 'admin_cert', 'admin_key'] as const) {
@@ -106,9 +129,12 @@ describe('the test cluster, seen through kubectl', () => {
     expect(stdout).toContain('ImagePullBackOff');
 
     const events = await waitFor('pull failure events', async () => {
-      const list = await kubectlJson(['get', 'events', '--field-selector', `involvedObject.name=${pod.metadata.name}`], {
-        namespace: ns.name,
-      });
+      const list = await kubectlJson(
+        ['get', 'events', '--field-selector', `involvedObject.name=${pod.metadata.name}`],
+        {
+          namespace: ns.name,
+        },
+      );
       const reasons = list.items.map((e: any) => e.reason);
       return reasons.includes('Failed') && reasons.includes('BackOff') && list.items;
     });
@@ -119,7 +145,9 @@ describe('the test cluster, seen through kubectl', () => {
     await applyServerSide(ns.name, deployment('stuck', hangingImage(), { progressDeadlineSeconds: 5 }));
     const started = Date.now();
     const result = await kubectl(['rollout', 'status', 'deployment/stuck', '--timeout=60s'], {
-      namespace: ns.name, allowFailure: true, timeoutMs: 70_000,
+      namespace: ns.name,
+      allowFailure: true,
+      timeoutMs: 70_000,
     });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/exceeded its progress deadline/);
@@ -145,10 +173,14 @@ describe('the test cluster, seen through kubectl', () => {
       return c?.state?.waiting?.reason === 'CrashLoopBackOff' && c;
     });
     expect(first.lastState.terminated.exitCode).toBe(1);
-    await waitFor('restartCount to rise', async () => {
-      const [p] = await podsOf(ns.name, 'crash');
-      return p.status.containerStatuses[0].restartCount > first.restartCount;
-    }, { timeoutMs: crashing.restartWithinMs });
+    await waitFor(
+      'restartCount to rise',
+      async () => {
+        const [p] = await podsOf(ns.name, 'crash');
+        return p.status.containerStatuses[0].restartCount > first.restartCount;
+      },
+      { timeoutMs: crashing.restartWithinMs },
+    );
   }, 180_000);
 
   it('refuses a user without RBAC grants (static token user rbac-test)', async (ctx) => {
@@ -158,12 +190,19 @@ describe('the test cluster, seen through kubectl', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kdr-rbac-'));
     try {
       const kubeconfig = join(dir, 'kubeconfig');
-      writeFileSync(kubeconfig, JSON.stringify({
-        apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
-        clusters: [{ name: 'c', cluster: { server: source.cluster_url, 'certificate-authority-data': source.cluster_ca } }],
-        users: [{ name: 'u', user: { token } }],
-        contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
-      }));
+      writeFileSync(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          'current-context': 'c',
+          clusters: [
+            { name: 'c', cluster: { server: source.cluster_url, 'certificate-authority-data': source.cluster_ca } },
+          ],
+          users: [{ name: 'u', user: { token } }],
+          contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+        }),
+      );
       let stderr = '';
       try {
         execFileSync(kubectlBin, ['--kubeconfig', kubeconfig, '-n', ns.name, 'get', 'pods'], { stdio: 'pipe' });
@@ -180,14 +219,20 @@ describe('the test cluster, seen through kubectl', () => {
   it('records every request in the audit log with its user agent', async (ctx) => {
     if (usingExternalCluster()) ctx.skip();
     await kubectl(['get', 'configmaps'], { namespace: ns.name });
-    await waitFor('audit entry for this kubectl call', () => {
-      if (!existsSync(auditLogPath)) return false;
-      return readFileSync(auditLogPath, 'utf8').split('\n').some((line) => {
-        if (!line.includes(ns.name) || !line.includes('configmaps')) return false;
-        const entry = JSON.parse(line);
-        return entry.verb === 'list' && entry.stage === 'ResponseComplete' && /^kubectl\//.test(entry.userAgent);
-      });
-    }, { timeoutMs: 10_000 });
+    await waitFor(
+      'audit entry for this kubectl call',
+      () => {
+        if (!existsSync(auditLogPath)) return false;
+        return readFileSync(auditLogPath, 'utf8')
+          .split('\n')
+          .some((line) => {
+            if (!line.includes(ns.name) || !line.includes('configmaps')) return false;
+            const entry = JSON.parse(line);
+            return entry.verb === 'list' && entry.stage === 'ResponseComplete' && /^kubectl\//.test(entry.userAgent);
+          });
+      },
+      { timeoutMs: 10_000 },
+    );
   });
 });
 
@@ -228,33 +273,47 @@ describe('workload controllers, seen through kubectl', () => {
   }
 
   async function failedCondition(namespace: string, name: string): Promise<any> {
-    return waitFor(`job ${name} to fail`, async () => {
-      const j = await kubectlJson(['get', 'job', name], { namespace });
-      return j.status.conditions?.find((c: any) => c.type === 'Failed' && c.status === 'True');
-    }, { timeoutMs: 60_000 });
+    return waitFor(
+      `job ${name} to fail`,
+      async () => {
+        const j = await kubectlJson(['get', 'job', name], { namespace });
+        return j.status.conditions?.find((c: any) => c.type === 'Failed' && c.status === 'True');
+      },
+      { timeoutMs: 60_000 },
+    );
   }
 
   it('rolls out a StatefulSet in order, with Pending claims from its volumeClaimTemplates', async () => {
-    await applyServerSide(ns.name, JSON.stringify({
-      apiVersion: 'apps/v1',
-      kind: 'StatefulSet',
-      metadata: { name: 'db' },
-      spec: {
-        serviceName: 'db',
-        replicas: 2,
-        selector: { matchLabels: { app: 'db' } },
-        template: {
-          metadata: { labels: { app: 'db' } },
-          spec: { containers: [{ name: 'db', image: readyImage('1').tagRef, volumeMounts: [{ name: 'data', mountPath: '/d' }] }] },
+    await applyServerSide(
+      ns.name,
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: 'db' },
+        spec: {
+          serviceName: 'db',
+          replicas: 2,
+          selector: { matchLabels: { app: 'db' } },
+          template: {
+            metadata: { labels: { app: 'db' } },
+            spec: {
+              containers: [
+                { name: 'db', image: readyImage('1').tagRef, volumeMounts: [{ name: 'data', mountPath: '/d' }] },
+              ],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: 'data' },
+              spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+            },
+          ],
         },
-        volumeClaimTemplates: [{
-          metadata: { name: 'data' },
-          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-        }],
-      },
-    }));
+      }),
+    );
     const { stdout } = await kubectl(['rollout', 'status', 'statefulset/db', '--timeout=60s'], {
-      namespace: ns.name, timeoutMs: 70_000,
+      namespace: ns.name,
+      timeoutMs: 70_000,
     });
     expect(stdout).toMatch(/partitioned roll out complete|roll out complete/);
     const sts = await kubectlJson(['get', 'statefulset', 'db'], { namespace: ns.name });
@@ -282,7 +341,7 @@ describe('workload controllers, seen through kubectl', () => {
     const terminating = await kubectlJson(['get', 'pvc', 'data-db-0'], { namespace: ns.name });
     expect(terminating.metadata.deletionTimestamp).toBeTruthy();
     await kubectl(['delete', 'statefulset', 'db', '--wait=true', '--timeout=30s'], { namespace: ns.name });
-    await waitFor('the StatefulSet\'s Pods to go', async () => (await podsOf(ns.name, 'db')).length === 0);
+    await waitFor("the StatefulSet's Pods to go", async () => (await podsOf(ns.name, 'db')).length === 0);
     await waitFor('claim data-db-0 to go', async () => {
       const { code, stderr } = await kubectl(['get', 'pvc', 'data-db-0'], { namespace: ns.name, allowFailure: true });
       return code !== 0 && /NotFound/.test(stderr);
@@ -290,17 +349,24 @@ describe('workload controllers, seen through kubectl', () => {
   }, 120_000);
 
   it('rolls out a DaemonSet onto the stand-in node', async () => {
-    await applyServerSide(ns.name, JSON.stringify({
-      apiVersion: 'apps/v1',
-      kind: 'DaemonSet',
-      metadata: { name: 'agent' },
-      spec: {
-        selector: { matchLabels: { app: 'agent' } },
-        template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'agent', image: readyImage('1').tagRef }] } },
-      },
-    }));
+    await applyServerSide(
+      ns.name,
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'DaemonSet',
+        metadata: { name: 'agent' },
+        spec: {
+          selector: { matchLabels: { app: 'agent' } },
+          template: {
+            metadata: { labels: { app: 'agent' } },
+            spec: { containers: [{ name: 'agent', image: readyImage('1').tagRef }] },
+          },
+        },
+      }),
+    );
     const { stdout } = await kubectl(['rollout', 'status', 'daemonset/agent', '--timeout=60s'], {
-      namespace: ns.name, timeoutMs: 70_000,
+      namespace: ns.name,
+      timeoutMs: 70_000,
     });
     expect(stdout).toMatch(/successfully rolled out/);
     const ds = await kubectlJson(['get', 'daemonset', 'agent'], { namespace: ns.name });
@@ -313,7 +379,8 @@ describe('workload controllers, seen through kubectl', () => {
   it('completes a Job: its Pod runs, exits 0 and Succeeds', async () => {
     await applyServerSide(ns.name, job('migrate', completingJobImage().ref));
     await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=60s'], {
-      namespace: ns.name, timeoutMs: 70_000,
+      namespace: ns.name,
+      timeoutMs: 70_000,
     });
     const [pod] = await jobPods(ns.name, 'migrate');
     expect(pod.status.phase).toBe('Succeeded');
@@ -326,7 +393,9 @@ describe('workload controllers, seen through kubectl', () => {
     // backoffLimit 1: one retry (the Job controller waits ~10 s before it), then Failed.
     await applyServerSide(ns.name, job('migrate', failingJobImage().ref, { backoffLimit: 1 }));
     const result = await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=5s'], {
-      namespace: ns.name, allowFailure: true, timeoutMs: 30_000,
+      namespace: ns.name,
+      allowFailure: true,
+      timeoutMs: 30_000,
     });
     expect(result.code).not.toBe(0);
     const failed = await failedCondition(ns.name, 'migrate');
@@ -355,23 +424,38 @@ describe('workload controllers, seen through kubectl', () => {
   }, 90_000);
 
   it('creates a CronJob (batch/v1beta1 on v1.20)', async () => {
-    await applyServerSide(ns.name, JSON.stringify({
-      apiVersion: 'batch/v1beta1',
-      kind: 'CronJob',
-      metadata: { name: 'nightly' },
-      spec: {
-        schedule: '0 3 * * *',
-        jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'n', image: completingJobImage().ref }] } } } },
-      },
-    }));
+    await applyServerSide(
+      ns.name,
+      JSON.stringify({
+        apiVersion: 'batch/v1beta1',
+        kind: 'CronJob',
+        metadata: { name: 'nightly' },
+        spec: {
+          schedule: '0 3 * * *',
+          jobTemplate: {
+            spec: {
+              template: {
+                spec: { restartPolicy: 'Never', containers: [{ name: 'n', image: completingJobImage().ref }] },
+              },
+            },
+          },
+        },
+      }),
+    );
     const cron = await kubectlJson(['get', 'cronjob', 'nightly'], { namespace: ns.name });
     expect(cron.spec.schedule).toBe('0 3 * * *');
   });
 
   it('refuses Pods beyond a namespace ResourceQuota: the ReplicaSet reports FailedCreate', async () => {
-    await applyServerSide(ns.name, JSON.stringify({
-      apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'pods' }, spec: { hard: { pods: '1' } },
-    }));
+    await applyServerSide(
+      ns.name,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        metadata: { name: 'pods' },
+        spec: { hard: { pods: '1' } },
+      }),
+    );
     // The quota controller fills in status.used; until then admission refuses every Pod.
     await waitFor('quota usage', async () => {
       const q = await kubectlJson(['get', 'resourcequota', 'pods'], { namespace: ns.name });

@@ -35,9 +35,17 @@ describe('in_cluster: the ServiceAccount mounted into the Pod', () => {
     const env = podEnv(mount.root);
     const source = { in_cluster: true, namespace: ns.name, app: 'web' };
 
-    const put = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir(), env });
+    const put = await runScript(
+      'out',
+      { source, params: { image_ref: readyImage('1').tagRef } },
+      { dir: emptyDir(), env },
+    );
     expect(put.code, put.stderr).toBe(0);
-    const again = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir(), env });
+    const again = await runScript(
+      'out',
+      { source, params: { image_ref: readyImage('1').tagRef } },
+      { dir: emptyDir(), env },
+    );
     expect(again.code, again.stderr).toBe(0);
     expect(version(again)).toEqual(version(put));
     const check = await runScript('check', { source }, { env });
@@ -73,13 +81,19 @@ describe('in_cluster: the ServiceAccount mounted into the Pod', () => {
       'error: source.in_cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT not set: this does not run in a Kubernetes Pod (give cluster_url and credentials instead)',
     ]);
     const missing = join(mkdtempSync(join(tmpdir(), 'kdr-no-mount-')), 'serviceaccount');
-    const noMount = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir(), env: podEnv(missing) });
+    const noMount = await runScript(
+      'out',
+      { source, params: { image_ref: readyImage('1').tagRef } },
+      { dir: emptyDir(), env: podEnv(missing) },
+    );
     expect(noMount.code).toBe(2);
     expect(lines(noMount.stderr)).toEqual([
       `error: source.in_cluster: cannot read the ServiceAccount's token at ${missing}/token (ENOENT): is the ServiceAccount token mounted into the worker's Pod (automountServiceAccountToken)?`,
     ]);
     const withToken = await runScript('check', { source: { ...source, token: 'x' } });
-    expect(lines(withToken.stderr)).toEqual(["error: source.token: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)"]);
+    expect(lines(withToken.stderr)).toEqual([
+      "error: source.token: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)",
+    ]);
     expect(withToken.code).toBe(2);
   });
 });
@@ -139,7 +153,11 @@ describe('exec credential plugins in an inline kubeconfig', () => {
     const source = { kubeconfig, namespace: ns.name, app: 'web' };
     const put = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
     expect(put.code, put.stderr).toBe(0);
-    const again = await runScript('out', { source, params: { image_ref: readyImage('2').tagRef } }, { dir: emptyDir() });
+    const again = await runScript(
+      'out',
+      { source, params: { image_ref: readyImage('2').tagRef } },
+      { dir: emptyDir() },
+    );
     expect(again.code, again.stderr).toBe(0);
     const check = await runScript('check', { source });
     expect(check.code, check.stderr).toBe(0);
@@ -153,7 +171,10 @@ describe('exec credential plugins in an inline kubeconfig', () => {
     expect(del.code, del.stderr).toBe(0);
 
     // Once per script run (a put's clean-up shares the credential), with what the kubeconfig says.
-    const calls = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const calls = readFileSync(record, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(calls).toHaveLength(6);
     for (const call of calls) {
       expect(call.args).toEqual(['--cluster', 'staging']);
@@ -162,7 +183,10 @@ describe('exec credential plugins in an inline kubeconfig', () => {
       expect(call.info).toEqual({
         apiVersion: 'client.authentication.k8s.io/v1',
         kind: 'ExecCredential',
-        spec: { interactive: false, cluster: { server: cluster().url, 'certificate-authority-data': cluster().caBase64 } },
+        spec: {
+          interactive: false,
+          cluster: { server: cluster().url, 'certificate-authority-data': cluster().caBase64 },
+        },
       });
     }
   });
@@ -170,16 +194,31 @@ describe('exec credential plugins in an inline kubeconfig', () => {
   test('a v1beta1 plugin found on PATH by name, without interactiveMode or cluster info', async () => {
     const file = await tokenFile();
     const record = join(mkdtempSync(join(tmpdir(), 'kdr-plugin-record-')), 'calls.jsonl');
-    const kubeconfig = execKubeconfig({ command: 'token-plugin.mjs', apiVersion: 'client.authentication.k8s.io/v1beta1', interactiveMode: null, env: { KDR_PLUGIN_TOKEN_FILE: file, KDR_PLUGIN_RECORD: record } });
+    const kubeconfig = execKubeconfig({
+      command: 'token-plugin.mjs',
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      interactiveMode: null,
+      env: { KDR_PLUGIN_TOKEN_FILE: file, KDR_PLUGIN_RECORD: record },
+    });
     const env = { PATH: `${plugins}:${join(process.execPath, '..')}:/usr/local/bin:/usr/bin:/bin` };
     const check = await runScript('check', { source: { kubeconfig, namespace: ns.name, app: 'web' } }, { env });
     expect(check.code, check.stderr).toBe(0);
-    const [call] = readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(call.info).toEqual({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', spec: { interactive: false } });
+    const [call] = readFileSync(record, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(call.info).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      kind: 'ExecCredential',
+      spec: { interactive: false },
+    });
   });
 
   test('a plugin that is not installed: exit 3 naming it, with its install hint', async () => {
-    const kubeconfig = execKubeconfig({ command: 'kdr-no-such-plugin', installHint: 'Install kdr-no-such-plugin into the image:\n  see the README' });
+    const kubeconfig = execKubeconfig({
+      command: 'kdr-no-such-plugin',
+      installHint: 'Install kdr-no-such-plugin into the image:\n  see the README',
+    });
     const run = await runScript('check', { source: { kubeconfig, namespace: ns.name, app: 'web' } });
     expect(run.code).toBe(3);
     expect(lines(run.stderr)).toEqual([
@@ -199,21 +238,35 @@ describe('exec credential plugins in an inline kubeconfig', () => {
 
   test('a plugin that never answers: exit 3 within the request timeout', async () => {
     const command = join(plugins, 'hanging-plugin.sh');
-    const run = await runScript('check', { source: { kubeconfig: execKubeconfig({ command }), namespace: ns.name, app: 'web', request_timeout: '1s' } });
+    const run = await runScript('check', {
+      source: { kubeconfig: execKubeconfig({ command }), namespace: ns.name, app: 'web', request_timeout: '1s' },
+    });
     expect(run.code).toBe(3);
-    expect(lines(run.stderr)).toEqual([`error: the exec credential plugin "${command}" of kubeconfig user "deployer" did not answer within 1s`]);
+    expect(lines(run.stderr)).toEqual([
+      `error: the exec credential plugin "${command}" of kubeconfig user "deployer" did not answer within 1s`,
+    ]);
     expect(run.durationMs).toBeLessThan(20_000);
   });
 
   test('a plugin that answers with another apiVersion: exit 3', async () => {
     const command = join(plugins, 'wrong-version-plugin.sh');
-    const run = await runScript('check', { source: { kubeconfig: execKubeconfig({ command }), namespace: ns.name, app: 'web' } });
+    const run = await runScript('check', {
+      source: { kubeconfig: execKubeconfig({ command }), namespace: ns.name, app: 'web' },
+    });
     expect(run.code).toBe(3);
-    expect(lines(run.stderr)).toEqual([`error: the exec credential plugin "${command}" of kubeconfig user "deployer" did not print an ExecCredential of client.authentication.k8s.io/v1`]);
+    expect(lines(run.stderr)).toEqual([
+      `error: the exec credential plugin "${command}" of kubeconfig user "deployer" did not print an ExecCredential of client.authentication.k8s.io/v1`,
+    ]);
   });
 
   test('interactiveMode Always cannot work without a terminal: exit 2 before anything runs', async () => {
-    const run = await runScript('check', { source: { kubeconfig: execKubeconfig({ command: join(plugins, 'token-plugin.mjs'), interactiveMode: 'Always' }), namespace: ns.name, app: 'web' } });
+    const run = await runScript('check', {
+      source: {
+        kubeconfig: execKubeconfig({ command: join(plugins, 'token-plugin.mjs'), interactiveMode: 'Always' }),
+        namespace: ns.name,
+        app: 'web',
+      },
+    });
     expect(run.code).toBe(2);
     expect(lines(run.stderr)).toEqual([
       'error: source.kubeconfig: user "deployer" exec.interactiveMode: Always needs a terminal, which a Concourse resource does not have (use Never)',

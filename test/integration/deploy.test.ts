@@ -16,22 +16,53 @@ describe('put, get, check, delete', () => {
   test('a put deploys a digest-pinned release that becomes Available; the same put again changes nothing', async () => {
     const web = readyImage('1.0.0');
     const dir = sourcesDir(web);
-    const request = { source: clusterSource({ namespace: ns.name }), params: { image: 'image', replicas: 2, host: 'web.staging.local', ingress_class: 'traefik', env: { GREETING: 'hello' } } };
+    const request = {
+      source: clusterSource({ namespace: ns.name }),
+      params: {
+        image: 'image',
+        replicas: 2,
+        host: 'web.staging.local',
+        ingress_class: 'traefik',
+        env: { GREETING: 'hello' },
+      },
+    };
     const first = await runScript('out', request, { dir, env: { BUILD_NAME: '7', BUILD_PIPELINE_NAME: 'web' } });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.json).toMatchObject({ version: { app: 'web', namespace: ns.name, revision: '1', image: web.digestRef } });
-    const metadata = Object.fromEntries((first.json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]));
-    expect(metadata).toMatchObject({ namespace: ns.name, app: 'web', revision: '1', objects: 'deployment/web, service/web, ingress/web', url: 'http://web.staging.local/' });
+    expect(first.json).toMatchObject({
+      version: { app: 'web', namespace: ns.name, revision: '1', image: web.digestRef },
+    });
+    const metadata = Object.fromEntries(
+      (first.json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]),
+    );
+    expect(metadata).toMatchObject({
+      namespace: ns.name,
+      app: 'web',
+      revision: '1',
+      objects: 'deployment/web, service/web, ingress/web',
+      url: 'http://web.staging.local/',
+    });
     expect(metadata.rollout_duration).toMatch(/^[0-9.]+(ms|s)$/);
     expect(first.stderr).toContain('deployment/web created');
-    expect(first.stderr).toMatch(/deployment\/web: \d of 2 (updated replicas available|new replicas updated)|deployment\/web: successfully rolled out/);
+    expect(first.stderr).toMatch(
+      /deployment\/web: \d of 2 (updated replicas available|new replicas updated)|deployment\/web: successfully rolled out/,
+    );
 
     const deployment = await kubectlJson(['get', 'deployment', 'web', '--show-managed-fields'], { namespace: ns.name });
     expect(deployment.spec.template.spec.containers[0].image).toBe(web.digestRef);
-    expect(deployment.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/instance': 'web', 'app.kubernetes.io/version': '1.0.0', 'app.kubernetes.io/managed-by': 'kubernetes-deploy-resource' });
-    expect(deployment.metadata.annotations).toMatchObject({ 'kubernetes-deploy-resource.io/build': '7', 'kubernetes-deploy-resource.io/pipeline': 'web' });
+    expect(deployment.metadata.labels).toMatchObject({
+      'app.kubernetes.io/name': 'web',
+      'app.kubernetes.io/instance': 'web',
+      'app.kubernetes.io/version': '1.0.0',
+      'app.kubernetes.io/managed-by': 'kubernetes-deploy-resource',
+    });
+    expect(deployment.metadata.annotations).toMatchObject({
+      'kubernetes-deploy-resource.io/build': '7',
+      'kubernetes-deploy-resource.io/pipeline': 'web',
+    });
     expect(deployment.status.availableReplicas).toBe(2);
-    expect(deployment.metadata.managedFields.map((f: { manager: string }) => f.manager)).toContain('kubernetes-deploy-resource');
+    expect(deployment.metadata.managedFields.map((f: { manager: string }) => f.manager)).toContain(
+      'kubernetes-deploy-resource',
+    );
     const ingress = await kubectlJson(['get', 'ingress', 'web'], { namespace: ns.name });
     expect(ingress.spec).toMatchObject({ ingressClassName: 'traefik', rules: [{ host: 'web.staging.local' }] });
 
@@ -46,15 +77,24 @@ describe('put, get, check, delete', () => {
 
   test('check lists revisions in order; in writes manifests.yml that kubectl re-applies and deletes elsewhere', async () => {
     const source = clusterSource({ namespace: ns.name });
-    const put = (tag: ReadyTag) => runScript('out', { source, params: { image: 'image' } }, { dir: sourcesDir(readyImage(tag)) });
+    const put = (tag: ReadyTag) =>
+      runScript('out', { source, params: { image: 'image' } }, { dir: sourcesDir(readyImage(tag)) });
     for (const tag of ['1.0', '1.1', '1.2'] as const) expect((await put(tag)).code).toBe(0);
 
     const newest = await runScript('check', { source });
     expect(newest.code, newest.stderr).toBe(0);
-    expect(newest.json).toEqual([{ app: 'web', namespace: ns.name, revision: '3', image: readyImage('1.2').digestRef }]);
-    const fromFirst = await runScript('check', { source, version: { app: 'web', namespace: ns.name, revision: '2', image: '' } });
+    expect(newest.json).toEqual([
+      { app: 'web', namespace: ns.name, revision: '3', image: readyImage('1.2').digestRef },
+    ]);
+    const fromFirst = await runScript('check', {
+      source,
+      version: { app: 'web', namespace: ns.name, revision: '2', image: '' },
+    });
     expect((fromFirst.json as { revision: string }[]).map((v) => v.revision)).toEqual(['2', '3']);
-    const gone = await runScript('check', { source, version: { app: 'web', namespace: ns.name, revision: '99', image: '' } });
+    const gone = await runScript('check', {
+      source,
+      version: { app: 'web', namespace: ns.name, revision: '99', image: '' },
+    });
     expect((gone.json as { revision: string }[]).map((v) => v.revision)).toEqual(['3']);
 
     const dest = emptyDir();
@@ -91,11 +131,28 @@ describe('put, get, check, delete', () => {
 
     // history: records beyond history_limit are pruned; in for a pruned revision fails clearly.
     const limited = clusterSource({ namespace: ns.name, history_limit: 2 });
-    expect((await runScript('out', { source: limited, params: { image: 'image' } }, { dir: sourcesDir(tagOnly(readyImage('1.3'))) })).code).toBe(0);
-    const pruned = await runScript('in', { source, version: { app: 'web', namespace: ns.name, revision: '1', image: '' } }, { dir: emptyDir() });
+    expect(
+      (
+        await runScript(
+          'out',
+          { source: limited, params: { image: 'image' } },
+          { dir: sourcesDir(tagOnly(readyImage('1.3'))) },
+        )
+      ).code,
+    ).toBe(0);
+    const pruned = await runScript(
+      'in',
+      { source, version: { app: 'web', namespace: ns.name, revision: '1', image: '' } },
+      { dir: emptyDir() },
+    );
     expect(pruned.code).toBe(4);
-    expect(lines(pruned.stderr).at(-1)).toBe(`error: revision 1 of web in namespace ${ns.name} no longer exists (deleted, pruned by history_limit, or never deployed)`);
-    const afterPrune = await runScript('check', { source, version: { app: 'web', namespace: ns.name, revision: '3', image: '' } });
+    expect(lines(pruned.stderr).at(-1)).toBe(
+      `error: revision 1 of web in namespace ${ns.name} no longer exists (deleted, pruned by history_limit, or never deployed)`,
+    );
+    const afterPrune = await runScript('check', {
+      source,
+      version: { app: 'web', namespace: ns.name, revision: '3', image: '' },
+    });
     expect((afterPrune.json as { revision: string }[]).map((v) => v.revision)).toEqual(['3', '4']);
   });
 
@@ -132,8 +189,11 @@ describe('put, get, check, delete', () => {
     expect(del.code, del.stderr).toBe(0);
     expect(del.json).toMatchObject({ version: { app: 'web', namespace: ns.name, revision: '1', deleted: 'true' } });
     // A line per object deleted (and "waiting for N objects" lines while they go, when they take a moment).
-    for (const ref of ['secret/db-credentials', 'service/db', 'deployment/db', 'deployment/web', 'service/web']) expect(lines(del.stderr)).toContain(`${ref} deleted`);
-    const left = await kubectlJson(['get', 'deployments,services,secrets,pods,ingresses', '-l', ownLabels], { namespace: ns.name });
+    for (const ref of ['secret/db-credentials', 'service/db', 'deployment/db', 'deployment/web', 'service/web'])
+      expect(lines(del.stderr)).toContain(`${ref} deleted`);
+    const left = await kubectlJson(['get', 'deployments,services,secrets,pods,ingresses', '-l', ownLabels], {
+      namespace: ns.name,
+    });
     expect(left.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual([]);
     const foreign = await kubectlJson(['get', 'deployment', 'foreign'], { namespace: ns.name });
     expect(foreign.metadata.name).toBe('foreign');
@@ -141,7 +201,11 @@ describe('put, get, check, delete', () => {
     const again = await runScript('out', { source, params: { delete: true } }, { dir });
     expect(again.code, again.stderr).toBe(0);
     expect(again.json).toMatchObject({ version: { revision: '0', deleted: 'true' } });
-    const implicitGet = await runScript('in', { source, version: (again.json as { version: unknown }).version }, { dir: emptyDir() });
+    const implicitGet = await runScript(
+      'in',
+      { source, version: (again.json as { version: unknown }).version },
+      { dir: emptyDir() },
+    );
     expect(implicitGet.code).toBe(0);
   });
 
@@ -151,13 +215,23 @@ describe('put, get, check, delete', () => {
     const source = clusterSource({ namespace: ns.name });
     const put = await runScript('out', { source, params: { image_ref: readyImage('3').tagRef } }, { dir: emptyDir() });
     expect(put.code).toBe(4);
-    expect(lines(put.stderr).at(-1)).toContain(`error: service/web already exists in namespace ${ns.name} and is not managed by this release`);
-    const create = await runScript('out', { source, params: { image_ref: readyImage('3').tagRef, mode: 'create' } }, { dir: emptyDir() });
+    expect(lines(put.stderr).at(-1)).toContain(
+      `error: service/web already exists in namespace ${ns.name} and is not managed by this release`,
+    );
+    const create = await runScript(
+      'out',
+      { source, params: { image_ref: readyImage('3').tagRef, mode: 'create' } },
+      { dir: emptyDir() },
+    );
     expect(create.code).toBe(4);
-    expect(lines(create.stderr).at(-1)).toContain(`error: service/web already exists in namespace ${ns.name} and is not managed by this release`);
+    expect(lines(create.stderr).at(-1)).toContain(
+      `error: service/web already exists in namespace ${ns.name} and is not managed by this release`,
+    );
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
-    expect(del.stderr).toContain(`warning: service/web in namespace ${ns.name} is not managed by release web: left alone`);
+    expect(del.stderr).toContain(
+      `warning: service/web in namespace ${ns.name} is not managed by release web: left alone`,
+    );
     const after = await kubectlJson(['get', 'service', 'web'], { namespace: ns.name });
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
     expect((await kubectl(['get', 'deployment', 'web'], { namespace: ns.name, allowFailure: true })).code).not.toBe(0);
@@ -168,11 +242,17 @@ describe('failing rollouts fail fast with the cause', () => {
   const ns = useNamespace('kdr-fail');
 
   test('an unpullable image fails with ImagePullBackOff and the Pod name, well before the timeout', async () => {
-    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { ...unpullableImage().params, timeout: '2m' } }, { dir: emptyDir() });
+    const put = await runScript(
+      'out',
+      { source: clusterSource({ namespace: ns.name }), params: { ...unpullableImage().params, timeout: '2m' } },
+      { dir: emptyDir() },
+    );
     expect(put.code).toBe(5);
     expect(put.stdout).toBe('');
     const last = lines(put.stderr).at(-1)!;
-    expect(last).toMatch(/^error: deployment\/web failed: pod\/web-[a-z0-9]+-[a-z0-9]+ container web: (ErrImagePull|ImagePullBackOff)/);
+    expect(last).toMatch(
+      /^error: deployment\/web failed: pod\/web-[a-z0-9]+-[a-z0-9]+ container web: (ErrImagePull|ImagePullBackOff)/,
+    );
     expect(last).toContain('recent events:');
     expect(put.durationMs).toBeLessThan(60_000);
     // The failed revision is not listed by check.
@@ -181,15 +261,27 @@ describe('failing rollouts fail fast with the cause', () => {
   });
 
   test('a crashing image fails with CrashLoopBackOff', async () => {
-    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { ...crashingImage().params, timeout: '2m' } }, { dir: emptyDir() });
+    const put = await runScript(
+      'out',
+      { source: clusterSource({ namespace: ns.name }), params: { ...crashingImage().params, timeout: '2m' } },
+      { dir: emptyDir() },
+    );
     expect(put.code).toBe(5);
-    expect(lines(put.stderr).at(-1)).toMatch(/^error: deployment\/web failed: pod\/web-\S+ container web: CrashLoopBackOff \(restarted \d+ times\)/);
+    expect(lines(put.stderr).at(-1)).toMatch(
+      /^error: deployment\/web failed: pod\/web-\S+ container web: CrashLoopBackOff \(restarted \d+ times\)/,
+    );
   });
 
   test('a Pod that never becomes ready times out with the timed-out exit code', async () => {
-    const put = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { ...hangingImage().params, timeout: '12s' } }, { dir: emptyDir() });
+    const put = await runScript(
+      'out',
+      { source: clusterSource({ namespace: ns.name }), params: { ...hangingImage().params, timeout: '12s' } },
+      { dir: emptyDir() },
+    );
     expect(put.code).toBe(6);
-    expect(lines(put.stderr).at(-1)).toBe('error: timed out after 12s waiting for the rollout: deployment/web: 0 of 1 updated replicas available');
+    expect(lines(put.stderr).at(-1)).toBe(
+      'error: timed out after 12s waiting for the rollout: deployment/web: 0 of 1 updated replicas available',
+    );
   });
 });
 
@@ -200,19 +292,44 @@ describe('namespaces', () => {
     const env = { BUILD_NAME: build, BUILD_JOB_NAME: 'staging' };
     const source = clusterSource();
     try {
-      const missing = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef, namespace: 'kdr-staging-${BUILD_NAME}' } }, { dir: emptyDir(), env });
+      const missing = await runScript(
+        'out',
+        { source, params: { image_ref: readyImage('1').tagRef, namespace: 'kdr-staging-${BUILD_NAME}' } },
+        { dir: emptyDir(), env },
+      );
       expect(missing.code).toBe(4);
-      expect(lines(missing.stderr).at(-1)).toBe(`error: namespace ${namespace} does not exist (set params.create_namespace: true to create it)`);
+      expect(lines(missing.stderr).at(-1)).toBe(
+        `error: namespace ${namespace} does not exist (set params.create_namespace: true to create it)`,
+      );
 
-      const put = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef, namespace: 'kdr-staging-${BUILD_NAME}', create_namespace: true, host: 'web-${BUILD_NAME}.staging.local' } }, { dir: emptyDir(), env });
+      const put = await runScript(
+        'out',
+        {
+          source,
+          params: {
+            image_ref: readyImage('1').tagRef,
+            namespace: 'kdr-staging-${BUILD_NAME}',
+            create_namespace: true,
+            host: 'web-${BUILD_NAME}.staging.local',
+          },
+        },
+        { dir: emptyDir(), env },
+      );
       expect(put.code, put.stderr).toBe(0);
       expect(put.json).toMatchObject({ version: { namespace } });
       const created = await kubectlJson(['get', 'namespace', namespace]);
-      expect(created.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'kubernetes-deploy-resource', 'kubernetes-deploy-resource.io/created-for': 'web' });
+      expect(created.metadata.labels).toMatchObject({
+        'app.kubernetes.io/managed-by': 'kubernetes-deploy-resource',
+        'kubernetes-deploy-resource.io/created-for': 'web',
+      });
       const ingress = await kubectlJson(['get', 'ingress', 'web'], { namespace });
       expect(ingress.spec.rules[0].host).toBe(`web-${build}.staging.local`);
 
-      const del = await runScript('out', { source, params: { delete: true, delete_namespace: true, namespace: 'kdr-staging-${BUILD_NAME}' } }, { dir: emptyDir(), env });
+      const del = await runScript(
+        'out',
+        { source, params: { delete: true, delete_namespace: true, namespace: 'kdr-staging-${BUILD_NAME}' } },
+        { dir: emptyDir(), env },
+      );
       expect(del.code, del.stderr).toBe(0);
       expect(del.stderr).toContain(`namespace ${namespace} deleted`);
       expect((await kubectl(['get', 'namespace', namespace], { allowFailure: true })).code).not.toBe(0);
@@ -226,10 +343,18 @@ describe('namespaces', () => {
     await kubectl(['create', 'namespace', namespace]);
     try {
       const source = clusterSource({ namespace });
-      expect((await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() })).code).toBe(0);
-      const del = await runScript('out', { source, params: { delete: true, delete_namespace: true } }, { dir: emptyDir() });
+      expect(
+        (await runScript('out', { source, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() })).code,
+      ).toBe(0);
+      const del = await runScript(
+        'out',
+        { source, params: { delete: true, delete_namespace: true } },
+        { dir: emptyDir() },
+      );
       expect(del.code, del.stderr).toBe(0);
-      expect(del.stderr).toContain(`warning: namespace ${namespace} was not created by this resource for web: left in place`);
+      expect(del.stderr).toContain(
+        `warning: namespace ${namespace} was not created by this resource for web: left in place`,
+      );
       expect((await kubectl(['get', 'namespace', namespace])).code).toBe(0);
     } finally {
       await deleteNamespace(namespace);
@@ -244,13 +369,28 @@ describe('promotion', () => {
     try {
       const web = readyImage('9');
       const source = clusterSource({ namespace: staging });
-      const put = await runScript('out', { source, params: { image: 'image', create_namespace: true } }, { dir: sourcesDir(web) });
+      const put = await runScript(
+        'out',
+        { source, params: { image: 'image', create_namespace: true } },
+        { dir: sourcesDir(web) },
+      );
       expect(put.code, put.stderr).toBe(0);
       // Concourse's implicit get after the put writes the release into a dir named after the resource.
       const sources = emptyDir();
-      const get = await runScript('in', { source, version: (put.json as { version: unknown }).version }, { dir: join(sources, 'staging-release') });
+      const get = await runScript(
+        'in',
+        { source, version: (put.json as { version: unknown }).version },
+        { dir: join(sources, 'staging-release') },
+      );
       expect(get.code, get.stderr).toBe(0);
-      const prod = await runScript('out', { source: clusterSource({ namespace: production }), params: { image: 'staging-release', create_namespace: true } }, { dir: sources });
+      const prod = await runScript(
+        'out',
+        {
+          source: clusterSource({ namespace: production }),
+          params: { image: 'staging-release', create_namespace: true },
+        },
+        { dir: sources },
+      );
       expect(prod.code, prod.stderr).toBe(0);
       const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: production });
       expect(deployment.spec.template.spec.containers[0].image).toBe(web.digestRef);

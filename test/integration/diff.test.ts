@@ -18,15 +18,19 @@ const firstPassword = 'first-db-password-4c1f';
 const secondPassword = 'second-db-password-9e7a';
 
 function extras(namespace: string, password: string, withCache: boolean): KubeObject[] {
-  const secret = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n` +
-    `stringData:\n  user: app\n  password: ${password}\n`;
+  const secret =
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n` + `stringData:\n  user: app\n  password: ${password}\n`;
   const cache = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cache\ndata:\n  size: "64"\n';
   const files = [{ path: 'db.yml', content: secret }, ...(withCache ? [{ path: 'cache.yml', content: cache }] : [])];
   return parseExtraManifests(files, namespace);
 }
 
-const keyOf = (o: KubeObject) =>
-  ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+const keyOf = (o: KubeObject) => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  namespace: o.metadata.namespace,
+  name: o.metadata.name,
+});
 
 /** What the put's dry run does per object: read the live object, dry-run apply, diff. */
 async function dryRunDiffs(cluster: ClusterApi, objects: KubeObject[]): Promise<ObjectDiff[]> {
@@ -55,9 +59,19 @@ describe('dry-run diff against the real API server', () => {
     const { source } = parseCheckRequest({ source: clusterSource({ namespace: ns.name }) });
     const cluster = connectCluster(resolveClusterAuth(source), { log: memoryLogger() });
     const first: ReleaseSpec = {
-      app: 'web', namespace: ns.name, image: { repository: 'registry.local/team/web', tag: '1' },
-      replicas: 2, port: 8080, servicePort: 80, env: { MODE: 'prod' }, labels: {}, annotations: {}, path: '/',
-      host: 'web.example.test', ingressAnnotations: {}, extraObjects: extras(ns.name, firstPassword, false),
+      app: 'web',
+      namespace: ns.name,
+      image: { repository: 'registry.local/team/web', tag: '1' },
+      replicas: 2,
+      port: 8080,
+      servicePort: 80,
+      env: { MODE: 'prod' },
+      labels: {},
+      annotations: {},
+      path: '/',
+      host: 'web.example.test',
+      ingressAnnotations: {},
+      extraObjects: extras(ns.name, firstPassword, false),
       buildAnnotations: { 'kubernetes-deploy-resource.io/build': '1' },
     };
     const applied = renderManifests(first);
@@ -73,8 +87,10 @@ describe('dry-run diff against the real API server', () => {
     ]);
 
     const second: ReleaseSpec = {
-      ...first, image: { repository: 'registry.local/team/web', tag: '2' },
-      extraObjects: extras(ns.name, secondPassword, true), buildAnnotations: { 'kubernetes-deploy-resource.io/build': '2' },
+      ...first,
+      image: { repository: 'registry.local/team/web', tag: '2' },
+      extraObjects: extras(ns.name, secondPassword, true),
+      buildAnnotations: { 'kubernetes-deploy-resource.io/build': '2' },
     };
     const diffs = await dryRunDiffs(cluster, renderManifests(second));
     const changedLines = (d: ObjectDiff) => d.lines.filter((l) => /^[-+] /.test(l) || l.startsWith('data.'));
@@ -83,12 +99,19 @@ describe('dry-run diff against the real API server', () => {
     expect(diffs.map((d) => [d.ref, d.change, changedLines(d)])).toEqual([
       ['secret/db', 'changed', [...build, ...version, 'data.password: changed', 'data.user: unchanged']],
       ['configmap/cache', 'created', expect.arrayContaining(['+  size: "64"'])],
-      ['deployment/web', 'changed', [
-        ...build, ...version,
-        // The pod template carries the version label too.
-        '-        app.kubernetes.io/version: "1"', '+        app.kubernetes.io/version: "2"',
-        '-          image: registry.local/team/web:1', '+          image: registry.local/team/web:2',
-      ]],
+      [
+        'deployment/web',
+        'changed',
+        [
+          ...build,
+          ...version,
+          // The pod template carries the version label too.
+          '-        app.kubernetes.io/version: "1"',
+          '+        app.kubernetes.io/version: "2"',
+          '-          image: registry.local/team/web:1',
+          '+          image: registry.local/team/web:2',
+        ],
+      ],
       ['service/web', 'changed', [...build, ...version]],
       ['ingress/web', 'changed', [...build, ...version]],
     ]);

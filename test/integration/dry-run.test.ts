@@ -19,16 +19,40 @@ describe('server-side dry run of generated objects', () => {
     const { source } = parseCheckRequest({ source: clusterSource({ namespace: ns.name }) });
     const cluster = connectCluster(resolveClusterAuth(source), { log: memoryLogger() });
     const base: ReleaseSpec = {
-      app: 'web', namespace: ns.name, image: { repository: 'registry.local/team/web', tag: '1', digest: 'sha256:' + 'a'.repeat(64) },
-      replicas: 1, port: 8080, servicePort: 80, env: {}, labels: {}, annotations: {}, path: '/', ingressAnnotations: {}, extraObjects: [], buildAnnotations: {},
+      app: 'web',
+      namespace: ns.name,
+      image: { repository: 'registry.local/team/web', tag: '1', digest: 'sha256:' + 'a'.repeat(64) },
+      replicas: 1,
+      port: 8080,
+      servicePort: 80,
+      env: {},
+      labels: {},
+      annotations: {},
+      path: '/',
+      ingressAnnotations: {},
+      extraObjects: [],
+      buildAnnotations: {},
     };
     const full: ReleaseSpec = {
-      ...base, replicas: 3, env: { A: 'yes' }, args: ['--x'], labels: { team: 'a' }, resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
-      readinessPath: '/healthz', host: 'web.example.test', path: '/app', ingressClass: 'traefik', tlsSecret: 'tls', ingressAnnotations: { a: 'b' },
+      ...base,
+      replicas: 3,
+      env: { A: 'yes' },
+      args: ['--x'],
+      labels: { team: 'a' },
+      resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      readinessPath: '/healthz',
+      host: 'web.example.test',
+      path: '/app',
+      ingressClass: 'traefik',
+      tlsSecret: 'tls',
+      ingressAnnotations: { a: 'b' },
       buildAnnotations: { 'kubernetes-deploy-resource.io/build': '1' },
     };
     const postgres = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'postgres.yml'), 'utf8');
-    const withDb: ReleaseSpec = { ...base, extraObjects: parseExtraManifests([{ path: 'postgres.yml', content: postgres }], ns.name) };
+    const withDb: ReleaseSpec = {
+      ...base,
+      extraObjects: parseExtraManifests([{ path: 'postgres.yml', content: postgres }], ns.name),
+    };
     const accepted: string[] = [];
     for (const spec of [base, full, withDb]) {
       for (const object of renderManifests(spec)) {
@@ -37,7 +61,9 @@ describe('server-side dry run of generated objects', () => {
         accepted.push(`${object.apiVersion}/${object.kind}`);
       }
     }
-    expect(new Set(accepted)).toEqual(new Set(['apps/v1/Deployment', 'v1/Service', 'networking.k8s.io/v1/Ingress', 'v1/Secret']));
+    expect(new Set(accepted)).toEqual(
+      new Set(['apps/v1/Deployment', 'v1/Service', 'networking.k8s.io/v1/Ingress', 'v1/Secret']),
+    );
     // A dry run creates nothing.
     expect((await cluster.list('apps/v1', 'Deployment', ns.name)).items).toEqual([]);
   });
@@ -45,7 +71,16 @@ describe('server-side dry run of generated objects', () => {
   test('an invalid object is refused with 422 and the API server says why', async () => {
     const { source } = parseCheckRequest({ source: clusterSource({ namespace: ns.name }) });
     const cluster = connectCluster(resolveClusterAuth(source), { log: memoryLogger() });
-    const bad = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bad', namespace: ns.name }, spec: { ports: [{ port: 70000, protocol: 'TCP' }] } };
-    await expect(cluster.apply(bad, { dryRun: true })).rejects.toMatchObject({ exitCode: 4, status: 422, message: expect.stringMatching(/refused to apply service\/bad in namespace .* \(Invalid, 422\): .*70000/) });
+    const bad = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'bad', namespace: ns.name },
+      spec: { ports: [{ port: 70000, protocol: 'TCP' }] },
+    };
+    await expect(cluster.apply(bad, { dryRun: true })).rejects.toMatchObject({
+      exitCode: 4,
+      status: 422,
+      message: expect.stringMatching(/refused to apply service\/bad in namespace .* \(Invalid, 422\): .*70000/),
+    });
   });
 });

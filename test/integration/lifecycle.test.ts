@@ -8,15 +8,30 @@ import { clusterSource, emptyDir, sourcesDir } from '../support/release.js';
 import { readyImage as web, unpullableImage } from '../support/images.js';
 import { metadataOf, runScript, type ScriptResult } from '../support/run-script.js';
 
-const configMap = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  greeting: ${value}\n`;
-const secret = (name: string, value: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\nstringData:\n  password: ${value}\n`;
+const configMap = (name: string, value: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  greeting: ${value}\n`;
+const secret = (name: string, value: string) =>
+  `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\nstringData:\n  password: ${value}\n`;
 
 const versionOf = (result: ScriptResult) => (result.json as { version: Record<string, string> }).version;
 
 /** Everything the release has in the namespace, by kind/name, with resourceVersions. */
 async function snapshot(namespace: string): Promise<Record<string, string>> {
-  const list = await kubectlJson(['get', 'deployments,services,configmaps,secrets,leases', '-l', 'app.kubernetes.io/managed-by=kubernetes-deploy-resource'], { namespace });
-  return Object.fromEntries((list.items as { kind: string; metadata: { name: string; resourceVersion: string } }[]).map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]));
+  const list = await kubectlJson(
+    [
+      'get',
+      'deployments,services,configmaps,secrets,leases',
+      '-l',
+      'app.kubernetes.io/managed-by=kubernetes-deploy-resource',
+    ],
+    { namespace },
+  );
+  return Object.fromEntries(
+    (list.items as { kind: string; metadata: { name: string; resourceVersion: string } }[]).map((o) => [
+      `${o.kind}/${o.metadata.name}`,
+      o.metadata.resourceVersion,
+    ]),
+  );
 }
 
 describe('prune', () => {
@@ -24,15 +39,27 @@ describe('prune', () => {
 
   test('objects dropped from the release are deleted once the new one runs; a kind change is a new object; a failed put prunes nothing', async () => {
     const source = clusterSource({ namespace: ns.name });
-    const dir = sourcesDir({ repository: web('1').repository, tag: '1' }, { 'db.yml': configMap('web-db', 'db'), 'extra.yml': configMap('web-extra', 'hi'), 'extra-secret.yml': secret('web-extra', 'pw') });
-    const put = (params: Record<string, unknown>) => runScript('out', { source, params: { image: 'image', ...params } }, { dir });
+    const dir = sourcesDir(
+      { repository: web('1').repository, tag: '1' },
+      {
+        'db.yml': configMap('web-db', 'db'),
+        'extra.yml': configMap('web-extra', 'hi'),
+        'extra-secret.yml': secret('web-extra', 'pw'),
+      },
+    );
+    const put = (params: Record<string, unknown>) =>
+      runScript('out', { source, params: { image: 'image', ...params } }, { dir });
 
     const first = await put({ manifests: ['db.yml', 'extra.yml'] });
     expect(first.code, first.stderr).toBe(0);
     expect(metadataOf(first).pruned).toBe('nothing');
 
     // A failed put (unpullable image) without extra.yml: nothing is pruned, the ConfigMap stays.
-    const failed = await runScript('out', { source, params: { ...unpullableImage().params, manifests: ['db.yml'], timeout: '60s' } }, { dir });
+    const failed = await runScript(
+      'out',
+      { source, params: { ...unpullableImage().params, manifests: ['db.yml'], timeout: '60s' } },
+      { dir },
+    );
     expect(failed.code, failed.stderr).toBe(5);
     expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
 
@@ -42,7 +69,9 @@ describe('prune', () => {
     expect(versionOf(second).revision).toBe('3');
     expect(metadataOf(second).pruned).toBe('configmap/web-extra');
     expect(second.stderr).toContain('configmap/web-extra pruned');
-    expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).not.toBe(0);
+    expect(
+      (await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code,
+    ).not.toBe(0);
     expect((await kubectl(['get', 'configmap', 'web-db'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
 
     // The same name as a Secret: a new object; the ConfigMap of that name would be pruned (it is gone already).
@@ -51,7 +80,9 @@ describe('prune', () => {
     const back = await put({ manifests: ['db.yml', 'extra.yml'] });
     expect(back.code, back.stderr).toBe(0);
     expect(metadataOf(back).pruned).toBe('secret/web-extra');
-    expect((await kubectl(['get', 'secret', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).not.toBe(0);
+    expect((await kubectl(['get', 'secret', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).not.toBe(
+      0,
+    );
     expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
 
     // prune: false keeps what was dropped; an object that lost our labels is reported, never deleted.
@@ -64,7 +95,9 @@ describe('prune', () => {
     await kubectl(['label', 'configmap', 'web-extra', 'app.kubernetes.io/managed-by-'], { namespace: ns.name });
     const foreign = await put({ manifests: ['db.yml'] });
     expect(foreign.code, foreign.stderr).toBe(0);
-    expect(foreign.stderr).toContain('configmap/web-extra in namespace ' + ns.name + ' is not managed by release web: left alone');
+    expect(foreign.stderr).toContain(
+      'configmap/web-extra in namespace ' + ns.name + ' is not managed by release web: left alone',
+    );
     expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
 
     const teardown = await runScript('out', { source, params: { delete: true } }, { dir });
@@ -78,14 +111,34 @@ describe('redeploy a recorded revision', () => {
 
   test('revision N comes back exactly, Secret values included, as a new revision; unknown revisions are named', async () => {
     const source = clusterSource({ namespace: ns.name });
-    const v1 = sourcesDir({ repository: web('1').repository, tag: '1' }, { 'secret.yml': secret('web-db', 'first-password') });
-    const v2 = sourcesDir({ repository: web('2').repository, tag: '2' }, { 'secret.yml': secret('web-db', 'second-password') });
-    expect((await runScript('out', { source, params: { image: 'image', manifests: ['secret.yml'], replicas: 2 } }, { dir: v1 })).code).toBe(0);
-    expect((await runScript('out', { source, params: { image: 'image', manifests: ['secret.yml'] } }, { dir: v2 })).code).toBe(0);
+    const v1 = sourcesDir(
+      { repository: web('1').repository, tag: '1' },
+      { 'secret.yml': secret('web-db', 'first-password') },
+    );
+    const v2 = sourcesDir(
+      { repository: web('2').repository, tag: '2' },
+      { 'secret.yml': secret('web-db', 'second-password') },
+    );
+    expect(
+      (
+        await runScript(
+          'out',
+          { source, params: { image: 'image', manifests: ['secret.yml'], replicas: 2 } },
+          { dir: v1 },
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (await runScript('out', { source, params: { image: 'image', manifests: ['secret.yml'] } }, { dir: v2 })).code,
+    ).toBe(0);
 
     // The revision file of a get of revision 1, as a pinned `get` would lay it out.
     const get = emptyDir();
-    const fetched = await runScript('in', { source, version: { app: 'web', namespace: ns.name, revision: '1', image: web('1').tagRef } }, { dir: get });
+    const fetched = await runScript(
+      'in',
+      { source, version: { app: 'web', namespace: ns.name, revision: '1', image: web('1').tagRef } },
+      { dir: get },
+    );
     expect(fetched.code, fetched.stderr).toBe(0);
     const dir = sourcesDir({ repository: 'unused' });
     writeFileSync(join(dir, 'revision'), '1\n');
@@ -109,7 +162,9 @@ describe('redeploy a recorded revision', () => {
 
     const missing = await runScript('out', { source, params: { revision: '99' } }, { dir });
     expect(missing.code, missing.stderr).toBe(4);
-    expect(missing.stderr).toContain(`error: revision 99 of web in namespace ${ns.name} does not exist (never deployed, or pruned by history_limit); revisions that can be redeployed: 1, 2, 3`);
+    expect(missing.stderr).toContain(
+      `error: revision 99 of web in namespace ${ns.name} does not exist (never deployed, or pruned by history_limit); revisions that can be redeployed: 1, 2, 3`,
+    );
     const mixed = await runScript('out', { source, params: { revision: '1', image_ref: 'x:1' } }, { dir });
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toContain('error: params.image_ref: cannot be combined with params.revision');
@@ -128,7 +183,20 @@ describe('on_failure: rollback', () => {
     const good = await runScript('out', { source, params: { image_ref: web('1').tagRef, replicas: 2 } }, { dir });
     expect(good.code, good.stderr).toBe(0);
 
-    const bad = await runScript('out', { source, params: { ...unpullableImage().params, replicas: 2, manifests: ['extra.yml'], on_failure: 'rollback', timeout: '90s' } }, { dir });
+    const bad = await runScript(
+      'out',
+      {
+        source,
+        params: {
+          ...unpullableImage().params,
+          replicas: 2,
+          manifests: ['extra.yml'],
+          on_failure: 'rollback',
+          timeout: '90s',
+        },
+      },
+      { dir },
+    );
     expect(bad.code, bad.stderr).toBe(5);
     expect(bad.stderr).toMatch(/ErrImagePull|ImagePullBackOff/);
     expect(bad.stderr).toContain(`rolling back to revision 1 of web (${web('1').tagRef})`);
@@ -137,11 +205,30 @@ describe('on_failure: rollback', () => {
     const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
     expect(deployment.spec.template.spec.containers[0].image).toBe(web('1').tagRef);
     expect(deployment.status.availableReplicas).toBe(2);
-    expect((await kubectl(['get', 'configmap', 'web-new'], { namespace: ns.name, allowFailure: true })).code).not.toBe(0);
+    expect((await kubectl(['get', 'configmap', 'web-new'], { namespace: ns.name, allowFailure: true })).code).not.toBe(
+      0,
+    );
     const check = await runScript('check', { source });
     expect(check.json).toEqual([{ app: 'web', namespace: ns.name, revision: '1', image: web('1').tagRef }]);
-    const records = await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/release=web', '-L', 'kubernetes-deploy-resource.io/status'], { namespace: ns.name });
-    expect(Object.fromEntries(records.items.map((r: { metadata: { labels: Record<string, string> } }) => [r.metadata.labels['kubernetes-deploy-resource.io/revision'], r.metadata.labels['kubernetes-deploy-resource.io/status']]))).toEqual({ '1': 'deployed', '2': 'failed' });
+    const records = await kubectlJson(
+      [
+        'get',
+        'secrets',
+        '-l',
+        'kubernetes-deploy-resource.io/release=web',
+        '-L',
+        'kubernetes-deploy-resource.io/status',
+      ],
+      { namespace: ns.name },
+    );
+    expect(
+      Object.fromEntries(
+        records.items.map((r: { metadata: { labels: Record<string, string> } }) => [
+          r.metadata.labels['kubernetes-deploy-resource.io/revision'],
+          r.metadata.labels['kubernetes-deploy-resource.io/status'],
+        ]),
+      ),
+    ).toEqual({ '1': 'deployed', '2': 'failed' });
 
     // The put after: a good release deploys normally from the rolled-back state.
     const next = await runScript('out', { source, params: { image_ref: web('3').tagRef, replicas: 2 } }, { dir });
@@ -152,9 +239,15 @@ describe('on_failure: rollback', () => {
 
   test('a first deploy has nothing to roll back to: it says so and keeps the failed objects', async () => {
     const source = clusterSource({ namespace: ns.name });
-    const bad = await runScript('out', { source, params: { ...unpullableImage().params, on_failure: 'rollback', timeout: '60s' } }, { dir: emptyDir() });
+    const bad = await runScript(
+      'out',
+      { source, params: { ...unpullableImage().params, on_failure: 'rollback', timeout: '60s' } },
+      { dir: emptyDir() },
+    );
     expect(bad.code, bad.stderr).toBe(5);
-    expect(bad.stderr).toContain('nothing to roll back to: web has no earlier deployed revision; the failed objects stay for debugging');
+    expect(bad.stderr).toContain(
+      'nothing to roll back to: web has no earlier deployed revision; the failed objects stay for debugging',
+    );
     expect((await kubectl(['get', 'deployment', 'web'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
     expect((await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() })).code).toBe(0);
   });
@@ -165,17 +258,39 @@ describe('dry run', () => {
 
   test('shows a diff per object and what would be pruned, and changes nothing', async () => {
     const source = clusterSource({ namespace: ns.name });
-    const dir = sourcesDir({ repository: 'unused' }, { 'a.yml': configMap('web-a', 'one'), 'b.yml': configMap('web-b', 'b'), 'c.yml': configMap('web-c', 'c'), 's.yml': secret('web-s', 'old-value'), 's2.yml': secret('web-s', 'new-value') });
-    const first = await runScript('out', { source, params: { image_ref: web('1').tagRef, manifests: ['a.yml', 'b.yml', 'c.yml', 's.yml'] } }, { dir });
+    const dir = sourcesDir(
+      { repository: 'unused' },
+      {
+        'a.yml': configMap('web-a', 'one'),
+        'b.yml': configMap('web-b', 'b'),
+        'c.yml': configMap('web-c', 'c'),
+        's.yml': secret('web-s', 'old-value'),
+        's2.yml': secret('web-s', 'new-value'),
+      },
+    );
+    const first = await runScript(
+      'out',
+      { source, params: { image_ref: web('1').tagRef, manifests: ['a.yml', 'b.yml', 'c.yml', 's.yml'] } },
+      { dir },
+    );
     expect(first.code, first.stderr).toBe(0);
     const before = await snapshot(ns.name);
     writeFileSync(join(dir, 'a.yml'), configMap('web-a', 'two'));
 
     // The same image: only what the files changed shows; the generated objects are unchanged.
-    const dry = await runScript('out', { source, params: { image_ref: web('1').tagRef, manifests: ['a.yml', 'c.yml', 's2.yml'], dry_run: true } }, { dir });
+    const dry = await runScript(
+      'out',
+      { source, params: { image_ref: web('1').tagRef, manifests: ['a.yml', 'c.yml', 's2.yml'], dry_run: true } },
+      { dir },
+    );
     expect(dry.code, dry.stderr).toBe(0);
     expect(versionOf(dry)).toEqual(versionOf(first));
-    expect(metadataOf(dry)).toMatchObject({ dry_run: 'true', deployed_revision: '1', changes: '2 changed, 3 unchanged, 0 created, 1 to prune', to_prune: 'configmap/web-b' });
+    expect(metadataOf(dry)).toMatchObject({
+      dry_run: 'true',
+      deployed_revision: '1',
+      changes: '2 changed, 3 unchanged, 0 created, 1 to prune',
+      to_prune: 'configmap/web-b',
+    });
     expect(dry.stderr).toContain('configmap/web-a: changed');
     expect(dry.stderr).toMatch(/^-\s+greeting: "?one"?$/m);
     expect(dry.stderr).toMatch(/^\+\s+greeting: "?two"?$/m);
@@ -185,21 +300,34 @@ describe('dry run', () => {
     expect(dry.stderr).toContain('data.password: changed');
     expect(dry.stderr).toContain('configmap/web-b: would be pruned');
     // A new image changes every object (each carries app.kubernetes.io/version); the Deployment shows the image line.
-    const newImage = await runScript('out', { source, params: { image_ref: web('2').tagRef, manifests: ['a.yml', 'c.yml', 's2.yml'], dry_run: true } }, { dir });
+    const newImage = await runScript(
+      'out',
+      { source, params: { image_ref: web('2').tagRef, manifests: ['a.yml', 'c.yml', 's2.yml'], dry_run: true } },
+      { dir },
+    );
     expect(newImage.code, newImage.stderr).toBe(0);
     expect(metadataOf(newImage).changes).toBe('5 changed, 0 unchanged, 0 created, 1 to prune');
     expect(newImage.stderr).toMatch(new RegExp(`^-\\s+image: "?${web('1').tagRef.replace(/[./]/g, '\\$&')}"?$`, 'm'));
     expect(newImage.stderr).toMatch(new RegExp(`^\\+\\s+image: "?${web('2').tagRef.replace(/[./]/g, '\\$&')}"?$`, 'm'));
-    for (const result of [dry, newImage]) expect(result.stderr).not.toMatch(/old-value|new-value|b2xkLXZhbHVl|bmV3LXZhbHVl/);
+    for (const result of [dry, newImage])
+      expect(result.stderr).not.toMatch(/old-value|new-value|b2xkLXZhbHVl|bmV3LXZhbHVl/);
     // Nothing changed: the same objects at the same resourceVersions, no new record, no lease left.
     expect(await snapshot(ns.name)).toEqual(before);
 
     // The implicit get of the dry run's version works; the real put after it applies what the dry run showed.
     expect((await runScript('in', { source, version: versionOf(dry) }, { dir: emptyDir() })).code).toBe(0);
-    const real = await runScript('out', { source, params: { image_ref: web('2').tagRef, manifests: ['a.yml', 'c.yml', 's2.yml'] } }, { dir });
+    const real = await runScript(
+      'out',
+      { source, params: { image_ref: web('2').tagRef, manifests: ['a.yml', 'c.yml', 's2.yml'] } },
+      { dir },
+    );
     expect(real.code, real.stderr).toBe(0);
     expect(metadataOf(real).pruned).toBe('configmap/web-b');
-    const after = await runScript('out', { source, params: { image_ref: web('2').tagRef, manifests: ['a.yml', 'c.yml', 's2.yml'], dry_run: true } }, { dir });
+    const after = await runScript(
+      'out',
+      { source, params: { image_ref: web('2').tagRef, manifests: ['a.yml', 'c.yml', 's2.yml'], dry_run: true } },
+      { dir },
+    );
     expect(metadataOf(after).changes).toBe('0 changed, 5 unchanged, 0 created, 0 to prune');
     expect((await runScript('out', { source, params: { delete: true } }, { dir })).code).toBe(0);
   });
@@ -207,7 +335,11 @@ describe('dry run', () => {
   test('before the first deploy it prints revision 0, and a refused object fails as a real put would', async () => {
     const namespace = uniqueNamespaceName('kdr-dryrun-new');
     const source = clusterSource({ namespace });
-    const dry = await runScript('out', { source, params: { image_ref: web('1').tagRef, create_namespace: true, dry_run: true } }, { dir: emptyDir() });
+    const dry = await runScript(
+      'out',
+      { source, params: { image_ref: web('1').tagRef, create_namespace: true, dry_run: true } },
+      { dir: emptyDir() },
+    );
     expect(dry.code, dry.stderr).toBe(0);
     expect(versionOf(dry)).toEqual({ app: 'web', namespace, revision: '0', image: '' });
     expect(dry.stderr).toContain(`namespace ${namespace} would be created`);
@@ -216,8 +348,18 @@ describe('dry run', () => {
     expect(get.code, get.stderr).toBe(0);
 
     // Validation happens on the server: an invalid object is refused with the exit code of a real put.
-    const dir = sourcesDir({ repository: 'unused' }, { 'bad.yml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-bad\ndata:\n  "not a key!": x\n' });
-    const refused = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image_ref: web('1').tagRef, manifests: ['bad.yml'], dry_run: true } }, { dir });
+    const dir = sourcesDir(
+      { repository: 'unused' },
+      { 'bad.yml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-bad\ndata:\n  "not a key!": x\n' },
+    );
+    const refused = await runScript(
+      'out',
+      {
+        source: clusterSource({ namespace: ns.name }),
+        params: { image_ref: web('1').tagRef, manifests: ['bad.yml'], dry_run: true },
+      },
+      { dir },
+    );
     expect(refused.code, refused.stderr).toBe(4);
     expect(await snapshot(ns.name)).toEqual({});
   });

@@ -32,43 +32,61 @@ const manifests = (log: string) =>
 
 const bomb = (() => {
   let text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n  a0: &a0 ["lol"]\n';
-  for (let i = 1; i < 10; i++) text += `  a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+  for (let i = 1; i < 10; i++)
+    text += `  a${i}: &a${i} [${Array(9)
+      .fill(`*a${i - 1}`)
+      .join(', ')}]\n`;
   return text;
 })();
 
 describe('extra manifests with anchors, merge keys, a BOM and CRLF', () => {
   const ns = useNamespace('kdr-yaml');
 
-  test('deployed as meant; re-put same and changed; a refused alias bomb changes nothing; torn down', { timeout: 300_000 }, async () => {
-    const dir = sourcesDir({ repository: 'registry.local/team/web', tag: '1' }, { 'deps/settings.yml': manifests('info'), 'deps/bomb.yml': bomb });
-    const source = clusterSource({ namespace: ns.name });
-    const put = (files: string[]) => runScript('out', { source, params: { image: 'image', wait: false, manifests: files } }, { dir });
-    const data = async (name: string) => (await kubectlJson(['get', 'configmap', name], { namespace: ns.name })).data;
+  test(
+    'deployed as meant; re-put same and changed; a refused alias bomb changes nothing; torn down',
+    { timeout: 300_000 },
+    async () => {
+      const dir = sourcesDir(
+        { repository: 'registry.local/team/web', tag: '1' },
+        { 'deps/settings.yml': manifests('info'), 'deps/bomb.yml': bomb },
+      );
+      const source = clusterSource({ namespace: ns.name });
+      const put = (files: string[]) =>
+        runScript('out', { source, params: { image: 'image', wait: false, manifests: files } }, { dir });
+      const data = async (name: string) => (await kubectlJson(['get', 'configmap', name], { namespace: ns.name })).data;
 
-    const first = await put(['deps/settings.yml']);
-    expect(first.code, first.stderr).toBe(0);
-    expect(first.json).toMatchObject({ version: { revision: '1' } });
-    expect(await data('base-settings')).toEqual({ LOG: 'info', PORT: '8080' });
-    expect(await data('worker-settings')).toEqual({ LOG: 'info', PORT: '9090' });
+      const first = await put(['deps/settings.yml']);
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.json).toMatchObject({ version: { revision: '1' } });
+      expect(await data('base-settings')).toEqual({ LOG: 'info', PORT: '8080' });
+      expect(await data('worker-settings')).toEqual({ LOG: 'info', PORT: '9090' });
 
-    const same = await put(['deps/settings.yml']);
-    expect(same.code, same.stderr).toBe(0);
-    expect(same.json).toMatchObject({ version: { revision: '1' } });
+      const same = await put(['deps/settings.yml']);
+      expect(same.code, same.stderr).toBe(0);
+      expect(same.json).toMatchObject({ version: { revision: '1' } });
 
-    const refused = await put(['deps/settings.yml', 'deps/bomb.yml']);
-    expect(refused.code).toBe(2);
-    expect(lines(refused.stderr)).toEqual(['error: params.manifests: deps/bomb.yml line 11: the document is larger than 3 MiB with its aliases expanded']);
-    const lol = await kubectlJson(['get', 'configmaps', '--field-selector', 'metadata.name=lol'], { namespace: ns.name });
-    expect(lol.items).toEqual([]);
+      const refused = await put(['deps/settings.yml', 'deps/bomb.yml']);
+      expect(refused.code).toBe(2);
+      expect(lines(refused.stderr)).toEqual([
+        'error: params.manifests: deps/bomb.yml line 11: the document is larger than 3 MiB with its aliases expanded',
+      ]);
+      const lol = await kubectlJson(['get', 'configmaps', '--field-selector', 'metadata.name=lol'], {
+        namespace: ns.name,
+      });
+      expect(lol.items).toEqual([]);
 
-    writeFileSync(join(dir, 'deps', 'settings.yml'), manifests('debug'));
-    const changed = await put(['deps/settings.yml']);
-    expect(changed.code, changed.stderr).toBe(0);
-    expect(changed.json).toMatchObject({ version: { revision: '2' } });
-    expect(await data('worker-settings')).toEqual({ LOG: 'debug', PORT: '9090' });
+      writeFileSync(join(dir, 'deps', 'settings.yml'), manifests('debug'));
+      const changed = await put(['deps/settings.yml']);
+      expect(changed.code, changed.stderr).toBe(0);
+      expect(changed.json).toMatchObject({ version: { revision: '2' } });
+      expect(await data('worker-settings')).toEqual({ LOG: 'debug', PORT: '9090' });
 
-    const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
-    expect(del.code, del.stderr).toBe(0);
-    expect((await kubectlJson(['get', 'configmaps', '-l', 'app.kubernetes.io/instance=web'], { namespace: ns.name })).items).toEqual([]);
-  });
+      const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
+      expect(del.code, del.stderr).toBe(0);
+      expect(
+        (await kubectlJson(['get', 'configmaps', '-l', 'app.kubernetes.io/instance=web'], { namespace: ns.name }))
+          .items,
+      ).toEqual([]);
+    },
+  );
 });

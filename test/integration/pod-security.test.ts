@@ -9,7 +9,10 @@ import { podSecurityViolations } from '../support/pod-security.js';
 import { clusterSource, emptyDir, sourcesDir } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
 
-const enforceRestricted = ['pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted'];
+const enforceRestricted = [
+  'pod-security.kubernetes.io/enforce=restricted',
+  'pod-security.kubernetes.io/warn=restricted',
+];
 
 describe('a restricted put into a namespace enforcing restricted Pod Security', () => {
   const ns = useNamespace('kdr-psa');
@@ -17,12 +20,19 @@ describe('a restricted put into a namespace enforcing restricted Pod Security', 
   test('deploys, re-puts unchanged and changed, and tears down; the live Pods pass the standard', async () => {
     await kubectl(['label', 'namespace', ns.name, ...enforceRestricted]);
     const source = clusterSource({ namespace: ns.name });
-    const put = (tag: '1' | '2') => runScript('out', { source, params: { image: 'image', security_context: 'restricted', replicas: 2 } }, { dir: sourcesDir(readyImage(tag)) });
+    const put = (tag: '1' | '2') =>
+      runScript(
+        'out',
+        { source, params: { image: 'image', security_context: 'restricted', replicas: 2 } },
+        { dir: sourcesDir(readyImage(tag)) },
+      );
 
     const first = await put('1');
     expect(first.code, first.stderr).toBe(0);
     expect(lines(first.stderr).join('\n')).not.toMatch(/violate PodSecurity/);
-    const pods = async () => (await kubectlJson(['get', 'pods', '-l', 'app.kubernetes.io/instance=web'], { namespace: ns.name })).items as any[];
+    const pods = async () =>
+      (await kubectlJson(['get', 'pods', '-l', 'app.kubernetes.io/instance=web'], { namespace: ns.name }))
+        .items as any[];
     const live = await pods();
     expect(live.length).toBeGreaterThanOrEqual(2);
     for (const pod of live) expect(podSecurityViolations(pod, 'restricted'), pod.metadata.name).toEqual([]);

@@ -5,7 +5,14 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { auditLogPath, kubectlJson, readSource, useNamespace, waitFor } from '../support/cluster.js';
-import { loopbackPki, proxiedHost, startConnectProxy, startEmptyListServer, type ConnectProxy, type LoopbackServer } from '../support/loopback-servers.js';
+import {
+  loopbackPki,
+  proxiedHost,
+  startConnectProxy,
+  startEmptyListServer,
+  type ConnectProxy,
+  type LoopbackServer,
+} from '../support/loopback-servers.js';
 import { emptyDir } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
 import { canaries } from '../support/secret-scan.js';
@@ -52,7 +59,11 @@ describe('check through a CONNECT proxy (a stand-in API server behind it)', () =
     server = await startEmptyListServer();
     proxy = await startConnectProxy({ route: toServer });
     const withCredentials = proxy.url.replace('http://', `http://deployer:${password}@`);
-    const run = await runScript('check', { source: source(`https://${proxiedHost}:6443`) }, { env: { https_proxy: withCredentials } });
+    const run = await runScript(
+      'check',
+      { source: source(`https://${proxiedHost}:6443`) },
+      { env: { https_proxy: withCredentials } },
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(proxy.tunnels).toEqual([{ target: `${proxiedHost}:6443`, credentials: `deployer:${password}` }]);
   });
@@ -64,19 +75,30 @@ describe('check through a CONNECT proxy (a stand-in API server behind it)', () =
     // An IP or a CIDR in no_proxy would send the script straight to a non-loopback address, which no test may reach:
     // their matching is proven in test/unit/proxy.test.ts, their tunnel in the NO_PROXY test below.
     ['*', proxiedHost, '*'],
-  ])('no_proxy naming %s: straight to the server, no tunnel (which cannot reach it here: exit 3)', async (_name, host, noProxy) => {
-    proxy = await startConnectProxy();
-    const run = await runScript('check', { source: source(`https://${host}:6443`, { request_timeout: '1s' }) }, { env: { https_proxy: proxy.url, no_proxy: noProxy } });
-    expect(run.code, run.stderr).toBe(3);
-    expect(proxy.tunnels).toEqual([]);
-    expect(lines(run.stderr).at(-1)).not.toContain('proxy');
-  });
+  ])(
+    'no_proxy naming %s: straight to the server, no tunnel (which cannot reach it here: exit 3)',
+    async (_name, host, noProxy) => {
+      proxy = await startConnectProxy();
+      const run = await runScript(
+        'check',
+        { source: source(`https://${host}:6443`, { request_timeout: '1s' }) },
+        { env: { https_proxy: proxy.url, no_proxy: noProxy } },
+      );
+      expect(run.code, run.stderr).toBe(3);
+      expect(proxy.tunnels).toEqual([]);
+      expect(lines(run.stderr).at(-1)).not.toContain('proxy');
+    },
+  );
 
   test('NO_PROXY with another port or another host still goes through the proxy', async () => {
     server = await startEmptyListServer();
     proxy = await startConnectProxy({ route: toServer });
     // A host name that resolves nowhere: were the proxy skipped by mistake, nothing would leave the machine.
-    const run = await runScript('check', { source: source(`https://${proxiedHost}:6443`) }, { env: { HTTPS_PROXY: proxy.url, NO_PROXY: `${proxiedHost}:443,kube.example,192.168.0.0/16` } });
+    const run = await runScript(
+      'check',
+      { source: source(`https://${proxiedHost}:6443`) },
+      { env: { HTTPS_PROXY: proxy.url, NO_PROXY: `${proxiedHost}:443,kube.example,192.168.0.0/16` } },
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(proxy.tunnels.map((t) => t.target)).toEqual([`${proxiedHost}:6443`]);
   });
@@ -84,7 +106,11 @@ describe('check through a CONNECT proxy (a stand-in API server behind it)', () =
   test('a loopback API server never goes through the proxy (as in kubectl)', async () => {
     server = await startEmptyListServer();
     proxy = await startConnectProxy({ route: toServer });
-    const run = await runScript('check', { source: source(server.url) }, { env: { https_proxy: proxy.url, HTTPS_PROXY: proxy.url } });
+    const run = await runScript(
+      'check',
+      { source: source(server.url) },
+      { env: { https_proxy: proxy.url, HTTPS_PROXY: proxy.url } },
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(proxy.tunnels).toEqual([]);
   });
@@ -104,7 +130,11 @@ describe('check through a CONNECT proxy (a stand-in API server behind it)', () =
       'contexts:',
       '- name: c\n  context: {cluster: k, user: u}',
     ].join('\n');
-    const run = await runScript('check', { source: { kubeconfig, app: 'web', namespace: 'proxied' } }, { env: { https_proxy: 'http://127.0.0.1:1', no_proxy: '*' } });
+    const run = await runScript(
+      'check',
+      { source: { kubeconfig, app: 'web', namespace: 'proxied' } },
+      { env: { https_proxy: 'http://127.0.0.1:1', no_proxy: '*' } },
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(proxy.tunnels.map((t) => t.target)).toEqual([`${proxiedHost}:6443`]);
   });
@@ -115,7 +145,11 @@ describe('a proxy that fails: exit 3 naming the proxy, never its credentials', (
     proxy = await startConnectProxy({ refuse: 403 });
     const port = new URL(proxy.url).port;
     const withCredentials = proxy.url.replace('http://', `http://deployer:${password}@`);
-    const run = await runScript('check', { source: source(`https://${proxiedHost}:6443`) }, { env: { HTTPS_PROXY: withCredentials } });
+    const run = await runScript(
+      'check',
+      { source: source(`https://${proxiedHost}:6443`) },
+      { env: { HTTPS_PROXY: withCredentials } },
+    );
     expect(run.code, run.stderr).toBe(3);
     expect(lines(run.stderr).at(-1)).toBe(
       `error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy http://[redacted]@127.0.0.1:${port}: the proxy refused the tunnel (403)`,
@@ -130,10 +164,16 @@ describe('a proxy that fails: exit 3 naming the proxy, never its credentials', (
     await proxy.close();
     proxy = undefined;
     const withCredentials = gone.replace('http://', `http://deployer:${password}@`);
-    const run = await runScript('check', { source: source(`https://${proxiedHost}:6443`) }, { env: { https_proxy: withCredentials } });
+    const run = await runScript(
+      'check',
+      { source: source(`https://${proxiedHost}:6443`) },
+      { env: { https_proxy: withCredentials } },
+    );
     expect(run.code, run.stderr).toBe(3);
     const port = new URL(gone).port;
-    expect(lines(run.stderr).at(-1)).toBe(`error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy http://[redacted]@127.0.0.1:${port}: connection to the proxy refused`);
+    expect(lines(run.stderr).at(-1)).toBe(
+      `error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy http://[redacted]@127.0.0.1:${port}: connection to the proxy refused`,
+    );
     expect(lines(run.stderr).filter((l) => l.startsWith('retrying ')).length).toBe(4);
     expect(run.stderr).not.toContain(password);
   });
@@ -143,9 +183,15 @@ describe('a proxy that fails: exit 3 naming the proxy, never its credentials', (
     const silent = await startMisbehavingServer('silent-tcp');
     try {
       const proxyUrl = silent.url.replace('https://', 'http://');
-      const run = await runScript('check', { source: source(`https://${proxiedHost}:6443`, { request_timeout: '1s' }) }, { env: { https_proxy: proxyUrl } });
+      const run = await runScript(
+        'check',
+        { source: source(`https://${proxiedHost}:6443`, { request_timeout: '1s' }) },
+        { env: { https_proxy: proxyUrl } },
+      );
       expect(run.code, run.stderr).toBe(3);
-      expect(lines(run.stderr).at(-1)).toBe(`error: no tunnel to https://${proxiedHost}:6443 through the proxy ${proxyUrl} within 1s`);
+      expect(lines(run.stderr).at(-1)).toBe(
+        `error: no tunnel to https://${proxiedHost}:6443 through the proxy ${proxyUrl} within 1s`,
+      );
       expect(run.durationMs).toBeLessThan(20_000);
     } finally {
       await silent.close();
@@ -175,7 +221,11 @@ describe('a put through the proxy against the real cluster: requests and watches
     ].join('\n');
     const src = { kubeconfig, app: 'web', namespace: ns.name };
     const env = { https_proxy: proxy.url };
-    const put = await runScript('out', { source: src, params: { image_ref: readyImage('1').tagRef, replicas: 2 } }, { dir: emptyDir(), env });
+    const put = await runScript(
+      'out',
+      { source: src, params: { image_ref: readyImage('1').tagRef, replicas: 2 } },
+      { dir: emptyDir(), env },
+    );
     expect(put.code, put.stderr).toBe(0);
     // Requests on kept-alive connections plus one connection per open watch at least.
     expect(proxy.tunnels.length).toBeGreaterThanOrEqual(2);
@@ -183,20 +233,25 @@ describe('a put through the proxy against the real cluster: requests and watches
     const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
     expect(deployment.status.availableReplicas).toBe(2);
     // The put's watches reached the API server: only the proxy can reach kube.test, so they came through it.
-    const watched = await waitFor('the put\'s watches in the audit log', async () => {
+    const watched = await waitFor("the put's watches in the audit log", async () => {
       if (!existsSync(auditLogPath)) return undefined;
       const kinds = new Set<string>();
       for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
         if (!line.includes(ns.name) || !line.includes('"verb":"watch"')) continue;
         const entry = JSON.parse(line) as { userAgent?: string; objectRef?: { namespace?: string; resource?: string } };
-        if (entry.objectRef?.namespace === ns.name && entry.userAgent?.startsWith('kubernetes-deploy-resource')) kinds.add(entry.objectRef.resource ?? '');
+        if (entry.objectRef?.namespace === ns.name && entry.userAgent?.startsWith('kubernetes-deploy-resource'))
+          kinds.add(entry.objectRef.resource ?? '');
       }
       return kinds.size >= 3 ? [...kinds].sort() : undefined;
     });
     expect(watched).toEqual(['deployments', 'events', 'pods', 'replicasets']);
 
     const before = proxy.tunnels.length;
-    const bypassed = await runScript('check', { source: { ...src, request_timeout: '1s' } }, { env: { ...env, no_proxy: '.test' } });
+    const bypassed = await runScript(
+      'check',
+      { source: { ...src, request_timeout: '1s' } },
+      { env: { ...env, no_proxy: '.test' } },
+    );
     expect(bypassed.code).toBe(3);
     expect(proxy.tunnels.length).toBe(before);
 

@@ -5,12 +5,25 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { auditLogPath, kubectl, kubectlJson, readSource, rbacToken, useNamespace, usingExternalCluster, waitFor } from '../support/cluster.js';
+import {
+  auditLogPath,
+  kubectl,
+  kubectlJson,
+  readSource,
+  rbacToken,
+  useNamespace,
+  usingExternalCluster,
+  waitFor,
+} from '../support/cluster.js';
 import { base64, makeTestPki, type TestPki } from '../support/pki.js';
 import { completingJobImage, readyImage } from '../support/images.js';
 import { emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
-import { readmeRole, serviceAccountMount, serviceAccountToken as plantedServiceAccountToken } from '../support/service-account.js';
+import {
+  readmeRole,
+  serviceAccountMount,
+  serviceAccountToken as plantedServiceAccountToken,
+} from '../support/service-account.js';
 import { migrateJobYaml, postgresStatefulSetYaml } from '../support/workloads.js';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
@@ -25,7 +38,9 @@ async function serviceAccountToken(namespace: string, name: string): Promise<str
   await kubectl(['apply', '-f', '-'], {
     namespace,
     input: JSON.stringify({
-      apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token',
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
       metadata: { name: secretName, annotations: { 'kubernetes.io/service-account.name': name } },
     }),
   });
@@ -41,10 +56,15 @@ const manifests = {
   'deps/postgres.yml': postgresStatefulSetYaml(readyImage('1').tagRef),
   'deps/migrate.yml': migrateJobYaml(completingJobImage('1').ref),
   'deps/agent.yml': JSON.stringify({
-    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' },
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'agent' },
     spec: {
       selector: { matchLabels: { 'app.kubernetes.io/name': 'agent' } },
-      template: { metadata: { labels: { 'app.kubernetes.io/name': 'agent' } }, spec: { containers: [{ name: 'agent', image: readyImage('1').tagRef }] } },
+      template: {
+        metadata: { labels: { 'app.kubernetes.io/name': 'agent' } },
+        spec: { containers: [{ name: 'agent', image: readyImage('1').tagRef }] },
+      },
     },
   }),
 };
@@ -55,7 +75,12 @@ function requestsBy(user: string, since: number): Set<string> {
   for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
     if (!line.includes(user)) continue;
     const entry = JSON.parse(line);
-    if (entry.stage !== 'ResponseComplete' || entry.user?.username !== user || Date.parse(entry.requestReceivedTimestamp) < since) continue;
+    if (
+      entry.stage !== 'ResponseComplete' ||
+      entry.user?.username !== user ||
+      Date.parse(entry.requestReceivedTimestamp) < since
+    )
+      continue;
     const code = entry.responseStatus?.code ?? 0;
     // A refused request does not use a grant; a 404 or 409 answer does (the grant let it through).
     if (!entry.objectRef?.resource || (code >= 400 && code !== 404 && code !== 409)) continue;
@@ -68,15 +93,19 @@ function requestsBy(user: string, since: number): Set<string> {
 /** `group/resource verb` for every grant of the README's Role. */
 function grantsOf(roleJson: string): Set<string> {
   const role = JSON.parse(roleJson) as { rules: Rule[] };
-  return new Set(role.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res} ${v}`)))));
+  return new Set(
+    role.rules.flatMap((r) =>
+      r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res} ${v}`))),
+    ),
+  );
 }
 
 // Grants the scripted happy path below does not exercise, each with the reason it is in the Role. Any other unused
 // grant fails the test: the Role holds nothing a put, get, check or delete does not need.
 const notExercisedHere: Record<string, string> = {
-  '/events list': 'read when a rollout fails, for the failing Pod\'s recent events',
+  '/events list': "read when a rollout fails, for the failing Pod's recent events",
   'apps/replicasets list': 'the rollout wait relists on its resync and after a dropped watch',
-  'coordination.k8s.io/leases get': 'a put finding the release\'s lock held by another put',
+  'coordination.k8s.io/leases get': "a put finding the release's lock held by another put",
   'coordination.k8s.io/leases update': 'taking over an expired lock',
 };
 
@@ -89,7 +118,16 @@ describe('the least-privilege Role from the README', () => {
     const role = readmeRole(ns.name);
     await kubectl(['apply', '-f', '-'], { input: role });
     const token = await serviceAccountToken(ns.name, 'deployer');
-    await kubectl(['create', 'rolebinding', 'deployer', '--role=kubernetes-deploy-resource', `--serviceaccount=${ns.name}:deployer`], { namespace: ns.name });
+    await kubectl(
+      [
+        'create',
+        'rolebinding',
+        'deployer',
+        '--role=kubernetes-deploy-resource',
+        `--serviceaccount=${ns.name}:deployer`,
+      ],
+      { namespace: ns.name },
+    );
     const { cluster_url, cluster_ca } = readSource() as unknown as Record<string, string>;
     const source = { cluster_url, cluster_ca, token, namespace: ns.name, app: 'web' };
     const dir = sourcesDir(tagOnly(readyImage('1')), manifests);
@@ -97,17 +135,27 @@ describe('the least-privilege Role from the README', () => {
 
     const put = await runScript('out', { source, params }, { dir });
     expect(put.code, put.stderr).toBe(0);
-    await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=60s'], { namespace: ns.name, timeoutMs: 70_000 });
+    await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=60s'], {
+      namespace: ns.name,
+      timeoutMs: 70_000,
+    });
     const again = await runScript('out', { source, params }, { dir });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('job/migrate unchanged and complete');
     const check = await runScript('check', { source });
     expect(check.code, check.stderr).toBe(0);
     expect(check.json).toEqual([(put.json as { version: unknown }).version]);
-    const get = await runScript('in', { source, version: (put.json as { version: unknown }).version }, { dir: emptyDir() });
+    const get = await runScript(
+      'in',
+      { source, version: (put.json as { version: unknown }).version },
+      { dir: emptyDir() },
+    );
     expect(get.code, get.stderr).toBe(0);
     // A changed migration: the Job is deleted and created again.
-    const changedDir = sourcesDir(tagOnly(readyImage('2')), { ...manifests, 'deps/migrate.yml': migrateJobYaml(completingJobImage('2').ref) });
+    const changedDir = sourcesDir(tagOnly(readyImage('2')), {
+      ...manifests,
+      'deps/migrate.yml': migrateJobYaml(completingJobImage('2').ref),
+    });
     const changed = await runScript('out', { source, params }, { dir: changedDir });
     expect(changed.code, changed.stderr).toBe(0);
     expect(changed.stderr).toContain('job/migrate replaced');
@@ -124,15 +172,23 @@ describe('the least-privilege Role from the README', () => {
     // Least privilege: every grant of the Role was used by these scripts (the audit log says which requests they made).
     if (!usingExternalCluster() && existsSync(auditLogPath)) {
       const user = `system:serviceaccount:${ns.name}:deployer`;
-      const used = await waitFor('the audit log to hold the teardown', () => {
-        const requests = requestsBy(user, startedAt);
-        return requests.has('/persistentvolumeclaims delete') && requests.has('/secrets delete') && requests;
-      }, { timeoutMs: 10_000 });
+      const used = await waitFor(
+        'the audit log to hold the teardown',
+        () => {
+          const requests = requestsBy(user, startedAt);
+          return requests.has('/persistentvolumeclaims delete') && requests.has('/secrets delete') && requests;
+        },
+        { timeoutMs: 10_000 },
+      );
       const unused = [...grantsOf(role)].filter((grant) => !used.has(grant)).sort();
       expect(unused).toEqual(Object.keys(notExercisedHere).sort());
     }
 
-    const denied = await runScript('out', { source: { ...source, namespace: other.name }, params: { image_ref: readyImage('1').tagRef } }, { dir: emptyDir() });
+    const denied = await runScript(
+      'out',
+      { source: { ...source, namespace: other.name }, params: { image_ref: readyImage('1').tagRef } },
+      { dir: emptyDir() },
+    );
     expect(denied.code).toBe(4);
     expect(denied.stdout).toBe('');
     const last = lines(denied.stderr).at(-1)!;
@@ -141,16 +197,29 @@ describe('the least-privilege Role from the README', () => {
     expect(last).toContain(`"${other.name}"`);
     expect(last).toContain(`system:serviceaccount:${ns.name}:deployer`);
     // Nothing was written in the other namespace.
-    expect((await kubectlJson(['get', 'deployments,services,secrets', '-l', 'app.kubernetes.io/managed-by=kubernetes-deploy-resource'], { namespace: other.name })).items).toEqual([]);
+    expect(
+      (
+        await kubectlJson(
+          ['get', 'deployments,services,secrets', '-l', 'app.kubernetes.io/managed-by=kubernetes-deploy-resource'],
+          { namespace: other.name },
+        )
+      ).items,
+    ).toEqual([]);
   });
 
   test('a token without any binding cannot even list: exit 4, and check names the verb, resource and namespace', async () => {
     const token = rbacToken();
     expect(token).toBeTruthy();
     const { cluster_url, cluster_ca } = readSource() as unknown as Record<string, string>;
-    const check = await runScript('check', { source: { cluster_url, cluster_ca, token, namespace: ns.name, app: 'web' } });
+    const check = await runScript('check', {
+      source: { cluster_url, cluster_ca, token, namespace: ns.name, app: 'web' },
+    });
     expect(check.code).toBe(4);
-    expect(lines(check.stderr).at(-1)).toMatch(new RegExp(`^error: forbidden \\(403\\) to list secrets in namespace ${ns.name}: .*User "(system:serviceaccount:[a-z0-9-]+:)?rbac-test" cannot list resource "secrets" in API group "" in the namespace "${ns.name}"`));
+    expect(lines(check.stderr).at(-1)).toMatch(
+      new RegExp(
+        `^error: forbidden \\(403\\) to list secrets in namespace ${ns.name}: .*User "(system:serviceaccount:[a-z0-9-]+:)?rbac-test" cannot list resource "secrets" in API group "" in the namespace "${ns.name}"`,
+      ),
+    );
   });
 });
 
@@ -161,40 +230,77 @@ describe('TLS and credentials', () => {
     pki = makeTestPki();
     cluster = readSource() as unknown as Record<string, string>;
   });
-  const run = (source: Record<string, unknown>) => runScript('check', { source: { app: 'web', namespace: 'default', ...source } }, { timeoutMs: 60_000 });
+  const run = (source: Record<string, unknown>) =>
+    runScript('check', { source: { app: 'web', namespace: 'default', ...source } }, { timeoutMs: 60_000 });
 
   test('a CA that did not sign the server certificate: exit 3, not trusted', async () => {
-    const result = await run({ cluster_url: cluster.cluster_url, cluster_ca: base64(pki.caCert), admin_cert: cluster.admin_cert, admin_key: cluster.admin_key });
+    const result = await run({
+      cluster_url: cluster.cluster_url,
+      cluster_ca: base64(pki.caCert),
+      admin_cert: cluster.admin_cert,
+      admin_key: cluster.admin_key,
+    });
     expect(result.code).toBe(3);
-    expect(lines(result.stderr)).toEqual([`error: TLS: the API server's certificate at ${cluster.cluster_url} is not trusted: it is not signed by source.cluster_ca (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`]);
+    expect(lines(result.stderr)).toEqual([
+      `error: TLS: the API server's certificate at ${cluster.cluster_url} is not trusted: it is not signed by source.cluster_ca (UNABLE_TO_VERIFY_LEAF_SIGNATURE)`,
+    ]);
   });
 
   test('a client certificate from another CA: exit 3, credentials not accepted', async () => {
-    const result = await run({ cluster_url: cluster.cluster_url, cluster_ca: cluster.cluster_ca, admin_cert: base64(pki.clientCert), admin_key: base64(pki.clientKey) });
+    const result = await run({
+      cluster_url: cluster.cluster_url,
+      cluster_ca: cluster.cluster_ca,
+      admin_cert: base64(pki.clientCert),
+      admin_key: base64(pki.clientKey),
+    });
     expect(result.code).toBe(3);
-    expect(lines(result.stderr).at(-1)).toMatch(/^error: the cluster at \S+ did not accept our credentials \(401 Unauthorized\) when trying to list secrets in namespace default/);
+    expect(lines(result.stderr).at(-1)).toMatch(
+      /^error: the cluster at \S+ did not accept our credentials \(401 Unauthorized\) when trying to list secrets in namespace default/,
+    );
   });
 
   test('an expired client certificate: exit 3 before any call', async () => {
-    const result = await run({ cluster_url: cluster.cluster_url, cluster_ca: cluster.cluster_ca, admin_cert: base64(pki.expiredCert), admin_key: base64(pki.expiredKey) });
+    const result = await run({
+      cluster_url: cluster.cluster_url,
+      cluster_ca: cluster.cluster_ca,
+      admin_cert: base64(pki.expiredCert),
+      admin_key: base64(pki.expiredKey),
+    });
     expect(result.code).toBe(3);
-    expect(lines(result.stderr)).toEqual(['error: source.admin_cert: the client certificate expired on 2020-01-02T00:00:00.000Z']);
+    expect(lines(result.stderr)).toEqual([
+      'error: source.admin_cert: the client certificate expired on 2020-01-02T00:00:00.000Z',
+    ]);
   });
 
   test('a wrong token: exit 3, credentials not accepted', async () => {
-    const result = await run({ cluster_url: cluster.cluster_url, cluster_ca: cluster.cluster_ca, token: 'not-a-valid-token-0123456789' });
+    const result = await run({
+      cluster_url: cluster.cluster_url,
+      cluster_ca: cluster.cluster_ca,
+      token: 'not-a-valid-token-0123456789',
+    });
     expect(result.code).toBe(3);
     expect(lines(result.stderr).at(-1)).toContain('did not accept our credentials (401 Unauthorized)');
   });
 
   test('insecure_skip_tls_verify works without a CA and warns once', async () => {
-    const result = await run({ cluster_url: cluster.cluster_url, insecure_skip_tls_verify: true, admin_cert: cluster.admin_cert, admin_key: cluster.admin_key });
+    const result = await run({
+      cluster_url: cluster.cluster_url,
+      insecure_skip_tls_verify: true,
+      admin_cert: cluster.admin_cert,
+      admin_key: cluster.admin_key,
+    });
     expect(result.code, result.stderr).toBe(0);
-    expect(lines(result.stderr)).toEqual(["warning: source.insecure_skip_tls_verify is true: the API server's certificate is not verified"]);
+    expect(lines(result.stderr)).toEqual([
+      "warning: source.insecure_skip_tls_verify is true: the API server's certificate is not verified",
+    ]);
   });
 
   test('without a CA and without skipping verification, the self-signed cluster is not trusted', async () => {
-    const result = await run({ cluster_url: cluster.cluster_url, admin_cert: cluster.admin_cert, admin_key: cluster.admin_key });
+    const result = await run({
+      cluster_url: cluster.cluster_url,
+      admin_cert: cluster.admin_cert,
+      admin_key: cluster.admin_key,
+    });
     expect(result.code).toBe(3);
     expect(lines(result.stderr).at(-1)).toMatch(/^error: TLS: the API server's certificate at \S+ is not trusted/);
   });
@@ -206,19 +312,37 @@ describe('the README Role through the in-cluster and exec credential paths', () 
   async function deployerToken(): Promise<string> {
     await kubectl(['apply', '-f', '-'], { input: readmeRole(ns.name) });
     const token = await plantedServiceAccountToken(ns.name, 'deployer');
-    await kubectl(['create', 'rolebinding', 'deployer', '--role=kubernetes-deploy-resource', `--serviceaccount=${ns.name}:deployer`], { namespace: ns.name });
+    await kubectl(
+      [
+        'create',
+        'rolebinding',
+        'deployer',
+        '--role=kubernetes-deploy-resource',
+        `--serviceaccount=${ns.name}:deployer`,
+      ],
+      { namespace: ns.name },
+    );
     return token;
   }
-  const caPem = () => Buffer.from((readSource() as unknown as Record<string, string>).cluster_ca!, 'base64').toString('utf8');
+  const caPem = () =>
+    Buffer.from((readSource() as unknown as Record<string, string>).cluster_ca!, 'base64').toString('utf8');
 
   async function putCheckGetDelete(source: Record<string, unknown>, env: Record<string, string> = {}): Promise<void> {
     const dir = sourcesDir(tagOnly(readyImage('1')), manifests);
-    const put = await runScript('out', { source, params: { image: 'image', host: 'web.rbac.local', manifests: ['deps/*.yml'] } }, { dir, env });
+    const put = await runScript(
+      'out',
+      { source, params: { image: 'image', host: 'web.rbac.local', manifests: ['deps/*.yml'] } },
+      { dir, env },
+    );
     expect(put.code, put.stderr).toBe(0);
     const check = await runScript('check', { source }, { env });
     expect(check.code, check.stderr).toBe(0);
     expect(check.json).toEqual([(put.json as { version: unknown }).version]);
-    const get = await runScript('in', { source, version: (put.json as { version: unknown }).version }, { dir: emptyDir(), env });
+    const get = await runScript(
+      'in',
+      { source, version: (put.json as { version: unknown }).version },
+      { dir: emptyDir(), env },
+    );
     expect(get.code, get.stderr).toBe(0);
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir(), env });
     expect(del.code, del.stderr).toBe(0);
@@ -228,13 +352,23 @@ describe('the README Role through the in-cluster and exec credential paths', () 
     const token = await deployerToken();
     const mount = serviceAccountMount({ token, 'ca.crt': caPem(), namespace: ns.name });
     const { hostname, port } = new URL((readSource() as unknown as Record<string, string>).cluster_url!);
-    const env = { KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port, KDR_TEST_SERVICEACCOUNT_ROOT: mount.root };
+    const env = {
+      KUBERNETES_SERVICE_HOST: hostname,
+      KUBERNETES_SERVICE_PORT: port,
+      KDR_TEST_SERVICEACCOUNT_ROOT: mount.root,
+    };
     await putCheckGetDelete({ in_cluster: true, namespace: ns.name, app: 'web' }, env);
 
     mount.update({ token, 'ca.crt': makeTestPki().caCert, namespace: ns.name });
-    const untrusted = await runScript('check', { source: { in_cluster: true, namespace: ns.name, app: 'web' } }, { env });
+    const untrusted = await runScript(
+      'check',
+      { source: { in_cluster: true, namespace: ns.name, app: 'web' } },
+      { env },
+    );
     expect(untrusted.code).toBe(3);
-    expect(lines(untrusted.stderr).at(-1)).toMatch(/^error: TLS: the API server's certificate at https:\/\/127\.0\.0\.1:\d+ is not trusted/);
+    expect(lines(untrusted.stderr).at(-1)).toMatch(
+      /^error: TLS: the API server's certificate at https:\/\/127\.0\.0\.1:\d+ is not trusted/,
+    );
   });
 
   test('exec plugin: the token it returns, bound to that Role, can put, check, get and delete', async () => {

@@ -14,7 +14,11 @@ describe('recovery after a failed put', () => {
   const ns = useNamespace('kdr-recover');
   // The image's params: image_ref, and for a hanging image on a real kubelet the probe that keeps it unready.
   const put = (image: FailingImage['params'], timeout = '2m'): Promise<ScriptResult> =>
-    runScript('out', { source: clusterSource({ namespace: ns.name }), params: { ...image, replicas: 2, timeout } }, { dir: emptyDir() });
+    runScript(
+      'out',
+      { source: clusterSource({ namespace: ns.name }), params: { ...image, replicas: 2, timeout } },
+      { dir: emptyDir() },
+    );
 
   async function expectHealthy(result: ScriptResult): Promise<void> {
     expect(result.code, result.stderr).toBe(0);
@@ -25,14 +29,24 @@ describe('recovery after a failed put', () => {
   }
 
   async function teardown(): Promise<void> {
-    const del = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { delete: true } }, { dir: emptyDir() });
+    const del = await runScript(
+      'out',
+      { source: clusterSource({ namespace: ns.name }), params: { delete: true } },
+      { dir: emptyDir() },
+    );
     expect(del.code, del.stderr).toBe(0);
-    const left = await kubectlJson(['get', 'deployments,replicasets,pods,services', '-l', ownLabels], { namespace: ns.name });
+    const left = await kubectlJson(['get', 'deployments,replicasets,pods,services', '-l', ownLabels], {
+      namespace: ns.name,
+    });
     expect(left.items).toEqual([]);
   }
 
   test.each([
-    ['unpullable', unpullableImage(), /^error: deployment\/web failed: pod\/web-\S+ container web: (ErrImagePull|ImagePullBackOff)/],
+    [
+      'unpullable',
+      unpullableImage(),
+      /^error: deployment\/web failed: pod\/web-\S+ container web: (ErrImagePull|ImagePullBackOff)/,
+    ],
     ['crashing', crashingImage(), /^error: deployment\/web failed: pod\/web-\S+ container web: CrashLoopBackOff/],
   ])('good → %s (5) → good (0), twice, then teardown', async (_name, broken, cause) => {
     await expectHealthy(await put({ image_ref: good }));
@@ -56,7 +70,9 @@ describe('recovery after a failed put', () => {
     for (let round = 0; round < 2; round++) {
       const stuck = await put(hangingImage().params, '6s');
       expect(stuck.code, stuck.stderr).toBe(6);
-      expect(lines(stuck.stderr).at(-1)).toMatch(/^error: timed out after 6\.0s waiting for the rollout: deployment\/web: /);
+      expect(lines(stuck.stderr).at(-1)).toMatch(
+        /^error: timed out after 6\.0s waiting for the rollout: deployment\/web: /,
+      );
       await expectHealthy(await put({ image_ref: good }));
     }
     await teardown();

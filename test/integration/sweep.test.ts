@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, test } from 'vitest';
 import { decodeRecord, encodeRecord } from '../../src/engine/records.js';
 import type { KubeObject } from '../../src/kube/object.js';
-import { createNamespace, deleteNamespace, kubectl, kubectlJson, rbacToken, uniqueNamespaceName } from '../support/cluster.js';
+import {
+  createNamespace,
+  deleteNamespace,
+  kubectl,
+  kubectlJson,
+  rbacToken,
+  uniqueNamespaceName,
+} from '../support/cluster.js';
 import { clusterSource, emptyDir } from '../support/release.js';
 import { readyImage } from '../support/images.js';
 import { readmeRole, serviceAccountToken } from '../support/service-account.js';
@@ -14,7 +21,10 @@ const hour = 3_600_000;
 
 /** Moves every record of `app` in `namespace` back in time, as if its last put ran `ageMs` ago. */
 async function age(namespace: string, app: string, ageMs: number): Promise<void> {
-  const list = await kubectlJson<{ items: KubeObject[] }>(['get', 'secrets', '-l', `kubernetes-deploy-resource.io/release=${app}`], { namespace });
+  const list = await kubectlJson<{ items: KubeObject[] }>(
+    ['get', 'secrets', '-l', `kubernetes-deploy-resource.io/release=${app}`],
+    { namespace },
+  );
   for (const secret of list.items) {
     const record = decodeRecord(secret);
     const status = secret.metadata.labels!['kubernetes-deploy-resource.io/status'] as 'deployed';
@@ -24,21 +34,33 @@ async function age(namespace: string, app: string, ageMs: number): Promise<void>
   }
 }
 
-const exists = async (namespace: string) => (await kubectl(['get', 'namespace', namespace], { allowFailure: true })).code === 0 &&
+const exists = async (namespace: string) =>
+  (await kubectl(['get', 'namespace', namespace], { allowFailure: true })).code === 0 &&
   (await kubectlJson(['get', 'namespace', namespace])).status.phase !== 'Terminating';
 
 describe('sweep', () => {
   const app = `sw${randomBytes(3).toString('hex')}`;
   const other = `${app}b`;
-  const names = { old: uniqueNamespaceName('kdr-sweep-old'), older: uniqueNamespaceName('kdr-sweep-older'), fresh: uniqueNamespaceName('kdr-sweep-fresh'), foreign: uniqueNamespaceName('kdr-sweep-foreign'), shared: uniqueNamespaceName('kdr-sweep-shared') };
+  const names = {
+    old: uniqueNamespaceName('kdr-sweep-old'),
+    older: uniqueNamespaceName('kdr-sweep-older'),
+    fresh: uniqueNamespaceName('kdr-sweep-fresh'),
+    foreign: uniqueNamespaceName('kdr-sweep-foreign'),
+    shared: uniqueNamespaceName('kdr-sweep-shared'),
+  };
   afterAll(async () => {
     for (const ns of Object.values(names)) await deleteNamespace(ns, 0);
   });
 
   test('tears down exactly the old releases in namespaces it created; a re-run sweeps nothing', async () => {
     const put = (namespace: string, params: Record<string, unknown>, forApp = app) =>
-      runScript('out', { source: clusterSource({ namespace, app: forApp }), params: { image_ref: readyImage('1').tagRef, ...params } }, { dir: emptyDir() });
-    for (const ns of [names.old, names.older, names.fresh, names.shared]) expect((await put(ns, { create_namespace: true })).code).toBe(0);
+      runScript(
+        'out',
+        { source: clusterSource({ namespace, app: forApp }), params: { image_ref: readyImage('1').tagRef, ...params } },
+        { dir: emptyDir() },
+      );
+    for (const ns of [names.old, names.older, names.fresh, names.shared])
+      expect((await put(ns, { create_namespace: true })).code).toBe(0);
     await createNamespace(names.foreign);
     expect((await put(names.foreign, {})).code).toBe(0);
     expect((await put(names.shared, {}, other)).code).toBe(0);
@@ -63,7 +85,13 @@ describe('sweep', () => {
 
     const real = await sweep({ sweep: { older_than: '24h' }, timeout: '3m' });
     expect(real.code, real.stderr).toBe(0);
-    expect((real.json as { version: unknown }).version).toEqual({ app, namespace: '*', revision: '0', image: '', deleted: 'true' });
+    expect((real.json as { version: unknown }).version).toEqual({
+      app,
+      namespace: '*',
+      revision: '0',
+      image: '',
+      deleted: 'true',
+    });
     const metadata = metadataOf(real);
     expect(metadata.swept!.split(', ').sort()).toEqual([names.old, names.older].sort());
     expect(metadata.kept).toBe(names.fresh);
@@ -78,7 +106,10 @@ describe('sweep', () => {
     }
 
     // The implicit get after the sweep, and a second sweep that finds nothing to do.
-    expect((await runScript('in', { source, version: (real.json as { version: unknown }).version }, { dir: emptyDir() })).code).toBe(0);
+    expect(
+      (await runScript('in', { source, version: (real.json as { version: unknown }).version }, { dir: emptyDir() }))
+        .code,
+    ).toBe(0);
     const again = await sweep({ sweep: { older_than: '24h' } });
     expect(again.code, again.stderr).toBe(0);
     expect(metadataOf(again).swept).toBe('nothing');
@@ -87,11 +118,22 @@ describe('sweep', () => {
 
   test('a ServiceAccount with exactly the documented rights sweeps; a namespace it may not read is reported', async () => {
     const sweeper = `${app}-rbac`;
-    const rbac = { home: uniqueNamespaceName('kdr-sweep-home'), granted: uniqueNamespaceName('kdr-sweep-granted'), closed: uniqueNamespaceName('kdr-sweep-closed') };
+    const rbac = {
+      home: uniqueNamespaceName('kdr-sweep-home'),
+      granted: uniqueNamespaceName('kdr-sweep-granted'),
+      closed: uniqueNamespaceName('kdr-sweep-closed'),
+    };
     const clusterRole = `kdr-sweeper-${sweeper}`;
     try {
       for (const ns of [rbac.granted, rbac.closed]) {
-        const put = await runScript('out', { source: clusterSource({ namespace: ns, app: sweeper }), params: { image_ref: readyImage('1').tagRef, create_namespace: true } }, { dir: emptyDir() });
+        const put = await runScript(
+          'out',
+          {
+            source: clusterSource({ namespace: ns, app: sweeper }),
+            params: { image_ref: readyImage('1').tagRef, create_namespace: true },
+          },
+          { dir: emptyDir() },
+        );
         expect(put.code, put.stderr).toBe(0);
         await age(ns, sweeper, 48 * hour);
       }
@@ -99,19 +141,43 @@ describe('sweep', () => {
       const token = await serviceAccountToken(rbac.home, 'sweeper');
       // The README: cluster-wide list, get and delete on namespaces, plus the Role in each namespace to sweep.
       await kubectl(['create', 'clusterrole', clusterRole, '--verb=list,get,delete', '--resource=namespaces']);
-      await kubectl(['create', 'clusterrolebinding', clusterRole, `--clusterrole=${clusterRole}`, `--serviceaccount=${rbac.home}:sweeper`]);
+      await kubectl([
+        'create',
+        'clusterrolebinding',
+        clusterRole,
+        `--clusterrole=${clusterRole}`,
+        `--serviceaccount=${rbac.home}:sweeper`,
+      ]);
       await kubectl(['apply', '-f', '-'], { input: readmeRole(rbac.granted) });
-      await kubectl(['create', 'rolebinding', 'sweeper', '--role=kubernetes-deploy-resource', `--serviceaccount=${rbac.home}:sweeper`], { namespace: rbac.granted });
+      await kubectl(
+        [
+          'create',
+          'rolebinding',
+          'sweeper',
+          '--role=kubernetes-deploy-resource',
+          `--serviceaccount=${rbac.home}:sweeper`,
+        ],
+        { namespace: rbac.granted },
+      );
 
       const { cluster_url, cluster_ca } = clusterSource() as Record<string, string>;
-      const result = await runScript('out', { source: { cluster_url, cluster_ca, token, app: sweeper }, params: { sweep: { older_than: '24h' }, timeout: '5m' } }, { dir: emptyDir() });
+      const result = await runScript(
+        'out',
+        {
+          source: { cluster_url, cluster_ca, token, app: sweeper },
+          params: { sweep: { older_than: '24h' }, timeout: '5m' },
+        },
+        { dir: emptyDir() },
+      );
       expect(result.code, result.stderr).toBe(0);
       expect(metadataOf(result).swept).toBe(rbac.granted);
       expect(metadataOf(result).left_alone).toBe(`${rbac.closed} (may not list secrets)`);
       expect(await exists(rbac.granted)).toBe(false);
       expect(await exists(rbac.closed)).toBe(true);
     } finally {
-      await kubectl(['delete', 'clusterrolebinding,clusterrole', clusterRole, '--ignore-not-found'], { allowFailure: true });
+      await kubectl(['delete', 'clusterrolebinding,clusterrole', clusterRole, '--ignore-not-found'], {
+        allowFailure: true,
+      });
       for (const ns of Object.values(rbac)) await deleteNamespace(ns, 0);
     }
   }, 600_000);
@@ -120,8 +186,14 @@ describe('sweep', () => {
     const token = rbacToken();
     expect(token, 'the local cluster has an rbac-test token').toBeDefined();
     const { cluster_url, cluster_ca } = clusterSource() as Record<string, string>;
-    const result = await runScript('out', { source: { cluster_url, cluster_ca, token, app }, params: { sweep: { older_than: '1h' } } }, { dir: emptyDir() });
+    const result = await runScript(
+      'out',
+      { source: { cluster_url, cluster_ca, token, app }, params: { sweep: { older_than: '1h' } } },
+      { dir: emptyDir() },
+    );
     expect(result.code, result.stderr).toBe(4);
-    expect(result.stderr).toContain('error: sweep: the credentials may not list namespaces (needs cluster-wide list on namespaces)');
+    expect(result.stderr).toContain(
+      'error: sweep: the credentials may not list namespaces (needs cluster-wide list on namespaces)',
+    );
   });
 });

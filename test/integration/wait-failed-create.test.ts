@@ -14,32 +14,56 @@ describe('Pods that cannot be created', () => {
 
   test('a missing ServiceAccount: exit 5 with the admission message, not a timeout; a fixed re-put succeeds; teardown', async () => {
     const source = clusterSource({ namespace: ns.name });
-    const broken = sourcesDir(tagOnly(readyImage('1')), { 'deps/worker.yml': deploymentYaml('worker', readyImage('2').tagRef, { serviceAccountName: 'missing' }) });
-    const put = await runScript('out', { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } }, { dir: broken });
+    const broken = sourcesDir(tagOnly(readyImage('1')), {
+      'deps/worker.yml': deploymentYaml('worker', readyImage('2').tagRef, { serviceAccountName: 'missing' }),
+    });
+    const put = await runScript(
+      'out',
+      { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
+      { dir: broken },
+    );
     expect(put.code, put.stderr).toBe(5);
-    expect(lines(put.stderr).at(-1)).toMatch(/^error: deployment\/worker failed: replicaset\/worker-[a-z0-9]+ cannot create Pods: FailedCreate: pods "worker-[a-z0-9]+-" is forbidden: error looking up service account [a-z0-9-]+\/missing: serviceaccount "missing" not found$/);
+    expect(lines(put.stderr).at(-1)).toMatch(
+      /^error: deployment\/worker failed: replicaset\/worker-[a-z0-9]+ cannot create Pods: FailedCreate: pods "worker-[a-z0-9]+-" is forbidden: error looking up service account [a-z0-9-]+\/missing: serviceaccount "missing" not found$/,
+    );
     expect(put.durationMs).toBeLessThan(60_000);
 
     await kubectl(['create', 'serviceaccount', 'missing'], { namespace: ns.name });
-    const fixed = await runScript('out', { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } }, { dir: broken });
+    const fixed = await runScript(
+      'out',
+      { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
+      { dir: broken },
+    );
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(lines(fixed.stderr)).toContain('deployment/worker: successfully rolled out (1 of 1 replicas available)');
 
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
-    expect((await kubectlJson(['get', 'deployments,replicasets,pods', '-l', ownLabels], { namespace: ns.name })).items).toEqual([]);
+    expect(
+      (await kubectlJson(['get', 'deployments,replicasets,pods', '-l', ownLabels], { namespace: ns.name })).items,
+    ).toEqual([]);
   });
 
   test('a namespace ResourceQuota the release exceeds: exit 5 naming the quota; within the quota it succeeds', async () => {
     await kubectl(['create', 'quota', 'pods', '--hard=pods=1'], { namespace: ns.name });
     const source = clusterSource({ namespace: ns.name });
-    const put = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef, replicas: 3, timeout: '2m' } }, { dir: emptyDir() });
+    const put = await runScript(
+      'out',
+      { source, params: { image_ref: readyImage('1').tagRef, replicas: 3, timeout: '2m' } },
+      { dir: emptyDir() },
+    );
     expect(put.code, put.stderr).toBe(5);
     const last = lines(put.stderr).at(-1)!;
-    expect(last).toMatch(/^error: deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: pods "web-[a-z0-9]+-[a-z0-9]*" is forbidden: /);
+    expect(last).toMatch(
+      /^error: deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: pods "web-[a-z0-9]+-[a-z0-9]*" is forbidden: /,
+    );
     expect(last).toContain('quota');
     // Within the quota (a changed put: the failure left from the last one is not this put's).
-    const within = await runScript('out', { source, params: { image_ref: readyImage('1').tagRef, replicas: 1, timeout: '2m' } }, { dir: emptyDir() });
+    const within = await runScript(
+      'out',
+      { source, params: { image_ref: readyImage('1').tagRef, replicas: 1, timeout: '2m' } },
+      { dir: emptyDir() },
+    );
     expect(within.code, within.stderr).toBe(0);
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
@@ -49,7 +73,11 @@ describe('Pods that cannot be created', () => {
     const source = clusterSource({ namespace: ns.name });
     const unpullable = unpullableImage().ref;
     const dir = sourcesDir({ repository: 'unused' }, { 'deps/db.yml': deploymentYaml('db', unpullable) });
-    const put = await runScript('out', { source, params: { image_ref: unpullable, manifests: ['deps/db.yml'], timeout: '2m' } }, { dir });
+    const put = await runScript(
+      'out',
+      { source, params: { image_ref: unpullable, manifests: ['deps/db.yml'], timeout: '2m' } },
+      { dir },
+    );
     expect(put.code, put.stderr).toBe(5);
     expect(lines(put.stderr).at(-1)).toMatch(
       /^error: 2 workloads failed: \(1\) deployment\/db failed: pod\/db-\S+ container db: (ErrImagePull|ImagePullBackOff): .* \(2\) deployment\/web failed: pod\/web-\S+ container web: (ErrImagePull|ImagePullBackOff): /,
@@ -68,13 +96,25 @@ describe('Pods that cannot be created', () => {
       'deps/seed.yml': jobYaml('seed', completingJobImage().ref, { podExtra: sa }),
       'deps/agent.yml': daemonSetYaml('agent', readyImage('3').tagRef, sa),
     };
-    const put = await runScript('out', { source, params: { image: 'image', manifests: Object.keys(files), timeout: '2m' } }, { dir: sourcesDir(tagOnly(readyImage('1')), files) });
+    const put = await runScript(
+      'out',
+      { source, params: { image: 'image', manifests: Object.keys(files), timeout: '2m' } },
+      { dir: sourcesDir(tagOnly(readyImage('1')), files) },
+    );
     expect(put.code, put.stderr).toBe(5);
     const last = lines(put.stderr).at(-1)!;
-    expect(last).toMatch(/^error: 4 workloads failed: \(1\) daemonset\/agent failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/);
-    expect(last).toMatch(/\(2\) statefulset\/db failed: cannot create Pods: FailedCreate: create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: exceeded quota: no-pods/);
-    expect(last).toMatch(/\(3\) job\/seed failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/);
-    expect(last).toMatch(/\(4\) deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: .*exceeded quota: no-pods/);
+    expect(last).toMatch(
+      /^error: 4 workloads failed: \(1\) daemonset\/agent failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/,
+    );
+    expect(last).toMatch(
+      /\(2\) statefulset\/db failed: cannot create Pods: FailedCreate: create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: exceeded quota: no-pods/,
+    );
+    expect(last).toMatch(
+      /\(3\) job\/seed failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/,
+    );
+    expect(last).toMatch(
+      /\(4\) deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: .*exceeded quota: no-pods/,
+    );
     await kubectl(['delete', 'quota', 'no-pods'], { namespace: ns.name });
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);

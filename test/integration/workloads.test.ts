@@ -15,12 +15,24 @@ describe('Jobs across re-puts', () => {
   const ns = useNamespace('kdr-jobs');
 
   const put = (appTag: ReadyTag, job: string, params: Record<string, unknown> = {}) =>
-    runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image: 'image', manifests: ['deploy/*.yml'], ...params } }, {
-      dir: sourcesDir(tagOnly(readyImage(appTag)), { 'deploy/migrate.yml': job }),
-    });
+    runScript(
+      'out',
+      {
+        source: clusterSource({ namespace: ns.name }),
+        params: { image: 'image', manifests: ['deploy/*.yml'], ...params },
+      },
+      {
+        dir: sourcesDir(tagOnly(readyImage(appTag)), { 'deploy/migrate.yml': job }),
+      },
+    );
   const readJob = () => kubectlJson(['get', 'job', 'migrate'], { namespace: ns.name });
-  const jobPods = async () => (await kubectlJson(['get', 'pods', '-l', 'job-name=migrate'], { namespace: ns.name })).items as any[];
-  const complete = () => kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=60s'], { namespace: ns.name, timeoutMs: 70_000 });
+  const jobPods = async () =>
+    (await kubectlJson(['get', 'pods', '-l', 'job-name=migrate'], { namespace: ns.name })).items as any[];
+  const complete = () =>
+    kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=60s'], {
+      namespace: ns.name,
+      timeoutMs: 70_000,
+    });
 
   test('an unchanged completed Job is left as it is; a changed one is replaced (never a 422) and runs again', async () => {
     const first = await put('1', migrateJob);
@@ -48,7 +60,9 @@ describe('Jobs across re-puts', () => {
     const changed = await put('3', migrateJobYaml(changedImage));
     expect(changed.code, changed.stderr).toBe(0);
     expect(changed.stderr).not.toMatch(/422|field is immutable|Invalid value/);
-    expect(lines(changed.stderr)).toContain("job/migrate: replacing it, its spec changed (a Job's pod template is immutable)");
+    expect(lines(changed.stderr)).toContain(
+      "job/migrate: replacing it, its spec changed (a Job's pod template is immutable)",
+    );
     expect(lines(changed.stderr)).toContain('job/migrate replaced');
     await complete();
     const replaced = await readJob();
@@ -57,13 +71,17 @@ describe('Jobs across re-puts', () => {
     expect(replaced.status.succeeded).toBe(1);
     expect(replaced.metadata.labels['app.kubernetes.io/version']).toBe('3');
     // The new Job ran its own Pod (the old one goes with the old Job, in the background).
-    await waitFor('only the new Job\'s Pod', async () => {
+    await waitFor("only the new Job's Pod", async () => {
       const pods = await jobPods();
       return pods.length === 1 && pods[0].metadata.labels['controller-uid'] === replaced.metadata.uid;
     });
 
     // And the teardown after it takes the Job and its Pod.
-    const del = await runScript('out', { source: clusterSource({ namespace: ns.name }), params: { delete: true } }, { dir: emptyDir() });
+    const del = await runScript(
+      'out',
+      { source: clusterSource({ namespace: ns.name }), params: { delete: true } },
+      { dir: emptyDir() },
+    );
     expect(del.code, del.stderr).toBe(0);
     expect(lines(del.stderr)).toContain('job/migrate deleted');
     expect((await kubectlJson(['get', 'jobs,pods'], { namespace: ns.name })).items).toEqual([]);
@@ -75,21 +93,30 @@ describe('Jobs across re-puts', () => {
     const first = await put('1', failing, { wait: false });
     expect(first.code, first.stderr).toBe(5);
     expect(lines(first.stderr).at(-1)).toMatch(/^error: job\/migrate failed: BackoffLimitExceeded: /);
-    await kubectl(['wait', '--for=condition=failed', 'job/migrate', '--timeout=60s'], { namespace: ns.name, timeoutMs: 70_000 });
+    await kubectl(['wait', '--for=condition=failed', 'job/migrate', '--timeout=60s'], {
+      namespace: ns.name,
+      timeoutMs: 70_000,
+    });
     const failed = await readJob();
 
     const again = await put('1', failing, { wait: false });
     expect(again.code, again.stderr).toBe(5);
-    expect(lines(again.stderr)).toContain('job/migrate: replacing it, it failed before (BackoffLimitExceeded): running it again');
+    expect(lines(again.stderr)).toContain(
+      'job/migrate: replacing it, it failed before (BackoffLimitExceeded): running it again',
+    );
     const rerun = await readJob();
     expect(rerun.metadata.uid).not.toBe(failed.metadata.uid);
 
     // Someone removed the annotation (or an older version of this resource wrote the Job): whether it changed is
     // unknown, so it is replaced rather than patched into a 422.
-    await kubectl(['annotate', 'job', 'migrate', 'kubernetes-deploy-resource.io/job-spec-hash-'], { namespace: ns.name });
+    await kubectl(['annotate', 'job', 'migrate', 'kubernetes-deploy-resource.io/job-spec-hash-'], {
+      namespace: ns.name,
+    });
     const fixed = await put('2', migrateJob);
     expect(fixed.code, fixed.stderr).toBe(0);
-    expect(lines(fixed.stderr)).toContain('job/migrate: replacing it, it carries no kubernetes-deploy-resource.io/job-spec-hash annotation, so whether it changed is unknown');
+    expect(lines(fixed.stderr)).toContain(
+      'job/migrate: replacing it, it carries no kubernetes-deploy-resource.io/job-spec-hash annotation, so whether it changed is unknown',
+    );
     await complete();
     expect((await readJob()).metadata.uid).not.toBe(rerun.metadata.uid);
   }, 240_000);
@@ -101,7 +128,7 @@ describe('Jobs across re-puts', () => {
     const first = await put('1', hanging, { wait: false, timeout: '8s' });
     expect(first.code, first.stderr).toBe(6);
     expect(lines(first.stderr).at(-1)).toMatch(/^error: timed out after 8\.0s waiting for /);
-    const running = await waitFor('the Job\'s Pod running', async () => {
+    const running = await waitFor("the Job's Pod running", async () => {
       const [pod] = await jobPods();
       return pod?.status?.phase === 'Running' && pod;
     });
@@ -119,29 +146,44 @@ describe('Jobs across re-puts', () => {
   }, 240_000);
 });
 
-describe('teardown of a StatefulSet\'s volumes', () => {
+describe("teardown of a StatefulSet's volumes", () => {
   const ns = useNamespace('kdr-volumes');
 
   const put = () =>
-    runScript('out', { source: clusterSource({ namespace: ns.name }), params: { image: 'image', manifests: ['deploy/*.yml'] } }, {
-      dir: sourcesDir(tagOnly(readyImage('1')), { 'deploy/postgres.yml': postgres }),
-    });
+    runScript(
+      'out',
+      { source: clusterSource({ namespace: ns.name }), params: { image: 'image', manifests: ['deploy/*.yml'] } },
+      {
+        dir: sourcesDir(tagOnly(readyImage('1')), { 'deploy/postgres.yml': postgres }),
+      },
+    );
   const teardown = (params: Record<string, unknown> = {}) =>
-    runScript('out', { source: clusterSource({ namespace: ns.name }), params: { delete: true, ...params } }, { dir: emptyDir() });
+    runScript(
+      'out',
+      { source: clusterSource({ namespace: ns.name }), params: { delete: true, ...params } },
+      { dir: emptyDir() },
+    );
   const claims = async () => {
     const items = (await kubectlJson(['get', 'pvc'], { namespace: ns.name })).items as any[];
     return Object.fromEntries(items.map((c) => [c.metadata.name, c]));
   };
-  const dbReady = () => kubectl(['rollout', 'status', 'statefulset/db', '--timeout=60s'], { namespace: ns.name, timeoutMs: 70_000 });
-  const claim = (name: string, labels: Record<string, string>) => JSON.stringify({
-    apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, labels },
-    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-  });
+  const dbReady = () =>
+    kubectl(['rollout', 'status', 'statefulset/db', '--timeout=60s'], { namespace: ns.name, timeoutMs: 70_000 });
+  const claim = (name: string, labels: Record<string, string>) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name, labels },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
 
-  test('delete removes the claims of the release\'s StatefulSets once their Pods are gone; keep_volumes keeps them for the next put', async () => {
+  test("delete removes the claims of the release's StatefulSets once their Pods are gone; keep_volumes keeps them for the next put", async () => {
     // Claims that are not the StatefulSet's: the right name without its labels, its labels under another name.
     await kubectl(['apply', '-f', '-'], { namespace: ns.name, input: claim('data-db-7', { team: 'other' }) });
-    await kubectl(['apply', '-f', '-'], { namespace: ns.name, input: claim('scratch', { 'app.kubernetes.io/name': 'postgres' }) });
+    await kubectl(['apply', '-f', '-'], {
+      namespace: ns.name,
+      input: claim('scratch', { 'app.kubernetes.io/name': 'postgres' }),
+    });
 
     const first = await put();
     expect(first.code, first.stderr).toBe(0);
@@ -151,7 +193,9 @@ describe('teardown of a StatefulSet\'s volumes', () => {
 
     const kept = await teardown({ keep_volumes: true });
     expect(kept.code, kept.stderr).toBe(0);
-    expect(lines(kept.stderr)).toContain("keeping 1 volume claim of the release's StatefulSets (keep_volumes: true): persistentvolumeclaim/data-db-0");
+    expect(lines(kept.stderr)).toContain(
+      "keeping 1 volume claim of the release's StatefulSets (keep_volumes: true): persistentvolumeclaim/data-db-0",
+    );
     expect(metadataOf(kept)).toMatchObject({ volumes_kept: 'persistentvolumeclaim/data-db-0' });
     expect(metadataOf(kept).deleted).not.toContain('persistentvolumeclaim');
     expect((await kubectlJson(['get', 'statefulsets,pods'], { namespace: ns.name })).items).toEqual([]);
@@ -189,14 +233,21 @@ describe('teardown of a StatefulSet\'s volumes', () => {
     await kubectl(['apply', '-f', '-'], {
       namespace: ns.name,
       input: JSON.stringify({
-        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'backup' },
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'backup' },
         spec: {
-          containers: [{ name: 'backup', image: readyImage('2').tagRef, volumeMounts: [{ name: 'd', mountPath: '/d' }] }],
+          containers: [
+            { name: 'backup', image: readyImage('2').tagRef, volumeMounts: [{ name: 'd', mountPath: '/d' }] },
+          ],
           volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'data-db-0' } }],
         },
       }),
     });
-    await kubectl(['wait', '--for=condition=Ready', 'pod/backup', '--timeout=30s'], { namespace: ns.name, timeoutMs: 40_000 });
+    await kubectl(['wait', '--for=condition=Ready', 'pod/backup', '--timeout=30s'], {
+      namespace: ns.name,
+      timeoutMs: 40_000,
+    });
 
     const cut = await teardown({ timeout: '8s' });
     expect(cut.code).toBe(6);
@@ -208,11 +259,17 @@ describe('teardown of a StatefulSet\'s volumes', () => {
     );
     expect((await claims())['data-db-0'].metadata.finalizers).toContain('kubernetes.io/pvc-protection');
 
-    await kubectl(['delete', 'pod', 'backup', '--wait=true', '--timeout=30s'], { namespace: ns.name, timeoutMs: 40_000 });
+    await kubectl(['delete', 'pod', 'backup', '--wait=true', '--timeout=30s'], {
+      namespace: ns.name,
+      timeoutMs: 40_000,
+    });
     const after = await teardown();
     expect(after.code, after.stderr).toBe(0);
     expect(await claims()).toEqual({});
-    expect((await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/release=web'], { namespace: ns.name })).items).toEqual([]);
+    expect(
+      (await kubectlJson(['get', 'secrets', '-l', 'kubernetes-deploy-resource.io/release=web'], { namespace: ns.name }))
+        .items,
+    ).toEqual([]);
   }, 180_000);
 
   test('a teardown cut off after the StatefulSet went still finds its claims from the release records', async () => {
@@ -220,7 +277,10 @@ describe('teardown of a StatefulSet\'s volumes', () => {
     expect(first.code, first.stderr).toBe(0);
     await dbReady();
     // As if an earlier teardown had deleted the StatefulSet and its Pods, then timed out.
-    await kubectl(['delete', 'statefulset', 'db', '--cascade=foreground', '--wait=true', '--timeout=60s'], { namespace: ns.name, timeoutMs: 70_000 });
+    await kubectl(['delete', 'statefulset', 'db', '--cascade=foreground', '--wait=true', '--timeout=60s'], {
+      namespace: ns.name,
+      timeoutMs: 70_000,
+    });
     expect(Object.keys(await claims())).toEqual(['data-db-0']);
 
     const removed = await teardown();

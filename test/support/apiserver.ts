@@ -12,7 +12,11 @@ export async function killApiserver(): Promise<string[]> {
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   if (!argv[0]?.endsWith('kube-apiserver')) throw new Error(`pid ${pid} is not kube-apiserver: ${argv[0]}`);
   process.kill(pid, 'SIGKILL');
-  await waitFor('kube-apiserver to exit', () => !existsSync(`/proc/${pid}/cmdline`) || readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '', { timeoutMs: 10_000, intervalMs: 50 });
+  await waitFor(
+    'kube-apiserver to exit',
+    () => !existsSync(`/proc/${pid}/cmdline`) || readFileSync(`/proc/${pid}/cmdline`, 'utf8') === '',
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
   return argv;
 }
 
@@ -21,5 +25,9 @@ export async function startApiserver(argv: string[]): Promise<void> {
   const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
   child.unref();
   writeFileSync(pidFile, `${child.pid}\n`);
-  await waitFor('kube-apiserver /readyz', async () => (await kubectl(['get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 5000 })).code === 0, { timeoutMs: 60_000, intervalMs: 250 });
+  await waitFor(
+    'kube-apiserver /readyz',
+    async () => (await kubectl(['get', '--raw', '/readyz'], { allowFailure: true, timeoutMs: 5000 })).code === 0,
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
 }

@@ -124,7 +124,10 @@ export async function waitFor<T>(
 /** A fresh namespace name: `<prefix>-<time>-<random>`, a valid DNS label. */
 export function uniqueNamespaceName(prefix = 'kdr-test'): string {
   const suffix = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  return `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40)}-${suffix}`;
+  return `${prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 40)}-${suffix}`;
 }
 
 export async function createNamespace(name: string): Promise<void> {
@@ -140,10 +143,14 @@ export async function deleteNamespace(name: string, waitMs = 30_000): Promise<bo
   await kubectl(['delete', 'namespace', name, '--wait=false', '--ignore-not-found']);
   if (waitMs <= 0) return false;
   try {
-    await waitFor(`namespace ${name} to be deleted`, async () => {
-      const { code, stderr } = await kubectl(['get', 'namespace', name], { allowFailure: true });
-      return code !== 0 && /NotFound/i.test(stderr);
-    }, { timeoutMs: waitMs, intervalMs: 500 });
+    await waitFor(
+      `namespace ${name} to be deleted`,
+      async () => {
+        const { code, stderr } = await kubectl(['get', 'namespace', name], { allowFailure: true });
+        return code !== 0 && /NotFound/i.test(stderr);
+      },
+      { timeoutMs: waitMs, intervalMs: 500 },
+    );
     return true;
   } catch {
     process.stderr.write(`[cluster] namespace ${name} still terminating after ${waitMs} ms; not waiting longer\n`);

@@ -50,13 +50,29 @@ export async function startFaultProxy(rule: (request: ProxyRequest) => Fault): P
     const key_ = `${req.method} ${url.pathname}`;
     const count = seen.get(key_) ?? 0;
     seen.set(key_, count + 1);
-    const request: ProxyRequest = { method: req.method ?? 'GET', path: url.pathname, watch: url.searchParams.get('watch') === 'true', seen: count };
+    const request: ProxyRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      watch: url.searchParams.get('watch') === 'true',
+      seen: count,
+    };
     const fault = rule(request);
     log.push({ request, fault: fault.kind });
     if (fault.kind === 'status') {
       req.resume();
-      res.writeHead(fault.status, { 'content-type': 'application/json', ...(fault.retryAfter ? { 'retry-after': String(fault.retryAfter) } : {}) });
-      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `injected ${fault.status}`, code: fault.status }));
+      res.writeHead(fault.status, {
+        'content-type': 'application/json',
+        ...(fault.retryAfter ? { 'retry-after': String(fault.retryAfter) } : {}),
+      });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: `injected ${fault.status}`,
+          code: fault.status,
+        }),
+      );
       return;
     }
     if (fault.kind === 'reset') {
@@ -93,7 +109,10 @@ export async function startFaultProxy(rule: (request: ProxyRequest) => Fault): P
     req.pipe(forward);
   };
 
-  const server: Server = createServer({ cert: readFileSync(join(pki, 'apiserver.crt')), key: readFileSync(join(pki, 'apiserver.key')) }, handle);
+  const server: Server = createServer(
+    { cert: readFileSync(join(pki, 'apiserver.crt')), key: readFileSync(join(pki, 'apiserver.key')) },
+    handle,
+  );
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

@@ -133,9 +133,11 @@ export function checkOutcome(fuzzCase: FuzzCase, result: ScriptResult, secrets: 
   if (!errLines[0]?.startsWith('error: ')) problems.push('stderr does not start with "error: "');
   if (/^\s+at /m.test(result.stderr)) problems.push('stack trace on stderr');
   for (const secret of secrets) {
-    if (result.stdout.includes(secret) || result.stderr.includes(secret)) problems.push(`secret echoed: ${secret.slice(0, 24)}…`);
+    if (result.stdout.includes(secret) || result.stderr.includes(secret))
+      problems.push(`secret echoed: ${secret.slice(0, 24)}…`);
   }
-  if (fuzzCase.expectCode === 3 && !/expired/.test(result.stderr)) problems.push('exit 3 without naming the expired certificate');
+  if (fuzzCase.expectCode === 3 && !/expired/.test(result.stderr))
+    problems.push('exit 3 without naming the expired certificate');
   return problems;
 }
 
@@ -153,7 +155,13 @@ async function spawnRetrying<T>(spawnOnce: () => Promise<T>): Promise<T> {
 }
 
 /** Runs the cases `concurrency` at a time; `@ID@` in stdin and file names becomes `<script>-<index>`. */
-export async function runCases(script: ScriptName, cases: FuzzCase[], fixture: Fixture, secrets: readonly string[], concurrency: number): Promise<CaseOutcome[]> {
+export async function runCases(
+  script: ScriptName,
+  cases: FuzzCase[],
+  fixture: Fixture,
+  secrets: readonly string[],
+  concurrency: number,
+): Promise<CaseOutcome[]> {
   const outcomes: CaseOutcome[] = new Array(cases.length);
   let next = 0;
   const worker = async () => {
@@ -161,11 +169,26 @@ export async function runCases(script: ScriptName, cases: FuzzCase[], fixture: F
       const index = next++;
       const fuzzCase = cases[index]!;
       const id = `${script}-${index}`;
-      for (const [name, content] of Object.entries(fuzzCase.files ?? {})) writeFileSync(join(fixture.sources, name.replaceAll('@ID@', id)), content);
-      const dir = fuzzCase.dir === 'none' || script === 'check' ? undefined : script === 'out' ? fixture.sources : join(fixture.root, 'dest', id);
+      for (const [name, content] of Object.entries(fuzzCase.files ?? {}))
+        writeFileSync(join(fixture.sources, name.replaceAll('@ID@', id)), content);
+      const dir =
+        fuzzCase.dir === 'none' || script === 'check'
+          ? undefined
+          : script === 'out'
+            ? fixture.sources
+            : join(fixture.root, 'dest', id);
       const started = Date.now();
-      const result = await spawnRetrying(() => runScript(script, fuzzCase.stdin.replaceAll('@ID@', id), { dir, env: fuzzCase.env, timeoutMs: 60_000 }));
-      outcomes[index] = { id, fuzzCase, result, problems: checkOutcome(fuzzCase, result, secrets), started, ended: Date.now() };
+      const result = await spawnRetrying(() =>
+        runScript(script, fuzzCase.stdin.replaceAll('@ID@', id), { dir, env: fuzzCase.env, timeoutMs: 60_000 }),
+      );
+      outcomes[index] = {
+        id,
+        fuzzCase,
+        result,
+        problems: checkOutcome(fuzzCase, result, secrets),
+        started,
+        ended: Date.now(),
+      };
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, cases.length) }, worker));

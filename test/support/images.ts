@@ -75,7 +75,8 @@ function real(): RealImages {
 }
 
 /** A made-up but well-formed digest: the stand-in never pulls. */
-const standinDigest = (seed: string) => 'sha256:' + Buffer.from(seed.padEnd(32, '.')).toString('hex').slice(0, 64).padEnd(64, '0');
+const standinDigest = (seed: string) =>
+  'sha256:' + Buffer.from(seed.padEnd(32, '.')).toString('hex').slice(0, 64).padEnd(64, '0');
 
 function image(repository: string, tag: string, digest: string): TestImage {
   return { repository, tag, digest, tagRef: `${repository}:${tag}`, digestRef: `${repository}@${digest}` };
@@ -86,7 +87,10 @@ export function readyImage(tag: ReadyTag): TestImage {
   if (kubeletKind() === 'standin') return image('registry.local/team/web', tag, standinDigest(`web-${tag}`));
   const { repository, digests } = real().web;
   const digest = digests[tag];
-  if (!digest) throw new Error(`${process.env.KDR_TEST_IMAGES}: no digest for tag ${tag} (scripts/kind/test-images.sh pushes readyTags)`);
+  if (!digest)
+    throw new Error(
+      `${process.env.KDR_TEST_IMAGES}: no digest for tag ${tag} (scripts/kind/test-images.sh pushes readyTags)`,
+    );
   return image(repository, tag, digest);
 }
 
@@ -100,7 +104,12 @@ export function unpullableImage(): FailingImage {
 export function crashingImage(): FailingImage & { restartWithinMs: number } {
   const ref = kubeletKind() === 'standin' ? 'registry.local/crashing/web:1' : real().crashing;
   // A real kubelet backs off 10 s, 20 s, 40 s … between restarts; the stand-in restarts every 2 s.
-  return { ref, params: { image_ref: ref }, container: { image: ref }, restartWithinMs: kubeletKind() === 'standin' ? 15_000 : 90_000 };
+  return {
+    ref,
+    params: { image_ref: ref },
+    container: { image: ref },
+    restartWithinMs: kubeletKind() === 'standin' ? 15_000 : 90_000,
+  };
 }
 
 /**

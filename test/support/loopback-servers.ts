@@ -5,7 +5,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import {
+  connect as netConnect,
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,10 +33,54 @@ export function loopbackPki(): ServerPki {
   const dir = mkdtempSync(join(tmpdir(), 'kdr-loopback-pki-'));
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   try {
-    run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=loopback-ca');
-    run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-    writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:${proxiedHost},IP:${proxiedIp}\n`);
-    run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf');
+    run(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=loopback-ca',
+    );
+    run(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    );
+    writeFileSync(
+      join(dir, 'ext.cnf'),
+      `subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:${proxiedHost},IP:${proxiedIp}\n`,
+    );
+    run(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+    );
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     cached = { caPem: read('ca.crt'), certPem: read('server.crt'), keyPem: read('server.key') };
     return cached;
@@ -86,7 +136,8 @@ export async function startMisbehavingServer(kind: Misbehaviour): Promise<Loopba
     if (kind === 'no-headers') return;
     // A list's (or a watch's) beginning, then nothing more (stalled-body) or a byte every 300 ms (trickle).
     res.writeHead(200, { 'content-type': 'application/json' });
-    const body = '{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[' + ' '.repeat(10_000);
+    const body =
+      '{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[' + ' '.repeat(10_000);
     res.write(body.slice(0, 20));
     if (kind === 'stalled-body') return;
     let at = 20;
@@ -141,7 +192,9 @@ export interface ConnectProxy {
  * really goes (tests ask for a name that does not resolve and land on the test cluster); `refuse` answers every
  * CONNECT with that status instead.
  */
-export async function startConnectProxy(options: { route?: (target: string) => { host: string; port: number }; refuse?: number } = {}): Promise<ConnectProxy> {
+export async function startConnectProxy(
+  options: { route?: (target: string) => { host: string; port: number }; refuse?: number } = {},
+): Promise<ConnectProxy> {
   const tunnels: Tunnel[] = [];
   const server = createHttpServer((_req, res) => {
     res.writeHead(405);
@@ -149,7 +202,10 @@ export async function startConnectProxy(options: { route?: (target: string) => {
   });
   server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     const auth = req.headers['proxy-authorization'];
-    const credentials = typeof auth === 'string' && auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : undefined;
+    const credentials =
+      typeof auth === 'string' && auth.startsWith('Basic ')
+        ? Buffer.from(auth.slice(6), 'base64').toString('utf8')
+        : undefined;
     tunnels.push({ target: req.url ?? '', ...(credentials ? { credentials } : {}) });
     client.on('error', () => undefined);
     if (options.refuse) {

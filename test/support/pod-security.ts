@@ -11,17 +11,42 @@ export type PodSecurityLevel = 'baseline' | 'restricted';
 type Obj = Record<string, any>;
 
 const baselineCapabilities = new Set([
-  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID',
-  'SETPCAP', 'SETUID', 'SYS_CHROOT',
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
 ]);
 const safeSysctls = new Set([
-  'kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies',
-  'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports', 'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout',
-  'net.ipv4.tcp_keepalive_intvl', 'net.ipv4.tcp_keepalive_probes',
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.ipv4.tcp_keepalive_time',
+  'net.ipv4.tcp_fin_timeout',
+  'net.ipv4.tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes',
 ]);
 const seLinuxTypes = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']);
 const restrictedVolumeSources = new Set([
-  'configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret',
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
 ]);
 
 interface NamedContainer {
@@ -41,9 +66,11 @@ function checkBaseline(spec: Obj, annotations: Record<string, string>, v: string
   const pod = spec.securityContext ?? {};
   const containers = containersOf(spec);
   // HostProcess
-  if (pod.windowsOptions?.hostProcess === true) v.push('spec.securityContext.windowsOptions.hostProcess must not be true');
+  if (pod.windowsOptions?.hostProcess === true)
+    v.push('spec.securityContext.windowsOptions.hostProcess must not be true');
   // Host namespaces
-  for (const field of ['hostNetwork', 'hostPID', 'hostIPC']) if (spec[field] === true) v.push(`spec.${field} must not be true`);
+  for (const field of ['hostNetwork', 'hostPID', 'hostIPC'])
+    if (spec[field] === true) v.push(`spec.${field} must not be true`);
   // HostPath volumes
   (spec.volumes ?? []).forEach((volume: Obj, i: number) => {
     if (volume.hostPath !== undefined) v.push(`spec.volumes[${i}] (${volume.name}): hostPath volumes are not allowed`);
@@ -54,13 +81,18 @@ function checkBaseline(spec: Obj, annotations: Record<string, string>, v: string
   }
   // AppArmor (annotations before 1.30, fields since)
   for (const [key, value] of Object.entries(annotations)) {
-    if (key.startsWith('container.apparmor.security.beta.kubernetes.io/') && value !== 'runtime/default' && !value.startsWith('localhost/')) {
+    if (
+      key.startsWith('container.apparmor.security.beta.kubernetes.io/') &&
+      value !== 'runtime/default' &&
+      !value.startsWith('localhost/')
+    ) {
       v.push(`metadata.annotations[${key}]: AppArmor profile ${value} is not allowed`);
     }
   }
   const appArmor = (path: string, sc: Obj | undefined) => {
     const type = sc?.appArmorProfile?.type;
-    if (type !== undefined && type !== 'RuntimeDefault' && type !== 'Localhost') v.push(`${path}.appArmorProfile.type must not be ${type}`);
+    if (type !== undefined && type !== 'RuntimeDefault' && type !== 'Localhost')
+      v.push(`${path}.appArmorProfile.type must not be ${type}`);
   };
   const seLinux = (path: string, sc: Obj | undefined) => {
     const options = sc?.seLinuxOptions;
@@ -84,7 +116,8 @@ function checkBaseline(spec: Obj, annotations: Record<string, string>, v: string
       if (!baselineCapabilities.has(cap)) v.push(`${at}.capabilities.add: ${cap} is not allowed`);
     }
     for (const port of container.ports ?? []) {
-      if (port.hostPort !== undefined && port.hostPort !== 0) v.push(`${path}.ports: hostPort ${port.hostPort} is not allowed`);
+      if (port.hostPort !== undefined && port.hostPort !== 0)
+        v.push(`${path}.ports: hostPort ${port.hostPort} is not allowed`);
     }
     appArmor(at, sc);
     seLinux(at, sc);
@@ -99,7 +132,8 @@ function checkRestricted(spec: Obj, v: string[]): void {
   // Volume types
   (spec.volumes ?? []).forEach((volume: Obj, i: number) => {
     const source = Object.keys(volume).find((key) => key !== 'name');
-    if (source !== undefined && !restrictedVolumeSources.has(source)) v.push(`spec.volumes[${i}] (${volume.name}): ${source} volumes are not allowed`);
+    if (source !== undefined && !restrictedVolumeSources.has(source))
+      v.push(`spec.volumes[${i}] (${volume.name}): ${source} volumes are not allowed`);
   });
   // Running as non-root user
   if (pod.runAsUser === 0) v.push('spec.securityContext.runAsUser must not be 0');
@@ -110,12 +144,15 @@ function checkRestricted(spec: Obj, v: string[]): void {
     if (sc.allowPrivilegeEscalation !== false) v.push(`${at}.allowPrivilegeEscalation must be false`);
     // Running as non-root: the pod says so and no container says otherwise, or every container says so
     if (sc.runAsNonRoot === false) v.push(`${at}.runAsNonRoot must not be false`);
-    else if (pod.runAsNonRoot !== true && sc.runAsNonRoot !== true) v.push(`${at}.runAsNonRoot must be true (or spec.securityContext.runAsNonRoot)`);
+    else if (pod.runAsNonRoot !== true && sc.runAsNonRoot !== true)
+      v.push(`${at}.runAsNonRoot must be true (or spec.securityContext.runAsNonRoot)`);
     if (sc.runAsUser === 0) v.push(`${at}.runAsUser must not be 0`);
     // Seccomp: RuntimeDefault or Localhost, set on the pod or on the container
     const seccomp = sc.seccompProfile?.type ?? pod.seccompProfile?.type;
     if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') {
-      v.push(`${at}.seccompProfile.type must be RuntimeDefault or Localhost (or spec.securityContext.seccompProfile.type)`);
+      v.push(
+        `${at}.seccompProfile.type must be RuntimeDefault or Localhost (or spec.securityContext.seccompProfile.type)`,
+      );
     }
     // Capabilities: drop ALL, add at most NET_BIND_SERVICE
     if (!(sc.capabilities?.drop ?? []).includes('ALL')) v.push(`${at}.capabilities.drop must include ALL`);

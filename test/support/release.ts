@@ -9,13 +9,20 @@ export function clusterSource(fields: Record<string, unknown> = {}): Record<stri
   return { cluster_url, cluster_ca, admin_cert, admin_key, app: 'web', ...fields };
 }
 
-export const fakeDigest = (seed: string) => 'sha256:' + Buffer.from(seed.padEnd(32, '.')).toString('hex').slice(0, 64).padEnd(64, '0');
+export const fakeDigest = (seed: string) =>
+  'sha256:' + Buffer.from(seed.padEnd(32, '.')).toString('hex').slice(0, 64).padEnd(64, '0');
 
 /** The image as a registry-image get without a digest (tag only). */
-export const tagOnly = (image: { repository: string; tag: string }) => ({ repository: image.repository, tag: image.tag });
+export const tagOnly = (image: { repository: string; tag: string }) => ({
+  repository: image.repository,
+  tag: image.tag,
+});
 
 /** A sources dir with a registry-image get dir `image/` and any extra files. */
-export function sourcesDir(image: { repository: string; tag?: string; digest?: string }, files: Record<string, string> = {}): string {
+export function sourcesDir(
+  image: { repository: string; tag?: string; digest?: string },
+  files: Record<string, string> = {},
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'kdr-sources-'));
   mkdirSync(join(dir, 'image'));
   writeFileSync(join(dir, 'image', 'repository'), image.repository + '\n');

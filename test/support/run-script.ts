@@ -94,5 +94,7 @@ export const lines = (text: string) => text.split('\n').filter((l) => l.trim() !
 
 /** A put's or get's metadata (Concourse's name/value list) as an object. */
 export function metadataOf(result: Pick<ScriptResult, 'json'>): Record<string, string> {
-  return Object.fromEntries((result.json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]));
+  return Object.fromEntries(
+    (result.json as { metadata: { name: string; value: string }[] }).metadata.map((m) => [m.name, m.value]),
+  );
 }

@@ -12,7 +12,8 @@ export const canaries = ['CANARY-SECRET-7f3a9c', 'staging-only-password', 'canar
 let captureDir: string | undefined;
 
 /** Secrets a test makes at run time (a ServiceAccount's token behind an exec plugin or a mount), for the final scan. */
-const plantedFile = () => (process.env.KDR_CAPTURE_FILE ? join(dirname(process.env.KDR_CAPTURE_FILE), 'planted-secrets.txt') : undefined);
+const plantedFile = () =>
+  process.env.KDR_CAPTURE_FILE ? join(dirname(process.env.KDR_CAPTURE_FILE), 'planted-secrets.txt') : undefined;
 
 /** Adds a secret that no script output may hold (called from test files; read back at the end of the run). */
 export function plantSecret(value: string): void {
@@ -25,7 +26,10 @@ export function plantSecret(value: string): void {
 function plantedSecrets(): string[] {
   const file = plantedFile();
   if (!file || !existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as string);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as string);
 }
 
 export function setup(): void {
@@ -61,8 +65,13 @@ export function teardown(): void {
     const captured = readFileSync(file, 'utf8');
     const runs = captured.split('\n').filter(Boolean).length;
     const secrets = [...canaries, ...clusterSecrets(), ...plantedSecrets()];
-    const leaks = secrets.filter((secret) => captured.includes(secret)).map((s) => `${s.slice(0, 6)}… (${s.length} chars)`);
-    if (leaks.length) throw new Error(`secret scan: ${leaks.length} secret value(s) appeared in script output, argv or in's files: ${leaks.join(', ')}`);
+    const leaks = secrets
+      .filter((secret) => captured.includes(secret))
+      .map((s) => `${s.slice(0, 6)}… (${s.length} chars)`);
+    if (leaks.length)
+      throw new Error(
+        `secret scan: ${leaks.length} secret value(s) appeared in script output, argv or in's files: ${leaks.join(', ')}`,
+      );
     process.stderr.write(`[secret scan] ${runs} script runs, ${secrets.length} secret values checked: none leaked\n`);
   } finally {
     if (captureDir) rmSync(captureDir, { recursive: true, force: true });

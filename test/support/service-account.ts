@@ -23,7 +23,16 @@ export async function serviceAccountToken(namespace: string, name: string): Prom
 
 /** Binds a ClusterRole to the ServiceAccount in its namespace (`cluster-admin`: the aggregated `admin` is empty here, no aggregation controller runs). */
 export async function bindRole(namespace: string, serviceAccount: string, clusterRole: string): Promise<void> {
-  await kubectl(['create', 'rolebinding', `${serviceAccount}-${clusterRole}`, `--clusterrole=${clusterRole}`, `--serviceaccount=${namespace}:${serviceAccount}`], { namespace });
+  await kubectl(
+    [
+      'create',
+      'rolebinding',
+      `${serviceAccount}-${clusterRole}`,
+      `--clusterrole=${clusterRole}`,
+      `--serviceaccount=${namespace}:${serviceAccount}`,
+    ],
+    { namespace },
+  );
 }
 
 export interface Mount {

@@ -15,10 +15,19 @@ const templateFor = (name: string, image: string, extra: Record<string, unknown>
 });
 
 export function deploymentYaml(name: string, image: string, podExtra: Record<string, unknown> = {}): string {
-  return dump({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name }, spec: { replicas: 1, selector: selectorFor(name), template: templateFor(name, image, podExtra) } });
+  return dump({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: { replicas: 1, selector: selectorFor(name), template: templateFor(name, image, podExtra) },
+  });
 }
 
-export function statefulSetYaml(name: string, image: string, options: { replicas?: number; strategy?: string; podExtra?: Record<string, unknown> } = {}): string {
+export function statefulSetYaml(
+  name: string,
+  image: string,
+  options: { replicas?: number; strategy?: string; podExtra?: Record<string, unknown> } = {},
+): string {
   return dump({
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -34,17 +43,29 @@ export function statefulSetYaml(name: string, image: string, options: { replicas
 }
 
 export function daemonSetYaml(name: string, image: string, podExtra: Record<string, unknown> = {}): string {
-  return dump({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name }, spec: { selector: selectorFor(name), template: templateFor(name, image, podExtra) } });
+  return dump({
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name },
+    spec: { selector: selectorFor(name), template: templateFor(name, image, podExtra) },
+  });
 }
 
-export function jobYaml(name: string, image: string, options: { before?: boolean; backoffLimit?: number; podExtra?: Record<string, unknown> } = {}): string {
+export function jobYaml(
+  name: string,
+  image: string,
+  options: { before?: boolean; backoffLimit?: number; podExtra?: Record<string, unknown> } = {},
+): string {
   return dump({
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name, ...(options.before ? { annotations: { 'kubernetes-deploy-resource.io/phase': 'before' } } : {}) },
     spec: {
       backoffLimit: options.backoffLimit ?? 1,
-      template: { metadata: { labels: { 'app.kubernetes.io/name': name } }, spec: { restartPolicy: 'Never', containers: [{ name, image }], ...options.podExtra } },
+      template: {
+        metadata: { labels: { 'app.kubernetes.io/name': name } },
+        spec: { restartPolicy: 'Never', containers: [{ name, image }], ...options.podExtra },
+      },
     },
   });
 }
@@ -54,7 +75,10 @@ export function cronJobYaml(name: string, image: string): string {
     apiVersion: 'batch/v1beta1',
     kind: 'CronJob',
     metadata: { name },
-    spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name, image }] } } } } },
+    spec: {
+      schedule: '0 3 * * *',
+      jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name, image }] } } } },
+    },
   });
 }
 

@@ -10,7 +10,8 @@ beforeAll(() => {
   pki = makeTestPki();
 });
 
-const sourceOf = (fields: Record<string, unknown>) => parseCheckRequest({ source: { app: 'web', cluster_url: 'https://127.0.0.1:6443', ...fields } }).source;
+const sourceOf = (fields: Record<string, unknown>) =>
+  parseCheckRequest({ source: { app: 'web', cluster_url: 'https://127.0.0.1:6443', ...fields } }).source;
 const failure = (fields: Record<string, unknown>) => {
   try {
     resolveClusterAuth(sourceOf(fields));
@@ -22,27 +23,71 @@ const failure = (fields: Record<string, unknown>) => {
 
 describe('resolveClusterAuth', () => {
   test('decodes base64 PEM, as the community resource takes it', () => {
-    const auth = resolveClusterAuth(sourceOf({ cluster_ca: base64(pki.caCert), admin_cert: base64(pki.clientCert), admin_key: base64(pki.clientKey) }));
+    const auth = resolveClusterAuth(
+      sourceOf({
+        cluster_ca: base64(pki.caCert),
+        admin_cert: base64(pki.clientCert),
+        admin_key: base64(pki.clientKey),
+      }),
+    );
     expect(auth).toMatchObject({ kind: 'direct', server: 'https://127.0.0.1:6443', skipTlsVerify: false });
     expect(auth.kind === 'direct' && auth.caPem).toContain('-----BEGIN CERTIFICATE-----');
     expect(auth.kind === 'direct' && auth.keyPem).toContain('PRIVATE KEY-----');
   });
 
   test('accepts PEM text as is', () => {
-    const auth = resolveClusterAuth(sourceOf({ cluster_ca: pki.caCert, admin_cert: pki.clientCert, admin_key: pki.clientKey }));
+    const auth = resolveClusterAuth(
+      sourceOf({ cluster_ca: pki.caCert, admin_cert: pki.clientCert, admin_key: pki.clientKey }),
+    );
     expect(auth.kind === 'direct' && auth.certPem?.trim()).toBe(pki.clientCert.trim());
   });
 
   test.each<[string, () => Record<string, unknown>, string]>([
-    ['a CA that is not base64 PEM', () => ({ cluster_ca: 'not a cert!', token: 't' }), 'source.cluster_ca: not a base64-encoded PEM certificate'],
-    ['a CA that is base64 of something else', () => ({ cluster_ca: base64('hello world'), token: 't' }), 'source.cluster_ca: not a base64-encoded PEM certificate'],
-    ['a CA that is a key', () => ({ cluster_ca: base64(pki.clientKey), token: 't' }), 'source.cluster_ca: not a base64-encoded PEM certificate'],
-    ['a broken certificate block', () => ({ cluster_ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', token: 't' }), 'source.cluster_ca: holds a PEM block that is not a valid X.509 certificate'],
-    ['a key that is not a key', () => ({ admin_cert: base64(pki.clientCert), admin_key: base64(pki.caCert) }), 'source.admin_key: not a base64-encoded PEM private key'],
-    ['a key that does not match the certificate', () => ({ admin_cert: base64(pki.clientCert), admin_key: base64(pki.otherKey) }), 'source.admin_key: does not match source.admin_cert'],
-    ['a token with white space', () => ({ token: 'abc def' }), 'source.token: must be a single bearer token without white space'],
-    ['a kubeconfig that is not YAML', () => ({ cluster_url: undefined, kubeconfig: '{{{' }), 'source.kubeconfig: not valid YAML'],
-    ['a kubeconfig without the context', () => ({ cluster_url: undefined, kubeconfig: 'contexts: []\nclusters: []\nusers: []\n', context: 'prod' }), 'source.context: no context named "prod" in source.kubeconfig'],
+    [
+      'a CA that is not base64 PEM',
+      () => ({ cluster_ca: 'not a cert!', token: 't' }),
+      'source.cluster_ca: not a base64-encoded PEM certificate',
+    ],
+    [
+      'a CA that is base64 of something else',
+      () => ({ cluster_ca: base64('hello world'), token: 't' }),
+      'source.cluster_ca: not a base64-encoded PEM certificate',
+    ],
+    [
+      'a CA that is a key',
+      () => ({ cluster_ca: base64(pki.clientKey), token: 't' }),
+      'source.cluster_ca: not a base64-encoded PEM certificate',
+    ],
+    [
+      'a broken certificate block',
+      () => ({ cluster_ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', token: 't' }),
+      'source.cluster_ca: holds a PEM block that is not a valid X.509 certificate',
+    ],
+    [
+      'a key that is not a key',
+      () => ({ admin_cert: base64(pki.clientCert), admin_key: base64(pki.caCert) }),
+      'source.admin_key: not a base64-encoded PEM private key',
+    ],
+    [
+      'a key that does not match the certificate',
+      () => ({ admin_cert: base64(pki.clientCert), admin_key: base64(pki.otherKey) }),
+      'source.admin_key: does not match source.admin_cert',
+    ],
+    [
+      'a token with white space',
+      () => ({ token: 'abc def' }),
+      'source.token: must be a single bearer token without white space',
+    ],
+    [
+      'a kubeconfig that is not YAML',
+      () => ({ cluster_url: undefined, kubeconfig: '{{{' }),
+      'source.kubeconfig: not valid YAML',
+    ],
+    [
+      'a kubeconfig without the context',
+      () => ({ cluster_url: undefined, kubeconfig: 'contexts: []\nclusters: []\nusers: []\n', context: 'prod' }),
+      'source.context: no context named "prod" in source.kubeconfig',
+    ],
   ])('%s: one message naming the field', (_name, fields, message) => {
     const error = failure(fields());
     expect(error).toBeInstanceOf(BadRequestError);
@@ -58,23 +103,33 @@ describe('resolveClusterAuth', () => {
   test('embedded kubeconfig credentials get the same checks as admin_cert/admin_key', () => {
     const kubeconfig = (cert: string, key: string) =>
       [
-        'apiVersion: v1', 'current-context: c',
+        'apiVersion: v1',
+        'current-context: c',
         `clusters: [{name: k, cluster: {server: "https://10.0.0.1:6443", certificate-authority-data: ${base64(pki.caCert)}}}]`,
         `users: [{name: u, user: {client-certificate-data: ${base64(cert)}, client-key-data: ${base64(key)}}}]`,
         'contexts: [{name: c, context: {cluster: k, user: u}}]',
       ].join('\n');
-    expect(resolveClusterAuth(sourceOf({ cluster_url: undefined, kubeconfig: kubeconfig(pki.clientCert, pki.clientKey) })).kind).toBe('kubeconfig');
+    expect(
+      resolveClusterAuth(sourceOf({ cluster_url: undefined, kubeconfig: kubeconfig(pki.clientCert, pki.clientKey) }))
+        .kind,
+    ).toBe('kubeconfig');
     const mismatch = failure({ cluster_url: undefined, kubeconfig: kubeconfig(pki.clientCert, pki.otherKey) });
     expect(mismatch).toBeInstanceOf(BadRequestError);
-    expect(mismatch.message).toBe('source.kubeconfig: user "u": client-key-data does not match client-certificate-data');
+    expect(mismatch.message).toBe(
+      'source.kubeconfig: user "u": client-key-data does not match client-certificate-data',
+    );
     const expired = failure({ cluster_url: undefined, kubeconfig: kubeconfig(pki.expiredCert, pki.expiredKey) });
     expect(expired).toBeInstanceOf(ClusterConnectionError);
-    expect(expired.message).toBe('source.kubeconfig: user "u" client-certificate-data: the client certificate expired on 2020-01-02T00:00:00.000Z');
+    expect(expired.message).toBe(
+      'source.kubeconfig: user "u" client-certificate-data: the client certificate expired on 2020-01-02T00:00:00.000Z',
+    );
   });
 
   test('a kubeconfig is used in memory, with its context', () => {
     const kubeconfig = [
-      'apiVersion: v1', 'kind: Config', 'current-context: a',
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: a',
       'clusters: [{name: c1, cluster: {server: "https://10.0.0.1:6443"}}, {name: c2, cluster: {server: "https://10.0.0.2:6443"}}]',
       'users: [{name: u, user: {token: kubeconfig-token-value}}]',
       'contexts: [{name: a, context: {cluster: c1, user: u}}, {name: b, context: {cluster: c2, user: u}}]',
@@ -85,7 +140,13 @@ describe('resolveClusterAuth', () => {
   });
 
   test('the client config holds the decoded credentials and nothing is written to disk', () => {
-    const auth = resolveClusterAuth(sourceOf({ cluster_ca: base64(pki.caCert), admin_cert: base64(pki.clientCert), admin_key: base64(pki.clientKey) }));
+    const auth = resolveClusterAuth(
+      sourceOf({
+        cluster_ca: base64(pki.caCert),
+        admin_cert: base64(pki.clientCert),
+        admin_key: base64(pki.clientKey),
+      }),
+    );
     const kc = kubeConfigFor(auth);
     const user = kc.getCurrentUser();
     expect(Buffer.from(user?.certData ?? '', 'base64').toString()).toContain('BEGIN CERTIFICATE');

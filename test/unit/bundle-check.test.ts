@@ -8,15 +8,32 @@ type Imports = { path: string; original?: string }[];
 function metafile(files: Record<string, { bytes?: number; imports?: Imports }>): Pick<Metafile, 'inputs' | 'outputs'> {
   const entries = Object.entries(files);
   return {
-    inputs: Object.fromEntries(entries.map(([p, f]) => [p, { bytes: 1, imports: (f.imports ?? []).map((i) => ({ ...i, kind: 'import-statement' as const })) }])),
+    inputs: Object.fromEntries(
+      entries.map(([p, f]) => [
+        p,
+        { bytes: 1, imports: (f.imports ?? []).map((i) => ({ ...i, kind: 'import-statement' as const })) },
+      ]),
+    ),
     outputs: {
-      'assets/x': { bytes: 1, imports: [], exports: [], inputs: Object.fromEntries(entries.map(([p, f]) => [p, { bytesInOutput: f.bytes ?? 100 }])) },
+      'assets/x': {
+        bytes: 1,
+        imports: [],
+        exports: [],
+        inputs: Object.fromEntries(entries.map(([p, f]) => [p, { bytesInOutput: f.bytes ?? 100 }])),
+      },
     },
   };
 }
 const lean = {
   'src/entrypoints/check.ts': { imports: [{ path: 'src/cluster/client.ts', original: '../cluster/client.js' }] },
-  'src/cluster/client.ts': { imports: [{ path: 'node_modules/@kubernetes/client-node/dist/config.js', original: '@kubernetes/client-node/dist/config.js' }] },
+  'src/cluster/client.ts': {
+    imports: [
+      {
+        path: 'node_modules/@kubernetes/client-node/dist/config.js',
+        original: '@kubernetes/client-node/dist/config.js',
+      },
+    ],
+  },
   'node_modules/@kubernetes/client-node/dist/config.js': {},
   'scripts/bundle/client-node-gen-stub.mjs': {},
   'node_modules/zod/v4/mini/schemas.js': {},
@@ -43,17 +60,28 @@ describe('bundle check', () => {
   });
 
   test('an input tree-shaken to nothing is not in the bundle', () => {
-    expect(bundleProblems('check', metafile({ ...lean, 'node_modules/zod/v4/locales/de.js': { bytes: 0 } }))).toEqual([]);
+    expect(bundleProblems('check', metafile({ ...lean, 'node_modules/zod/v4/locales/de.js': { bytes: 0 } }))).toEqual(
+      [],
+    );
   });
 
   test("out's bundle may hold out's schema and zod's English locale; in's may not hold out's schema", () => {
     const files = { ...lean, 'src/request/out-schema.ts': {}, 'node_modules/zod/v4/locales/en.js': {} };
     expect(bundleProblems('out', metafile(files))).toEqual([]);
-    expect(bundleProblems('in', metafile(files))).toEqual(["in: out's request schema entered the bundle: src/request/out-schema.ts"]);
+    expect(bundleProblems('in', metafile(files))).toEqual([
+      "in: out's request schema entered the bundle: src/request/out-schema.ts",
+    ]);
   });
 
   test('fails when code outside src/cluster/ imports the client library', () => {
-    const files = { ...lean, 'src/commands/check.ts': { imports: [{ path: 'node_modules/@kubernetes/client-node/dist/index.js', original: '@kubernetes/client-node' }] } };
-    expect(bundleProblems('check', metafile(files))).toEqual(['check: src/commands/check.ts imports @kubernetes/client-node; only src/cluster/ may']);
+    const files = {
+      ...lean,
+      'src/commands/check.ts': {
+        imports: [{ path: 'node_modules/@kubernetes/client-node/dist/index.js', original: '@kubernetes/client-node' }],
+      },
+    };
+    expect(bundleProblems('check', metafile(files))).toEqual([
+      'check: src/commands/check.ts imports @kubernetes/client-node; only src/cluster/ may',
+    ]);
   });
 });

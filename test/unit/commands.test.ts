@@ -80,7 +80,9 @@ describe('out, in and check as functions', () => {
       pruned: 'nothing',
       mode: 'apply',
     });
-    expect(connected).toEqual([{ kind: 'direct', server: 'https://fake-cluster.test', token, skipTlsVerify: false, requestTimeoutMs: 30_000 }]);
+    expect(connected).toEqual([
+      { kind: 'direct', server: 'https://fake-cluster.test', token, skipTlsVerify: false, requestTimeoutMs: 30_000 },
+    ]);
     expect(log.lines.join('\n')).not.toContain(token);
     // The lock names the build.
     expect(fake.get('apps/v1', 'Deployment', 'ns', 'web')?.metadata.annotations).toMatchObject({

@@ -66,7 +66,11 @@ describe('diffObject', () => {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: {
-        name: 'web-extra', namespace: 'staging', uid: 'u', resourceVersion: '1', creationTimestamp: '2026-11-27T09:30:00Z',
+        name: 'web-extra',
+        namespace: 'staging',
+        uid: 'u',
+        resourceVersion: '1',
+        creationTimestamp: '2026-11-27T09:30:00Z',
       },
       data: { mode: 'fast' },
     };
@@ -104,7 +108,11 @@ describe('diffObject', () => {
     const reordered = (value: unknown): unknown => {
       if (Array.isArray(value)) return value.map(reordered);
       if (value === null || typeof value !== 'object') return value;
-      return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reordered(v)]));
+      return Object.fromEntries(
+        Object.entries(value)
+          .reverse()
+          .map(([k, v]) => [k, reordered(v)]),
+      );
     };
     const dryRun = reordered(dryRunOf(live)) as KubeObject;
     expect(Object.keys(dryRun)[0]).not.toBe(Object.keys(live)[0]);
@@ -166,7 +174,9 @@ describe('diffObject on Secrets', () => {
       resourceVersion: '99',
       // A `kubectl apply` leaves the values in this annotation: it must not reach the diff either.
       annotations: {
-        'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ stringData: { password: values.password } }),
+        'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({
+          stringData: { password: values.password },
+        }),
       },
     },
     type: 'Opaque',
@@ -266,7 +276,9 @@ describe('formatDiffSummary', () => {
   });
 
   test('zero counts are kept, so the shape never changes', () => {
-    expect(formatDiffSummary([d('unchanged'), d('unchanged')], [])).toBe('0 changed, 2 unchanged, 0 created, 0 to prune');
+    expect(formatDiffSummary([d('unchanged'), d('unchanged')], [])).toBe(
+      '0 changed, 2 unchanged, 0 created, 0 to prune',
+    );
     expect(formatDiffSummary([], [])).toBe('0 changed, 0 unchanged, 0 created, 0 to prune');
   });
 });

@@ -42,14 +42,17 @@ describe('images by kubelet', () => {
 
   test('a real kubelet gets the pushed images from KDR_TEST_IMAGES, a probe on a closed port for hanging', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'kdr-images-')), 'images.json');
-    writeFileSync(file, JSON.stringify({
-      web: { repository: 'localhost:5001/kdr/web', digests: { '1': 'sha256:' + '1'.repeat(64) } },
-      crashing: 'localhost:5001/kdr/crashing:1',
-      hanging: 'localhost:5001/kdr/hanging:1',
-      unpullable: 'localhost:5001/kdr/does-not-exist:1',
-      completing: 'localhost:5001/kdr/completes',
-      failing: 'localhost:5001/kdr/fails',
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        web: { repository: 'localhost:5001/kdr/web', digests: { '1': 'sha256:' + '1'.repeat(64) } },
+        crashing: 'localhost:5001/kdr/crashing:1',
+        hanging: 'localhost:5001/kdr/hanging:1',
+        unpullable: 'localhost:5001/kdr/does-not-exist:1',
+        completing: 'localhost:5001/kdr/completes',
+        failing: 'localhost:5001/kdr/fails',
+      }),
+    );
     vi.stubEnv('KDR_TEST_KUBELET', 'real');
     vi.stubEnv('KDR_TEST_IMAGES', file);
     const images = await fresh();
@@ -78,13 +81,19 @@ describe('images by kubelet', () => {
 
 describe('the suites that run Pods take their images from test/support/images.ts', () => {
   const dirs = ['integration', 'disruptive', 'contract'].map((d) => join(root, 'test', d));
-  const files = dirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)));
+  const files = dirs.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(dir, f)),
+  );
   // An image reference literal: a name with a tag, in quotes.
   const literal = /['"`]([a-z0-9.-]+(?:\/[a-z0-9._-]+)*:[A-Za-z0-9._-]+)['"`]/g;
 
   test.each(files.map((f) => [f.slice(root.length + 1), f]))('%s names no stand-in or made-up image', (_name, file) => {
     const text = readFileSync(file, 'utf8');
-    const refs = [...text.matchAll(literal)].map((m) => m[1]!).filter((ref) => /unpullable|crashing|hanging|registry\.(local|example\.com)\/|^nginx:/.test(ref));
+    const refs = [...text.matchAll(literal)]
+      .map((m) => m[1]!)
+      .filter((ref) => /unpullable|crashing|hanging|registry\.(local|example\.com)\/|^nginx:/.test(ref));
     expect(refs).toEqual([]);
   });
 });
@@ -101,10 +110,12 @@ describe('the fixtures the suites run as Pods take their images by placeholder',
     expect(migrateJobYaml('example.test/job:7')).toMatch(/^ {10}image: example\.test\/job:7$/m);
     expect(postgresStatefulSetYaml('example.test/db:7')).toMatch(/^ {10}image: example\.test\/db:7$/m);
     expect(migrateJobYaml('example.test/job:7')).not.toContain('${');
-    expect(() => fixtureWithImages('migrate-job.yml', {}))
-      .toThrow('test/fixtures/migrate-job.yml: no value for ${MIGRATE_IMAGE}');
-    expect(() => fixtureWithImages('migrate-job.yml', { MIGRATE_IMAGE: 'a:1', OTHER: 'b:1' }))
-      .toThrow('no placeholder for OTHER');
+    expect(() => fixtureWithImages('migrate-job.yml', {})).toThrow(
+      'test/fixtures/migrate-job.yml: no value for ${MIGRATE_IMAGE}',
+    );
+    expect(() => fixtureWithImages('migrate-job.yml', { MIGRATE_IMAGE: 'a:1', OTHER: 'b:1' })).toThrow(
+      'no placeholder for OTHER',
+    );
   });
 });
 

@@ -21,7 +21,12 @@ function live(applied: KubeObject, conditions: { type: string; status: string; r
   spec.template.metadata = { labels: { 'controller-uid': 'abc', 'job-name': 'migrate' } };
   spec.completions = 1;
   spec.parallelism = 1;
-  return { ...written, metadata: { ...written.metadata, uid: 'abc', resourceVersion: '7' }, spec, status: { conditions } };
+  return {
+    ...written,
+    metadata: { ...written.metadata, uid: 'abc', resourceVersion: '7' },
+    spec,
+    status: { conditions },
+  };
 }
 
 describe('planJob', () => {
@@ -31,7 +36,8 @@ describe('planJob', () => {
 
   test('unchanged and complete: left as it is, even when the live spec carries server defaults', () => {
     expect(planJob(job('m:1'), live(job('m:1'), [{ type: 'Complete', status: 'True' }]))).toEqual({
-      action: 'leave', why: 'unchanged and complete: left as it is, not run again',
+      action: 'leave',
+      why: 'unchanged and complete: left as it is, not run again',
     });
   });
 
@@ -47,13 +53,17 @@ describe('planJob', () => {
 
   test('a changed spec is replaced', () => {
     expect(planJob(job('m:2'), live(job('m:1'), [{ type: 'Complete', status: 'True' }]))).toEqual({
-      action: 'replace', why: "its spec changed (a Job's pod template is immutable)",
+      action: 'replace',
+      why: "its spec changed (a Job's pod template is immutable)",
     });
   });
 
   test('an unchanged Job that failed is replaced, to run again', () => {
-    expect(planJob(job('m:1'), live(job('m:1'), [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }]))).toEqual({
-      action: 'replace', why: 'it failed before (BackoffLimitExceeded): running it again',
+    expect(
+      planJob(job('m:1'), live(job('m:1'), [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }])),
+    ).toEqual({
+      action: 'replace',
+      why: 'it failed before (BackoffLimitExceeded): running it again',
     });
   });
 
@@ -79,12 +89,26 @@ describe('putJob', () => {
     const calls: string[] = [];
     let reads = 0;
     let now = 0;
-    const clock: Clock = { now: () => now, setTimeout: (fn, ms) => { now += ms; fn(); return 0; }, clearTimeout: () => undefined };
+    const clock: Clock = {
+      now: () => now,
+      setTimeout: (fn, ms) => {
+        now += ms;
+        fn();
+        return 0;
+      },
+      clearTimeout: () => undefined,
+    };
     const cluster = {
-      remove: async (key: { name: string }, propagation: string) => { calls.push(`remove ${key.name} ${propagation}`); return true; },
+      remove: async (key: { name: string }, propagation: string) => {
+        calls.push(`remove ${key.name} ${propagation}`);
+        return true;
+      },
       read: async () => (readsUntilGone !== undefined && ++reads > readsUntilGone ? undefined : current),
     } as unknown as ClusterApi;
-    const write = async (object: KubeObject) => { calls.push(`write ${object.metadata.annotations?.[jobSpecHashAnnotation]}`); return object; };
+    const write = async (object: KubeObject) => {
+      calls.push(`write ${object.metadata.annotations?.[jobSpecHashAnnotation]}`);
+      return object;
+    };
     const lines: string[] = [];
     const log = { info: (l: string) => lines.push(l), warn: (l: string) => lines.push(l) };
     return { calls, lines, input: { cluster, log, write, deadline: new Deadline(clock, 5_000), clock } };
@@ -98,12 +122,14 @@ describe('putJob', () => {
     expect(lines).toEqual(["job/migrate: replacing it, its spec changed (a Job's pod template is immutable)"]);
   });
 
-  test('waiting for the old Job to go never outlasts the put\'s deadline: timed out, nothing created', async () => {
+  test("waiting for the old Job to go never outlasts the put's deadline: timed out, nothing created", async () => {
     const current = live(job('m:1'));
     const { calls, input } = setup(current);
     const error = await putJob(input, job('m:2'), current).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimedOutError);
-    expect((error as Error).message).toBe('timed out after 5.0s waiting for job/migrate to be deleted before re-creating it');
+    expect((error as Error).message).toBe(
+      'timed out after 5.0s waiting for job/migrate to be deleted before re-creating it',
+    );
     expect(calls).toEqual(['remove migrate Background']);
   });
 

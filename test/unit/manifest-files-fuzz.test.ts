@@ -36,20 +36,34 @@ test(`generated manifests files: objects or one bad-request line naming the file
       const tally = outcomes.get(category.name) ?? { read: 0, refused: 0 };
       outcomes.set(category.name, tally);
       try {
-        const objects = parseExtraManifests(await readManifestFiles(root, [path]), 'fz', ['Deployment/web', 'Service/web']);
+        const objects = parseExtraManifests(await readManifestFiles(root, [path]), 'fz', [
+          'Deployment/web',
+          'Service/web',
+        ]);
         const json = JSON.stringify(objects);
         if (json.length > manifestLimits.releaseBytes * 2) problems.push(`${path}: ${json.length} bytes of JSON read`);
         if (fuzzCase.expect === 'invalid') problems.push(`${path} (${fuzzCase.detail}): an invalid file was read`);
         tally.read++;
       } catch (error) {
         const message = (error as Error).message;
-        if (!(error instanceof BadRequestError)) problems.push(`${path} (${fuzzCase.detail}): ${(error as Error).stack}`);
-        else if (message.includes('\n') || !(message.includes(path) || message.includes(JSON.stringify(path).slice(0, 40)))) problems.push(`${path}: ${JSON.stringify(message)}`);
-        else if (fuzzCase.expect === 'valid') problems.push(`${path} (${fuzzCase.detail}): a valid file was refused: ${message}`);
+        if (!(error instanceof BadRequestError))
+          problems.push(`${path} (${fuzzCase.detail}): ${(error as Error).stack}`);
+        else if (
+          message.includes('\n') ||
+          !(message.includes(path) || message.includes(JSON.stringify(path).slice(0, 40)))
+        )
+          problems.push(`${path}: ${JSON.stringify(message)}`);
+        else if (fuzzCase.expect === 'valid')
+          problems.push(`${path} (${fuzzCase.detail}): a valid file was refused: ${message}`);
         tally.refused++;
       }
     }
   }
-  console.log([`in-process manifests fuzz, seed ${SEED}: ${index} files`, ...[...outcomes].map(([n, t]) => `  ${n}: ${t.read} read, ${t.refused} refused`)].join('\n'));
+  console.log(
+    [
+      `in-process manifests fuzz, seed ${SEED}: ${index} files`,
+      ...[...outcomes].map(([n, t]) => `  ${n}: ${t.read} read, ${t.refused} refused`),
+    ].join('\n'),
+  );
   expect(problems).toEqual([]);
 }, 300_000);

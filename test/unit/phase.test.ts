@@ -27,7 +27,9 @@ describe('phase before', () => {
 
   test('another value is an error naming the object and the annotation', () => {
     expect(() => parse(job('after'))).toThrow(
-      new BadRequestError('params.manifests: deploy/migrate.yml document 1 (line 2): job/migrate: annotation kubernetes-deploy-resource.io/phase is "after"; the only phase is "before"'),
+      new BadRequestError(
+        'params.manifests: deploy/migrate.yml document 1 (line 2): job/migrate: annotation kubernetes-deploy-resource.io/phase is "after"; the only phase is "before"',
+      ),
     );
   });
 
@@ -38,7 +40,9 @@ describe('phase before', () => {
   ])('on a %s %s it is an error naming the object', (apiVersion, kind, ref) => {
     const content = `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata:\n  name: db\n  annotations: { kubernetes-deploy-resource.io/phase: before }\n`;
     expect(() => parse(content)).toThrow(
-      new BadRequestError(`params.manifests: deploy/migrate.yml document 1 (line 1): ${ref}: annotation kubernetes-deploy-resource.io/phase: before is for Jobs (batch/v1) only: nothing else runs to completion`),
+      new BadRequestError(
+        `params.manifests: deploy/migrate.yml document 1 (line 1): ${ref}: annotation kubernetes-deploy-resource.io/phase: before is for Jobs (batch/v1) only: nothing else runs to completion`,
+      ),
     );
   });
 });

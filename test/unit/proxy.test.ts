@@ -3,7 +3,8 @@ import { describe, expect, test } from 'vitest';
 import { bypassesProxy, parseProxyUrl, proxyFor, redactProxyUrl } from '../../src/cluster/proxy.js';
 
 const env = { httpsProxy: 'http://proxy.corp:3128', httpProxy: 'http://plain-proxy.corp:8080' };
-const via = (url: string, noProxy?: string, kubeconfigProxy?: string) => proxyFor(new URL(url), { ...env, noProxy }, kubeconfigProxy)?.href;
+const via = (url: string, noProxy?: string, kubeconfigProxy?: string) =>
+  proxyFor(new URL(url), { ...env, noProxy }, kubeconfigProxy)?.href;
 
 describe('proxyFor', () => {
   test('https URLs take HTTPS_PROXY, http URLs HTTP_PROXY', () => {
@@ -13,7 +14,9 @@ describe('proxyFor', () => {
   });
 
   test('a proxy without a scheme is http://, as Go reads it', () => {
-    expect(proxyFor(new URL('https://k8s.example.com'), { httpsProxy: 'proxy.corp:3128' })?.href).toBe('http://proxy.corp:3128/');
+    expect(proxyFor(new URL('https://k8s.example.com'), { httpsProxy: 'proxy.corp:3128' })?.href).toBe(
+      'http://proxy.corp:3128/',
+    );
     expect(parseProxyUrl('  ')).toBeUndefined();
   });
 

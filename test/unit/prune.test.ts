@@ -5,9 +5,20 @@ import { ApiRejectedError } from '../../src/errors.js';
 import { pruneCandidates } from '../../src/engine/prune.js';
 import { objectRef, type KubeObject } from '../../src/kube/object.js';
 
-const obj = (kind: string, name: string, apiVersion = 'v1'): KubeObject => ({ apiVersion, kind, metadata: { name, namespace: 'ns' } });
+const obj = (kind: string, name: string, apiVersion = 'v1'): KubeObject => ({
+  apiVersion,
+  kind,
+  metadata: { name, namespace: 'ns' },
+});
 const record = (revision: number, objects: KubeObject[]): ReleaseRecord => ({
-  app: 'web', namespace: 'ns', revision, image: { repository: 'r', tag: String(revision), ref: `r:${revision}` }, objects, build: {}, createdAt: '2026-01-01T00:00:00.000Z', contentHash: String(revision),
+  app: 'web',
+  namespace: 'ns',
+  revision,
+  image: { repository: 'r', tag: String(revision), ref: `r:${revision}` },
+  objects,
+  build: {},
+  createdAt: '2026-01-01T00:00:00.000Z',
+  contentHash: String(revision),
 });
 const secretOf = (r: ReleaseRecord, status: 'deployed' | 'failed' | 'pending') => encodeRecord(r, status);
 const refs = (objects: KubeObject[]) => objects.map(objectRef).sort();
@@ -17,7 +28,9 @@ describe('pruneCandidates', () => {
 
   test('what the last deployed revision had and the new one has not', () => {
     const last = record(1, [...web, obj('ConfigMap', 'web-extra'), obj('ConfigMap', 'web-db')]);
-    expect(refs(pruneCandidates([secretOf(last, 'deployed')], last, [...web, obj('ConfigMap', 'web-db')]))).toEqual(['configmap/web-extra']);
+    expect(refs(pruneCandidates([secretOf(last, 'deployed')], last, [...web, obj('ConfigMap', 'web-db')]))).toEqual([
+      'configmap/web-extra',
+    ]);
   });
 
   test('nothing before a first deploy, nothing when the set is the same', () => {
@@ -31,7 +44,12 @@ describe('pruneCandidates', () => {
     const last = record(2, web);
     const failed = record(3, [...web, obj('ConfigMap', 'tried')]);
     const pending = record(4, [...web, obj('Secret', 'cut-off')]);
-    const records = [secretOf(old, 'failed'), secretOf(last, 'deployed'), secretOf(failed, 'failed'), secretOf(pending, 'pending')];
+    const records = [
+      secretOf(old, 'failed'),
+      secretOf(last, 'deployed'),
+      secretOf(failed, 'failed'),
+      secretOf(pending, 'pending'),
+    ];
     expect(refs(pruneCandidates(records, last, web))).toEqual(['configmap/tried', 'secret/cut-off']);
   });
 
@@ -43,7 +61,9 @@ describe('pruneCandidates', () => {
 
   test('a failed attempt not yet listed (the rollback case) is included', () => {
     const last = record(1, web);
-    expect(refs(pruneCandidates([secretOf(last, 'deployed')], last, web, [...web, obj('ConfigMap', 'new')]))).toEqual(['configmap/new']);
+    expect(refs(pruneCandidates([secretOf(last, 'deployed')], last, web, [...web, obj('ConfigMap', 'new')]))).toEqual([
+      'configmap/new',
+    ]);
   });
 });
 
@@ -65,7 +85,9 @@ describe('decodeRecord', () => {
       }
       expect(caught).toBeInstanceOf(ApiRejectedError);
       expect((caught as ApiRejectedError).exitCode).toBe(4);
-      expect((caught as Error).message).toBe('secret/kdr-release.web.v1 in namespace ns is not a readable release record (data.release is missing or corrupt); delete it or restore it from a backup');
+      expect((caught as Error).message).toBe(
+        'secret/kdr-release.web.v1 in namespace ns is not a readable release record (data.release is missing or corrupt); delete it or restore it from a backup',
+      );
     }
     expect(decodeRecord(good).revision).toBe(1);
   });

@@ -56,7 +56,10 @@ describe('renderManifests golden YAML', () => {
       ingressClass: 'traefik',
       tlsSecret: 'staging-tls',
       ingressAnnotations: { 'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure' },
-      buildAnnotations: { 'kubernetes-deploy-resource.io/pipeline': 'web', 'kubernetes-deploy-resource.io/build': '42' },
+      buildAnnotations: {
+        'kubernetes-deploy-resource.io/pipeline': 'web',
+        'kubernetes-deploy-resource.io/build': '42',
+      },
     });
     expect(objects.map((o) => o.kind)).toEqual(['Deployment', 'Service', 'Ingress']);
     expectGolden('full.yml', toYaml(objects));
@@ -65,8 +68,18 @@ describe('renderManifests golden YAML', () => {
   test('extra manifests go first, ordered by kind, labelled and namespaced; tag-only image', () => {
     const docs = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'postgres.yml'), 'utf8');
     const extraObjects = parseExtraManifests([{ path: 'postgres.yml', content: docs }], 'staging');
-    const objects = renderManifests({ ...base, image: { repository: 'registry.local/team/web', tag: 'main' }, extraObjects });
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Secret/db-credentials', 'Service/db', 'Deployment/db', 'Deployment/web', 'Service/web']);
+    const objects = renderManifests({
+      ...base,
+      image: { repository: 'registry.local/team/web', tag: 'main' },
+      extraObjects,
+    });
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Secret/db-credentials',
+      'Service/db',
+      'Deployment/db',
+      'Deployment/web',
+      'Service/web',
+    ]);
     expectGolden('with-database.yml', toYaml(objects));
   });
 });
@@ -80,15 +93,37 @@ describe('YAML output', () => {
 
   test('drops status and server-set metadata', () => {
     const object = {
-      apiVersion: 'v1', kind: 'ConfigMap', status: { x: 1 },
-      metadata: { name: 'c', uid: 'u', resourceVersion: '1', creationTimestamp: 'now', generation: 2, managedFields: [], annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } },
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      status: { x: 1 },
+      metadata: {
+        name: 'c',
+        uid: 'u',
+        resourceVersion: '1',
+        creationTimestamp: 'now',
+        generation: 2,
+        managedFields: [],
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+      },
       data: { a: 'b' },
     };
-    expect(load(toYaml([object]).replace(/^---\n/, ''))).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: 'b' } });
+    expect(load(toYaml([object]).replace(/^---\n/, ''))).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+      data: { a: 'b' },
+    });
   });
 
   test('quotes strings YAML 1.1 readers (kubectl) would take for booleans or numbers', () => {
-    const yaml = toYaml([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: 'yes', b: 'on', c: '0777', d: '8080' } }]);
+    const yaml = toYaml([
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'c' },
+        data: { a: 'yes', b: 'on', c: '0777', d: '8080' },
+      },
+    ]);
     expect(yaml).toContain('a: "yes"');
     expect(yaml).toContain('b: "on"');
     expect(yaml).toContain('c: "0777"');
@@ -96,14 +131,30 @@ describe('YAML output', () => {
   });
 
   test('Secret values are redacted, keys kept', () => {
-    const [secret] = redactSecrets([{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: { password: 'c2VjcmV0' }, stringData: { user: 'app' } }]);
-    expect(secret).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, stringData: { password: '<redacted>', user: '<redacted>' } });
+    const [secret] = redactSecrets([
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's' },
+        data: { password: 'c2VjcmV0' },
+        stringData: { user: 'app' },
+      },
+    ]);
+    expect(secret).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      stringData: { password: '<redacted>', user: '<redacted>' },
+    });
   });
 });
 
 describe('ownership labels', () => {
   test('user labels cannot replace ours; the selector never changes between versions', () => {
-    const objects = renderManifests({ ...base, labels: { 'app.kubernetes.io/managed-by': 'me', 'app.kubernetes.io/instance': 'other' } });
+    const objects = renderManifests({
+      ...base,
+      labels: { 'app.kubernetes.io/managed-by': 'me', 'app.kubernetes.io/instance': 'other' },
+    });
     for (const o of objects) {
       expect(o.metadata.labels?.['app.kubernetes.io/managed-by']).toBe('kubernetes-deploy-resource');
       expect(o.metadata.labels?.['app.kubernetes.io/instance']).toBe('web');

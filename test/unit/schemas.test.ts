@@ -22,25 +22,85 @@ describe('source', () => {
     ['one unknown key', { ...source, clusterurl: 'x' }, 'source: unknown key "clusterurl"'],
     ['wrong type names the field', { ...source, namespace: 5 }, 'source.namespace: expected string, got number'],
     ['app is required', { cluster_url: source.cluster_url, token: 'x' }, 'source.app: is required'],
-    ['app must be a DNS-1035 label', { ...source, app: 'Web_1' }, 'source.app: not a valid app name (a DNS-1035 label: lowercase letters, digits and -, starting with a letter)'],
-    ['http only for loopback', { ...source, cluster_url: 'http://k8s.example.com' }, 'source.cluster_url: must be an https:// URL (http:// is allowed only for a loopback address)'],
-    ['cluster_url must be a URL', { ...source, cluster_url: 'not a url' }, 'source.cluster_url: not a URL (expected https://HOST[:PORT])'],
-    ['cluster_url required without kubeconfig', { app: 'web', token: 'x' }, 'source.cluster_url: is required (or give source.kubeconfig)'],
-    ['no credentials', { app: 'web', cluster_url: source.cluster_url }, 'source: no credentials: give token, admin_cert and admin_key, or kubeconfig'],
-    ['cert needs key', { app: 'web', cluster_url: source.cluster_url, admin_cert: 'x' }, 'source.admin_key: is required with source.admin_cert'],
-    ['key needs cert', { app: 'web', cluster_url: source.cluster_url, admin_key: 'x' }, 'source.admin_cert: is required with source.admin_key'],
-    ['token and cert exclude each other', { ...source, admin_cert: 'x', admin_key: 'y' }, 'source.token: cannot be combined with source.admin_cert/admin_key (give one way to authenticate)'],
-    ['kubeconfig excludes cluster_url', { app: 'web', kubeconfig: 'x', cluster_url: source.cluster_url }, 'source.cluster_url: cannot be combined with source.kubeconfig (give one or the other)'],
+    [
+      'app must be a DNS-1035 label',
+      { ...source, app: 'Web_1' },
+      'source.app: not a valid app name (a DNS-1035 label: lowercase letters, digits and -, starting with a letter)',
+    ],
+    [
+      'http only for loopback',
+      { ...source, cluster_url: 'http://k8s.example.com' },
+      'source.cluster_url: must be an https:// URL (http:// is allowed only for a loopback address)',
+    ],
+    [
+      'cluster_url must be a URL',
+      { ...source, cluster_url: 'not a url' },
+      'source.cluster_url: not a URL (expected https://HOST[:PORT])',
+    ],
+    [
+      'cluster_url required without kubeconfig',
+      { app: 'web', token: 'x' },
+      'source.cluster_url: is required (or give source.kubeconfig)',
+    ],
+    [
+      'no credentials',
+      { app: 'web', cluster_url: source.cluster_url },
+      'source: no credentials: give token, admin_cert and admin_key, or kubeconfig',
+    ],
+    [
+      'cert needs key',
+      { app: 'web', cluster_url: source.cluster_url, admin_cert: 'x' },
+      'source.admin_key: is required with source.admin_cert',
+    ],
+    [
+      'key needs cert',
+      { app: 'web', cluster_url: source.cluster_url, admin_key: 'x' },
+      'source.admin_cert: is required with source.admin_key',
+    ],
+    [
+      'token and cert exclude each other',
+      { ...source, admin_cert: 'x', admin_key: 'y' },
+      'source.token: cannot be combined with source.admin_cert/admin_key (give one way to authenticate)',
+    ],
+    [
+      'kubeconfig excludes cluster_url',
+      { app: 'web', kubeconfig: 'x', cluster_url: source.cluster_url },
+      'source.cluster_url: cannot be combined with source.kubeconfig (give one or the other)',
+    ],
     ['context needs kubeconfig', { ...source, context: 'c' }, 'source.context: needs source.kubeconfig'],
     ['empty token', { ...source, token: '' }, 'source.token: must not be empty'],
-    ['insecure flag must be boolean', { ...source, insecure_skip_tls_verify: 'yes' }, 'source.insecure_skip_tls_verify: expected boolean, got string'],
+    [
+      'insecure flag must be boolean',
+      { ...source, insecure_skip_tls_verify: 'yes' },
+      'source.insecure_skip_tls_verify: expected boolean, got string',
+    ],
     ['history_limit range', { ...source, history_limit: 0 }, 'source.history_limit: must be at least 1'],
-    ['namespace name rules', { ...source, namespace: 'Prod' }, 'source.namespace: not a valid namespace name (lowercase letters, digits and -)'],
-    ['request_timeout is a duration', { ...source, request_timeout: '30' }, 'source.request_timeout: not a duration between 1ms and 1h (e.g. "30s")'],
-    ['request_timeout at most 1h', { ...source, request_timeout: '2h' }, 'source.request_timeout: not a duration between 1ms and 1h (e.g. "30s")'],
-    ['request_timeout is a string', { ...source, request_timeout: 30 }, 'source.request_timeout: expected string, got number'],
+    [
+      'namespace name rules',
+      { ...source, namespace: 'Prod' },
+      'source.namespace: not a valid namespace name (lowercase letters, digits and -)',
+    ],
+    [
+      'request_timeout is a duration',
+      { ...source, request_timeout: '30' },
+      'source.request_timeout: not a duration between 1ms and 1h (e.g. "30s")',
+    ],
+    [
+      'request_timeout at most 1h',
+      { ...source, request_timeout: '2h' },
+      'source.request_timeout: not a duration between 1ms and 1h (e.g. "30s")',
+    ],
+    [
+      'request_timeout is a string',
+      { ...source, request_timeout: 30 },
+      'source.request_timeout: expected string, got number',
+    ],
     ['in_cluster is a boolean', { ...source, in_cluster: 'yes' }, 'source.in_cluster: expected boolean, got string'],
-    ['in_cluster excludes a token', { app: 'web', in_cluster: true, token: 'x' }, "source.token: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)"],
+    [
+      'in_cluster excludes a token',
+      { app: 'web', in_cluster: true, token: 'x' },
+      "source.token: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)",
+    ],
     [
       'in_cluster excludes cluster_url and kubeconfig',
       { app: 'web', in_cluster: true, cluster_url: source.cluster_url, kubeconfig: 'x' },
@@ -56,14 +116,19 @@ describe('source', () => {
   });
 
   test('in_cluster alone is a complete source; request_timeout takes a duration', () => {
-    expect(parseCheckRequest({ source: { app: 'web', in_cluster: true } }).source).toMatchObject({ in_cluster: true, namespace: 'default' });
+    expect(parseCheckRequest({ source: { app: 'web', in_cluster: true } }).source).toMatchObject({
+      in_cluster: true,
+      namespace: 'default',
+    });
     expect(parseCheckRequest({ source: { ...source, request_timeout: '1m30s' } }).source.request_timeout).toBe('1m30s');
     expect(parseCheckRequest({ source: { ...source, in_cluster: false } }).source.token).toBe('abc');
   });
 
   test('a secret value is never part of a message', () => {
     const secret = 'SUPER-SECRET-TOKEN-VALUE';
-    const message = messageOf(() => parseCheckRequest({ source: { ...source, token: secret, admin_cert: secret, admin_key: 5 } }));
+    const message = messageOf(() =>
+      parseCheckRequest({ source: { ...source, token: secret, admin_cert: secret, admin_key: 5 } }),
+    );
     expect(message).not.toContain(secret);
   });
 });
@@ -76,12 +141,36 @@ describe('request shape', () => {
     ['unknown top-level key', () => parseCheckRequest({ source, extra: 1 }), 'request: unknown key "extra"'],
     ['source missing', () => parseCheckRequest({}), 'source: is required'],
     ['in needs a version', () => parseInRequest({ source }), 'version: is required'],
-    ['version fields', () => parseInRequest({ source, version: { app: 'web' } }), 'version.namespace: is required; version.revision: is required; version.image: is required'],
-    ['version revision digits', () => parseInRequest({ source, version: { ...version, revision: 'one' } }), 'version.revision: must be a string of digits'],
-    ['version namespace is a namespace name', () => parseInRequest({ source, version: { ...version, namespace: 'NOT VALID/..' } }), 'version.namespace: not a valid namespace name'],
-    ['version app is an app name', () => parseInRequest({ source, version: { ...version, app: '../x' } }), 'version.app: not a valid app name'],
-    ['version unknown key', () => parseInRequest({ source, version: { ...version, ref: 'x' } }), 'version: unknown key "ref"'],
-    ['in params are strict', () => parseInRequest({ source, version, params: { skip: true } }), 'params: unknown key "skip"'],
+    [
+      'version fields',
+      () => parseInRequest({ source, version: { app: 'web' } }),
+      'version.namespace: is required; version.revision: is required; version.image: is required',
+    ],
+    [
+      'version revision digits',
+      () => parseInRequest({ source, version: { ...version, revision: 'one' } }),
+      'version.revision: must be a string of digits',
+    ],
+    [
+      'version namespace is a namespace name',
+      () => parseInRequest({ source, version: { ...version, namespace: 'NOT VALID/..' } }),
+      'version.namespace: not a valid namespace name',
+    ],
+    [
+      'version app is an app name',
+      () => parseInRequest({ source, version: { ...version, app: '../x' } }),
+      'version.app: not a valid app name',
+    ],
+    [
+      'version unknown key',
+      () => parseInRequest({ source, version: { ...version, ref: 'x' } }),
+      'version: unknown key "ref"',
+    ],
+    [
+      'in params are strict',
+      () => parseInRequest({ source, version, params: { skip: true } }),
+      'params: unknown key "skip"',
+    ],
   ])('%s', (_name, fn, message) => {
     expect(messageOf(fn)).toBe(message);
   });
@@ -95,35 +184,107 @@ describe('request shape', () => {
 describe('out params', () => {
   const out = (params: unknown) => parseOutRequest({ source, params });
   test.each<[string, unknown, string]>([
-    ['image or image_ref required', {}, 'params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)'],
+    [
+      'image or image_ref required',
+      {},
+      'params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)',
+    ],
     ['revision is digits', { revision: 'v3' }, 'params.revision: must be a string of digits'],
-    ['revision or revision_file', { revision: '3', revision_file: 'get/revision' }, 'params.revision_file: cannot be combined with params.revision'],
-    ['revision_file stays inside', { revision_file: '../revision' }, 'params.revision_file: must be a path relative to the sources directory, without ..'],
-    ['revision not with delete', { delete: true, revision: '3' }, 'params.revision: cannot be combined with params.delete: true'],
-    ['dry_run not with delete', { delete: true, dry_run: true }, 'params.dry_run: cannot be combined with params.delete: true'],
+    [
+      'revision or revision_file',
+      { revision: '3', revision_file: 'get/revision' },
+      'params.revision_file: cannot be combined with params.revision',
+    ],
+    [
+      'revision_file stays inside',
+      { revision_file: '../revision' },
+      'params.revision_file: must be a path relative to the sources directory, without ..',
+    ],
+    [
+      'revision not with delete',
+      { delete: true, revision: '3' },
+      'params.revision: cannot be combined with params.delete: true',
+    ],
+    [
+      'dry_run not with delete',
+      { delete: true, dry_run: true },
+      'params.dry_run: cannot be combined with params.delete: true',
+    ],
     ['on_failure enum', { image_ref: 'x:1', on_failure: 'undo' }, 'params.on_failure: must be keep or rollback'],
-    ['on_failure rollback needs wait', { image_ref: 'x:1', on_failure: 'rollback', wait: false }, 'params.on_failure: rollback needs params.wait: true (a rollback follows a failed rollout)'],
+    [
+      'on_failure rollback needs wait',
+      { image_ref: 'x:1', on_failure: 'rollback', wait: false },
+      'params.on_failure: rollback needs params.wait: true (a rollback follows a failed rollout)',
+    ],
     ['prune boolean', { image_ref: 'x:1', prune: 'no' }, 'params.prune: expected boolean, got string'],
-    ['not both', { image: 'img', image_ref: 'nginx:1' }, 'params.image_ref: cannot be combined with params.image (give one)'],
-    ['paths stay inside the sources dir', { image: '../img' }, 'params.image: must be a path relative to the sources directory, without ..'],
-    ['absolute paths refused', { image_ref: 'x:1', manifests: ['/etc/passwd'] }, 'params.manifests[0]: must be a path relative to the sources directory, without ..'],
+    [
+      'not both',
+      { image: 'img', image_ref: 'nginx:1' },
+      'params.image_ref: cannot be combined with params.image (give one)',
+    ],
+    [
+      'paths stay inside the sources dir',
+      { image: '../img' },
+      'params.image: must be a path relative to the sources directory, without ..',
+    ],
+    [
+      'absolute paths refused',
+      { image_ref: 'x:1', manifests: ['/etc/passwd'] },
+      'params.manifests[0]: must be a path relative to the sources directory, without ..',
+    ],
     ['unknown param', { image_ref: 'x:1', replica: 2 }, 'params: unknown key "replica"'],
     ['replicas whole', { image_ref: 'x:1', replicas: 1.5 }, 'params.replicas: must be a whole number'],
     ['port range', { image_ref: 'x:1', port: 70000 }, 'params.port: must be between 1 and 65535'],
     ['mode enum', { image_ref: 'x:1', mode: 'replace' }, 'params.mode: must be apply or create'],
-    ['security_context enum', { image_ref: 'x:1', security_context: 'privileged' }, 'params.security_context: must be baseline or restricted'],
-    ['timeout duration', { image_ref: 'x:1', timeout: '5 minutes' }, 'params.timeout: not a duration (e.g. "90s", "5m", "1h")'],
-    ['env names', { image_ref: 'x:1', env: { 'A B': 'x' } }, 'params.env["A B"]: not a valid environment variable name'],
+    [
+      'security_context enum',
+      { image_ref: 'x:1', security_context: 'privileged' },
+      'params.security_context: must be baseline or restricted',
+    ],
+    [
+      'timeout duration',
+      { image_ref: 'x:1', timeout: '5 minutes' },
+      'params.timeout: not a duration (e.g. "90s", "5m", "1h")',
+    ],
+    [
+      'env names',
+      { image_ref: 'x:1', env: { 'A B': 'x' } },
+      'params.env["A B"]: not a valid environment variable name',
+    ],
     ['label values', { image_ref: 'x:1', labels: { team: 'a b' } }, 'params.labels.team: not a valid label value'],
-    ['quantities', { image_ref: 'x:1', resources: { limits: { cpu: 'lots' } } }, 'params.resources.limits.cpu: not a Kubernetes quantity (e.g. "250m", "128Mi")'],
+    [
+      'quantities',
+      { image_ref: 'x:1', resources: { limits: { cpu: 'lots' } } },
+      'params.resources.limits.cpu: not a Kubernetes quantity (e.g. "250m", "128Mi")',
+    ],
     ['resources strict', { image_ref: 'x:1', resources: { limit: {} } }, 'params.resources: unknown key "limit"'],
     ['readiness path', { image_ref: 'x:1', readiness_path: 'healthz' }, 'params.readiness_path: must start with /'],
-    ['host name', { image_ref: 'x:1', host: 'Not A Host' }, 'params.host: not a valid host name (lowercase DNS name; ${BUILD_NAME} and similar are expanded)'],
+    [
+      'host name',
+      { image_ref: 'x:1', host: 'Not A Host' },
+      'params.host: not a valid host name (lowercase DNS name; ${BUILD_NAME} and similar are expanded)',
+    ],
     ['tls needs host', { image_ref: 'x:1', tls_secret: 'cert' }, 'params.tls_secret: needs params.host'],
-    ['namespace and namespace_file', { image_ref: 'x:1', namespace: 'a', namespace_file: 'ns' }, 'params.namespace_file: cannot be combined with params.namespace'],
-    ['delete_namespace needs delete', { image_ref: 'x:1', delete_namespace: true }, 'params.delete_namespace: needs params.delete: true'],
-    ['keep_volumes needs delete', { image_ref: 'x:1', keep_volumes: true }, 'params.keep_volumes: needs params.delete: true'],
-    ['keep_volumes is a boolean', { delete: true, keep_volumes: 'yes' }, 'params.keep_volumes: expected boolean, got string'],
+    [
+      'namespace and namespace_file',
+      { image_ref: 'x:1', namespace: 'a', namespace_file: 'ns' },
+      'params.namespace_file: cannot be combined with params.namespace',
+    ],
+    [
+      'delete_namespace needs delete',
+      { image_ref: 'x:1', delete_namespace: true },
+      'params.delete_namespace: needs params.delete: true',
+    ],
+    [
+      'keep_volumes needs delete',
+      { image_ref: 'x:1', keep_volumes: true },
+      'params.keep_volumes: needs params.delete: true',
+    ],
+    [
+      'keep_volumes is a boolean',
+      { delete: true, keep_volumes: 'yes' },
+      'params.keep_volumes: expected boolean, got string',
+    ],
     ['image_ref without spaces', { image_ref: 'nginx 1' }, 'params.image_ref: must not contain white space'],
   ])('%s', (_name, params, message) => {
     expect(messageOf(() => out(params))).toBe(message);
@@ -132,21 +293,43 @@ describe('out params', () => {
   test('delete needs no image; placeholders are allowed in namespace and host', () => {
     expect(out({ delete: true }).params.delete).toBe(true);
     expect(out({ delete: true, keep_volumes: true }).params.keep_volumes).toBe(true);
-    expect(out({ image_ref: 'x:1', namespace: 'staging-${BUILD_NAME}', host: 'web-${BUILD_NAME}.staging.local' }).params.namespace).toBe('staging-${BUILD_NAME}');
+    expect(
+      out({ image_ref: 'x:1', namespace: 'staging-${BUILD_NAME}', host: 'web-${BUILD_NAME}.staging.local' }).params
+        .namespace,
+    ).toBe('staging-${BUILD_NAME}');
   });
 
   test('defaults', () => {
     expect(out({ image_ref: 'x:1' }).params).toEqual({
-      image_ref: 'x:1', create_namespace: false, replicas: 1, port: 8080, service_port: 80, env: {}, labels: {}, annotations: {},
-      path: '/', ingress_annotations: {}, manifests: [], mode: 'apply', wait: true, timeout: '5m', delete: false, delete_namespace: false,
-      prune: true, on_failure: 'keep', dry_run: false,
+      image_ref: 'x:1',
+      create_namespace: false,
+      replicas: 1,
+      port: 8080,
+      service_port: 80,
+      env: {},
+      labels: {},
+      annotations: {},
+      path: '/',
+      ingress_annotations: {},
+      manifests: [],
+      mode: 'apply',
+      wait: true,
+      timeout: '5m',
+      delete: false,
+      delete_namespace: false,
+      prune: true,
+      on_failure: 'keep',
+      dry_run: false,
       keep_volumes: false,
       security_context: 'baseline',
     });
   });
 
   test('env values given as numbers or booleans become strings', () => {
-    expect(out({ image_ref: 'x:1', env: { PORT: 8080, DEBUG: true } }).params.env).toEqual({ PORT: '8080', DEBUG: 'true' });
+    expect(out({ image_ref: 'x:1', env: { PORT: 8080, DEBUG: true } }).params.env).toEqual({
+      PORT: '8080',
+      DEBUG: 'true',
+    });
   });
 });
 
@@ -155,7 +338,13 @@ describe('put plan', () => {
   const plan = (params: unknown) => planPut({ source, params }, env);
 
   test('a deploy: camelCase fields, parsed timeout and image reference, build variables expanded', () => {
-    const p = plan({ image_ref: 'registry.local/web:1.2', namespace: 'staging-${BUILD_NAME}', host: 'web-${BUILD_NAME}.local', timeout: '90s', service_port: 81 });
+    const p = plan({
+      image_ref: 'registry.local/web:1.2',
+      namespace: 'staging-${BUILD_NAME}',
+      host: 'web-${BUILD_NAME}.local',
+      timeout: '90s',
+      service_port: 81,
+    });
     expect(p).toMatchObject({
       action: 'deploy',
       namespace: { name: 'staging-42' },
@@ -170,46 +359,90 @@ describe('put plan', () => {
 
   test('a redeploy takes nothing that shapes the release', () => {
     expect(plan({ revision: '3' })).toMatchObject({ action: 'redeploy', revision: { number: 3 } });
-    expect(plan({ revision_file: 'get/revision' })).toMatchObject({ action: 'redeploy', revision: { file: 'get/revision' } });
+    expect(plan({ revision_file: 'get/revision' })).toMatchObject({
+      action: 'redeploy',
+      revision: { file: 'get/revision' },
+    });
     expect(messageOf(() => plan({ revision: '3', image_ref: 'x:1', replicas: 2 }))).toBe(
       'params.image_ref, params.replicas: cannot be combined with params.revision (a redeploy takes the image and every object from the recorded revision)',
     );
   });
 
   test('a teardown', () => {
-    expect(plan({ delete: true, delete_namespace: true })).toMatchObject({ action: 'teardown', deleteNamespace: true, namespace: { name: 'default' } });
+    expect(plan({ delete: true, delete_namespace: true })).toMatchObject({
+      action: 'teardown',
+      deleteNamespace: true,
+      namespace: { name: 'default' },
+    });
   });
 
   test('expanded names are checked again', () => {
-    expect(messageOf(() => planPut({ source, params: { image_ref: 'x:1', namespace: 'staging-${BUILD_NAME}' } }, { BUILD_NAME: 'Big_One' }))).toBe(
+    expect(
+      messageOf(() =>
+        planPut(
+          { source, params: { image_ref: 'x:1', namespace: 'staging-${BUILD_NAME}' } },
+          { BUILD_NAME: 'Big_One' },
+        ),
+      ),
+    ).toBe(
       'params.namespace: "staging-Big_One" (after expanding build variables) is not a valid namespace name (lowercase letters, digits and -, at most 63)',
     );
-    expect(messageOf(() => planPut({ source, params: { image_ref: 'x:1', host: 'web-${BUILD_NAME}.local' } }, {}))).toBe('params.host: ${BUILD_NAME} is not set in this step\'s environment');
-    expect(messageOf(() => plan({ image_ref: 'x:1', namespace: 'ns-${BUILD_URL}' }))).toMatch(/^params\.namespace: \$\{BUILD_URL\} is not one of/);
+    expect(
+      messageOf(() => planPut({ source, params: { image_ref: 'x:1', host: 'web-${BUILD_NAME}.local' } }, {})),
+    ).toBe("params.host: ${BUILD_NAME} is not set in this step's environment");
+    expect(messageOf(() => plan({ image_ref: 'x:1', namespace: 'ns-${BUILD_URL}' }))).toMatch(
+      /^params\.namespace: \$\{BUILD_URL\} is not one of/,
+    );
   });
 
   test('an image reference that does not parse', () => {
-    expect(messageOf(() => plan({ image_ref: 'UPPER/case:1' }))).toBe('params.image_ref: not a valid image reference (e.g. registry.example.com/team/app:1.2.3 or …@sha256:…)');
+    expect(messageOf(() => plan({ image_ref: 'UPPER/case:1' }))).toBe(
+      'params.image_ref: not a valid image reference (e.g. registry.example.com/team/app:1.2.3 or …@sha256:…)',
+    );
   });
 });
 
 describe('sweep params', () => {
   const plan = (params: unknown) => planPut({ source, params }, {});
   test('a sweep plan: the age in ms, keep defaults to 0', () => {
-    expect(plan({ sweep: { older_than: '24h' } })).toMatchObject({ action: 'sweep', olderThanMs: 86_400_000, keep: 0, dryRun: false });
-    expect(plan({ sweep: { older_than: '90m', keep: 2 }, dry_run: true, timeout: '20m' })).toMatchObject({ action: 'sweep', olderThanMs: 5_400_000, keep: 2, dryRun: true, timeoutMs: 1_200_000 });
+    expect(plan({ sweep: { older_than: '24h' } })).toMatchObject({
+      action: 'sweep',
+      olderThanMs: 86_400_000,
+      keep: 0,
+      dryRun: false,
+    });
+    expect(plan({ sweep: { older_than: '90m', keep: 2 }, dry_run: true, timeout: '20m' })).toMatchObject({
+      action: 'sweep',
+      olderThanMs: 5_400_000,
+      keep: 2,
+      dryRun: true,
+      timeoutMs: 1_200_000,
+    });
   });
   test.each<[string, unknown, string]>([
-    ['older_than is a duration', { sweep: { older_than: 'a day' } }, 'params.sweep.older_than: not a duration (e.g. "24h", "90m")'],
+    [
+      'older_than is a duration',
+      { sweep: { older_than: 'a day' } },
+      'params.sweep.older_than: not a duration (e.g. "24h", "90m")',
+    ],
     ['older_than is required', { sweep: {} }, 'params.sweep.older_than: is required'],
     ['keep is whole', { sweep: { older_than: '1h', keep: -1 } }, 'params.sweep.keep: must be at least 0'],
     ['sweep is strict', { sweep: { older_than: '1h', namespace: 'x' } }, 'params.sweep: unknown key "namespace"'],
-    ['only timeout and dry_run go with it', { sweep: { older_than: '1h' }, image_ref: 'x:1', delete: true }, 'params.image_ref, params.delete: cannot be combined with params.sweep (only timeout and dry_run can)'],
+    [
+      'only timeout and dry_run go with it',
+      { sweep: { older_than: '1h' }, image_ref: 'x:1', delete: true },
+      'params.image_ref, params.delete: cannot be combined with params.sweep (only timeout and dry_run can)',
+    ],
   ])('%s', (_name, params, message) => {
     expect(messageOf(() => plan(params))).toBe(message);
   });
   test('the version of a sweep spans namespaces; "*" is only allowed there', () => {
-    expect(parseInRequest({ source, version: { app: 'web', namespace: '*', revision: '0', image: '', deleted: 'true' } }).version.namespace).toBe('*');
-    expect(messageOf(() => parseInRequest({ source, version: { app: 'web', namespace: '*', revision: '0', image: '' } }))).toBe('version.namespace: "*" only in the version of a sweep (with deleted: "true")');
+    expect(
+      parseInRequest({ source, version: { app: 'web', namespace: '*', revision: '0', image: '', deleted: 'true' } })
+        .version.namespace,
+    ).toBe('*');
+    expect(
+      messageOf(() => parseInRequest({ source, version: { app: 'web', namespace: '*', revision: '0', image: '' } })),
+    ).toBe('version.namespace: "*" only in the version of a sweep (with deleted: "true")');
   });
 });

@@ -17,8 +17,16 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('manifest files', () => {
   test.each<[string, string | Buffer, string]>([
-    ['bytes that are not UTF-8, at their line', Buffer.concat([Buffer.from('a: 1\nb: caf'), Buffer.from([0xe9]), Buffer.from('\n')]), 'params.manifests[0]: m.yml line 2: not UTF-8 text (is this a binary file?)'],
-    ['UTF-16 text', Buffer.from('\uFEFFapiVersion: v1\n', 'utf16le'), 'params.manifests[0]: m.yml is UTF-16 text; save it as UTF-8'],
+    [
+      'bytes that are not UTF-8, at their line',
+      Buffer.concat([Buffer.from('a: 1\nb: caf'), Buffer.from([0xe9]), Buffer.from('\n')]),
+      'params.manifests[0]: m.yml line 2: not UTF-8 text (is this a binary file?)',
+    ],
+    [
+      'UTF-16 text',
+      Buffer.from('\uFEFFapiVersion: v1\n', 'utf16le'),
+      'params.manifests[0]: m.yml is UTF-16 text; save it as UTF-8',
+    ],
     ['over 4 MiB', 'x'.repeat(4 * 1024 * 1024 + 1), 'params.manifests[0]: m.yml is larger than 4 MiB'],
   ])('%s', async (_name, content, message) => {
     file('m.yml', content);
@@ -28,11 +36,15 @@ describe('manifest files', () => {
   test('a FIFO matched by a glob is refused, not waited on', async () => {
     mkdirSync(join(sources, 'fifo'), { recursive: true });
     execFileSync('mkfifo', [join(sources, 'fifo', 'p.yml')]);
-    await expect(readManifestFiles(sources, ['fifo/*.yml'])).rejects.toThrow(new BadRequestError('params.manifests[0]: fifo/p.yml is not a file'));
+    await expect(readManifestFiles(sources, ['fifo/*.yml'])).rejects.toThrow(
+      new BadRequestError('params.manifests[0]: fifo/p.yml is not a file'),
+    );
   });
 
   test('a name with a newline is quoted in the message', async () => {
-    await expect(readManifestFiles(sources, ['no\nsuch.yml'])).rejects.toThrow(new BadRequestError('params.manifests[0]: "no\\nsuch.yml" does not exist in the sources directory'));
+    await expect(readManifestFiles(sources, ['no\nsuch.yml'])).rejects.toThrow(
+      new BadRequestError('params.manifests[0]: "no\\nsuch.yml" does not exist in the sources directory'),
+    );
   });
 
   test('valid UTF-8 with a BOM and CRLF is read as it is, without the BOM', async () => {
@@ -46,18 +58,24 @@ describe('image dir and namespace file', () => {
     writeFileSync(join(root, 'secret'), 'registry.example.com/x\n');
     file('img/tag', '1\n');
     symlinkSync(join(root, 'secret'), join(sources, 'img', 'repository'));
-    await expect(readImageDir(sources, 'img')).rejects.toThrow(new BadRequestError('params.image: img/repository leads outside the sources directory'));
+    await expect(readImageDir(sources, 'img')).rejects.toThrow(
+      new BadRequestError('params.image: img/repository leads outside the sources directory'),
+    );
   });
 
   test('a repository that is a directory', async () => {
     mkdirSync(join(sources, 'img2', 'repository'), { recursive: true });
     file('img2/tag', '1\n');
-    await expect(readImageDir(sources, 'img2')).rejects.toThrow(new BadRequestError('params.image: img2/repository is not a file'));
+    await expect(readImageDir(sources, 'img2')).rejects.toThrow(
+      new BadRequestError('params.image: img2/repository is not a file'),
+    );
   });
 
   test('a namespace file with Latin-1 bytes', async () => {
     file('ns', Buffer.from('caf\xe9\n', 'latin1'));
-    await expect(readNamespaceFile(sources, 'ns')).rejects.toThrow(new BadRequestError('params.namespace_file: ns line 1: not UTF-8 text (is this a binary file?)'));
+    await expect(readNamespaceFile(sources, 'ns')).rejects.toThrow(
+      new BadRequestError('params.namespace_file: ns line 1: not UTF-8 text (is this a binary file?)'),
+    );
   });
 
   test('a namespace file with a BOM and CRLF reads as the name', async () => {

@@ -37,16 +37,31 @@ function fakeCluster(events: KubeObject[] = []) {
     server: 'https://fake',
     list: async (_v: string, kind: string, _ns: string, _l?: string, field?: string) => ({
       // Events of the object named by the field selector (events without involvedObject: for any).
-      items: kind === 'Event' ? events.filter((e) => !e.involvedObject || field?.split(',').includes(`involvedObject.name=${(e.involvedObject as { name: string }).name}`)) : [],
+      items:
+        kind === 'Event'
+          ? events.filter(
+              (e) =>
+                !e.involvedObject ||
+                field?.split(',').includes(`involvedObject.name=${(e.involvedObject as { name: string }).name}`),
+            )
+          : [],
       resourceVersion: '1',
     }),
-    watch: async (_v: string, kind: string, _ns: string | undefined, o: unknown, onEvent: (e: WatchEvent) => void, onEnd: (error?: unknown) => void) => {
+    watch: async (
+      _v: string,
+      kind: string,
+      _ns: string | undefined,
+      o: unknown,
+      onEvent: (e: WatchEvent) => void,
+      onEnd: (error?: unknown) => void,
+    ) => {
       watchers.set(kind, { onEvent, onEnd });
       watchOptions.set(kind, o);
       return { stop: () => watchers.delete(kind) };
     },
   } as unknown as ClusterApi;
-  const emit = (kind: string, type: WatchEvent['type'], object: KubeObject) => watchers.get(kind)!.onEvent({ type, object });
+  const emit = (kind: string, type: WatchEvent['type'], object: KubeObject) =>
+    watchers.get(kind)!.onEvent({ type, object });
   return { cluster, watchers, watchOptions, emit };
 }
 
@@ -61,7 +76,12 @@ const deployment = (status: Record<string, unknown>): KubeObject => ({
 const replicaSet: KubeObject = {
   apiVersion: 'apps/v1',
   kind: 'ReplicaSet',
-  metadata: { name: 'web-abc', labels: { 'pod-template-hash': 'abc' }, annotations: { 'deployment.kubernetes.io/revision': '1' }, ownerReferences: [{ uid: 'd1' }] as never },
+  metadata: {
+    name: 'web-abc',
+    labels: { 'pod-template-hash': 'abc' },
+    annotations: { 'deployment.kubernetes.io/revision': '1' },
+    ownerReferences: [{ uid: 'd1' }] as never,
+  },
 };
 
 async function started(options: Partial<Parameters<typeof waitForRollout>[0]> = {}) {
@@ -69,7 +89,17 @@ async function started(options: Partial<Parameters<typeof waitForRollout>[0]> = 
   const clock = fakeClock();
   const log = memoryLogger();
   // No grace for events by default: these fakes have none; the grace has its own tests.
-  const result = waitForRollout({ cluster: fake.cluster, namespace: 'ns', selector: 's', workloads: [deployment({})], timeoutMs: 60_000, log, clock, eventsGraceMs: 0, ...options });
+  const result = waitForRollout({
+    cluster: fake.cluster,
+    namespace: 'ns',
+    selector: 's',
+    workloads: [deployment({})],
+    timeoutMs: 60_000,
+    log,
+    clock,
+    eventsGraceMs: 0,
+    ...options,
+  });
   result.catch(() => undefined);
   await tick();
   return { ...fake, clock, log, result };
@@ -83,13 +113,33 @@ describe('waitForRollout', () => {
     clock.advance(1500);
     emit('Deployment', 'MODIFIED', deployment({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 }));
     await expect(result).resolves.toEqual({ durationMs: 1500 });
-    expect(log.lines).toEqual(['deployment/web: 1 of 2 updated replicas available', 'deployment/web: successfully rolled out (2 of 2 replicas available)']);
+    expect(log.lines).toEqual([
+      'deployment/web: 1 of 2 updated replicas available',
+      'deployment/web: successfully rolled out (2 of 2 replicas available)',
+    ]);
   });
 
   test('fails as soon as a Pod of the current ReplicaSet is in ImagePullBackOff, with its events', async () => {
-    const events: KubeObject[] = [{ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff' }];
+    const events: KubeObject[] = [
+      {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'e' },
+        type: 'Warning',
+        reason: 'Failed',
+        message: 'Error: ImagePullBackOff',
+      },
+    ];
     const fake = fakeCluster(events);
-    const result = waitForRollout({ cluster: fake.cluster, namespace: 'ns', selector: 's', workloads: [deployment({})], timeoutMs: 60_000, log: memoryLogger(), clock: fakeClock() });
+    const result = waitForRollout({
+      cluster: fake.cluster,
+      namespace: 'ns',
+      selector: 's',
+      workloads: [deployment({})],
+      timeoutMs: 60_000,
+      log: memoryLogger(),
+      clock: fakeClock(),
+    });
     await tick();
     fake.emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2 }));
     fake.emit('ReplicaSet', 'ADDED', replicaSet);
@@ -97,10 +147,20 @@ describe('waitForRollout', () => {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'web-abc-1', labels: { 'pod-template-hash': 'abc' } },
-      status: { containerStatuses: [{ name: 'web', restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } }] },
+      status: {
+        containerStatuses: [
+          {
+            name: 'web',
+            restartCount: 0,
+            state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } },
+          },
+        ],
+      },
     });
     await expect(result).rejects.toEqual(
-      new RolloutFailedError('deployment/web failed: pod/web-abc-1 container web: ImagePullBackOff: Back-off pulling image; recent events: Warning Failed: Error: ImagePullBackOff'),
+      new RolloutFailedError(
+        'deployment/web failed: pod/web-abc-1 container web: ImagePullBackOff: Back-off pulling image; recent events: Warning Failed: Error: ImagePullBackOff',
+      ),
     );
   });
 
@@ -109,14 +169,33 @@ describe('waitForRollout', () => {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'web-abc-1', labels: { 'pod-template-hash': 'abc' } },
-      status: { containerStatuses: [{ name: 'web', restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: 'denied' } } }] },
+      status: {
+        containerStatuses: [
+          { name: 'web', restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: 'denied' } } },
+        ],
+      },
     };
-    const pullEvent: KubeObject = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' };
+    const pullEvent: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'e' },
+      type: 'Warning',
+      reason: 'Failed',
+      message: 'Error: ErrImagePull',
+    };
     async function failing(timeoutMs = 60_000) {
       const events: KubeObject[] = [];
       const fake = fakeCluster(events);
       const clock = fakeClock();
-      const result = waitForRollout({ cluster: fake.cluster, namespace: 'ns', selector: 's', workloads: [deployment({})], timeoutMs, log: memoryLogger(), clock });
+      const result = waitForRollout({
+        cluster: fake.cluster,
+        namespace: 'ns',
+        selector: 's',
+        workloads: [deployment({})],
+        timeoutMs,
+        log: memoryLogger(),
+        clock,
+      });
       let settledAt: number | undefined;
       result.then(
         () => (settledAt = clock.now()),
@@ -142,7 +221,11 @@ describe('waitForRollout', () => {
       expect(settled()).toBeUndefined();
       events.push(pullEvent);
       await advance(300);
-      await expect(result).rejects.toEqual(new RolloutFailedError('deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied; recent events: Warning Failed: Error: ErrImagePull'));
+      await expect(result).rejects.toEqual(
+        new RolloutFailedError(
+          'deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied; recent events: Warning Failed: Error: ErrImagePull',
+        ),
+      );
       expect(settled()).toBeLessThanOrEqual(1000);
     });
 
@@ -151,7 +234,9 @@ describe('waitForRollout', () => {
       await advance(1900);
       expect(settled()).toBeUndefined();
       await advance(300);
-      await expect(result).rejects.toEqual(new RolloutFailedError('deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied'));
+      await expect(result).rejects.toEqual(
+        new RolloutFailedError('deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied'),
+      );
       expect(settled()).toBeGreaterThanOrEqual(2000);
       expect(settled()).toBeLessThanOrEqual(2100);
     });
@@ -159,7 +244,9 @@ describe('waitForRollout', () => {
     test('never waits for events past the deadline', async () => {
       const { result, advance, settled } = await failing(500);
       await advance(700);
-      await expect(result).rejects.toEqual(new RolloutFailedError('deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied'));
+      await expect(result).rejects.toEqual(
+        new RolloutFailedError('deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied'),
+      );
       expect(settled()).toBeLessThanOrEqual(550);
     });
   });
@@ -169,7 +256,11 @@ describe('waitForRollout', () => {
     emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2, availableReplicas: 0 }));
     await tick();
     clock.advance(5000);
-    await expect(result).rejects.toEqual(new TimedOutError('timed out after 5.0s waiting for the rollout: deployment/web: 0 of 2 updated replicas available'));
+    await expect(result).rejects.toEqual(
+      new TimedOutError(
+        'timed out after 5.0s waiting for the rollout: deployment/web: 0 of 2 updated replicas available',
+      ),
+    );
   });
 
   test('an abort ends the wait at once', async () => {
@@ -192,11 +283,20 @@ describe('waitForRollout', () => {
   });
 });
 
-const template = (image: string, hash?: string) => ({ metadata: { labels: { app: 'web', ...(hash ? { 'pod-template-hash': hash } : {}) } }, spec: { containers: [{ name: 'web', image }] } });
+const template = (image: string, hash?: string) => ({
+  metadata: { labels: { app: 'web', ...(hash ? { 'pod-template-hash': hash } : {}) } },
+  spec: { containers: [{ name: 'web', image }] },
+});
 const rs = (name: string, revision: string, image: string): KubeObject => ({
   apiVersion: 'apps/v1',
   kind: 'ReplicaSet',
-  metadata: { name, uid: `${name}-uid`, labels: { 'pod-template-hash': name }, annotations: { 'deployment.kubernetes.io/revision': revision }, ownerReferences: [{ uid: 'd1' }] as never },
+  metadata: {
+    name,
+    uid: `${name}-uid`,
+    labels: { 'pod-template-hash': name },
+    annotations: { 'deployment.kubernetes.io/revision': revision },
+    ownerReferences: [{ uid: 'd1' }] as never,
+  },
   spec: { template: template(image, name) },
 });
 const pod = (name: string, owner: string, state: Record<string, unknown>): KubeObject => ({
@@ -249,15 +349,28 @@ describe('the recovery put (good → unpullable → good) through the loop', () 
   });
 
   test('the same events for the put of the unpullable image fail it, naming the Pod', async () => {
-    const forward = { ...recovery({ replicas: 3, updatedReplicas: 1, availableReplicas: 2 }, '2', 2), metadata: { name: 'web', generation: 2, uid: 'd1' }, spec: { replicas: 2, template: template('unpullable:1') } };
+    const forward = {
+      ...recovery({ replicas: 3, updatedReplicas: 1, availableReplicas: 2 }, '2', 2),
+      metadata: { name: 'web', generation: 2, uid: 'd1' },
+      spec: { replicas: 2, template: template('unpullable:1') },
+    };
     const { emit, result } = await started({ workloads: [forward] });
-    for (const [kind, object] of [['Deployment', forward] as [string, KubeObject], ...before.slice(1)]) emit(kind, 'ADDED', object);
-    await expect(result).rejects.toThrow('deployment/web failed: pod/bad-1 container web: ImagePullBackOff: Back-off pulling image');
+    for (const [kind, object] of [['Deployment', forward] as [string, KubeObject], ...before.slice(1)])
+      emit(kind, 'ADDED', object);
+    await expect(result).rejects.toThrow(
+      'deployment/web failed: pod/bad-1 container web: ImagePullBackOff: Back-off pulling image',
+    );
   });
 });
 
 describe('every workload of the release', () => {
-  const job = (status: Record<string, unknown>): KubeObject => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate', uid: 'j1' }, spec: { completions: 1 }, status });
+  const job = (status: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'migrate', uid: 'j1' },
+    spec: { completions: 1 },
+    status,
+  });
 
   test('watches only the kinds the release needs; FailedCreate events by field selector', async () => {
     const { watchOptions, result } = await started({ workloads: [job({})] });
@@ -281,17 +394,64 @@ describe('every workload of the release', () => {
 
   test('several failed workloads are reported together, each with its events', async () => {
     const events: KubeObject[] = [
-      { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1' }, type: 'Warning', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', involvedObject: { kind: 'Job', name: 'migrate' } },
-      { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e2' }, type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff', involvedObject: { kind: 'Pod', name: 'web-abc-1' } },
+      {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'e1' },
+        type: 'Warning',
+        reason: 'BackoffLimitExceeded',
+        message: 'Job has reached the specified backoff limit',
+        involvedObject: { kind: 'Job', name: 'migrate' },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'e2' },
+        type: 'Warning',
+        reason: 'Failed',
+        message: 'Error: ImagePullBackOff',
+        involvedObject: { kind: 'Pod', name: 'web-abc-1' },
+      },
     ];
     const fake = fakeCluster(events);
-    const result = waitForRollout({ cluster: fake.cluster, namespace: 'ns', selector: 's', workloads: [deployment({}), job({})], timeoutMs: 60_000, log: memoryLogger(), clock: fakeClock() });
+    const result = waitForRollout({
+      cluster: fake.cluster,
+      namespace: 'ns',
+      selector: 's',
+      workloads: [deployment({}), job({})],
+      timeoutMs: 60_000,
+      log: memoryLogger(),
+      clock: fakeClock(),
+    });
     result.catch(() => undefined);
     await tick();
-    fake.emit('Job', 'ADDED', job({ failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] }));
+    fake.emit(
+      'Job',
+      'ADDED',
+      job({
+        failed: 1,
+        conditions: [
+          {
+            type: 'Failed',
+            status: 'True',
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+          },
+        ],
+      }),
+    );
     fake.emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2 }));
     fake.emit('ReplicaSet', 'ADDED', replicaSet);
-    fake.emit('Pod', 'ADDED', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-abc-1', labels: { 'pod-template-hash': 'abc' } }, status: { containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } }] } });
+    fake.emit('Pod', 'ADDED', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web-abc-1', labels: { 'pod-template-hash': 'abc' } },
+      status: {
+        containerStatuses: [
+          { name: 'web', state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } },
+        ],
+      },
+    });
     await expect(result).rejects.toEqual(
       new RolloutFailedError(
         '2 workloads failed: (1) deployment/web failed: pod/web-abc-1 container web: ImagePullBackOff: Back-off pulling image; recent events: Warning Failed: Error: ImagePullBackOff ' +
@@ -301,26 +461,49 @@ describe('every workload of the release', () => {
   });
 
   test('a release of only a CronJob is done at once, without a watch', async () => {
-    const { watchers, log, result } = await started({ workloads: [{ apiVersion: 'batch/v1beta1', kind: 'CronJob', metadata: { name: 'nightly' } }] });
+    const { watchers, log, result } = await started({
+      workloads: [{ apiVersion: 'batch/v1beta1', kind: 'CronJob', metadata: { name: 'nightly' } }],
+    });
     await expect(result).resolves.toEqual({ durationMs: 0 });
     expect(watchers.size).toBe(0);
     expect(log.lines).toEqual(['cronjob/nightly: created; not waited for (a CronJob runs on its schedule)']);
   });
 
   test('the deadline from the caller ends the wait, naming only what is not done', async () => {
-    const { emit, clock, result } = await started({ workloads: [deployment({}), job({})], timeoutMs: 9000, deadline: 2000 });
+    const { emit, clock, result } = await started({
+      workloads: [deployment({}), job({})],
+      timeoutMs: 9000,
+      deadline: 2000,
+    });
     emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 }));
     emit('Job', 'ADDED', job({ active: 1 }));
     await tick();
     clock.advance(2000);
-    await expect(result).rejects.toEqual(new TimedOutError('timed out after 9.0s waiting for the rollout: job/migrate: 0 of 1 completions (1 active, 0 failed)'));
+    await expect(result).rejects.toEqual(
+      new TimedOutError(
+        'timed out after 9.0s waiting for the rollout: job/migrate: 0 of 1 completions (1 active, 0 failed)',
+      ),
+    );
   });
 });
 
 describe('failures reported together', () => {
-  const job = (status: Record<string, unknown>): KubeObject => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate', uid: 'j1' }, spec: { completions: 1 }, status });
-  const failedJob = job({ conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'too long' }] });
-  const brokenPod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-abc-1', labels: { 'pod-template-hash': 'abc' } }, status: { containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ErrImagePull', message: 'denied' } } }] } };
+  const job = (status: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'migrate', uid: 'j1' },
+    spec: { completions: 1 },
+    status,
+  });
+  const failedJob = job({
+    conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'too long' }],
+  });
+  const brokenPod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-abc-1', labels: { 'pod-template-hash': 'abc' } },
+    status: { containerStatuses: [{ name: 'web', state: { waiting: { reason: 'ErrImagePull', message: 'denied' } } }] },
+  };
 
   test('a workload failing within the grace period after the first is named too', async () => {
     const { emit, clock, result, log } = await started({ workloads: [deployment({}), job({})] });
@@ -330,7 +513,9 @@ describe('failures reported together', () => {
     await tick();
     clock.advance(1000);
     emit('Pod', 'ADDED', brokenPod);
-    await expect(result).rejects.toThrow('2 workloads failed: (1) deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied (2) job/migrate failed: DeadlineExceeded: too long');
+    await expect(result).rejects.toThrow(
+      '2 workloads failed: (1) deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied (2) job/migrate failed: DeadlineExceeded: too long',
+    );
     // The failure is the error line, not a progress line.
     expect(log.lines.join('\n')).not.toContain('DeadlineExceeded');
   });
@@ -369,5 +554,7 @@ test('no progress line for a workload the watch has not delivered yet; the timeo
   await tick();
   expect(log.lines).toEqual(['deployment/web: successfully rolled out (2 of 2 replicas available)']);
   clock.advance(3000);
-  await expect(result).rejects.toEqual(new TimedOutError('timed out after 3.0s waiting for the rollout: job/migrate: waiting for it to appear'));
+  await expect(result).rejects.toEqual(
+    new TimedOutError('timed out after 3.0s waiting for the rollout: job/migrate: waiting for it to appear'),
+  );
 });

@@ -8,7 +8,9 @@ import { describe, expect, test } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 const workflowDir = join(root, '.github', 'workflows');
-const workflowFiles = readdirSync(workflowDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const workflowFiles = readdirSync(workflowDir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const ci = load(readFileSync(join(workflowDir, 'ci.yml'), 'utf8')) as any;
 const runs = (job: string): string => ci.jobs[job].steps.map((s: { run?: string }) => s.run ?? '').join('\n');
 const step = (job: string, uses: string) => ci.jobs[job].steps.find((s: { uses?: string }) => s.uses?.startsWith(uses));
@@ -24,13 +26,14 @@ describe('workflow files', () => {
   });
 
   test('the validator does find a broken workflow (a misspelt key, a job without runs-on)', () => {
-    const broken = 'name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz:\n      - run: echo\n  b:\n    steps:\n      - run: echo\n';
+    const broken =
+      'name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz:\n      - run: echo\n  b:\n    steps:\n      - run: echo\n';
     expect(validateWorkflow(broken).errors.length).toBeGreaterThan(0);
   });
 });
 
 describe('ci.yml', () => {
-  test('job test runs the README\'s test line', () => {
+  test("job test runs the README's test line", () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const line = /^(npm ci && npm test)\b/m.exec(readme)?.[1];
     expect(line).toBe('npm ci && npm test');
@@ -38,10 +41,16 @@ describe('ci.yml', () => {
   });
 
   test('job kind covers Kubernetes 1.29 to 1.34, each node image pinned by digest and matching its version', () => {
-    const include = ci.jobs.kind.strategy.matrix.include as { kubernetes: string; kind: string; 'node-image': string }[];
+    const include = ci.jobs.kind.strategy.matrix.include as {
+      kubernetes: string;
+      kind: string;
+      'node-image': string;
+    }[];
     expect(include.map((e) => e.kubernetes)).toEqual(['1.29', '1.30', '1.31', '1.32', '1.33', '1.34']);
     for (const entry of include) {
-      expect(entry['node-image']).toMatch(new RegExp(`^kindest/node:v${entry.kubernetes.replace('.', '\\.')}\\.\\d+@sha256:[0-9a-f]{64}$`));
+      expect(entry['node-image']).toMatch(
+        new RegExp(`^kindest/node:v${entry.kubernetes.replace('.', '\\.')}\\.\\d+@sha256:[0-9a-f]{64}$`),
+      );
       expect(entry.kind).toMatch(/^v\d+\.\d+\.\d+$/);
     }
     expect(new Set(include.map((e) => e['node-image'].split('@')[1])).size).toBe(include.length);
@@ -51,10 +60,13 @@ describe('ci.yml', () => {
     const script = runs('kind');
     expect(script).toContain('npm run image:build');
     expect(script).toContain('scripts/kind/up.sh');
-    expect(script).toMatch(/source \.kind\/env\n\s*RESOURCE_RUNNER=image node_modules\/\.bin\/vitest run test\/contract\/protocol\.test\.ts test\/integration\n/);
+    expect(script).toMatch(
+      /source \.kind\/env\n\s*RESOURCE_RUNNER=image node_modules\/\.bin\/vitest run test\/contract\/protocol\.test\.ts test\/integration\n/,
+    );
     expect(script).toMatch(/source \.kind\/env\n\s*node_modules\/\.bin\/vitest run test\/contract test\/integration\n/);
     const env = readFileSync(join(root, 'scripts', 'kind', 'up.sh'), 'utf8');
-    for (const name of ['KDR_TEST_KUBECONFIG', 'KDR_TEST_SOURCE', 'KDR_TEST_IMAGES', 'KDR_TEST_RBAC_TOKEN']) expect(env).toContain(`export ${name}=`);
+    for (const name of ['KDR_TEST_KUBECONFIG', 'KDR_TEST_SOURCE', 'KDR_TEST_IMAGES', 'KDR_TEST_RBAC_TOKEN'])
+      expect(env).toContain(`export ${name}=`);
     expect(env).toContain('export KDR_TEST_KUBELET=real');
   });
 
