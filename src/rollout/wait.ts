@@ -250,7 +250,10 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
     if (finished) return;
     void Promise.all(kinds.map(relist))
       .then(schedule)
-      .catch(() => undefined)
+      // Not fatal (the watches carry on), but not silent either: a resync that keeps failing explains a slow put.
+      .catch((error: Error) => {
+        if (!finished) log.warn(`resync of the rollout's objects failed (the watches carry on): ${error.message}`);
+      })
       .finally(() => {
         if (!finished) timers.push(clock.setTimeout(resync, resyncMs));
       });

@@ -251,6 +251,32 @@ describe('waitForRollout', () => {
     });
   });
 
+  test('a failed resync is logged and the wait carries on', async () => {
+    const fake = fakeCluster();
+    const clock = fakeClock();
+    const log = memoryLogger();
+    let failLists = true;
+    const list = fake.cluster.list.bind(fake.cluster);
+    fake.cluster.list = (async (...args: Parameters<typeof list>) => {
+      if (failLists) throw new Error('connection reset by peer');
+      return list(...args);
+    }) as typeof list;
+    const result = waitForRollout({
+      ...{ cluster: fake.cluster, namespace: 'ns', selector: 's', workloads: [deployment({})] },
+      ...{ timeoutMs: 60_000, log, clock, resyncMs: 1000 },
+    });
+    await tick();
+    clock.advance(1000);
+    await tick();
+    await tick();
+    expect(log.lines).toEqual([
+      "warning: resync of the rollout's objects failed (the watches carry on): connection reset by peer",
+    ]);
+    failLists = false;
+    fake.emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 }));
+    await expect(result).resolves.toBeDefined();
+  });
+
   test('times out with the last progress line', async () => {
     const { emit, clock, result } = await started({ timeoutMs: 5000 });
     emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2, availableReplicas: 0 }));
