@@ -270,7 +270,10 @@ describe(
           expect(cut.length).toBeGreaterThanOrEqual(1);
           for (const line of cut)
             expect(line).toMatch(
-              / ended: no response from https:\/\/127\.0\.0\.1:\d+ within 5s \(the request was sent; no response headers came\)$/,
+              new RegExp(
+                String.raw` ended: no response from https://127\.0\.0\.1:\d+ within 5s ` +
+                  String.raw`\(the request was sent; no response headers came\)$`,
+              ),
             );
         } else expect(cut).toEqual([]);
       },

@@ -44,7 +44,10 @@ describe('put, get, check, delete', () => {
     expect(metadata.rollout_duration).toMatch(/^[0-9.]+(ms|s)$/);
     expect(first.stderr).toContain('deployment/web created');
     expect(first.stderr).toMatch(
-      /deployment\/web: \d of 2 (updated replicas available|new replicas updated)|deployment\/web: successfully rolled out/,
+      new RegExp(
+        String.raw`deployment/web: \d of 2 (updated replicas available|new replicas updated)|` +
+          String.raw`deployment/web: successfully rolled out`,
+      ),
     );
 
     const deployment = await kubectlJson(['get', 'deployment', 'web', '--show-managed-fields'], { namespace: ns.name });

@@ -50,7 +50,10 @@ describe('faults between the scripts and the API server', () => {
         /^retrying read deployment\/web in namespace \S+ in 0\.5s \(attempt 2 of 5\): the API server answered 503$/,
         /^retrying list secrets in namespace \S+ in 0\.5s \(attempt 2 of 5\): the API server answered 500$/,
         /^retrying apply deployment\/web in namespace \S+ in 1\.0s \(attempt 2 of 5\): the API server answered 429$/,
-        /^retrying apply service\/web in namespace \S+ in 0\.5s \(attempt 2 of 5\): lost the connection to the cluster at \S+ \((ECONNRESET|UND_ERR_SOCKET)\)$/,
+        new RegExp(
+          String.raw`^retrying apply service/web in namespace \S+ in 0\.5s \(attempt 2 of 5\): ` +
+            String.raw`lost the connection to the cluster at \S+ \((ECONNRESET|UND_ERR_SOCKET)\)$`,
+        ),
       ];
       expect(retries).toHaveLength(expected.length);
       for (const pattern of expected)

@@ -27,7 +27,11 @@ describe('Pods that cannot be created', () => {
       );
       expect(put.code, put.stderr).toBe(5);
       expect(lines(put.stderr).at(-1)).toMatch(
-        /^error: deployment\/worker failed: replicaset\/worker-[a-z0-9]+ cannot create Pods: FailedCreate: pods "worker-[a-z0-9]+-" is forbidden: error looking up service account [a-z0-9-]+\/missing: serviceaccount "missing" not found$/,
+        new RegExp(
+          String.raw`^error: deployment/worker failed: replicaset/worker-[a-z0-9]+ cannot create Pods: ` +
+            String.raw`FailedCreate: pods "worker-[a-z0-9]+-" is forbidden: ` +
+            String.raw`error looking up service account [a-z0-9-]+/missing: serviceaccount "missing" not found$`,
+        ),
       );
       expect(put.durationMs).toBeLessThan(60_000);
 
@@ -61,7 +65,10 @@ describe('Pods that cannot be created', () => {
       expect(put.code, put.stderr).toBe(5);
       const last = lines(put.stderr).at(-1)!;
       expect(last).toMatch(
-        /^error: deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: pods "web-[a-z0-9]+-[a-z0-9]*" is forbidden: /,
+        new RegExp(
+          String.raw`^error: deployment/web failed: replicaset/web-[a-z0-9]+ cannot create Pods: ` +
+            String.raw`FailedCreate: pods "web-[a-z0-9]+-[a-z0-9]*" is forbidden: `,
+        ),
       );
       expect(last).toContain('quota');
       // Within the quota (a changed put: the failure left from the last one is not this put's).
@@ -87,7 +94,11 @@ describe('Pods that cannot be created', () => {
     );
     expect(put.code, put.stderr).toBe(5);
     expect(lines(put.stderr).at(-1)).toMatch(
-      /^error: 2 workloads failed: \(1\) deployment\/db failed: pod\/db-\S+ container db: (ErrImagePull|ImagePullBackOff): .* \(2\) deployment\/web failed: pod\/web-\S+ container web: (ErrImagePull|ImagePullBackOff): /,
+      new RegExp(
+        String.raw`^error: 2 workloads failed: ` +
+          String.raw`\(1\) deployment/db failed: pod/db-\S+ container db: (ErrImagePull|ImagePullBackOff): .* ` +
+          String.raw`\(2\) deployment/web failed: pod/web-\S+ container web: (ErrImagePull|ImagePullBackOff): `,
+      ),
     );
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
@@ -114,16 +125,26 @@ describe('Pods that cannot be created', () => {
       expect(put.code, put.stderr).toBe(5);
       const last = lines(put.stderr).at(-1)!;
       expect(last).toMatch(
-        /^error: 4 workloads failed: \(1\) daemonset\/agent failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/,
+        new RegExp(
+          String.raw`^error: 4 workloads failed: \(1\) daemonset/agent failed: cannot create Pods: ` +
+            String.raw`FailedCreate: .*serviceaccount "nobody" not found`,
+        ),
       );
       expect(last).toMatch(
-        /\(2\) statefulset\/db failed: cannot create Pods: FailedCreate: create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: exceeded quota: no-pods/,
+        new RegExp(
+          String.raw`\(2\) statefulset/db failed: cannot create Pods: ` +
+            String.raw`FailedCreate: create Pod db-0 in StatefulSet db failed error: ` +
+            String.raw`pods "db-0" is forbidden: exceeded quota: no-pods`,
+        ),
       );
       expect(last).toMatch(
         /\(3\) job\/seed failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/,
       );
       expect(last).toMatch(
-        /\(4\) deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: .*exceeded quota: no-pods/,
+        new RegExp(
+          String.raw`\(4\) deployment/web failed: replicaset/web-[a-z0-9]+ cannot create Pods: ` +
+            String.raw`FailedCreate: .*exceeded quota: no-pods`,
+        ),
       );
       await kubectl(['delete', 'quota', 'no-pods'], { namespace: ns.name });
       const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });

@@ -56,9 +56,10 @@ describe('every workload of the release', () => {
       // What is left of the put's one budget (timeout 120s) once the lock is held and everything is applied.
       expect(
         log.some((l) =>
-          /^waiting up to (1[01]\d|120)s for daemonset\/agent, statefulset\/db, job\/seed, cronjob\/nightly, deployment\/web to roll out$/.test(
-            l,
-          ),
+          new RegExp(
+            String.raw`^waiting up to (1[01]\d|120)s ` +
+              String.raw`for daemonset/agent, statefulset/db, job/seed, cronjob/nightly, deployment/web to roll out$`,
+          ).test(l),
         ),
         log.join('\n'),
       ).toBe(true);
@@ -114,7 +115,10 @@ describe('every workload of the release', () => {
       expect(failing.code, failing.stderr).toBe(5);
       const last = lines(failing.stderr).at(-1)!;
       expect(last).toMatch(
-        /^error: job\/seed failed: BackoffLimitExceeded: Job has reached the specified backoff limit; failed pods: pod\/seed-[a-z0-9]+ \(container seed exit code 1/,
+        new RegExp(
+          String.raw`^error: job/seed failed: BackoffLimitExceeded: Job has reached the specified backoff limit; ` +
+            String.raw`failed pods: pod/seed-[a-z0-9]+ \(container seed exit code 1`,
+        ),
       );
       expect(last).toContain('; recent events: ');
       await teardown();

@@ -273,7 +273,10 @@ describe('the rollout wait, through the loop', () => {
       const error = await fake.clock.run(deployRelease(deployInput(fake))).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RolloutFailedError);
       expect((error as Error).message).toMatch(
-        /^deployment\/web failed: pod\/web-\w+-0 container web: ImagePullBackOff: Back-off pulling image; recent events: Warning Failed: Error: ImagePullBackOff$/,
+        new RegExp(
+          String.raw`^deployment/web failed: pod/web-\w+-0 container web: ImagePullBackOff: Back-off pulling image; ` +
+            String.raw`recent events: Warning Failed: Error: ImagePullBackOff$`,
+        ),
       );
       // Long before the timeout.
       expect(fake.clock.now() - started).toBeLessThan(1000);

@@ -65,7 +65,10 @@ describe('ci.yml', () => {
       expect(script).toContain('npm run image:build');
       expect(script).toContain('scripts/kind/up.sh');
       expect(script).toMatch(
-        /source \.kind\/env\n\s*RESOURCE_RUNNER=image node_modules\/\.bin\/vitest run test\/contract\/protocol\.test\.ts test\/integration\n/,
+        new RegExp(
+          String.raw`source \.kind/env\n\s*RESOURCE_RUNNER=image ` +
+            String.raw`node_modules/\.bin/vitest run test/contract/protocol\.test\.ts test/integration\n`,
+        ),
       );
       expect(script).toMatch(
         /source \.kind\/env\n\s*node_modules\/\.bin\/vitest run test\/contract test\/integration\n/,
