@@ -152,8 +152,8 @@ describe('put, get, check, delete', () => {
       );
       expect(pruned.code).toBe(4);
       expect(lines(pruned.stderr).at(-1)).toBe(
-        `error: revision 1 of web in namespace ${ns.name} no longer exists (deleted, pruned by history_limit, ` +
-          'or never deployed)',
+        `error: revision 1 of web in namespace ${ns.name} no longer exists ` +
+          '(deleted, pruned by history_limit, or never deployed)',
       );
       const afterPrune = await runScript('check', {
         source,

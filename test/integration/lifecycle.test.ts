@@ -177,8 +177,8 @@ describe('redeploy a recorded revision', () => {
       const missing = await runScript('out', { source, params: { revision: '99' } }, { dir });
       expect(missing.code, missing.stderr).toBe(4);
       expect(missing.stderr).toContain(
-        `error: revision 99 of web in namespace ${ns.name} does not exist (never deployed, ` +
-          'or pruned by history_limit); revisions that can be redeployed: 1, 2, 3',
+        `error: revision 99 of web in namespace ${ns.name} does not exist ` +
+          '(never deployed, or pruned by history_limit); revisions that can be redeployed: 1, 2, 3',
       );
       const mixed = await runScript('out', { source, params: { revision: '1', image_ref: 'x:1' } }, { dir });
       expect(mixed.code).toBe(2);

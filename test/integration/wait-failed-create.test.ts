@@ -13,8 +13,8 @@ describe('Pods that cannot be created', () => {
   const ns = useNamespace('kdr-failcreate');
 
   test(
-    'a missing ServiceAccount: exit 5 with the admission message, not a timeout; a fixed re-put succeeds; ' +
-      'teardown',
+    'a missing ServiceAccount: exit 5 with the admission message, not a timeout; ' +
+      'a fixed re-put succeeds; teardown',
     async () => {
       const source = clusterSource({ namespace: ns.name });
       const broken = sourcesDir(tagOnly(readyImage('1')), {

@@ -132,8 +132,8 @@ describe('every workload of the release', () => {
   );
 
   test(
-    'phase before: the Job completes before the app is applied; a failing one leaves the app untouched and the ' +
-      'record failed',
+    'phase before: the Job completes before the app is applied; ' +
+      'a failing one leaves the app untouched and the record failed',
     async () => {
       const ok = await put({ 'deps/migrate.yml': jobYaml('migrate', completingJobImage().ref, { before: true }) });
       expect(ok.code, ok.stderr).toBe(0);

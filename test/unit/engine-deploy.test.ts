@@ -348,7 +348,7 @@ describe('the rollout wait, through the loop', () => {
   });
 
   test(
-    'an abort stops the wait (exit 7 class) and the record is still marked failed through the detached ' + 'client',
+    'an abort stops the wait (exit 7 class) ' + 'and the record is still marked failed through the detached client',
     async () => {
       const fake = fakeWithController(() => ({ pods: 'pending' }));
       const controller = new AbortController();

@@ -155,7 +155,7 @@ describe('objects', () => {
 
 describe('server-side apply', () => {
   test(
-    'creates when absent; the same config again changes nothing (same resourceVersion, ' + 'same generation)',
+    'creates when absent; ' + 'the same config again changes nothing (same resourceVersion, same generation)',
     async () => {
       const { api } = setup();
       const created = await api.apply(deployment('web'));
@@ -184,7 +184,7 @@ describe('server-side apply', () => {
   );
 
   test(
-    'keeps what others wrote (status, their annotations) and drops the fields this manager no longer ' + 'applies',
+    'keeps what others wrote (status, their annotations) ' + 'and drops the fields this manager no longer applies',
     async () => {
       const { fake, api } = setup();
       await api.apply({

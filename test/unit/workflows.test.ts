@@ -58,8 +58,8 @@ describe('ci.yml', () => {
   });
 
   test(
-    'job kind builds the image, brings up kind and runs the contract and integration suites in it and on the ' +
-      'host, real kubelets',
+    'job kind builds the image, brings up kind and runs the contract and integration suites ' +
+      'in it and on the host, real kubelets',
     () => {
       const script = runs('kind');
       expect(script).toContain('npm run image:build');
