@@ -35,7 +35,10 @@ const named = (list, name, what) => {
   return entry;
 };
 
-/** base64 of the PEM on one line, from `<field>-data` (base64 already) or `<field>` (a file, relative to the kubeconfig). */
+/**
+ * base64 of the PEM on one line, from `<field>-data` (base64 already) or `<field>` (a file, relative to the
+ * kubeconfig).
+ */
 function pemBase64(holder, field, baseDir) {
   const data = holder[`${field}-data`];
   const pem =

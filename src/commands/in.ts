@@ -66,7 +66,8 @@ export async function get(request: unknown, destination: string, deps: CommandDe
       'metadata.json': JSON.stringify({ version, ...metadata }, null, 2) + '\n',
     });
     deps.log.info(
-      `nothing of ${version.app} is deployed in namespace ${version.namespace} yet (revision 0, from a dry run); wrote no manifests`,
+      `nothing of ${version.app} is deployed in namespace ${version.namespace} yet ` +
+        '(revision 0, from a dry run); wrote no manifests',
     );
     return { version, metadata: metadataList(metadata) };
   }
@@ -82,7 +83,8 @@ export async function get(request: unknown, destination: string, deps: CommandDe
   });
   if (!secret || recordStatus(secret) !== 'deployed') {
     throw new ApiRejectedError(
-      `revision ${version.revision} of ${version.app} in namespace ${version.namespace} no longer exists (deleted, pruned by history_limit, or never deployed)`,
+      `revision ${version.revision} of ${version.app} in namespace ${version.namespace} no longer exists ` +
+        '(deleted, pruned by history_limit, or never deployed)',
       404,
     );
   }
@@ -100,7 +102,8 @@ export async function get(request: unknown, destination: string, deps: CommandDe
   };
   await writeAll(destination, { ...files, 'metadata.json': JSON.stringify({ version, ...metadata }, null, 2) + '\n' });
   deps.log.info(
-    `wrote release ${record.app} revision ${record.revision} (${record.objects.length} objects) to ${path.basename(destination)}/manifests.yml`,
+    `wrote release ${record.app} revision ${record.revision} (${record.objects.length} objects) ` +
+      `to ${path.basename(destination)}/manifests.yml`,
   );
   return { version, metadata: metadataList(metadata) };
 }

@@ -96,14 +96,16 @@ export async function acquireReleaseLock(options: LockOptions): Promise<ReleaseL
       if (expired(current, now)) {
         const mine = await cluster.replace(leaseObject(options, now, current.metadata.resourceVersion as string));
         log.info(
-          `took over the expired lock of release ${options.app} from ${(current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'an unknown holder'}`,
+          `took over the expired lock of release ${options.app} ` +
+            `from ${(current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'an unknown holder'}`,
         );
         return holdLease(options, mine, clock);
       }
       const holder = (current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'another put';
       if (holder !== lastHolder)
         log.info(
-          `waiting for ${holder} to finish with release ${options.app} in namespace ${options.namespace} (lease/${key.name})`,
+          `waiting for ${holder} to finish with release ${options.app} in namespace ${options.namespace} ` +
+            `(lease/${key.name})`,
         );
       lastHolder = holder;
     } catch (error) {
@@ -161,7 +163,8 @@ function holdLease(options: LockOptions, lease: KubeObject, clock: Clock): Relea
         )
         .catch((error: Error) =>
           options.log.warn(
-            `could not release lease/${lockName(options.app)} (the next put takes it over once it expires): ${error.message}`,
+            `could not release lease/${lockName(options.app)} (the next put takes it over once it expires): ` +
+              `${error.message}`,
           ),
         );
     },

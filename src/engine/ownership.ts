@@ -27,14 +27,17 @@ export async function checkOwnership(
   const namespace = objects[0]?.metadata.namespace ?? '';
   if (foreign.length) {
     throw new ApiRejectedError(
-      `${foreign.join(', ')} already exist${foreign.length === 1 ? 's' : ''} in namespace ${namespace} and ${foreign.length === 1 ? 'is' : 'are'} not managed by this release ` +
-        `(no ${labelKeys.managedBy}=${managedBy} and ${labelKeys.instance}=${app} labels): left untouched; rename the app or remove ${foreign.length === 1 ? 'it' : 'them'} first`,
+      `${foreign.join(', ')} already exist${foreign.length === 1 ? 's' : ''} in namespace ${namespace} ` +
+        `and ${foreign.length === 1 ? 'is' : 'are'} not managed by this release ` +
+        `(no ${labelKeys.managedBy}=${managedBy} and ${labelKeys.instance}=${app} labels): left untouched; ` +
+        `rename the app or remove ${foreign.length === 1 ? 'it' : 'them'} first`,
       409,
     );
   }
   if (mode === 'create' && existing.size) {
     throw new ApiRejectedError(
-      `mode create: ${[...existing.keys()].join(', ')} already exist${existing.size === 1 ? 's' : ''} in namespace ${namespace}; nothing was created (use mode: apply to update, or delete the release first)`,
+      `mode create: ${[...existing.keys()].join(', ')} already exist${existing.size === 1 ? 's' : ''} ` +
+        `in namespace ${namespace}; nothing was created (use mode: apply to update, or delete the release first)`,
       409,
     );
   }

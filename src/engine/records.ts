@@ -47,7 +47,9 @@ export function encodeRecord(record: ReleaseRecord, status: RecordStatus): KubeO
   const payload = gzipSync(Buffer.from(JSON.stringify(record), 'utf8')).toString('base64');
   if (payload.length > maxRecordBytes) {
     throw new BadRequestError(
-      `the release is too large to record: ${Math.round(payload.length / 1024)} KiB compressed, the limit of a Secret is ${Math.round(maxRecordBytes / 1024)} KiB (split params.manifests into another release)`,
+      `the release is too large to record: ${Math.round(payload.length / 1024)} KiB compressed, ` +
+        `the limit of a Secret is ${Math.round(maxRecordBytes / 1024)} KiB ` +
+        '(split params.manifests into another release)',
     );
   }
   return {
@@ -92,7 +94,8 @@ export function decodeRecord(secret: KubeObject): ReleaseRecord {
     typeof record.app === 'string';
   if (!valid) {
     throw new ApiRejectedError(
-      `${where} is not a readable release record (data.release is missing or corrupt); delete it or restore it from a backup`,
+      `${where} is not a readable release record (data.release is missing or corrupt); ` +
+        'delete it or restore it from a backup',
       422,
     );
   }

@@ -70,7 +70,8 @@ export async function sweepReleases(input: SweepInput): Promise<SweepResult> {
   } catch (error) {
     if (isForbidden(error))
       throw new ApiRejectedError(
-        `sweep: the credentials may not list namespaces (needs cluster-wide list on namespaces): ${(error as Error).message}`,
+        'sweep: the credentials may not list namespaces (needs cluster-wide list on namespaces): ' +
+          `${(error as Error).message}`,
         403,
       );
     throw error;
@@ -90,7 +91,8 @@ export async function sweepReleases(input: SweepInput): Promise<SweepResult> {
   const young = eligible.slice(input.keep).filter((f) => now - f.lastDeployed! <= input.olderThanMs);
   for (const f of kept)
     log.info(
-      `sweep: keeping ${f.namespace} (one of the ${input.keep} newest; last deployed ${formatDuration(now - f.lastDeployed!)} ago)`,
+      `sweep: keeping ${f.namespace} (one of the ${input.keep} newest; ` +
+        `last deployed ${formatDuration(now - f.lastDeployed!)} ago)`,
     );
   for (const f of young)
     log.info(`sweep: keeping ${f.namespace} (last deployed ${formatDuration(now - f.lastDeployed!)} ago)`);

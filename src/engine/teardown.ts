@@ -89,7 +89,9 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
     }
   }
   const selector = releaseSelector(app);
-  /** The release's objects of these kinds, without its records (deleted last, once everything they describe is gone). */
+  /**
+   * The release's objects of these kinds, without its records (deleted last, once everything they describe is gone).
+   */
   const listOurs = async (of: { apiVersion: string; kind: string }[]) =>
     (await mapBounded(of, 4, (k) => cluster.list(k.apiVersion, k.kind, namespace, selector).then((l) => l.items)))
       .flat()
@@ -139,7 +141,8 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   const claimRefs = claims.map(objectRef);
   if (claims.length && input.keepVolumes) {
     log.info(
-      `keeping ${claims.length} volume claim${claims.length > 1 ? 's' : ''} of the release's StatefulSets (keep_volumes: true): ${claimRefs.join(', ')}`,
+      `keeping ${claims.length} volume claim${claims.length > 1 ? 's' : ''} of the release's StatefulSets ` +
+        `(keep_volumes: true): ${claimRefs.join(', ')}`,
     );
   } else if (claims.length) {
     await mapBounded(claims, 8, async (claim) => {
@@ -179,7 +182,9 @@ async function waitUntilGone(
   for (;;) {
     const left = await remaining();
     if (left.length === 0) return;
-    const line = `waiting for ${left.length} object${left.length > 1 ? 's' : ''} to be deleted: ${left.slice(0, 6).map(objectRef).join(', ')}${left.length > 6 ? ', …' : ''}`;
+    const line =
+      `waiting for ${left.length} object${left.length > 1 ? 's' : ''} to be deleted: ` +
+      `${left.slice(0, 6).map(objectRef).join(', ')}${left.length > 6 ? ', …' : ''}`;
     if (line !== lastLine) input.log.info(line);
     lastLine = line;
     if (deadline.expired())
@@ -229,7 +234,8 @@ async function deleteOwnNamespace(input: TeardownInput, ns: KubeObject): Promise
   const { cluster, log, namespace, app } = input;
   if (!createdByUs(ns, app)) {
     log.warn(
-      `namespace ${namespace} was not created by this resource for ${app}: left in place (delete_namespace only deletes namespaces it created)`,
+      `namespace ${namespace} was not created by this resource for ${app}: left in place ` +
+        '(delete_namespace only deletes namespaces it created)',
     );
     return false;
   }

@@ -108,7 +108,8 @@ function checkObject(doc: unknown, where: string, namespace: string): KubeObject
     const named = typeof ns === 'string' ? shown(ns, 64) : `a ${Array.isArray(ns) ? 'list' : typeof ns}`;
     const object = `${o.kind.toLowerCase()}/${metadata.name}`;
     throw new BadRequestError(
-      `${where}: ${object} names namespace ${named}, but the release goes to ${JSON.stringify(namespace)} (remove metadata.namespace)`,
+      `${where}: ${object} names namespace ${named}, ` +
+        `but the release goes to ${JSON.stringify(namespace)} (remove metadata.namespace)`,
     );
   }
   for (const field of ['labels', 'annotations'] as const) {
@@ -143,7 +144,8 @@ function checkPhase(object: KubeObject, where: string): void {
     );
   if (object.kind !== 'Job' || object.apiVersion !== 'batch/v1') {
     throw new BadRequestError(
-      `${where}: ${ref}: annotation ${phaseAnnotation}: before is for Jobs (batch/v1) only: nothing else runs to completion`,
+      `${where}: ${ref}: annotation ${phaseAnnotation}: before is for Jobs (batch/v1) only: ` +
+        'nothing else runs to completion',
     );
   }
 }
@@ -202,7 +204,8 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
         const key = `${object.kind}/${object.metadata.name}`;
         if (seen.has(key))
           throw new BadRequestError(
-            `${where}: ${object.kind.toLowerCase()}/${object.metadata.name} is defined twice (also in ${seen.get(key)})`,
+            `${where}: ${object.kind.toLowerCase()}/${object.metadata.name} is defined twice ` +
+              `(also in ${seen.get(key)})`,
           );
         seen.set(key, `${name} document ${doc.index}`);
         objects.push(object);

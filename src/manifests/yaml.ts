@@ -236,7 +236,10 @@ function explain(reason: string, at: string, lineText: string, limits: YamlLimit
     return `the key ${shown(at.match(/^[^:\n]*/)![0].trim())} appears twice in one mapping`;
   let m = /^unknown (?:scalar |mapping |sequence )?tag !<(.*)>$/.exec(reason);
   if (m)
-    return `the tag ${shown(token || m[1]!)} is not supported (Kubernetes manifests are plain YAML: remove the tag, or quote the value)`;
+    return (
+      `the tag ${shown(token || m[1]!)} is not supported ` +
+      '(Kubernetes manifests are plain YAML: remove the tag, or quote the value)'
+    );
   m = /^cannot resolve a node with !<(.*)> explicit tag$/.exec(reason);
   if (m) return `the value does not fit its tag ${shown(token || m[1]!)}`;
   m = /^unidentified alias "(.*)"$/.exec(reason);
@@ -279,14 +282,16 @@ export function readYamlDocuments(
     if (nodes > limits.nodes) {
       throw new YamlProblem(
         chunk.line,
-        `the document holds more than ${limits.nodes} nodes (counting the commas, colons, dashes, brackets and lines that start one)`,
+        `the document holds more than ${limits.nodes} nodes ` +
+          '(counting the commas, colons, dashes, brackets and lines that start one)',
       );
     }
     budget.left -= nodes;
     if (budget.left < 0) {
       throw new YamlProblem(
         chunk.line,
-        `the extra manifests together hold more than ${limits.releaseNodes} nodes (counting the commas, colons, dashes, brackets and lines that start one)`,
+        `the extra manifests together hold more than ${limits.releaseNodes} nodes ` +
+          '(counting the commas, colons, dashes, brackets and lines that start one)',
       );
     }
     try {

@@ -27,7 +27,10 @@ export function buildUrl(env: BuildEnv): string | undefined {
   const base = env.ATC_EXTERNAL_URL.replace(/\/+$/, '');
   if (env.BUILD_TEAM_NAME && env.BUILD_PIPELINE_NAME && env.BUILD_JOB_NAME && env.BUILD_NAME) {
     const e = encodeURIComponent;
-    return `${base}/teams/${e(env.BUILD_TEAM_NAME)}/pipelines/${e(env.BUILD_PIPELINE_NAME)}/jobs/${e(env.BUILD_JOB_NAME)}/builds/${e(env.BUILD_NAME)}`;
+    return (
+      `${base}/teams/${e(env.BUILD_TEAM_NAME)}/pipelines/${e(env.BUILD_PIPELINE_NAME)}` +
+      `/jobs/${e(env.BUILD_JOB_NAME)}/builds/${e(env.BUILD_NAME)}`
+    );
   }
   return env.BUILD_ID ? `${base}/builds/${encodeURIComponent(env.BUILD_ID)}` : undefined;
 }

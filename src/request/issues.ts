@@ -27,7 +27,10 @@ function describe(issue: RawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
-      return `expected ${issue.expected === 'record' || issue.expected === 'object' ? 'an object' : issue.expected}, got ${typeName(issue.input)}`;
+      return (
+        `expected ${issue.expected === 'record' || issue.expected === 'object' ? 'an object' : issue.expected}, ` +
+        `got ${typeName(issue.input)}`
+      );
     case 'unrecognized_keys': {
       const keys = (issue.keys as string[]).map((k) => quote(k)).join(', ');
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}`;

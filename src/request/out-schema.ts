@@ -128,7 +128,8 @@ export const outParamsSchema = z
       } else if (params.image === undefined && params.image_ref === undefined) {
         issue(
           [],
-          'give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)',
+          'give params.image (a registry-image get directory) or params.image_ref ' +
+            '(unless params.delete is true or params.revision is given)',
         );
       }
     }),

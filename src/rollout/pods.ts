@@ -14,7 +14,10 @@ export const fatalWaitingReasons = new Set([
   'RunContainerError',
 ]);
 
-/** A Job restarts or replaces crashing containers itself, up to its backoffLimit: only the Job's Failed condition counts. */
+/**
+ * A Job restarts or replaces crashing containers itself, up to its backoffLimit: only the Job's Failed condition
+ * counts.
+ */
 export const fatalJobWaitingReasons = new Set([...fatalWaitingReasons].filter((r) => r !== 'CrashLoopBackOff'));
 
 export interface PodFailure {
@@ -110,7 +113,8 @@ export function describeEvents(events: KubeObject[], limit = 5): string {
     .map(asEvent)
     .map(
       (e) =>
-        `${e.type === 'Warning' ? 'Warning ' : ''}${e.reason ?? ''}: ${e.message ?? ''}${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`,
+        `${e.type === 'Warning' ? 'Warning ' : ''}${e.reason ?? ''}: ${e.message ?? ''}` +
+        `${(e.count ?? 1) > 1 ? ` (x${e.count})` : ''}`,
     )
     .join(' | ');
 }
@@ -119,11 +123,16 @@ export function describeEvents(events: KubeObject[], limit = 5): string {
 export function describePodFailure(failure: PodFailure, events: KubeObject[], limit = 5): string {
   const recent = describeEvents(events, limit);
   const restarts = failure.reason === 'CrashLoopBackOff' ? ` (restarted ${failure.restartCount} times)` : '';
-  const main = `pod/${failure.pod} container ${failure.container}: ${failure.reason}${restarts}${failure.message ? `: ${failure.message}` : ''}`;
+  const main =
+    `pod/${failure.pod} container ${failure.container}: ${failure.reason}${restarts}` +
+    `${failure.message ? `: ${failure.message}` : ''}`;
   return recent ? `${main}; recent events: ${recent}` : main;
 }
 
-/** "pod/migrate-x7k2p (container migrate exit code 1: Error: no such table)" for each failed Pod accepted by `belongs`. */
+/**
+ * "pod/migrate-x7k2p (container migrate exit code 1: Error: no such table)" for each failed Pod accepted by
+ * `belongs`.
+ */
 export function describeFailedPods(pods: KubeObject[], belongs: (pod: KubeObject) => boolean, limit = 5): string[] {
   const failed = pods.filter((p) => belongs(p) && asPod(p).status?.phase === 'Failed');
   return failed.slice(0, limit).map((object) => {

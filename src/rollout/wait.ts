@@ -238,7 +238,8 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
           .join('; ');
         settle(
           new TimedOutError(
-            `timed out after ${formatDuration(options.timeoutMs)} waiting for the rollout${waiting ? `: ${waiting}` : ''}`,
+            `timed out after ${formatDuration(options.timeoutMs)} waiting for the rollout` +
+              `${waiting ? `: ${waiting}` : ''}`,
           ),
         );
       },

@@ -84,7 +84,8 @@ export async function readImageDir(root: string, relative: string): Promise<Imag
   const [repository, tag, digest] = await Promise.all([read('repository'), read('tag'), read('digest')]);
   if (!repository)
     throw new BadRequestError(
-      `params.image: ${displayPath(`${relative}/repository`)} is missing or empty (expected a registry-image get directory)`,
+      `params.image: ${displayPath(`${relative}/repository`)} is missing or empty ` +
+        '(expected a registry-image get directory)',
     );
   if (!tag && !digest)
     throw new BadRequestError(`params.image: ${displayPath(relative)} has neither a tag nor a digest file`);

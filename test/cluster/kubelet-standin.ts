@@ -545,7 +545,9 @@ function podStatus(
           state: {
             waiting: {
               reason: 'CrashLoopBackOff',
-              message: `back-off ${Math.min(300, 10 * 2 ** Math.min(5, state.restartCount - 1))}s restarting failed container=${c.name} pod=${state.name}_${state.namespace}(${state.key})`,
+              message:
+                `back-off ${Math.min(300, 10 * 2 ** Math.min(5, state.restartCount - 1))}s ` +
+                `restarting failed container=${c.name} pod=${state.name}_${state.namespace}(${state.key})`,
             },
           },
           lastState: {

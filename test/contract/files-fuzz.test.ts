@@ -37,15 +37,22 @@ const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 4);
 /** A file to append one line per finished case to (id, exit, duration), to watch a slow run. */
 const TRACE = process.env.FUZZ_TRACE;
 const ONLY = process.env.FUZZ_CASE === undefined ? undefined : Number(process.env.FUZZ_CASE);
-/** Peak RSS allowed for one run of `out`: a run that reads nothing peaks near 80 MiB, the densest manifests allowed near 250. */
+/**
+ * Peak RSS allowed for one run of `out`: a run that reads nothing peaks near 80 MiB, the densest manifests allowed
+ * near 250.
+ */
 const RSS_LIMIT_MIB = 320;
 const TOKEN = 'files-fuzz-token-5b2d0e7c';
 
 const probe = pathToFileURL(join(repoRoot, 'test', 'support', 'rss-probe.mjs')).href;
 const realManifests = [
   readFileSync(join(repoRoot, 'test', 'fixtures', 'postgres.yml'), 'utf8'),
-  'x-env: &env\n  - {name: MODE, value: staging}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\nspec:\n  template:\n    spec:\n      containers:\n        - name: w\n          image: busybox\n          env: *env\n',
-  'defaults: &defaults {LOG: info, PORT: "8080"}\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata:\n  <<: *defaults\n  LOG: debug\n',
+  'x-env: &env\n  - {name: MODE, value: staging}\n---\n' +
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\n' +
+    'spec:\n  template:\n    spec:\n      containers:\n' +
+    '        - name: w\n          image: busybox\n          env: *env\n',
+  'defaults: &defaults {LOG: info, PORT: "8080"}\n' +
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata:\n  <<: *defaults\n  LOG: debug\n',
 ];
 
 let pki: TestPki;
@@ -178,7 +185,8 @@ describe(`fuzzed files in the sources dir through the compiled out (seed ${SEED}
               if (TRACE)
                 appendFileSync(
                   TRACE,
-                  `${id} exit ${run.result.code} ${run.result.durationMs} ms ${fuzzCase.category} (${fuzzCase.detail ?? ''})\n`,
+                  `${id} exit ${run.result.code} ${run.result.durationMs} ms ` +
+                    `${fuzzCase.category} (${fuzzCase.detail ?? ''})\n`,
                 );
             }
           }),
@@ -200,10 +208,12 @@ describe(`fuzzed files in the sources dir through the compiled out (seed ${SEED}
       const maxRss = Math.max(...outcomes.map((o) => o.run.rssMiB ?? 0));
       console.log(
         [
-          `files: ${outcomes.length} cases in ${elapsed}s (seed ${SEED}, ${CONCURRENCY} at a time), peak RSS of one run ${maxRss.toFixed(0)} MiB`,
+          `files: ${outcomes.length} cases in ${elapsed}s (seed ${SEED}, ${CONCURRENCY} at a time), ` +
+            `peak RSS of one run ${maxRss.toFixed(0)} MiB`,
           ...[...byCategory].map(
             ([name, { n, codes, rss }]) =>
-              `  ${String(n).padStart(3)}  ${name}  (${[...codes].map(([c, k]) => `exit ${c}: ${k}`).join(', ')}; peak ${rss.toFixed(0)} MiB)`,
+              `  ${String(n).padStart(3)}  ${name}  ` +
+              `(${[...codes].map(([c, k]) => `exit ${c}: ${k}`).join(', ')}; peak ${rss.toFixed(0)} MiB)`,
           ),
         ].join('\n'),
       );
@@ -212,8 +222,16 @@ describe(`fuzzed files in the sources dir through the compiled out (seed ${SEED}
       expect(
         failures.map(({ id, fuzzCase, run, problems }) =>
           [
-            `[${id}] ${fuzzCase.category}${fuzzCase.detail ? ` (${fuzzCase.detail})` : ''}, expected ${fuzzCase.expect}: ${problems.join('; ')}`,
-            `  files: ${clip(JSON.stringify(Object.fromEntries(Object.entries(fuzzCase.files).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('latin1') : v]))), 400)}`,
+            `[${id}] ${fuzzCase.category}${fuzzCase.detail ? ` (${fuzzCase.detail})` : ''}, ` +
+              `expected ${fuzzCase.expect}: ${problems.join('; ')}`,
+            `  files: ${clip(
+              JSON.stringify(
+                Object.fromEntries(
+                  Object.entries(fuzzCase.files).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('latin1') : v]),
+                ),
+              ),
+              400,
+            )}`,
             `  exit: ${run.result.code}, connections: ${run.connections}, rss: ${run.rssMiB?.toFixed(0)} MiB`,
             `  stderr: ${clip(JSON.stringify(run.result.stderr), 500)}`,
           ].join('\n'),
@@ -358,7 +376,8 @@ describe.concurrent('hostile files: exit 2, one line, no connection, bounded mem
         });
         return { image_ref: 'app:1', manifests: ['probe/dense.yml'] };
       },
-      'error: params.manifests: probe/dense.yml line 1: the document holds more than 300000 nodes (counting the commas, colons, dashes, brackets and lines that start one)',
+      'error: params.manifests: probe/dense.yml line 1: the document holds more than 300000 nodes ' +
+        '(counting the commas, colons, dashes, brackets and lines that start one)',
     ],
     [
       'manifests over 16 MiB together',
@@ -371,24 +390,25 @@ describe.concurrent('hostile files: exit 2, one line, no connection, bounded mem
     ],
   ];
 
-  test('the densest manifests allowed (2 documents, each just under 300000 nodes) are read with bounded memory', async ({
-    expect,
-  }) => {
-    const doc = (i: number) =>
-      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dense-${i}}\ndata: [${'a,'.repeat(299_980)}a]\n`;
-    materialize(join(sources, 'probe'), { 'dense-ok.yml': [0, 1].map(doc).join('---\n') });
-    const server = await countingServer(pki);
-    try {
-      const run = await runOut(server, 'probe-dense-ok', { image_ref: 'app:1', manifests: ['probe/dense-ok.yml'] });
-      // Read and accepted: the put goes on to the (untrusted) cluster.
-      expect(run.result.code, run.result.stderr).toBe(3);
-      expect(run.connections).toBeGreaterThan(0);
-      expect(run.rssMiB!).toBeLessThan(RSS_LIMIT_MIB);
-      console.log(`probe "the densest manifests allowed": peak RSS ${run.rssMiB!.toFixed(0)} MiB`);
-    } finally {
-      await server.close();
-    }
-  });
+  test(
+    'the densest manifests allowed (2 documents, each just under 300000 nodes) ' + 'are read with bounded memory',
+    async ({ expect }) => {
+      const doc = (i: number) =>
+        `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dense-${i}}\ndata: [${'a,'.repeat(299_980)}a]\n`;
+      materialize(join(sources, 'probe'), { 'dense-ok.yml': [0, 1].map(doc).join('---\n') });
+      const server = await countingServer(pki);
+      try {
+        const run = await runOut(server, 'probe-dense-ok', { image_ref: 'app:1', manifests: ['probe/dense-ok.yml'] });
+        // Read and accepted: the put goes on to the (untrusted) cluster.
+        expect(run.result.code, run.result.stderr).toBe(3);
+        expect(run.connections).toBeGreaterThan(0);
+        expect(run.rssMiB!).toBeLessThan(RSS_LIMIT_MIB);
+        console.log(`probe "the densest manifests allowed": peak RSS ${run.rssMiB!.toFixed(0)} MiB`);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 
   test.for(cases)('%s', async ([name, setup, message], { expect }) => {
     const server = await countingServer(pki);

@@ -125,10 +125,12 @@ describe(`fuzzed bad requests through the compiled scripts (seed ${SEED})`, () =
       const longest = Math.max(...outcomes.map((o) => o.result.stderr.length));
       console.log(
         [
-          `${script}: ${cases.length} cases in ${elapsed}s (seed ${SEED}, ${CONCURRENCY} at a time), ${leaked.length} cluster connections, longest stderr ${longest} chars`,
+          `${script}: ${cases.length} cases in ${elapsed}s (seed ${SEED}, ${CONCURRENCY} at a time), ` +
+            `${leaked.length} cluster connections, longest stderr ${longest} chars`,
           ...[...byCategory].map(
             ([name, { n, codes, details }]) =>
-              `  ${String(n).padStart(3)}  ${name}  (exit ${[...codes].join(', ')})${details.size ? `: ${[...details].map(([d, k]) => `${d} ${k}`).join(', ')}` : ''}`,
+              `  ${String(n).padStart(3)}  ${name}  (exit ${[...codes].join(', ')})` +
+              `${details.size ? `: ${[...details].map(([d, k]) => `${d} ${k}`).join(', ')}` : ''}`,
           ),
         ].join('\n'),
       );

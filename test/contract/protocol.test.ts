@@ -61,7 +61,8 @@ describe('bad requests: exit 2, one line on stderr, nothing on stdout', () => {
       'out',
       JSON.stringify({ source, params: {} }),
       ['dir'],
-      'error: params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)',
+      'error: params: give params.image (a registry-image get directory) or params.image_ref ' +
+        '(unless params.delete is true or params.revision is given)',
     ],
   ])('%s', async (_name, script, input, args, message) => {
     const dir = args.length ? mkdtempSync(join(tmpdir(), 'kdr-contract-')) : undefined;
@@ -122,7 +123,11 @@ describe('secrets never reach stdout or stderr', () => {
       'kubeconfig',
       () => ({
         app: 'web',
-        kubeconfig: `apiVersion: v1\ncurrent-context: c\nclusters: [{name: k, cluster: {server: "${closedPort}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: ${canary}-kubeconfig}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n`,
+        kubeconfig:
+          'apiVersion: v1\ncurrent-context: c\n' +
+          `clusters: [{name: k, cluster: {server: "${closedPort}", insecure-skip-tls-verify: true}}]\n` +
+          `users: [{name: u, user: {token: ${canary}-kubeconfig}}]\n` +
+          'contexts: [{name: c, context: {cluster: k, user: u}}]\n',
       }),
     ],
     ['kubeconfig that is not YAML', () => ({ app: 'web', kubeconfig: `{{ ${canary} ` })],

@@ -130,18 +130,22 @@ describe('watch requests against a server that misbehaves (the transport under t
     expect(Date.now() - started).toBeLessThan(ceilingMs);
   });
 
-  test('stalled body: headers came, then silence: the watch ends after its idle bound (as today), not the request bound', async () => {
-    server = await startMisbehavingServer('stalled-body');
-    const w = watch(server.url, 2500);
-    // Past the request bound: still open.
-    const early = await Promise.race([
-      w.ended.then(() => 'ended'),
-      new Promise((r) => setTimeout(() => r('open'), 1800)),
-    ]);
-    expect(early).toBe('open');
-    const error = await w.ended;
-    expect(String(error)).toContain('watch idle');
-  });
+  test(
+    'stalled body: headers came, then silence: the watch ends after its idle bound (as today), ' +
+      'not the request bound',
+    async () => {
+      server = await startMisbehavingServer('stalled-body');
+      const w = watch(server.url, 2500);
+      // Past the request bound: still open.
+      const early = await Promise.race([
+        w.ended.then(() => 'ended'),
+        new Promise((r) => setTimeout(() => r('open'), 1800)),
+      ]);
+      expect(early).toBe('open');
+      const error = await w.ended;
+      expect(String(error)).toContain('watch idle');
+    },
+  );
 
   test('trickle: a watch that keeps sending is alive, whatever the request bound', async () => {
     server = await startMisbehavingServer('trickle');
@@ -156,113 +160,123 @@ describe('watch requests against a server that misbehaves (the transport under t
   });
 });
 
-describe('out against the real cluster through a fault proxy: bounded applies are retried, bounded watches resumed', () => {
-  const ns = useNamespace('kdr-bounds');
-  let proxy: FaultProxy | undefined;
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-  });
-  // Generous for a busy machine: normal requests must never hit it.
-  const bound = '5s';
-  const sourceVia = (url: string) => {
-    const { cluster_ca } = readSource() as unknown as Record<string, string>;
-    return {
-      cluster_url: url,
-      cluster_ca,
-      token: 'via-fault-proxy-0123456789',
-      namespace: ns.name,
-      app: 'web',
-      request_timeout: bound,
+describe(
+  'out against the real cluster through a fault proxy: bounded applies are retried, ' + 'bounded watches resumed',
+  () => {
+    const ns = useNamespace('kdr-bounds');
+    let proxy: FaultProxy | undefined;
+    afterEach(async () => {
+      await proxy?.close();
+      proxy = undefined;
+    });
+    // Generous for a busy machine: normal requests must never hit it.
+    const bound = '5s';
+    const sourceVia = (url: string) => {
+      const { cluster_ca } = readSource() as unknown as Record<string, string>;
+      return {
+        cluster_url: url,
+        cluster_ca,
+        token: 'via-fault-proxy-0123456789',
+        namespace: ns.name,
+        app: 'web',
+        request_timeout: bound,
+      };
     };
-  };
-  const faults: [string, Fault, (url: string) => string][] = [
-    [
-      'no response headers',
-      { kind: 'stall', ms: 60_000 },
-      (url) => `no response from ${url} within 5s (the request was sent; no response headers came)`,
-    ],
-    [
-      'a stalled body',
-      { kind: 'stalled-body', ms: 60_000 },
-      (url) => `the response body from ${url} did not arrive within 5s (stalled or trickling)`,
-    ],
-    [
-      'a trickling body',
-      { kind: 'trickle', ms: 60_000 },
-      (url) => `the response body from ${url} did not arrive within 5s (stalled or trickling)`,
-    ],
-  ];
+    const faults: [string, Fault, (url: string) => string][] = [
+      [
+        'no response headers',
+        { kind: 'stall', ms: 60_000 },
+        (url) => `no response from ${url} within 5s (the request was sent; no response headers came)`,
+      ],
+      [
+        'a stalled body',
+        { kind: 'stalled-body', ms: 60_000 },
+        (url) => `the response body from ${url} did not arrive within 5s (stalled or trickling)`,
+      ],
+      [
+        'a trickling body',
+        { kind: 'trickle', ms: 60_000 },
+        (url) => `the response body from ${url} did not arrive within 5s (stalled or trickling)`,
+      ],
+    ];
 
-  test.each(faults)(
-    'an apply that gets %s once is retried with a line, and the put succeeds',
-    async (_name, fault, message) => {
+    test.each(faults)(
+      'an apply that gets %s once is retried with a line, and the put succeeds',
+      async (_name, fault, message) => {
+        proxy = await startFaultProxy((r) =>
+          r.method === 'PATCH' && r.path.endsWith('/deployments/web') && r.seen === 0 ? fault : { kind: 'pass' },
+        );
+        const put = await runScript(
+          'out',
+          { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } },
+          { dir: emptyDir() },
+        );
+        expect(put.code, put.stderr).toBe(0);
+        expect(lines(put.stderr).filter((l) => l.startsWith('retrying '))).toEqual([
+          `retrying apply deployment/web in namespace ${ns.name} in 0.5s (attempt 2 of 5): ${message(proxy.url)}`,
+        ]);
+      },
+    );
+
+    test('an apply that never gets an answer: exit 3 naming the server and the step after one retry', async () => {
       proxy = await startFaultProxy((r) =>
-        r.method === 'PATCH' && r.path.endsWith('/deployments/web') && r.seen === 0 ? fault : { kind: 'pass' },
+        r.method === 'PATCH' && r.path.endsWith('/deployments/web') ? { kind: 'stall', ms: 60_000 } : { kind: 'pass' },
       );
       const put = await runScript(
         'out',
         { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } },
         { dir: emptyDir() },
       );
-      expect(put.code, put.stderr).toBe(0);
-      expect(lines(put.stderr).filter((l) => l.startsWith('retrying '))).toEqual([
-        `retrying apply deployment/web in namespace ${ns.name} in 0.5s (attempt 2 of 5): ${message(proxy.url)}`,
-      ]);
-    },
-  );
-
-  test('an apply that never gets an answer: exit 3 naming the server and the step after one retry', async () => {
-    proxy = await startFaultProxy((r) =>
-      r.method === 'PATCH' && r.path.endsWith('/deployments/web') ? { kind: 'stall', ms: 60_000 } : { kind: 'pass' },
-    );
-    const put = await runScript(
-      'out',
-      { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } },
-      { dir: emptyDir() },
-    );
-    expect(put.code, put.stderr).toBe(3);
-    expect(lines(put.stderr).at(-1)).toBe(`error: ${faults[0]![2](proxy.url)}`);
-    expect(lines(put.stderr).filter((l) => l.startsWith('retrying '))).toHaveLength(1);
-    expect(put.durationMs).toBeLessThan(60_000);
-    // The re-put after the failure converges.
-    await proxy.close();
-    proxy = await startFaultProxy(() => ({ kind: 'pass' }));
-    const again = await runScript(
-      'out',
-      { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } },
-      { dir: emptyDir() },
-    );
-    expect(again.code, again.stderr).toBe(0);
-    const del = await runScript('out', { source: sourceVia(proxy.url), params: { delete: true } }, { dir: emptyDir() });
-    expect(del.code, del.stderr).toBe(0);
-  });
-
-  test.each(faults)(
-    'watches that get %s: bounded (or idle-bounded) and resumed; the resync sees the rollout through',
-    { timeout: 180_000 },
-    async (name, fault) => {
-      proxy = await startFaultProxy((r) => (r.watch ? fault : { kind: 'pass' }));
-      const put = await runScript(
+      expect(put.code, put.stderr).toBe(3);
+      expect(lines(put.stderr).at(-1)).toBe(`error: ${faults[0]![2](proxy.url)}`);
+      expect(lines(put.stderr).filter((l) => l.startsWith('retrying '))).toHaveLength(1);
+      expect(put.durationMs).toBeLessThan(60_000);
+      // The re-put after the failure converges.
+      await proxy.close();
+      proxy = await startFaultProxy(() => ({ kind: 'pass' }));
+      const again = await runScript(
         'out',
-        { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef, timeout: '2m' } },
+        { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef } },
         { dir: emptyDir() },
       );
-      expect(put.code, put.stderr).toBe(0);
-      expect(lines(put.stderr)).toContain('deployment/web: successfully rolled out (1 of 1 replicas available)');
-      expect(proxy.log.filter((l) => l.request.watch).length).toBeGreaterThanOrEqual(3);
-      // A watch without headers is cut at the bound, with a line (the rollout wait resumes it); a watch whose body
-      // stalls or trickles is left to its idle bound (90 s, longer than this put).
-      const cut = lines(put.stderr).filter((l) =>
-        /^watch (deployments|replicasets|pods) in namespace \S+ ended: /.test(l),
+      expect(again.code, again.stderr).toBe(0);
+      const del = await runScript(
+        'out',
+        { source: sourceVia(proxy.url), params: { delete: true } },
+        { dir: emptyDir() },
       );
-      if (name === 'no response headers') {
-        expect(cut.length).toBeGreaterThanOrEqual(1);
-        for (const line of cut)
-          expect(line).toMatch(
-            / ended: no response from https:\/\/127\.0\.0\.1:\d+ within 5s \(the request was sent; no response headers came\)$/,
-          );
-      } else expect(cut).toEqual([]);
-    },
-  );
-});
+      expect(del.code, del.stderr).toBe(0);
+    });
+
+    test.each(faults)(
+      'watches that get %s: bounded (or idle-bounded) and resumed; the resync sees the rollout through',
+      { timeout: 180_000 },
+      async (name, fault) => {
+        proxy = await startFaultProxy((r) => (r.watch ? fault : { kind: 'pass' }));
+        const put = await runScript(
+          'out',
+          { source: sourceVia(proxy.url), params: { image_ref: readyImage('1').tagRef, timeout: '2m' } },
+          { dir: emptyDir() },
+        );
+        expect(put.code, put.stderr).toBe(0);
+        expect(lines(put.stderr)).toContain('deployment/web: successfully rolled out (1 of 1 replicas available)');
+        expect(proxy.log.filter((l) => l.request.watch).length).toBeGreaterThanOrEqual(3);
+        // A watch without headers is cut at the bound, with a line (the rollout wait resumes it); a watch whose body
+        // stalls or trickles is left to its idle bound (90 s, longer than this put).
+        const cut = lines(put.stderr).filter((l) =>
+          /^watch (deployments|replicasets|pods) in namespace \S+ ended: /.test(l),
+        );
+        if (name === 'no response headers') {
+          expect(cut.length).toBeGreaterThanOrEqual(1);
+          for (const line of cut)
+            expect(line).toMatch(
+              new RegExp(
+                String.raw` ended: no response from https://127\.0\.0\.1:\d+ within 5s ` +
+                  String.raw`\(the request was sent; no response headers came\)$`,
+              ),
+            );
+        } else expect(cut).toEqual([]);
+      },
+    );
+  },
+);

@@ -389,27 +389,31 @@ describe('workload controllers, seen through kubectl', () => {
     expect(j.status).toMatchObject({ succeeded: 1 });
   }, 90_000);
 
-  it('fails a Job whose image `fails`: exit code 1, retried up to backoffLimit, then BackoffLimitExceeded', async () => {
-    // backoffLimit 1: one retry (the Job controller waits ~10 s before it), then Failed.
-    await applyServerSide(ns.name, job('migrate', failingJobImage().ref, { backoffLimit: 1 }));
-    const result = await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=5s'], {
-      namespace: ns.name,
-      allowFailure: true,
-      timeoutMs: 30_000,
-    });
-    expect(result.code).not.toBe(0);
-    const failed = await failedCondition(ns.name, 'migrate');
-    expect(failed.reason).toBe('BackoffLimitExceeded');
-    await kubectl(['wait', '--for=condition=failed', 'job/migrate', '--timeout=5s'], { namespace: ns.name });
+  it(
+    'fails a Job whose image `fails`: exit code 1, retried up to backoffLimit, ' + 'then BackoffLimitExceeded',
+    async () => {
+      // backoffLimit 1: one retry (the Job controller waits ~10 s before it), then Failed.
+      await applyServerSide(ns.name, job('migrate', failingJobImage().ref, { backoffLimit: 1 }));
+      const result = await kubectl(['wait', '--for=condition=complete', 'job/migrate', '--timeout=5s'], {
+        namespace: ns.name,
+        allowFailure: true,
+        timeoutMs: 30_000,
+      });
+      expect(result.code).not.toBe(0);
+      const failed = await failedCondition(ns.name, 'migrate');
+      expect(failed.reason).toBe('BackoffLimitExceeded');
+      await kubectl(['wait', '--for=condition=failed', 'job/migrate', '--timeout=5s'], { namespace: ns.name });
 
-    const pods = await jobPods(ns.name, 'migrate');
-    expect(pods).toHaveLength(2);
-    for (const pod of pods) {
-      expect(pod.status.phase).toBe('Failed');
-      expect(pod.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
-      expect(pod.status.containerStatuses[0].state.terminated.message).toMatch(/exits with code 1/);
-    }
-  }, 90_000);
+      const pods = await jobPods(ns.name, 'migrate');
+      expect(pods).toHaveLength(2);
+      for (const pod of pods) {
+        expect(pod.status.phase).toBe('Failed');
+        expect(pod.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 1, reason: 'Error' });
+        expect(pod.status.containerStatuses[0].state.terminated.message).toMatch(/exits with code 1/);
+      }
+    },
+    90_000,
+  );
 
   it('fails a restartPolicy OnFailure Job once its container has restarted backoffLimit times', async () => {
     await applyServerSide(ns.name, job('migrate', failingJobImage().ref, { backoffLimit: 1 }, 'OnFailure'));

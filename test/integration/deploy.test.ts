@@ -44,7 +44,10 @@ describe('put, get, check, delete', () => {
     expect(metadata.rollout_duration).toMatch(/^[0-9.]+(ms|s)$/);
     expect(first.stderr).toContain('deployment/web created');
     expect(first.stderr).toMatch(
-      /deployment\/web: \d of 2 (updated replicas available|new replicas updated)|deployment\/web: successfully rolled out/,
+      new RegExp(
+        String.raw`deployment/web: \d of 2 (updated replicas available|new replicas updated)|` +
+          String.raw`deployment/web: successfully rolled out`,
+      ),
     );
 
     const deployment = await kubectlJson(['get', 'deployment', 'web', '--show-managed-fields'], { namespace: ns.name });
@@ -75,86 +78,90 @@ describe('put, get, check, delete', () => {
     expect(after.metadata.resourceVersion).toBe(deployment.metadata.resourceVersion);
   });
 
-  test('check lists revisions in order; in writes manifests.yml that kubectl re-applies and deletes elsewhere', async () => {
-    const source = clusterSource({ namespace: ns.name });
-    const put = (tag: ReadyTag) =>
-      runScript('out', { source, params: { image: 'image' } }, { dir: sourcesDir(readyImage(tag)) });
-    for (const tag of ['1.0', '1.1', '1.2'] as const) expect((await put(tag)).code).toBe(0);
+  test(
+    'check lists revisions in order; in writes manifests.yml that kubectl re-applies and deletes ' + 'elsewhere',
+    async () => {
+      const source = clusterSource({ namespace: ns.name });
+      const put = (tag: ReadyTag) =>
+        runScript('out', { source, params: { image: 'image' } }, { dir: sourcesDir(readyImage(tag)) });
+      for (const tag of ['1.0', '1.1', '1.2'] as const) expect((await put(tag)).code).toBe(0);
 
-    const newest = await runScript('check', { source });
-    expect(newest.code, newest.stderr).toBe(0);
-    expect(newest.json).toEqual([
-      { app: 'web', namespace: ns.name, revision: '3', image: readyImage('1.2').digestRef },
-    ]);
-    const fromFirst = await runScript('check', {
-      source,
-      version: { app: 'web', namespace: ns.name, revision: '2', image: '' },
-    });
-    expect((fromFirst.json as { revision: string }[]).map((v) => v.revision)).toEqual(['2', '3']);
-    const gone = await runScript('check', {
-      source,
-      version: { app: 'web', namespace: ns.name, revision: '99', image: '' },
-    });
-    expect((gone.json as { revision: string }[]).map((v) => v.revision)).toEqual(['3']);
+      const newest = await runScript('check', { source });
+      expect(newest.code, newest.stderr).toBe(0);
+      expect(newest.json).toEqual([
+        { app: 'web', namespace: ns.name, revision: '3', image: readyImage('1.2').digestRef },
+      ]);
+      const fromFirst = await runScript('check', {
+        source,
+        version: { app: 'web', namespace: ns.name, revision: '2', image: '' },
+      });
+      expect((fromFirst.json as { revision: string }[]).map((v) => v.revision)).toEqual(['2', '3']);
+      const gone = await runScript('check', {
+        source,
+        version: { app: 'web', namespace: ns.name, revision: '99', image: '' },
+      });
+      expect((gone.json as { revision: string }[]).map((v) => v.revision)).toEqual(['3']);
 
-    const dest = emptyDir();
-    const version = (newest.json as Record<string, string>[])[0]!;
-    const get = await runScript('in', { source, version }, { dir: dest });
-    expect(get.code, get.stderr).toBe(0);
-    expect(readFileSync(join(dest, 'digest'), 'utf8')).toBe(readyImage('1.2').digest);
-    expect(readFileSync(join(dest, 'repository'), 'utf8')).toBe(readyImage('1.2').repository);
-    expect(readFileSync(join(dest, 'tag'), 'utf8')).toBe('1.2');
-    expect(readFileSync(join(dest, 'revision'), 'utf8')).toBe('3');
-    expect(readFileSync(join(dest, 'namespace'), 'utf8')).toBe(ns.name);
-    const manifests = readFileSync(join(dest, 'manifests.yml'), 'utf8');
-    expect(manifests).not.toMatch(/resourceVersion|managedFields|creationTimestamp|uid:|status:|namespace:/);
-    expect(JSON.parse(readFileSync(join(dest, 'metadata.json'), 'utf8'))).toMatchObject({ version, revision: 3 });
+      const dest = emptyDir();
+      const version = (newest.json as Record<string, string>[])[0]!;
+      const get = await runScript('in', { source, version }, { dir: dest });
+      expect(get.code, get.stderr).toBe(0);
+      expect(readFileSync(join(dest, 'digest'), 'utf8')).toBe(readyImage('1.2').digest);
+      expect(readFileSync(join(dest, 'repository'), 'utf8')).toBe(readyImage('1.2').repository);
+      expect(readFileSync(join(dest, 'tag'), 'utf8')).toBe('1.2');
+      expect(readFileSync(join(dest, 'revision'), 'utf8')).toBe('3');
+      expect(readFileSync(join(dest, 'namespace'), 'utf8')).toBe(ns.name);
+      const manifests = readFileSync(join(dest, 'manifests.yml'), 'utf8');
+      expect(manifests).not.toMatch(/resourceVersion|managedFields|creationTimestamp|uid:|status:|namespace:/);
+      expect(JSON.parse(readFileSync(join(dest, 'metadata.json'), 'utf8'))).toMatchObject({ version, revision: 3 });
 
-    // The same get again writes the same bytes.
-    const again = emptyDir();
-    await runScript('in', { source, version }, { dir: again });
-    expect(readFileSync(join(again, 'manifests.yml'), 'utf8')).toBe(manifests);
+      // The same get again writes the same bytes.
+      const again = emptyDir();
+      await runScript('in', { source, version }, { dir: again });
+      expect(readFileSync(join(again, 'manifests.yml'), 'utf8')).toBe(manifests);
 
-    const elsewhere = uniqueNamespaceName('kdr-recreate');
-    await kubectl(['create', 'namespace', elsewhere]);
-    try {
-      await kubectl(['apply', '-n', elsewhere, '-f', join(dest, 'manifests.yml')]);
-      await kubectl(['rollout', 'status', 'deployment/web', '-n', elsewhere, '--timeout=60s']);
-      const recreated = await kubectlJson(['get', 'deployment', 'web'], { namespace: elsewhere });
-      expect(recreated.spec.template.spec.containers[0].image).toBe(readyImage('1.2').digestRef);
-      await kubectl(['delete', '-n', elsewhere, '-f', join(dest, 'manifests.yml'), '--wait=true']);
-      const left = await kubectlJson(['get', 'deployments,services', '-l', ownLabels], { namespace: elsewhere });
-      expect(left.items).toEqual([]);
-    } finally {
-      await deleteNamespace(elsewhere);
-    }
+      const elsewhere = uniqueNamespaceName('kdr-recreate');
+      await kubectl(['create', 'namespace', elsewhere]);
+      try {
+        await kubectl(['apply', '-n', elsewhere, '-f', join(dest, 'manifests.yml')]);
+        await kubectl(['rollout', 'status', 'deployment/web', '-n', elsewhere, '--timeout=60s']);
+        const recreated = await kubectlJson(['get', 'deployment', 'web'], { namespace: elsewhere });
+        expect(recreated.spec.template.spec.containers[0].image).toBe(readyImage('1.2').digestRef);
+        await kubectl(['delete', '-n', elsewhere, '-f', join(dest, 'manifests.yml'), '--wait=true']);
+        const left = await kubectlJson(['get', 'deployments,services', '-l', ownLabels], { namespace: elsewhere });
+        expect(left.items).toEqual([]);
+      } finally {
+        await deleteNamespace(elsewhere);
+      }
 
-    // history: records beyond history_limit are pruned; in for a pruned revision fails clearly.
-    const limited = clusterSource({ namespace: ns.name, history_limit: 2 });
-    expect(
-      (
-        await runScript(
-          'out',
-          { source: limited, params: { image: 'image' } },
-          { dir: sourcesDir(tagOnly(readyImage('1.3'))) },
-        )
-      ).code,
-    ).toBe(0);
-    const pruned = await runScript(
-      'in',
-      { source, version: { app: 'web', namespace: ns.name, revision: '1', image: '' } },
-      { dir: emptyDir() },
-    );
-    expect(pruned.code).toBe(4);
-    expect(lines(pruned.stderr).at(-1)).toBe(
-      `error: revision 1 of web in namespace ${ns.name} no longer exists (deleted, pruned by history_limit, or never deployed)`,
-    );
-    const afterPrune = await runScript('check', {
-      source,
-      version: { app: 'web', namespace: ns.name, revision: '3', image: '' },
-    });
-    expect((afterPrune.json as { revision: string }[]).map((v) => v.revision)).toEqual(['3', '4']);
-  });
+      // history: records beyond history_limit are pruned; in for a pruned revision fails clearly.
+      const limited = clusterSource({ namespace: ns.name, history_limit: 2 });
+      expect(
+        (
+          await runScript(
+            'out',
+            { source: limited, params: { image: 'image' } },
+            { dir: sourcesDir(tagOnly(readyImage('1.3'))) },
+          )
+        ).code,
+      ).toBe(0);
+      const pruned = await runScript(
+        'in',
+        { source, version: { app: 'web', namespace: ns.name, revision: '1', image: '' } },
+        { dir: emptyDir() },
+      );
+      expect(pruned.code).toBe(4);
+      expect(lines(pruned.stderr).at(-1)).toBe(
+        `error: revision 1 of web in namespace ${ns.name} no longer exists ` +
+          '(deleted, pruned by history_limit, or never deployed)',
+      );
+      const afterPrune = await runScript('check', {
+        source,
+        version: { app: 'web', namespace: ns.name, revision: '3', image: '' },
+      });
+      expect((afterPrune.json as { revision: string }[]).map((v) => v.revision)).toEqual(['3', '4']);
+    },
+  );
 
   test('mode create refuses a release that already exists, naming the objects, and changes nothing', async () => {
     const dir = sourcesDir(tagOnly(readyImage('1')));
@@ -165,49 +172,57 @@ describe('put, get, check, delete', () => {
     const second = await runScript('out', { ...request, params: { ...request.params, replicas: 3 } }, { dir });
     expect(second.code).toBe(4);
     expect(lines(second.stderr).at(-1)).toBe(
-      `error: mode create: deployment/web, service/web already exist in namespace ${ns.name}; nothing was created (use mode: apply to update, or delete the release first)`,
+      `error: mode create: deployment/web, service/web already exist in namespace ${ns.name}; nothing was created ` +
+        '(use mode: apply to update, or delete the release first)',
     );
     const after = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });
 
-  test('extra manifests (a database) go first and are torn down with the release; a foreign object survives', async () => {
-    const dir = sourcesDir(tagOnly(readyImage('2')), { 'deps/postgres.yml': postgres });
-    const source = clusterSource({ namespace: ns.name });
-    await kubectl(['create', 'deployment', 'foreign', `--image=${readyImage('1').tagRef}`], { namespace: ns.name });
-    const put = await runScript('out', { source, params: { image: 'image', manifests: ['deps/*.yml'] } }, { dir });
-    expect(put.code, put.stderr).toBe(0);
-    const order = lines(put.stderr).filter((l) => / (created|configured|unchanged)$/.test(l));
-    // Dependencies in kind order first; the app's own objects after them (applied together, so in any order).
-    expect(order.slice(3).sort()).toEqual(['deployment/web created', 'service/web created']);
-    expect(order.slice(0, 3)).toEqual(['secret/db-credentials created', 'service/db created', 'deployment/db created']);
-    const db = await kubectlJson(['get', 'deployment', 'db'], { namespace: ns.name });
-    expect(db.status.availableReplicas).toBe(1);
-    expect(db.spec.template.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'web' });
+  test(
+    'extra manifests (a database) go first and are torn down with the release; ' + 'a foreign object survives',
+    async () => {
+      const dir = sourcesDir(tagOnly(readyImage('2')), { 'deps/postgres.yml': postgres });
+      const source = clusterSource({ namespace: ns.name });
+      await kubectl(['create', 'deployment', 'foreign', `--image=${readyImage('1').tagRef}`], { namespace: ns.name });
+      const put = await runScript('out', { source, params: { image: 'image', manifests: ['deps/*.yml'] } }, { dir });
+      expect(put.code, put.stderr).toBe(0);
+      const order = lines(put.stderr).filter((l) => / (created|configured|unchanged)$/.test(l));
+      // Dependencies in kind order first; the app's own objects after them (applied together, so in any order).
+      expect(order.slice(3).sort()).toEqual(['deployment/web created', 'service/web created']);
+      expect(order.slice(0, 3)).toEqual([
+        'secret/db-credentials created',
+        'service/db created',
+        'deployment/db created',
+      ]);
+      const db = await kubectlJson(['get', 'deployment', 'db'], { namespace: ns.name });
+      expect(db.status.availableReplicas).toBe(1);
+      expect(db.spec.template.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'web' });
 
-    const del = await runScript('out', { source, params: { delete: true } }, { dir });
-    expect(del.code, del.stderr).toBe(0);
-    expect(del.json).toMatchObject({ version: { app: 'web', namespace: ns.name, revision: '1', deleted: 'true' } });
-    // A line per object deleted (and "waiting for N objects" lines while they go, when they take a moment).
-    for (const ref of ['secret/db-credentials', 'service/db', 'deployment/db', 'deployment/web', 'service/web'])
-      expect(lines(del.stderr)).toContain(`${ref} deleted`);
-    const left = await kubectlJson(['get', 'deployments,services,secrets,pods,ingresses', '-l', ownLabels], {
-      namespace: ns.name,
-    });
-    expect(left.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual([]);
-    const foreign = await kubectlJson(['get', 'deployment', 'foreign'], { namespace: ns.name });
-    expect(foreign.metadata.name).toBe('foreign');
+      const del = await runScript('out', { source, params: { delete: true } }, { dir });
+      expect(del.code, del.stderr).toBe(0);
+      expect(del.json).toMatchObject({ version: { app: 'web', namespace: ns.name, revision: '1', deleted: 'true' } });
+      // A line per object deleted (and "waiting for N objects" lines while they go, when they take a moment).
+      for (const ref of ['secret/db-credentials', 'service/db', 'deployment/db', 'deployment/web', 'service/web'])
+        expect(lines(del.stderr)).toContain(`${ref} deleted`);
+      const left = await kubectlJson(['get', 'deployments,services,secrets,pods,ingresses', '-l', ownLabels], {
+        namespace: ns.name,
+      });
+      expect(left.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual([]);
+      const foreign = await kubectlJson(['get', 'deployment', 'foreign'], { namespace: ns.name });
+      expect(foreign.metadata.name).toBe('foreign');
 
-    const again = await runScript('out', { source, params: { delete: true } }, { dir });
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.json).toMatchObject({ version: { revision: '0', deleted: 'true' } });
-    const implicitGet = await runScript(
-      'in',
-      { source, version: (again.json as { version: unknown }).version },
-      { dir: emptyDir() },
-    );
-    expect(implicitGet.code).toBe(0);
-  });
+      const again = await runScript('out', { source, params: { delete: true } }, { dir });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.json).toMatchObject({ version: { revision: '0', deleted: 'true' } });
+      const implicitGet = await runScript(
+        'in',
+        { source, version: (again.json as { version: unknown }).version },
+        { dir: emptyDir() },
+      );
+      expect(implicitGet.code).toBe(0);
+    },
+  );
 
   test('an object with a release name but not ours is never modified or deleted', async () => {
     await kubectl(['create', 'service', 'clusterip', 'web', '--tcp=80:8080'], { namespace: ns.name });

@@ -65,7 +65,10 @@ describe('large releases', () => {
     expect(put.code).toBe(2);
     expect(lines(put.stderr)).toEqual([
       expect.stringMatching(
-        /^error: the release is too large to record: \d+ KiB compressed, the limit of a Secret is \d+ KiB \(split params.manifests into another release\)$/,
+        new RegExp(
+          String.raw`^error: the release is too large to record: \d+ KiB compressed, ` +
+            String.raw`the limit of a Secret is \d+ KiB \(split params.manifests into another release\)$`,
+        ),
       ),
     ]);
     expect(

@@ -37,205 +37,224 @@ async function snapshot(namespace: string): Promise<Record<string, string>> {
 describe('prune', () => {
   const ns = useNamespace('kdr-prune');
 
-  test('objects dropped from the release are deleted once the new one runs; a kind change is a new object; a failed put prunes nothing', async () => {
-    const source = clusterSource({ namespace: ns.name });
-    const dir = sourcesDir(
-      { repository: web('1').repository, tag: '1' },
-      {
-        'db.yml': configMap('web-db', 'db'),
-        'extra.yml': configMap('web-extra', 'hi'),
-        'extra-secret.yml': secret('web-extra', 'pw'),
-      },
-    );
-    const put = (params: Record<string, unknown>) =>
-      runScript('out', { source, params: { image: 'image', ...params } }, { dir });
+  test(
+    'objects dropped from the release are deleted once the new one runs; a kind change is a new object; ' +
+      'a failed put prunes nothing',
+    async () => {
+      const source = clusterSource({ namespace: ns.name });
+      const dir = sourcesDir(
+        { repository: web('1').repository, tag: '1' },
+        {
+          'db.yml': configMap('web-db', 'db'),
+          'extra.yml': configMap('web-extra', 'hi'),
+          'extra-secret.yml': secret('web-extra', 'pw'),
+        },
+      );
+      const put = (params: Record<string, unknown>) =>
+        runScript('out', { source, params: { image: 'image', ...params } }, { dir });
 
-    const first = await put({ manifests: ['db.yml', 'extra.yml'] });
-    expect(first.code, first.stderr).toBe(0);
-    expect(metadataOf(first).pruned).toBe('nothing');
+      const first = await put({ manifests: ['db.yml', 'extra.yml'] });
+      expect(first.code, first.stderr).toBe(0);
+      expect(metadataOf(first).pruned).toBe('nothing');
 
-    // A failed put (unpullable image) without extra.yml: nothing is pruned, the ConfigMap stays.
-    const failed = await runScript(
-      'out',
-      { source, params: { ...unpullableImage().params, manifests: ['db.yml'], timeout: '60s' } },
-      { dir },
-    );
-    expect(failed.code, failed.stderr).toBe(5);
-    expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
+      // A failed put (unpullable image) without extra.yml: nothing is pruned, the ConfigMap stays.
+      const failed = await runScript(
+        'out',
+        { source, params: { ...unpullableImage().params, manifests: ['db.yml'], timeout: '60s' } },
+        { dir },
+      );
+      expect(failed.code, failed.stderr).toBe(5);
+      expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(
+        0,
+      );
 
-    // The put that only drops extra.yml (same image as the first) prunes it and gets a new revision.
-    const second = await put({ manifests: ['db.yml'] });
-    expect(second.code, second.stderr).toBe(0);
-    expect(versionOf(second).revision).toBe('3');
-    expect(metadataOf(second).pruned).toBe('configmap/web-extra');
-    expect(second.stderr).toContain('configmap/web-extra pruned');
-    expect(
-      (await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code,
-    ).not.toBe(0);
-    expect((await kubectl(['get', 'configmap', 'web-db'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
+      // The put that only drops extra.yml (same image as the first) prunes it and gets a new revision.
+      const second = await put({ manifests: ['db.yml'] });
+      expect(second.code, second.stderr).toBe(0);
+      expect(versionOf(second).revision).toBe('3');
+      expect(metadataOf(second).pruned).toBe('configmap/web-extra');
+      expect(second.stderr).toContain('configmap/web-extra pruned');
+      expect(
+        (await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code,
+      ).not.toBe(0);
+      expect((await kubectl(['get', 'configmap', 'web-db'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
 
-    // The same name as a Secret: a new object; the ConfigMap of that name would be pruned (it is gone already).
-    const kindChange = await put({ manifests: ['db.yml', 'extra-secret.yml'] });
-    expect(kindChange.code, kindChange.stderr).toBe(0);
-    const back = await put({ manifests: ['db.yml', 'extra.yml'] });
-    expect(back.code, back.stderr).toBe(0);
-    expect(metadataOf(back).pruned).toBe('secret/web-extra');
-    expect((await kubectl(['get', 'secret', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).not.toBe(
-      0,
-    );
-    expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
+      // The same name as a Secret: a new object; the ConfigMap of that name would be pruned (it is gone already).
+      const kindChange = await put({ manifests: ['db.yml', 'extra-secret.yml'] });
+      expect(kindChange.code, kindChange.stderr).toBe(0);
+      const back = await put({ manifests: ['db.yml', 'extra.yml'] });
+      expect(back.code, back.stderr).toBe(0);
+      expect(metadataOf(back).pruned).toBe('secret/web-extra');
+      expect((await kubectl(['get', 'secret', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).not.toBe(
+        0,
+      );
+      expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(
+        0,
+      );
 
-    // prune: false keeps what was dropped; an object that lost our labels is reported, never deleted.
-    const kept = await put({ manifests: ['db.yml'], prune: false });
-    expect(kept.code, kept.stderr).toBe(0);
-    expect(metadataOf(kept).pruned).toBe('off (prune: false)');
-    expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
-    const withExtra = await put({ manifests: ['db.yml', 'extra.yml'] });
-    expect(withExtra.code, withExtra.stderr).toBe(0);
-    await kubectl(['label', 'configmap', 'web-extra', 'app.kubernetes.io/managed-by-'], { namespace: ns.name });
-    const foreign = await put({ manifests: ['db.yml'] });
-    expect(foreign.code, foreign.stderr).toBe(0);
-    expect(foreign.stderr).toContain(
-      'configmap/web-extra in namespace ' + ns.name + ' is not managed by release web: left alone',
-    );
-    expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(0);
+      // prune: false keeps what was dropped; an object that lost our labels is reported, never deleted.
+      const kept = await put({ manifests: ['db.yml'], prune: false });
+      expect(kept.code, kept.stderr).toBe(0);
+      expect(metadataOf(kept).pruned).toBe('off (prune: false)');
+      expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(
+        0,
+      );
+      const withExtra = await put({ manifests: ['db.yml', 'extra.yml'] });
+      expect(withExtra.code, withExtra.stderr).toBe(0);
+      await kubectl(['label', 'configmap', 'web-extra', 'app.kubernetes.io/managed-by-'], { namespace: ns.name });
+      const foreign = await put({ manifests: ['db.yml'] });
+      expect(foreign.code, foreign.stderr).toBe(0);
+      expect(foreign.stderr).toContain(
+        'configmap/web-extra in namespace ' + ns.name + ' is not managed by release web: left alone',
+      );
+      expect((await kubectl(['get', 'configmap', 'web-extra'], { namespace: ns.name, allowFailure: true })).code).toBe(
+        0,
+      );
 
-    const teardown = await runScript('out', { source, params: { delete: true } }, { dir });
-    expect(teardown.code, teardown.stderr).toBe(0);
-    expect(await snapshot(ns.name)).toEqual({});
-  });
+      const teardown = await runScript('out', { source, params: { delete: true } }, { dir });
+      expect(teardown.code, teardown.stderr).toBe(0);
+      expect(await snapshot(ns.name)).toEqual({});
+    },
+  );
 });
 
 describe('redeploy a recorded revision', () => {
   const ns = useNamespace('kdr-redeploy');
 
-  test('revision N comes back exactly, Secret values included, as a new revision; unknown revisions are named', async () => {
-    const source = clusterSource({ namespace: ns.name });
-    const v1 = sourcesDir(
-      { repository: web('1').repository, tag: '1' },
-      { 'secret.yml': secret('web-db', 'first-password') },
-    );
-    const v2 = sourcesDir(
-      { repository: web('2').repository, tag: '2' },
-      { 'secret.yml': secret('web-db', 'second-password') },
-    );
-    expect(
-      (
-        await runScript(
-          'out',
-          { source, params: { image: 'image', manifests: ['secret.yml'], replicas: 2 } },
-          { dir: v1 },
-        )
-      ).code,
-    ).toBe(0);
-    expect(
-      (await runScript('out', { source, params: { image: 'image', manifests: ['secret.yml'] } }, { dir: v2 })).code,
-    ).toBe(0);
+  test(
+    'revision N comes back exactly, Secret values included, as a new revision; ' + 'unknown revisions are named',
+    async () => {
+      const source = clusterSource({ namespace: ns.name });
+      const v1 = sourcesDir(
+        { repository: web('1').repository, tag: '1' },
+        { 'secret.yml': secret('web-db', 'first-password') },
+      );
+      const v2 = sourcesDir(
+        { repository: web('2').repository, tag: '2' },
+        { 'secret.yml': secret('web-db', 'second-password') },
+      );
+      expect(
+        (
+          await runScript(
+            'out',
+            { source, params: { image: 'image', manifests: ['secret.yml'], replicas: 2 } },
+            { dir: v1 },
+          )
+        ).code,
+      ).toBe(0);
+      expect(
+        (await runScript('out', { source, params: { image: 'image', manifests: ['secret.yml'] } }, { dir: v2 })).code,
+      ).toBe(0);
 
-    // The revision file of a get of revision 1, as a pinned `get` would lay it out.
-    const get = emptyDir();
-    const fetched = await runScript(
-      'in',
-      { source, version: { app: 'web', namespace: ns.name, revision: '1', image: web('1').tagRef } },
-      { dir: get },
-    );
-    expect(fetched.code, fetched.stderr).toBe(0);
-    const dir = sourcesDir({ repository: 'unused' });
-    writeFileSync(join(dir, 'revision'), '1\n');
-    const redeploy = await runScript('out', { source, params: { revision_file: 'revision' } }, { dir });
-    expect(redeploy.code, redeploy.stderr).toBe(0);
-    expect(versionOf(redeploy)).toEqual({ app: 'web', namespace: ns.name, revision: '3', image: web('1').tagRef });
-    expect(metadataOf(redeploy)).toMatchObject({ redeployed_from: '1', revision: '3' });
-    const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
-    expect(deployment.spec.template.spec.containers[0].image).toBe(web('1').tagRef);
-    expect(deployment.spec.replicas).toBe(2);
-    const stored = await kubectlJson(['get', 'secret', 'web-db'], { namespace: ns.name });
-    expect(Buffer.from(stored.data.password, 'base64').toString()).toBe('first-password');
+      // The revision file of a get of revision 1, as a pinned `get` would lay it out.
+      const get = emptyDir();
+      const fetched = await runScript(
+        'in',
+        { source, version: { app: 'web', namespace: ns.name, revision: '1', image: web('1').tagRef } },
+        { dir: get },
+      );
+      expect(fetched.code, fetched.stderr).toBe(0);
+      const dir = sourcesDir({ repository: 'unused' });
+      writeFileSync(join(dir, 'revision'), '1\n');
+      const redeploy = await runScript('out', { source, params: { revision_file: 'revision' } }, { dir });
+      expect(redeploy.code, redeploy.stderr).toBe(0);
+      expect(versionOf(redeploy)).toEqual({ app: 'web', namespace: ns.name, revision: '3', image: web('1').tagRef });
+      expect(metadataOf(redeploy)).toMatchObject({ redeployed_from: '1', revision: '3' });
+      const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
+      expect(deployment.spec.template.spec.containers[0].image).toBe(web('1').tagRef);
+      expect(deployment.spec.replicas).toBe(2);
+      const stored = await kubectlJson(['get', 'secret', 'web-db'], { namespace: ns.name });
+      expect(Buffer.from(stored.data.password, 'base64').toString()).toBe('first-password');
 
-    // check reports the redeploy as the newest version; the same redeploy again changes nothing.
-    const check = await runScript('check', { source });
-    expect((check.json as { revision: string }[]).map((v) => v.revision)).toEqual(['3']);
-    const again = await runScript('out', { source, params: { revision: '1' } }, { dir });
-    expect(again.code, again.stderr).toBe(0);
-    expect(versionOf(again).revision).toBe('3');
-    expect(again.stderr).toContain('deployment/web unchanged');
+      // check reports the redeploy as the newest version; the same redeploy again changes nothing.
+      const check = await runScript('check', { source });
+      expect((check.json as { revision: string }[]).map((v) => v.revision)).toEqual(['3']);
+      const again = await runScript('out', { source, params: { revision: '1' } }, { dir });
+      expect(again.code, again.stderr).toBe(0);
+      expect(versionOf(again).revision).toBe('3');
+      expect(again.stderr).toContain('deployment/web unchanged');
 
-    const missing = await runScript('out', { source, params: { revision: '99' } }, { dir });
-    expect(missing.code, missing.stderr).toBe(4);
-    expect(missing.stderr).toContain(
-      `error: revision 99 of web in namespace ${ns.name} does not exist (never deployed, or pruned by history_limit); revisions that can be redeployed: 1, 2, 3`,
-    );
-    const mixed = await runScript('out', { source, params: { revision: '1', image_ref: 'x:1' } }, { dir });
-    expect(mixed.code).toBe(2);
-    expect(mixed.stderr).toContain('error: params.image_ref: cannot be combined with params.revision');
+      const missing = await runScript('out', { source, params: { revision: '99' } }, { dir });
+      expect(missing.code, missing.stderr).toBe(4);
+      expect(missing.stderr).toContain(
+        `error: revision 99 of web in namespace ${ns.name} does not exist ` +
+          '(never deployed, or pruned by history_limit); revisions that can be redeployed: 1, 2, 3',
+      );
+      const mixed = await runScript('out', { source, params: { revision: '1', image_ref: 'x:1' } }, { dir });
+      expect(mixed.code).toBe(2);
+      expect(mixed.stderr).toContain('error: params.image_ref: cannot be combined with params.revision');
 
-    expect((await runScript('out', { source, params: { delete: true } }, { dir })).code).toBe(0);
-    expect(await snapshot(ns.name)).toEqual({});
-  });
+      expect((await runScript('out', { source, params: { delete: true } }, { dir })).code).toBe(0);
+      expect(await snapshot(ns.name)).toEqual({});
+    },
+  );
 });
 
 describe('on_failure: rollback', () => {
   const ns = useNamespace('kdr-rollback');
 
-  test('a failed rollout goes back to the last deployed revision and prunes what it added; check keeps the good one', async () => {
-    const source = clusterSource({ namespace: ns.name });
-    const dir = sourcesDir({ repository: 'unused' }, { 'extra.yml': configMap('web-new', 'x') });
-    const good = await runScript('out', { source, params: { image_ref: web('1').tagRef, replicas: 2 } }, { dir });
-    expect(good.code, good.stderr).toBe(0);
+  test(
+    'a failed rollout goes back to the last deployed revision and prunes what it added; ' + 'check keeps the good one',
+    async () => {
+      const source = clusterSource({ namespace: ns.name });
+      const dir = sourcesDir({ repository: 'unused' }, { 'extra.yml': configMap('web-new', 'x') });
+      const good = await runScript('out', { source, params: { image_ref: web('1').tagRef, replicas: 2 } }, { dir });
+      expect(good.code, good.stderr).toBe(0);
 
-    const bad = await runScript(
-      'out',
-      {
-        source,
-        params: {
-          ...unpullableImage().params,
-          replicas: 2,
-          manifests: ['extra.yml'],
-          on_failure: 'rollback',
-          timeout: '90s',
+      const bad = await runScript(
+        'out',
+        {
+          source,
+          params: {
+            ...unpullableImage().params,
+            replicas: 2,
+            manifests: ['extra.yml'],
+            on_failure: 'rollback',
+            timeout: '90s',
+          },
         },
-      },
-      { dir },
-    );
-    expect(bad.code, bad.stderr).toBe(5);
-    expect(bad.stderr).toMatch(/ErrImagePull|ImagePullBackOff/);
-    expect(bad.stderr).toContain(`rolling back to revision 1 of web (${web('1').tagRef})`);
-    expect(bad.stderr).toContain('rolled back to revision 1');
-    expect(bad.stderr).toContain('configmap/web-new pruned');
-    const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
-    expect(deployment.spec.template.spec.containers[0].image).toBe(web('1').tagRef);
-    expect(deployment.status.availableReplicas).toBe(2);
-    expect((await kubectl(['get', 'configmap', 'web-new'], { namespace: ns.name, allowFailure: true })).code).not.toBe(
-      0,
-    );
-    const check = await runScript('check', { source });
-    expect(check.json).toEqual([{ app: 'web', namespace: ns.name, revision: '1', image: web('1').tagRef }]);
-    const records = await kubectlJson(
-      [
-        'get',
-        'secrets',
-        '-l',
-        'kubernetes-deploy-resource.io/release=web',
-        '-L',
-        'kubernetes-deploy-resource.io/status',
-      ],
-      { namespace: ns.name },
-    );
-    expect(
-      Object.fromEntries(
-        records.items.map((r: { metadata: { labels: Record<string, string> } }) => [
-          r.metadata.labels['kubernetes-deploy-resource.io/revision'],
-          r.metadata.labels['kubernetes-deploy-resource.io/status'],
-        ]),
-      ),
-    ).toEqual({ '1': 'deployed', '2': 'failed' });
+        { dir },
+      );
+      expect(bad.code, bad.stderr).toBe(5);
+      expect(bad.stderr).toMatch(/ErrImagePull|ImagePullBackOff/);
+      expect(bad.stderr).toContain(`rolling back to revision 1 of web (${web('1').tagRef})`);
+      expect(bad.stderr).toContain('rolled back to revision 1');
+      expect(bad.stderr).toContain('configmap/web-new pruned');
+      const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
+      expect(deployment.spec.template.spec.containers[0].image).toBe(web('1').tagRef);
+      expect(deployment.status.availableReplicas).toBe(2);
+      expect(
+        (await kubectl(['get', 'configmap', 'web-new'], { namespace: ns.name, allowFailure: true })).code,
+      ).not.toBe(0);
+      const check = await runScript('check', { source });
+      expect(check.json).toEqual([{ app: 'web', namespace: ns.name, revision: '1', image: web('1').tagRef }]);
+      const records = await kubectlJson(
+        [
+          'get',
+          'secrets',
+          '-l',
+          'kubernetes-deploy-resource.io/release=web',
+          '-L',
+          'kubernetes-deploy-resource.io/status',
+        ],
+        { namespace: ns.name },
+      );
+      expect(
+        Object.fromEntries(
+          records.items.map((r: { metadata: { labels: Record<string, string> } }) => [
+            r.metadata.labels['kubernetes-deploy-resource.io/revision'],
+            r.metadata.labels['kubernetes-deploy-resource.io/status'],
+          ]),
+        ),
+      ).toEqual({ '1': 'deployed', '2': 'failed' });
 
-    // The put after: a good release deploys normally from the rolled-back state.
-    const next = await runScript('out', { source, params: { image_ref: web('3').tagRef, replicas: 2 } }, { dir });
-    expect(next.code, next.stderr).toBe(0);
-    expect(versionOf(next).revision).toBe('3');
-    expect((await runScript('out', { source, params: { delete: true } }, { dir })).code).toBe(0);
-  });
+      // The put after: a good release deploys normally from the rolled-back state.
+      const next = await runScript('out', { source, params: { image_ref: web('3').tagRef, replicas: 2 } }, { dir });
+      expect(next.code, next.stderr).toBe(0);
+      expect(versionOf(next).revision).toBe('3');
+      expect((await runScript('out', { source, params: { delete: true } }, { dir })).code).toBe(0);
+    },
+  );
 
   test('a first deploy has nothing to roll back to: it says so and keeps the failed objects', async () => {
     const source = clusterSource({ namespace: ns.name });

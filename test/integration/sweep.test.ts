@@ -116,71 +116,75 @@ describe('sweep', () => {
     // Five puts, a sweep that deletes two namespaces and waits for them: minutes on a busy machine.
   }, 600_000);
 
-  test('a ServiceAccount with exactly the documented rights sweeps; a namespace it may not read is reported', async () => {
-    const sweeper = `${app}-rbac`;
-    const rbac = {
-      home: uniqueNamespaceName('kdr-sweep-home'),
-      granted: uniqueNamespaceName('kdr-sweep-granted'),
-      closed: uniqueNamespaceName('kdr-sweep-closed'),
-    };
-    const clusterRole = `kdr-sweeper-${sweeper}`;
-    try {
-      for (const ns of [rbac.granted, rbac.closed]) {
-        const put = await runScript(
+  test(
+    'a ServiceAccount with exactly the documented rights sweeps; ' + 'a namespace it may not read is reported',
+    async () => {
+      const sweeper = `${app}-rbac`;
+      const rbac = {
+        home: uniqueNamespaceName('kdr-sweep-home'),
+        granted: uniqueNamespaceName('kdr-sweep-granted'),
+        closed: uniqueNamespaceName('kdr-sweep-closed'),
+      };
+      const clusterRole = `kdr-sweeper-${sweeper}`;
+      try {
+        for (const ns of [rbac.granted, rbac.closed]) {
+          const put = await runScript(
+            'out',
+            {
+              source: clusterSource({ namespace: ns, app: sweeper }),
+              params: { image_ref: readyImage('1').tagRef, create_namespace: true },
+            },
+            { dir: emptyDir() },
+          );
+          expect(put.code, put.stderr).toBe(0);
+          await age(ns, sweeper, 48 * hour);
+        }
+        await createNamespace(rbac.home);
+        const token = await serviceAccountToken(rbac.home, 'sweeper');
+        // The README: cluster-wide list, get and delete on namespaces, plus the Role in each namespace to sweep.
+        await kubectl(['create', 'clusterrole', clusterRole, '--verb=list,get,delete', '--resource=namespaces']);
+        await kubectl([
+          'create',
+          'clusterrolebinding',
+          clusterRole,
+          `--clusterrole=${clusterRole}`,
+          `--serviceaccount=${rbac.home}:sweeper`,
+        ]);
+        await kubectl(['apply', '-f', '-'], { input: readmeRole(rbac.granted) });
+        await kubectl(
+          [
+            'create',
+            'rolebinding',
+            'sweeper',
+            '--role=kubernetes-deploy-resource',
+            `--serviceaccount=${rbac.home}:sweeper`,
+          ],
+          { namespace: rbac.granted },
+        );
+
+        const { cluster_url, cluster_ca } = clusterSource() as Record<string, string>;
+        const result = await runScript(
           'out',
           {
-            source: clusterSource({ namespace: ns, app: sweeper }),
-            params: { image_ref: readyImage('1').tagRef, create_namespace: true },
+            source: { cluster_url, cluster_ca, token, app: sweeper },
+            params: { sweep: { older_than: '24h' }, timeout: '5m' },
           },
           { dir: emptyDir() },
         );
-        expect(put.code, put.stderr).toBe(0);
-        await age(ns, sweeper, 48 * hour);
+        expect(result.code, result.stderr).toBe(0);
+        expect(metadataOf(result).swept).toBe(rbac.granted);
+        expect(metadataOf(result).left_alone).toBe(`${rbac.closed} (may not list secrets)`);
+        expect(await exists(rbac.granted)).toBe(false);
+        expect(await exists(rbac.closed)).toBe(true);
+      } finally {
+        await kubectl(['delete', 'clusterrolebinding,clusterrole', clusterRole, '--ignore-not-found'], {
+          allowFailure: true,
+        });
+        for (const ns of Object.values(rbac)) await deleteNamespace(ns, 0);
       }
-      await createNamespace(rbac.home);
-      const token = await serviceAccountToken(rbac.home, 'sweeper');
-      // The README: cluster-wide list, get and delete on namespaces, plus the Role in each namespace to sweep.
-      await kubectl(['create', 'clusterrole', clusterRole, '--verb=list,get,delete', '--resource=namespaces']);
-      await kubectl([
-        'create',
-        'clusterrolebinding',
-        clusterRole,
-        `--clusterrole=${clusterRole}`,
-        `--serviceaccount=${rbac.home}:sweeper`,
-      ]);
-      await kubectl(['apply', '-f', '-'], { input: readmeRole(rbac.granted) });
-      await kubectl(
-        [
-          'create',
-          'rolebinding',
-          'sweeper',
-          '--role=kubernetes-deploy-resource',
-          `--serviceaccount=${rbac.home}:sweeper`,
-        ],
-        { namespace: rbac.granted },
-      );
-
-      const { cluster_url, cluster_ca } = clusterSource() as Record<string, string>;
-      const result = await runScript(
-        'out',
-        {
-          source: { cluster_url, cluster_ca, token, app: sweeper },
-          params: { sweep: { older_than: '24h' }, timeout: '5m' },
-        },
-        { dir: emptyDir() },
-      );
-      expect(result.code, result.stderr).toBe(0);
-      expect(metadataOf(result).swept).toBe(rbac.granted);
-      expect(metadataOf(result).left_alone).toBe(`${rbac.closed} (may not list secrets)`);
-      expect(await exists(rbac.granted)).toBe(false);
-      expect(await exists(rbac.closed)).toBe(true);
-    } finally {
-      await kubectl(['delete', 'clusterrolebinding,clusterrole', clusterRole, '--ignore-not-found'], {
-        allowFailure: true,
-      });
-      for (const ns of Object.values(rbac)) await deleteNamespace(ns, 0);
-    }
-  }, 600_000);
+    },
+    600_000,
+  );
 
   test('without the right to list namespaces nothing can be swept: exit 4 naming it', async () => {
     const token = rbacToken();

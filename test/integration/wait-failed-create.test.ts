@@ -12,62 +12,76 @@ const ownLabels = 'app.kubernetes.io/instance=web,app.kubernetes.io/managed-by=k
 describe('Pods that cannot be created', () => {
   const ns = useNamespace('kdr-failcreate');
 
-  test('a missing ServiceAccount: exit 5 with the admission message, not a timeout; a fixed re-put succeeds; teardown', async () => {
-    const source = clusterSource({ namespace: ns.name });
-    const broken = sourcesDir(tagOnly(readyImage('1')), {
-      'deps/worker.yml': deploymentYaml('worker', readyImage('2').tagRef, { serviceAccountName: 'missing' }),
-    });
-    const put = await runScript(
-      'out',
-      { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
-      { dir: broken },
-    );
-    expect(put.code, put.stderr).toBe(5);
-    expect(lines(put.stderr).at(-1)).toMatch(
-      /^error: deployment\/worker failed: replicaset\/worker-[a-z0-9]+ cannot create Pods: FailedCreate: pods "worker-[a-z0-9]+-" is forbidden: error looking up service account [a-z0-9-]+\/missing: serviceaccount "missing" not found$/,
-    );
-    expect(put.durationMs).toBeLessThan(60_000);
+  test(
+    'a missing ServiceAccount: exit 5 with the admission message, not a timeout; ' +
+      'a fixed re-put succeeds; teardown',
+    async () => {
+      const source = clusterSource({ namespace: ns.name });
+      const broken = sourcesDir(tagOnly(readyImage('1')), {
+        'deps/worker.yml': deploymentYaml('worker', readyImage('2').tagRef, { serviceAccountName: 'missing' }),
+      });
+      const put = await runScript(
+        'out',
+        { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
+        { dir: broken },
+      );
+      expect(put.code, put.stderr).toBe(5);
+      expect(lines(put.stderr).at(-1)).toMatch(
+        new RegExp(
+          String.raw`^error: deployment/worker failed: replicaset/worker-[a-z0-9]+ cannot create Pods: ` +
+            String.raw`FailedCreate: pods "worker-[a-z0-9]+-" is forbidden: ` +
+            String.raw`error looking up service account [a-z0-9-]+/missing: serviceaccount "missing" not found$`,
+        ),
+      );
+      expect(put.durationMs).toBeLessThan(60_000);
 
-    await kubectl(['create', 'serviceaccount', 'missing'], { namespace: ns.name });
-    const fixed = await runScript(
-      'out',
-      { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
-      { dir: broken },
-    );
-    expect(fixed.code, fixed.stderr).toBe(0);
-    expect(lines(fixed.stderr)).toContain('deployment/worker: successfully rolled out (1 of 1 replicas available)');
+      await kubectl(['create', 'serviceaccount', 'missing'], { namespace: ns.name });
+      const fixed = await runScript(
+        'out',
+        { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
+        { dir: broken },
+      );
+      expect(fixed.code, fixed.stderr).toBe(0);
+      expect(lines(fixed.stderr)).toContain('deployment/worker: successfully rolled out (1 of 1 replicas available)');
 
-    const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
-    expect(del.code, del.stderr).toBe(0);
-    expect(
-      (await kubectlJson(['get', 'deployments,replicasets,pods', '-l', ownLabels], { namespace: ns.name })).items,
-    ).toEqual([]);
-  });
+      const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
+      expect(del.code, del.stderr).toBe(0);
+      expect(
+        (await kubectlJson(['get', 'deployments,replicasets,pods', '-l', ownLabels], { namespace: ns.name })).items,
+      ).toEqual([]);
+    },
+  );
 
-  test('a namespace ResourceQuota the release exceeds: exit 5 naming the quota; within the quota it succeeds', async () => {
-    await kubectl(['create', 'quota', 'pods', '--hard=pods=1'], { namespace: ns.name });
-    const source = clusterSource({ namespace: ns.name });
-    const put = await runScript(
-      'out',
-      { source, params: { image_ref: readyImage('1').tagRef, replicas: 3, timeout: '2m' } },
-      { dir: emptyDir() },
-    );
-    expect(put.code, put.stderr).toBe(5);
-    const last = lines(put.stderr).at(-1)!;
-    expect(last).toMatch(
-      /^error: deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: pods "web-[a-z0-9]+-[a-z0-9]*" is forbidden: /,
-    );
-    expect(last).toContain('quota');
-    // Within the quota (a changed put: the failure left from the last one is not this put's).
-    const within = await runScript(
-      'out',
-      { source, params: { image_ref: readyImage('1').tagRef, replicas: 1, timeout: '2m' } },
-      { dir: emptyDir() },
-    );
-    expect(within.code, within.stderr).toBe(0);
-    const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
-    expect(del.code, del.stderr).toBe(0);
-  });
+  test(
+    'a namespace ResourceQuota the release exceeds: exit 5 naming the quota; ' + 'within the quota it succeeds',
+    async () => {
+      await kubectl(['create', 'quota', 'pods', '--hard=pods=1'], { namespace: ns.name });
+      const source = clusterSource({ namespace: ns.name });
+      const put = await runScript(
+        'out',
+        { source, params: { image_ref: readyImage('1').tagRef, replicas: 3, timeout: '2m' } },
+        { dir: emptyDir() },
+      );
+      expect(put.code, put.stderr).toBe(5);
+      const last = lines(put.stderr).at(-1)!;
+      expect(last).toMatch(
+        new RegExp(
+          String.raw`^error: deployment/web failed: replicaset/web-[a-z0-9]+ cannot create Pods: ` +
+            String.raw`FailedCreate: pods "web-[a-z0-9]+-[a-z0-9]*" is forbidden: `,
+        ),
+      );
+      expect(last).toContain('quota');
+      // Within the quota (a changed put: the failure left from the last one is not this put's).
+      const within = await runScript(
+        'out',
+        { source, params: { image_ref: readyImage('1').tagRef, replicas: 1, timeout: '2m' } },
+        { dir: emptyDir() },
+      );
+      expect(within.code, within.stderr).toBe(0);
+      const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
+      expect(del.code, del.stderr).toBe(0);
+    },
+  );
 
   test('two workloads failing: one message names both', async () => {
     const source = clusterSource({ namespace: ns.name });
@@ -80,43 +94,61 @@ describe('Pods that cannot be created', () => {
     );
     expect(put.code, put.stderr).toBe(5);
     expect(lines(put.stderr).at(-1)).toMatch(
-      /^error: 2 workloads failed: \(1\) deployment\/db failed: pod\/db-\S+ container db: (ErrImagePull|ImagePullBackOff): .* \(2\) deployment\/web failed: pod\/web-\S+ container web: (ErrImagePull|ImagePullBackOff): /,
+      new RegExp(
+        String.raw`^error: 2 workloads failed: ` +
+          String.raw`\(1\) deployment/db failed: pod/db-\S+ container db: (ErrImagePull|ImagePullBackOff): .* ` +
+          String.raw`\(2\) deployment/web failed: pod/web-\S+ container web: (ErrImagePull|ImagePullBackOff): `,
+      ),
     );
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
   });
 
-  test('a StatefulSet and the app beyond the quota, a Job and a DaemonSet without their ServiceAccount: all named at once, exit 5', async () => {
-    const source = clusterSource({ namespace: ns.name });
-    // No Pod at all: every creation fails at once (the ServiceAccount check comes before the quota's).
-    await kubectl(['create', 'quota', 'no-pods', '--hard=pods=0'], { namespace: ns.name });
-    const sa = { serviceAccountName: 'nobody' };
-    const files = {
-      'deps/db.yml': statefulSetYaml('db', readyImage('2').tagRef, { replicas: 1 }),
-      'deps/seed.yml': jobYaml('seed', completingJobImage().ref, { podExtra: sa }),
-      'deps/agent.yml': daemonSetYaml('agent', readyImage('3').tagRef, sa),
-    };
-    const put = await runScript(
-      'out',
-      { source, params: { image: 'image', manifests: Object.keys(files), timeout: '2m' } },
-      { dir: sourcesDir(tagOnly(readyImage('1')), files) },
-    );
-    expect(put.code, put.stderr).toBe(5);
-    const last = lines(put.stderr).at(-1)!;
-    expect(last).toMatch(
-      /^error: 4 workloads failed: \(1\) daemonset\/agent failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/,
-    );
-    expect(last).toMatch(
-      /\(2\) statefulset\/db failed: cannot create Pods: FailedCreate: create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: exceeded quota: no-pods/,
-    );
-    expect(last).toMatch(
-      /\(3\) job\/seed failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/,
-    );
-    expect(last).toMatch(
-      /\(4\) deployment\/web failed: replicaset\/web-[a-z0-9]+ cannot create Pods: FailedCreate: .*exceeded quota: no-pods/,
-    );
-    await kubectl(['delete', 'quota', 'no-pods'], { namespace: ns.name });
-    const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
-    expect(del.code, del.stderr).toBe(0);
-  });
+  test(
+    'a StatefulSet and the app beyond the quota, a Job and a DaemonSet without their ServiceAccount: ' +
+      'all named at once, exit 5',
+    async () => {
+      const source = clusterSource({ namespace: ns.name });
+      // No Pod at all: every creation fails at once (the ServiceAccount check comes before the quota's).
+      await kubectl(['create', 'quota', 'no-pods', '--hard=pods=0'], { namespace: ns.name });
+      const sa = { serviceAccountName: 'nobody' };
+      const files = {
+        'deps/db.yml': statefulSetYaml('db', readyImage('2').tagRef, { replicas: 1 }),
+        'deps/seed.yml': jobYaml('seed', completingJobImage().ref, { podExtra: sa }),
+        'deps/agent.yml': daemonSetYaml('agent', readyImage('3').tagRef, sa),
+      };
+      const put = await runScript(
+        'out',
+        { source, params: { image: 'image', manifests: Object.keys(files), timeout: '2m' } },
+        { dir: sourcesDir(tagOnly(readyImage('1')), files) },
+      );
+      expect(put.code, put.stderr).toBe(5);
+      const last = lines(put.stderr).at(-1)!;
+      expect(last).toMatch(
+        new RegExp(
+          String.raw`^error: 4 workloads failed: \(1\) daemonset/agent failed: cannot create Pods: ` +
+            String.raw`FailedCreate: .*serviceaccount "nobody" not found`,
+        ),
+      );
+      expect(last).toMatch(
+        new RegExp(
+          String.raw`\(2\) statefulset/db failed: cannot create Pods: ` +
+            String.raw`FailedCreate: create Pod db-0 in StatefulSet db failed error: ` +
+            String.raw`pods "db-0" is forbidden: exceeded quota: no-pods`,
+        ),
+      );
+      expect(last).toMatch(
+        /\(3\) job\/seed failed: cannot create Pods: FailedCreate: .*serviceaccount "nobody" not found/,
+      );
+      expect(last).toMatch(
+        new RegExp(
+          String.raw`\(4\) deployment/web failed: replicaset/web-[a-z0-9]+ cannot create Pods: ` +
+            String.raw`FailedCreate: .*exceeded quota: no-pods`,
+        ),
+      );
+      await kubectl(['delete', 'quota', 'no-pods'], { namespace: ns.name });
+      const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
+      expect(del.code, del.stderr).toBe(0);
+    },
+  );
 });

@@ -591,7 +591,8 @@ export class FakeCluster {
         'update',
         key,
         'Conflict',
-        `Operation cannot be fulfilled on ${key.kind.toLowerCase()}s "${key.name}": the object has been modified; please apply your changes to the latest version and try again`,
+        `Operation cannot be fulfilled on ${key.kind.toLowerCase()}s "${key.name}": the object has been modified; ` +
+          'please apply your changes to the latest version and try again',
       );
     }
     const next = clone(object);
@@ -754,7 +755,8 @@ export class FakeCluster {
         verb,
         key,
         'Invalid',
-        `${object.kind} "${name ?? ''}" is invalid: metadata.name: Invalid value: "${name ?? ''}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+        `${object.kind} "${name ?? ''}" is invalid: metadata.name: Invalid value: "${name ?? ''}": ` +
+          "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'",
       );
     }
     if (!namespaced) return;
@@ -782,7 +784,8 @@ export class FakeCluster {
   }
 
   private refused(status: number, verb: string, key: ObjectKey, reason: string, message: string): Error {
-    const what = `${verb} ${key.kind.toLowerCase()}/${key.name}${key.namespace ? ` in namespace ${key.namespace}` : ''}`;
+    const what =
+      `${verb} ${key.kind.toLowerCase()}/${key.name}` + `${key.namespace ? ` in namespace ${key.namespace}` : ''}`;
     return errorForStatus(status, { kind: 'Status', reason, message, code: status }, what, this.server);
   }
 

@@ -280,7 +280,10 @@ export function emitObject(name: string, tree: Tree, faults: boolean, labels: Re
   const labelLines = Object.entries(labels)
     .map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`)
     .join('');
-  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${labelLines ? `  labels:\n${labelLines}` : ''}${emitter.block('data:', tree, 0)}`;
+  return (
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n` +
+    `${labelLines ? `  labels:\n${labelLines}` : ''}${emitter.block('data:', tree, 0)}`
+  );
 }
 
 // ---------- wrappers that keep a file's meaning ----------
@@ -438,7 +441,8 @@ export function fileCategories(realManifests: string[]): FileCategory[] {
       const texts = docs.map(([tree, l], i) => emitObject(`${name}-${i}`, tree, false, l));
       const [wrapName, wrap] = wraps[w]!;
       const body = asList
-        ? `apiVersion: v1\nkind: List\nitems:\n${texts.map((t) => `- ${t.replaceAll('\n', '\n  ').trimEnd()}\n`).join('')}`
+        ? 'apiVersion: v1\nkind: List\nitems:\n' +
+          `${texts.map((t) => `- ${t.replaceAll('\n', '\n  ').trimEnd()}\n`).join('')}`
         : wrap(texts);
       return manifestCase('manifests: valid YAML in many styles', body, 'valid', asList ? 'List' : wrapName);
     });
@@ -497,7 +501,8 @@ export function fileCategories(realManifests: string[]): FileCategory[] {
     ['custom tag', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: !Ref b}\n'],
     [
       'BOM in a later document',
-      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n\uFEFFapiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n' +
+        '\uFEFFapiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n',
     ],
     ['NUL byte', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: "x\u0000y"}\n'],
     ['not a mapping', '- apiVersion: v1\n  kind: ConfigMap\n'],
@@ -510,7 +515,8 @@ export function fileCategories(realManifests: string[]): FileCategory[] {
     ],
     [
       'deep block nesting',
-      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n${Array.from({ length: 150 }, (_, i) => `${' '.repeat(i)}k${i}:\n`).join('')}`,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n' +
+        `${Array.from({ length: 150 }, (_, i) => `${' '.repeat(i)}k${i}:\n`).join('')}`,
     ],
     ['UTF-16 file', Buffer.from('\uFEFFapiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n', 'utf16le')],
     [

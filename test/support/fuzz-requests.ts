@@ -1119,7 +1119,8 @@ function badManifestFile(
     .map(([n, release]) =>
       release
         ? yamlDoc({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: app } })
-        : `${yamlDoc(goodConfigMap(n))}\n---\n${yamlDoc({ ...goodConfigMap(n), data: { password: ctx.canary.manifest } })}`,
+        : `${yamlDoc(goodConfigMap(n))}\n---\n` +
+          `${yamlDoc({ ...goodConfigMap(n), data: { password: ctx.canary.manifest } })}`,
     );
   const kinds = [
     'invalid YAML',

@@ -113,9 +113,9 @@ export function crashingImage(): FailingImage & { restartWithinMs: number } {
 }
 
 /**
- * A container that runs but never becomes ready, and never exits (a Job with it never finishes). For a real kubelet: an
- * image that listens on nothing, whatever its args, with a readiness probe on the (closed) port 8080; the stand-in needs
- * only the name.
+ * A container that runs but never becomes ready, and never exits (a Job with it never finishes). For a real kubelet:
+ * an image that listens on nothing, whatever its args, with a readiness probe on the (closed) port 8080; the stand-in
+ * needs only the name.
  */
 export function hangingImage(): FailingImage {
   if (kubeletKind() === 'standin') {

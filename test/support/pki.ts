@@ -79,7 +79,9 @@ export function makeTestPki(): TestPki {
     // OpenSSL 3.0's x509 cannot set dates in the past; its `ca` command can.
     writeFileSync(
       join(dir, 'ca.cnf'),
-      '[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n',
+      '[ca]\ndefault_ca=d\n' +
+        '[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\ndefault_md=sha256\npolicy=p\n' +
+        '[p]\ncommonName=supplied\n',
     );
     writeFileSync(join(dir, 'index.txt'), '');
     writeFileSync(join(dir, 'serial'), '01\n');

@@ -70,7 +70,8 @@ export function teardown(): void {
       .map((s) => `${s.slice(0, 6)}… (${s.length} chars)`);
     if (leaks.length)
       throw new Error(
-        `secret scan: ${leaks.length} secret value(s) appeared in script output, argv or in's files: ${leaks.join(', ')}`,
+        `secret scan: ${leaks.length} secret value(s) appeared in script output, argv or in's files: ` +
+          `${leaks.join(', ')}`,
       );
     process.stderr.write(`[secret scan] ${runs} script runs, ${secrets.length} secret values checked: none leaked\n`);
   } finally {

@@ -8,7 +8,10 @@ import { load } from 'js-yaml';
 import { kubectl, kubectlJson, repoRoot, waitFor } from './cluster.js';
 import { plantSecret } from './secret-scan.js';
 
-/** Creates a ServiceAccount and returns its token (Kubernetes 1.20: the token controller's Secret). Planted for the scan. */
+/**
+ * Creates a ServiceAccount and returns its token (Kubernetes 1.20: the token controller's Secret). Planted for the
+ * scan.
+ */
 export async function serviceAccountToken(namespace: string, name: string): Promise<string> {
   await kubectl(['create', 'serviceaccount', name], { namespace });
   const secretName = await waitFor(`a token for serviceaccount/${name}`, async () => {
@@ -21,7 +24,10 @@ export async function serviceAccountToken(namespace: string, name: string): Prom
   return token;
 }
 
-/** Binds a ClusterRole to the ServiceAccount in its namespace (`cluster-admin`: the aggregated `admin` is empty here, no aggregation controller runs). */
+/**
+ * Binds a ClusterRole to the ServiceAccount in its namespace (`cluster-admin`: the aggregated `admin` is empty here,
+ * no aggregation controller runs).
+ */
 export async function bindRole(namespace: string, serviceAccount: string, clusterRole: string): Promise<void> {
   await kubectl(
     [
@@ -45,7 +51,8 @@ export function serviceAccountMount(files: { token: string; 'ca.crt': string; na
   const root = mkdtempSync(join(tmpdir(), 'kdr-sa-mount-'));
   let generation = 0;
   const update = (next: typeof files) => {
-    const dir = `..${new Date().toISOString().replace(/[-:T]/g, '_').replace(/\..*$/, '')}.${process.pid}${generation++}`;
+    const dir =
+      `..${new Date().toISOString().replace(/[-:T]/g, '_').replace(/\..*$/, '')}` + `.${process.pid}${generation++}`;
     mkdirSync(join(root, dir), { mode: 0o755 });
     for (const [name, content] of Object.entries(next)) writeFileSync(join(root, dir, name), content, { mode: 0o644 });
     // Swap ..data atomically: a new symlink renamed over the old one.

@@ -87,7 +87,8 @@ const placeholder = /\$\{([A-Z][A-Z0-9_]*)\}/g;
 
 /**
  * A YAML fixture under test/fixtures with its `${NAME}` placeholders replaced. Every placeholder must be given and
- * every value used, so a fixture never reaches the cluster with a name made up in it, nor a test with a value it ignores.
+ * every value used, so a fixture never reaches the cluster with a name made up in it, nor a test with a value it
+ * ignores.
  */
 export function fixtureWithImages(name: string, images: Record<string, string>): string {
   const text = readFileSync(join(fixturesDir, name), 'utf8');

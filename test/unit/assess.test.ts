@@ -42,7 +42,8 @@ describe('assessDeployment (kubectl rollout status order)', () => {
       },
       {},
       'failed',
-      'deployment/web exceeded its progress deadline (ProgressDeadlineExceeded): ReplicaSet "web-1" has timed out progressing.',
+      'deployment/web exceeded its progress deadline (ProgressDeadlineExceeded): ' +
+        'ReplicaSet "web-1" has timed out progressing.',
     ],
     [
       'new replicas being updated',
@@ -129,34 +130,38 @@ describe('pod failures', () => {
     expect(findPodFailure([p], 'h')?.container).toBe('migrate');
   });
 
-  test('the current ReplicaSet is the one of the deployment template (not its revision annotation), owned by it', () => {
-    const template = (image: string, hash?: string) => ({
-      metadata: { labels: { app: 'web', ...(hash ? { 'pod-template-hash': hash } : {}) } },
-      spec: { containers: [{ name: 'web', image }] },
-    });
-    const rs = (name: string, revision: string, hash: string, image: string, owner = 'd-uid'): KubeObject => ({
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        name,
-        labels: { 'pod-template-hash': hash },
-        annotations: { 'deployment.kubernetes.io/revision': revision },
-        ownerReferences: [{ uid: owner }],
-      },
-      spec: { template: template(image, hash) },
-    });
-    const d = { ...deployment({}), spec: { replicas: 3, template: template('web:2') } };
-    // The annotation says revision 3 (web-c), but the template is web-b's: the controller's "new" ReplicaSet is web-b.
-    expect(
-      currentTemplateHash(d, [
-        rs('web-a', '2', 'aaa', 'web:1'),
-        rs('web-b', '1', 'bbb', 'web:2'),
-        rs('web-c', '3', 'ccc', 'web:3'),
-        rs('other', '3', 'ddd', 'web:2', 'other-uid'),
-      ]),
-    ).toBe('bbb');
-    expect(currentTemplateHash(d, [rs('web-a', '2', 'aaa', 'web:1')])).toBeUndefined();
-  });
+  test(
+    'the current ReplicaSet is the one of the deployment template (not its revision annotation), ' + 'owned by it',
+    () => {
+      const template = (image: string, hash?: string) => ({
+        metadata: { labels: { app: 'web', ...(hash ? { 'pod-template-hash': hash } : {}) } },
+        spec: { containers: [{ name: 'web', image }] },
+      });
+      const rs = (name: string, revision: string, hash: string, image: string, owner = 'd-uid'): KubeObject => ({
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name,
+          labels: { 'pod-template-hash': hash },
+          annotations: { 'deployment.kubernetes.io/revision': revision },
+          ownerReferences: [{ uid: owner }],
+        },
+        spec: { template: template(image, hash) },
+      });
+      const d = { ...deployment({}), spec: { replicas: 3, template: template('web:2') } };
+      // The annotation says revision 3 (web-c), but the template is web-b's: the controller's "new" ReplicaSet is
+      // web-b.
+      expect(
+        currentTemplateHash(d, [
+          rs('web-a', '2', 'aaa', 'web:1'),
+          rs('web-b', '1', 'bbb', 'web:2'),
+          rs('web-c', '3', 'ccc', 'web:3'),
+          rs('other', '3', 'ddd', 'web:2', 'other-uid'),
+        ]),
+      ).toBe('bbb');
+      expect(currentTemplateHash(d, [rs('web-a', '2', 'aaa', 'web:1')])).toBeUndefined();
+    },
+  );
 
   test('the message names pod, container, reason, message and recent events', () => {
     const failure = {
@@ -188,7 +193,8 @@ describe('pod failures', () => {
       },
     ];
     expect(describePodFailure(failure, events)).toBe(
-      'pod/web-1 container web: ImagePullBackOff: Back-off pulling image "x"; recent events: Pulling: Pulling image "x" | Warning Failed: Error: ErrImagePull (x2)',
+      'pod/web-1 container web: ImagePullBackOff: Back-off pulling image "x"; recent events: Pulling: ' +
+        'Pulling image "x" | Warning Failed: Error: ErrImagePull (x2)',
     );
   });
 });

@@ -105,7 +105,8 @@ describe('resolveClusterAuth', () => {
       [
         'apiVersion: v1',
         'current-context: c',
-        `clusters: [{name: k, cluster: {server: "https://10.0.0.1:6443", certificate-authority-data: ${base64(pki.caCert)}}}]`,
+        'clusters: [{name: k, cluster: {server: "https://10.0.0.1:6443", certificate-authority-data: ' +
+          `${base64(pki.caCert)}}}]`,
         `users: [{name: u, user: {client-certificate-data: ${base64(cert)}, client-key-data: ${base64(key)}}}]`,
         'contexts: [{name: c, context: {cluster: k, user: u}}]',
       ].join('\n');
@@ -130,7 +131,8 @@ describe('resolveClusterAuth', () => {
       'apiVersion: v1',
       'kind: Config',
       'current-context: a',
-      'clusters: [{name: c1, cluster: {server: "https://10.0.0.1:6443"}}, {name: c2, cluster: {server: "https://10.0.0.2:6443"}}]',
+      'clusters: [{name: c1, cluster: {server: "https://10.0.0.1:6443"}}, ' +
+        '{name: c2, cluster: {server: "https://10.0.0.2:6443"}}]',
       'users: [{name: u, user: {token: kubeconfig-token-value}}]',
       'contexts: [{name: a, context: {cluster: c1, user: u}}, {name: b, context: {cluster: c2, user: u}}]',
     ].join('\n');

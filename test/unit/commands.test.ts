@@ -156,32 +156,35 @@ describe('out, in and check as functions', () => {
     });
   });
 
-  test('put with delete: tears down, answers a deleted version; in of it writes the marker without a connection', async () => {
-    const fake = fakeWithController();
-    await put(fake, { image_ref: 'registry.local/team/web:1' });
-    await put(fake, { image_ref: 'registry.local/team/web:2' });
-    const response = await put(fake, { delete: true });
-    expect(response.version).toEqual({
-      app: 'web',
-      namespace: 'ns',
-      revision: '2',
-      image: 'registry.local/team/web:2',
-      deleted: 'true',
-    });
-    expect(fake.objects('Deployment', 'ns')).toEqual([]);
-    expect(fake.get('v1', 'Secret', 'ns', recordName('web', 2))).toBeUndefined();
+  test(
+    'put with delete: tears down, answers a deleted version; ' + 'in of it writes the marker without a connection',
+    async () => {
+      const fake = fakeWithController();
+      await put(fake, { image_ref: 'registry.local/team/web:1' });
+      await put(fake, { image_ref: 'registry.local/team/web:2' });
+      const response = await put(fake, { delete: true });
+      expect(response.version).toEqual({
+        app: 'web',
+        namespace: 'ns',
+        revision: '2',
+        image: 'registry.local/team/web:2',
+        deleted: 'true',
+      });
+      expect(fake.objects('Deployment', 'ns')).toEqual([]);
+      expect(fake.get('v1', 'Secret', 'ns', recordName('web', 2))).toBeUndefined();
 
-    const { deps, connected } = depsFor(fake);
-    const destination = tempDir();
-    const got = await get({ source, version: response.version }, destination, deps);
-    expect(got.version).toEqual(response.version);
-    expect(readFileSync(join(destination, 'deleted'), 'utf8')).toBe('true\n');
-    expect(connected).toEqual([]);
-    // check after the teardown: nothing.
-    expect(await check({ source }, deps)).toEqual([]);
-    // And the teardown again (the re-put): nothing to do, revision 0.
-    expect((await put(fake, { delete: true })).version).toMatchObject({ revision: '0', deleted: 'true' });
-  });
+      const { deps, connected } = depsFor(fake);
+      const destination = tempDir();
+      const got = await get({ source, version: response.version }, destination, deps);
+      expect(got.version).toEqual(response.version);
+      expect(readFileSync(join(destination, 'deleted'), 'utf8')).toBe('true\n');
+      expect(connected).toEqual([]);
+      // check after the teardown: nothing.
+      expect(await check({ source }, deps)).toEqual([]);
+      // And the teardown again (the re-put): nothing to do, revision 0.
+      expect((await put(fake, { delete: true })).version).toMatchObject({ revision: '0', deleted: 'true' });
+    },
+  );
 
   test('a bad request fails before any connection or call', async () => {
     const fake = fakeWithController();
@@ -211,22 +214,25 @@ describe('out, in and check as functions', () => {
     expect(fake.calls).toEqual([]);
   });
 
-  test('params.namespace with ${BUILD_NAME}: a namespace per build, created and torn down with the release', async () => {
-    const fake = fakeWithController();
-    const env = { BUILD_NAME: '42' };
-    const params = {
-      image_ref: 'registry.local/team/web:1',
-      namespace: 'web-pr-${BUILD_NAME}',
-      create_namespace: true,
-    };
-    const response = await put(fake, params, depsFor(fake, env).deps);
-    expect(response.version.namespace).toBe('web-pr-42');
-    expect(fake.get('apps/v1', 'Deployment', 'web-pr-42', 'web')).toBeDefined();
-    await put(
-      fake,
-      { namespace: 'web-pr-${BUILD_NAME}', delete: true, delete_namespace: true },
-      depsFor(fake, env).deps,
-    );
-    expect(fake.get('v1', 'Namespace', undefined, 'web-pr-42')).toBeUndefined();
-  });
+  test(
+    'params.namespace with ${BUILD_NAME}: a namespace per build, ' + 'created and torn down with the release',
+    async () => {
+      const fake = fakeWithController();
+      const env = { BUILD_NAME: '42' };
+      const params = {
+        image_ref: 'registry.local/team/web:1',
+        namespace: 'web-pr-${BUILD_NAME}',
+        create_namespace: true,
+      };
+      const response = await put(fake, params, depsFor(fake, env).deps);
+      expect(response.version.namespace).toBe('web-pr-42');
+      expect(fake.get('apps/v1', 'Deployment', 'web-pr-42', 'web')).toBeDefined();
+      await put(
+        fake,
+        { namespace: 'web-pr-${BUILD_NAME}', delete: true, delete_namespace: true },
+        depsFor(fake, env).deps,
+      );
+      expect(fake.get('v1', 'Namespace', undefined, 'web-pr-42')).toBeUndefined();
+    },
+  );
 });

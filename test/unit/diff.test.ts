@@ -203,31 +203,34 @@ describe('diffObject on Secrets', () => {
     }
   }
 
-  test('values changed, unchanged, added and removed: one line per key, keys only in the YAML, no value anywhere', () => {
-    const diff = diffObject(liveSecret, dryRunSecret);
-    expect(diff).toEqual({
-      ref: 'secret/web-db',
-      change: 'changed',
-      lines: [
-        '--- live secret/web-db',
-        '+++ dry-run secret/web-db',
-        '@@ -4,7 +4,7 @@',
-        '   name: web-db',
-        '   namespace: staging',
-        ' data:',
-        '-  gone: <redacted>',
-        '   password: <redacted>',
-        '+  token: <redacted>',
-        '   user: <redacted>',
-        ' type: Opaque',
-        'data.gone: removed',
-        'data.password: changed',
-        'data.token: added',
-        'data.user: unchanged',
-      ],
-    });
-    expectNoValues(diff);
-  });
+  test(
+    'values changed, unchanged, added and removed: one line per key, keys only in the YAML, ' + 'no value anywhere',
+    () => {
+      const diff = diffObject(liveSecret, dryRunSecret);
+      expect(diff).toEqual({
+        ref: 'secret/web-db',
+        change: 'changed',
+        lines: [
+          '--- live secret/web-db',
+          '+++ dry-run secret/web-db',
+          '@@ -4,7 +4,7 @@',
+          '   name: web-db',
+          '   namespace: staging',
+          ' data:',
+          '-  gone: <redacted>',
+          '   password: <redacted>',
+          '+  token: <redacted>',
+          '   user: <redacted>',
+          ' type: Opaque',
+          'data.gone: removed',
+          'data.password: changed',
+          'data.token: added',
+          'data.user: unchanged',
+        ],
+      });
+      expectNoValues(diff);
+    },
+  );
 
   test('only a value changed: no hunk (the YAML is the same), the key line says so', () => {
     const dryRun = structuredClone(liveSecret) as any;

@@ -32,44 +32,51 @@ const records = (fake: FakeCluster) =>
     .map((s) => `${s.metadata.labels?.[recordLabel.revision]}:${recordStatus(s)}`);
 
 describe('deploy order', () => {
-  test('the lock, the pending record, extra objects kind by kind, the own objects last, the record deployed, the unlock', async () => {
-    const fake = fakeWithController();
-    const input = deployInput(fake, { manifests: extras, host: 'web.example.com' });
-    const result = await fake.clock.run(deployRelease(input));
-    expect(result).toMatchObject({ revision: 1, reused: false });
-    expect(fake.log('create', 'apply', 'patchMetadata', 'remove')).toEqual([
-      'create lease/kdr-lock.web',
-      `create secret/${recordName('web', 1)}`,
-      // Extras sorted by kind by the renderer (Secrets and ConfigMaps first), each kind together.
-      ...releaseObjects({ manifests: extras, host: 'web.example.com' })
-        .slice(0, 3)
-        .map((o) => `apply ${o.kind.toLowerCase()}/${o.metadata.name}`),
-      'apply deployment/web',
-      'apply service/web',
-      'apply ingress/web',
-      `patchMetadata secret/${recordName('web', 1)}`,
-      'remove lease/kdr-lock.web',
-    ]);
-    expect(result.changes.map((c) => `${c.ref} ${c.change}`)).toContain('deployment/web created');
-    expect(records(fake)).toEqual(['1:deployed']);
-    expect(fake.get('coordination.k8s.io/v1', 'Lease', 'ns', 'kdr-lock.web')).toBeUndefined();
-  });
+  test(
+    'the lock, the pending record, extra objects kind by kind, the own objects last, the record deployed, ' +
+      'the unlock',
+    async () => {
+      const fake = fakeWithController();
+      const input = deployInput(fake, { manifests: extras, host: 'web.example.com' });
+      const result = await fake.clock.run(deployRelease(input));
+      expect(result).toMatchObject({ revision: 1, reused: false });
+      expect(fake.log('create', 'apply', 'patchMetadata', 'remove')).toEqual([
+        'create lease/kdr-lock.web',
+        `create secret/${recordName('web', 1)}`,
+        // Extras sorted by kind by the renderer (Secrets and ConfigMaps first), each kind together.
+        ...releaseObjects({ manifests: extras, host: 'web.example.com' })
+          .slice(0, 3)
+          .map((o) => `apply ${o.kind.toLowerCase()}/${o.metadata.name}`),
+        'apply deployment/web',
+        'apply service/web',
+        'apply ingress/web',
+        `patchMetadata secret/${recordName('web', 1)}`,
+        'remove lease/kdr-lock.web',
+      ]);
+      expect(result.changes.map((c) => `${c.ref} ${c.change}`)).toContain('deployment/web created');
+      expect(records(fake)).toEqual(['1:deployed']);
+      expect(fake.get('coordination.k8s.io/v1', 'Lease', 'ns', 'kdr-lock.web')).toBeUndefined();
+    },
+  );
 
-  test('a kind the cluster does not know, or a cluster-scoped one, stops the put before anything is written', async () => {
-    const fake = fakeWithController();
-    const widget = 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n';
-    await expect(fake.clock.run(deployRelease(deployInput(fake, { manifests: widget })))).rejects.toThrow(
-      /does not know kind Widget in example.com\/v1.*CustomResourceDefinition/,
-    );
-    fake.defineKind('example.com/v1', 'Widget', false);
-    await expect(fake.clock.run(deployRelease(deployInput(fake, { manifests: widget })))).rejects.toThrow(
-      /widget\/w is cluster-scoped/,
-    );
-    expect(fake.log('apply', 'create').filter((c) => !c.includes('lease/'))).toEqual([]);
-    fake.defineKind('example.com/v1', 'Widget', true);
-    await fake.clock.run(deployRelease(deployInput(fake, { manifests: widget })));
-    expect(fake.get('example.com/v1', 'Widget', 'ns', 'w')).toBeDefined();
-  });
+  test(
+    'a kind the cluster does not know, or a cluster-scoped one, ' + 'stops the put before anything is written',
+    async () => {
+      const fake = fakeWithController();
+      const widget = 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n';
+      await expect(fake.clock.run(deployRelease(deployInput(fake, { manifests: widget })))).rejects.toThrow(
+        /does not know kind Widget in example.com\/v1.*CustomResourceDefinition/,
+      );
+      fake.defineKind('example.com/v1', 'Widget', false);
+      await expect(fake.clock.run(deployRelease(deployInput(fake, { manifests: widget })))).rejects.toThrow(
+        /widget\/w is cluster-scoped/,
+      );
+      expect(fake.log('apply', 'create').filter((c) => !c.includes('lease/'))).toEqual([]);
+      fake.defineKind('example.com/v1', 'Widget', true);
+      await fake.clock.run(deployRelease(deployInput(fake, { manifests: widget })));
+      expect(fake.get('example.com/v1', 'Widget', 'ns', 'w')).toBeDefined();
+    },
+  );
 });
 
 describe('re-puts', () => {
@@ -266,7 +273,10 @@ describe('the rollout wait, through the loop', () => {
       const error = await fake.clock.run(deployRelease(deployInput(fake))).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RolloutFailedError);
       expect((error as Error).message).toMatch(
-        /^deployment\/web failed: pod\/web-\w+-0 container web: ImagePullBackOff: Back-off pulling image; recent events: Warning Failed: Error: ImagePullBackOff$/,
+        new RegExp(
+          String.raw`^deployment/web failed: pod/web-\w+-0 container web: ImagePullBackOff: Back-off pulling image; ` +
+            String.raw`recent events: Warning Failed: Error: ImagePullBackOff$`,
+        ),
       );
       // Long before the timeout.
       expect(fake.clock.now() - started).toBeLessThan(1000);
@@ -280,19 +290,22 @@ describe('the rollout wait, through the loop', () => {
     );
   });
 
-  test('times out after exactly the timeout on the clock when the Pods never become ready; the record says failed', async () => {
-    const fake = fakeWithController(() => ({ pods: 'pending' }));
-    const started = fake.clock.now();
-    const error = await fake.clock
-      .run(deployRelease(deployInput(fake, { timeoutMs: 90_000 })))
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TimedOutError);
-    expect((error as Error).message).toBe(
-      'timed out after 1m30s waiting for the rollout: deployment/web: 0 of 2 updated replicas available',
-    );
-    expect(fake.clock.now() - started).toBe(90_000);
-    expect(records(fake)).toEqual(['1:failed']);
-  });
+  test(
+    'times out after exactly the timeout on the clock when the Pods never become ready; ' + 'the record says failed',
+    async () => {
+      const fake = fakeWithController(() => ({ pods: 'pending' }));
+      const started = fake.clock.now();
+      const error = await fake.clock
+        .run(deployRelease(deployInput(fake, { timeoutMs: 90_000 })))
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TimedOutError);
+      expect((error as Error).message).toBe(
+        'timed out after 1m30s waiting for the rollout: deployment/web: 0 of 2 updated replicas available',
+      );
+      expect(fake.clock.now() - started).toBe(90_000);
+      expect(records(fake)).toEqual(['1:failed']);
+    },
+  );
 
   test('waits on the clock while the controller is slow, then succeeds', async () => {
     const fake = new FakeCluster({ namespaces: ['ns'] });
@@ -334,17 +347,20 @@ describe('the rollout wait, through the loop', () => {
     expect(fake.calls.filter((c) => c.verb === 'list' && c.kind === 'Deployment')).toHaveLength(0);
   });
 
-  test('an abort stops the wait (exit 7 class) and the record is still marked failed through the detached client', async () => {
-    const fake = fakeWithController(() => ({ pods: 'pending' }));
-    const controller = new AbortController();
-    const input = deployInput(fake, { signal: controller.signal });
-    input.cluster = fake.client(controller.signal);
-    fake.clock.setTimeout(() => controller.abort(new AbortedError('aborted: SIGTERM')), 5000);
-    const error = await fake.clock.run(deployRelease(input)).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AbortedError);
-    expect(records(fake)).toEqual(['1:failed']);
-    expect(fake.objects('Lease', 'ns')).toEqual([]);
-  });
+  test(
+    'an abort stops the wait (exit 7 class) ' + 'and the record is still marked failed through the detached client',
+    async () => {
+      const fake = fakeWithController(() => ({ pods: 'pending' }));
+      const controller = new AbortController();
+      const input = deployInput(fake, { signal: controller.signal });
+      input.cluster = fake.client(controller.signal);
+      fake.clock.setTimeout(() => controller.abort(new AbortedError('aborted: SIGTERM')), 5000);
+      const error = await fake.clock.run(deployRelease(input)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AbortedError);
+      expect(records(fake)).toEqual(['1:failed']);
+      expect(fake.objects('Lease', 'ns')).toEqual([]);
+    },
+  );
 
   test('wait: false returns once applied, without a rollout duration', async () => {
     const fake = new FakeCluster({ namespaces: ['ns'] });

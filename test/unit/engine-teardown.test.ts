@@ -21,7 +21,10 @@ metadata: {name: gadget}
 spec: {size: 3}
 `;
 
-/** A fake with release `web` deployed twice (revisions 1 and 2) with extras and an ingress, and release `api` beside it. */
+/**
+ * A fake with release `web` deployed twice (revisions 1 and 2) with extras and an ingress, and release `api` beside
+ * it.
+ */
 async function deployed(fake = fakeWithController()) {
   fake.defineKind('example.com/v1', 'Widget', true);
   await fake.clock.run(deployRelease(deployInput(fake, { manifests: extras, host: 'web.example.com' })));
@@ -37,40 +40,44 @@ async function deployed(fake = fakeWithController()) {
 const names = (fake: FakeCluster, kind: string) => fake.objects(kind, 'ns').map((o) => o.metadata.name);
 
 describe('teardown', () => {
-  test('deletes every object of the release (extras, ReplicaSets and Pods too), then its records; leaves other releases', async () => {
-    const fake = await deployed();
-    const input = teardownInput(fake);
-    const result = await fake.clock.run(teardownRelease(input));
-    expect(result).toEqual({
-      deleted: expect.arrayContaining([
-        'ingress/web',
-        'service/web',
-        'deployment/web',
-        'configmap/settings',
-        'widget/gadget',
-      ]),
-      leftAlone: [],
-      keptVolumes: [],
-      lastRevision: 2,
-      lastImage: 'registry.local/team/web:2',
-      namespaceDeleted: false,
-    });
-    expect(result.deleted).toHaveLength(5);
-    expect(names(fake, 'Deployment')).toEqual(['api']);
-    expect(names(fake, 'Service')).toEqual(['api']);
-    expect(fake.objects('Widget', 'ns')).toEqual([]);
-    expect(fake.objects('Pod', 'ns').every((p) => p.metadata.labels?.[labelKeys.instance] === 'api')).toBe(true);
-    expect(fake.objects('Secret', 'ns').map((s) => s.metadata.labels?.[recordLabel.release])).toEqual(['api']);
-    // The records go last, after every object is gone; the lock is released.
-    const removes = fake.log('remove');
-    const firstRecord = removes.findIndex((r) => r.startsWith('remove secret/kdr-release.web'));
-    expect(removes.slice(firstRecord)).toEqual([
-      `remove secret/${recordName('web', 1)}`,
-      `remove secret/${recordName('web', 2)}`,
-      'remove lease/kdr-lock.web',
-    ]);
-    expect(fake.objects('Lease')).toEqual([]);
-  });
+  test(
+    'deletes every object of the release (extras, ReplicaSets and Pods too), then its records; ' +
+      'leaves other releases',
+    async () => {
+      const fake = await deployed();
+      const input = teardownInput(fake);
+      const result = await fake.clock.run(teardownRelease(input));
+      expect(result).toEqual({
+        deleted: expect.arrayContaining([
+          'ingress/web',
+          'service/web',
+          'deployment/web',
+          'configmap/settings',
+          'widget/gadget',
+        ]),
+        leftAlone: [],
+        keptVolumes: [],
+        lastRevision: 2,
+        lastImage: 'registry.local/team/web:2',
+        namespaceDeleted: false,
+      });
+      expect(result.deleted).toHaveLength(5);
+      expect(names(fake, 'Deployment')).toEqual(['api']);
+      expect(names(fake, 'Service')).toEqual(['api']);
+      expect(fake.objects('Widget', 'ns')).toEqual([]);
+      expect(fake.objects('Pod', 'ns').every((p) => p.metadata.labels?.[labelKeys.instance] === 'api')).toBe(true);
+      expect(fake.objects('Secret', 'ns').map((s) => s.metadata.labels?.[recordLabel.release])).toEqual(['api']);
+      // The records go last, after every object is gone; the lock is released.
+      const removes = fake.log('remove');
+      const firstRecord = removes.findIndex((r) => r.startsWith('remove secret/kdr-release.web'));
+      expect(removes.slice(firstRecord)).toEqual([
+        `remove secret/${recordName('web', 1)}`,
+        `remove secret/${recordName('web', 2)}`,
+        'remove lease/kdr-lock.web',
+      ]);
+      expect(fake.objects('Lease')).toEqual([]);
+    },
+  );
 
   test("an object that lost our labels, or someone else's of a release name, is left alone and reported", async () => {
     const fake = await deployed();
@@ -186,18 +193,21 @@ describe('teardown', () => {
 });
 
 describe('teardown and the namespace', () => {
-  test('delete_namespace deletes a namespace this resource created for the app, and waits until it is gone', async () => {
-    const fake = deploymentController(new FakeCluster(), () => ({ pods: 'ready' }));
-    await fake.clock.run(deployRelease(deployInput(fake, { createNamespace: true })));
-    fake.lingerOnDelete('Namespace', 4000);
-    const input = teardownInput(fake, { deleteNamespace: true });
-    const started = fake.clock.now();
-    const result = await fake.clock.run(teardownRelease(input));
-    expect(result.namespaceDeleted).toBe(true);
-    expect(fake.get('v1', 'Namespace', undefined, 'ns')).toBeUndefined();
-    expect(fake.clock.now() - started).toBeGreaterThanOrEqual(4000);
-    expect(input.log.lines.at(-1)).toBe('namespace ns deleted');
-  });
+  test(
+    'delete_namespace deletes a namespace this resource created for the app, ' + 'and waits until it is gone',
+    async () => {
+      const fake = deploymentController(new FakeCluster(), () => ({ pods: 'ready' }));
+      await fake.clock.run(deployRelease(deployInput(fake, { createNamespace: true })));
+      fake.lingerOnDelete('Namespace', 4000);
+      const input = teardownInput(fake, { deleteNamespace: true });
+      const started = fake.clock.now();
+      const result = await fake.clock.run(teardownRelease(input));
+      expect(result.namespaceDeleted).toBe(true);
+      expect(fake.get('v1', 'Namespace', undefined, 'ns')).toBeUndefined();
+      expect(fake.clock.now() - started).toBeGreaterThanOrEqual(4000);
+      expect(input.log.lines.at(-1)).toBe('namespace ns deleted');
+    },
+  );
 
   test('a namespace not created by this resource (or for another app) stays, with a warning', async () => {
     const fake = await deployed();
@@ -206,7 +216,8 @@ describe('teardown and the namespace', () => {
     expect(result.namespaceDeleted).toBe(false);
     expect(fake.get('v1', 'Namespace', undefined, 'ns')).toBeDefined();
     expect(input.log.lines).toContain(
-      'warning: namespace ns was not created by this resource for web: left in place (delete_namespace only deletes namespaces it created)',
+      'warning: namespace ns was not created by this resource for web: left in place ' +
+        '(delete_namespace only deletes namespaces it created)',
     );
     expect(names(fake, 'Deployment')).toEqual(['api']);
   });

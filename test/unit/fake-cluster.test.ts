@@ -48,34 +48,40 @@ async function refusal(promise: Promise<unknown>): Promise<ApiRejectedError> {
 }
 
 describe('objects', () => {
-  test('create stamps uid, resourceVersion and (for kinds with a spec) generation; a second create is 409', async () => {
-    const { api } = setup();
-    const created = await api.create(deployment('web'));
-    expect(created.metadata).toMatchObject({
-      generation: 1,
-      uid: expect.any(String),
-      resourceVersion: expect.stringMatching(/^\d+$/),
-    });
-    expect((await api.create(configMap('c'))).metadata.generation).toBeUndefined();
-    const conflict = await refusal(api.create(deployment('web')));
-    expect(conflict.status).toBe(409);
-    expect(conflict.message).toMatch(/AlreadyExists.*deployments "web" already exists/);
-  });
+  test(
+    'create stamps uid, resourceVersion and (for kinds with a spec) generation; ' + 'a second create is 409',
+    async () => {
+      const { api } = setup();
+      const created = await api.create(deployment('web'));
+      expect(created.metadata).toMatchObject({
+        generation: 1,
+        uid: expect.any(String),
+        resourceVersion: expect.stringMatching(/^\d+$/),
+      });
+      expect((await api.create(configMap('c'))).metadata.generation).toBeUndefined();
+      const conflict = await refusal(api.create(deployment('web')));
+      expect(conflict.status).toBe(409);
+      expect(conflict.message).toMatch(/AlreadyExists.*deployments "web" already exists/);
+    },
+  );
 
-  test('404 for a missing namespace or an unknown kind, 422 for an invalid name, 403 in a terminating namespace', async () => {
-    const { fake, api } = setup();
-    expect((await refusal(api.create({ ...configMap('c'), metadata: { name: 'c', namespace: 'nope' } }))).status).toBe(
-      404,
-    );
-    expect(
-      (await refusal(api.read({ apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'ns', name: 'w' }))).status,
-    ).toBe(404);
-    expect((await refusal(api.create(configMap('Not_Valid')))).status).toBe(422);
-    fake.lingerOnDelete('Namespace', Infinity);
-    await api.remove({ apiVersion: 'v1', kind: 'Namespace', name: 'ns' });
-    expect(fake.get('v1', 'Namespace', undefined, 'ns')).toMatchObject({ status: { phase: 'Terminating' } });
-    expect((await refusal(api.create(configMap('c')))).status).toBe(403);
-  });
+  test(
+    '404 for a missing namespace or an unknown kind, 422 for an invalid name, ' + '403 in a terminating namespace',
+    async () => {
+      const { fake, api } = setup();
+      expect(
+        (await refusal(api.create({ ...configMap('c'), metadata: { name: 'c', namespace: 'nope' } }))).status,
+      ).toBe(404);
+      expect(
+        (await refusal(api.read({ apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'ns', name: 'w' }))).status,
+      ).toBe(404);
+      expect((await refusal(api.create(configMap('Not_Valid')))).status).toBe(422);
+      fake.lingerOnDelete('Namespace', Infinity);
+      await api.remove({ apiVersion: 'v1', kind: 'Namespace', name: 'ns' });
+      expect(fake.get('v1', 'Namespace', undefined, 'ns')).toMatchObject({ status: { phase: 'Terminating' } });
+      expect((await refusal(api.create(configMap('c')))).status).toBe(403);
+    },
+  );
 
   test('isNamespaced: the well-known kinds, kinds defined by the test, undefined for the rest', async () => {
     const { fake, api } = setup();
@@ -86,17 +92,23 @@ describe('objects', () => {
     expect(await api.isNamespaced('example.com/v1', 'Widget')).toBe(true);
   });
 
-  test('replace is conditional on the resourceVersion it carries: stale → 409; generation moves only with the spec', async () => {
-    const { api } = setup();
-    const first = await api.create(deployment('web'));
-    const relabelled = await api.replace({ ...first, metadata: { ...first.metadata, labels: { app: 'web', x: 'y' } } });
-    expect(relabelled.metadata.generation).toBe(1);
-    expect(Number(relabelled.metadata.resourceVersion)).toBeGreaterThan(Number(first.metadata.resourceVersion));
-    expect((await refusal(api.replace(first))).status).toBe(409);
-    const rescaled = await api.replace({ ...relabelled, spec: { ...(relabelled.spec as object), replicas: 5 } });
-    expect(rescaled.metadata.generation).toBe(2);
-    expect((await refusal(api.replace(configMap('missing')))).status).toBe(404);
-  });
+  test(
+    'replace is conditional on the resourceVersion it carries: stale → 409; ' + 'generation moves only with the spec',
+    async () => {
+      const { api } = setup();
+      const first = await api.create(deployment('web'));
+      const relabelled = await api.replace({
+        ...first,
+        metadata: { ...first.metadata, labels: { app: 'web', x: 'y' } },
+      });
+      expect(relabelled.metadata.generation).toBe(1);
+      expect(Number(relabelled.metadata.resourceVersion)).toBeGreaterThan(Number(first.metadata.resourceVersion));
+      expect((await refusal(api.replace(first))).status).toBe(409);
+      const rescaled = await api.replace({ ...relabelled, spec: { ...(relabelled.spec as object), replicas: 5 } });
+      expect(rescaled.metadata.generation).toBe(2);
+      expect((await refusal(api.replace(configMap('missing')))).status).toBe(404);
+    },
+  );
 
   test('remove: true while it exists, false once gone; deleting an owner takes its dependents along', async () => {
     const { fake, api } = setup();
@@ -123,77 +135,93 @@ describe('objects', () => {
     expect(await api.read(key(configMap('c')))).toBeUndefined();
   });
 
-  test('patchMetadata merges labels and annotations (null removes); a patch that changes nothing keeps the resourceVersion', async () => {
-    const { api } = setup();
-    await api.create(configMap('c', {}, { keep: '1', drop: '2' }));
-    const patched = await api.patchMetadata(key(configMap('c')), {
-      labels: { drop: null, add: '3' },
-      annotations: { note: 'n' },
-    });
-    expect(patched.metadata.labels).toEqual({ keep: '1', add: '3' });
-    expect(patched.metadata.annotations).toEqual({ note: 'n' });
-    const again = await api.patchMetadata(key(configMap('c')), { labels: { add: '3' } });
-    expect(again.metadata.resourceVersion).toBe(patched.metadata.resourceVersion);
-  });
+  test(
+    'patchMetadata merges labels and annotations (null removes); ' +
+      'a patch that changes nothing keeps the resourceVersion',
+    async () => {
+      const { api } = setup();
+      await api.create(configMap('c', {}, { keep: '1', drop: '2' }));
+      const patched = await api.patchMetadata(key(configMap('c')), {
+        labels: { drop: null, add: '3' },
+        annotations: { note: 'n' },
+      });
+      expect(patched.metadata.labels).toEqual({ keep: '1', add: '3' });
+      expect(patched.metadata.annotations).toEqual({ note: 'n' });
+      const again = await api.patchMetadata(key(configMap('c')), { labels: { add: '3' } });
+      expect(again.metadata.resourceVersion).toBe(patched.metadata.resourceVersion);
+    },
+  );
 });
 
 describe('server-side apply', () => {
-  test('creates when absent; the same config again changes nothing (same resourceVersion, same generation)', async () => {
-    const { api } = setup();
-    const created = await api.apply(deployment('web'));
-    const again = await api.apply(deployment('web'));
-    expect(again.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
-    expect(again.metadata.generation).toBe(1);
-  });
+  test(
+    'creates when absent; ' + 'the same config again changes nothing (same resourceVersion, same generation)',
+    async () => {
+      const { api } = setup();
+      const created = await api.apply(deployment('web'));
+      const again = await api.apply(deployment('web'));
+      expect(again.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+      expect(again.metadata.generation).toBe(1);
+    },
+  );
 
-  test('a changed spec gets a new resourceVersion and generation; a metadata-only change only a resourceVersion', async () => {
-    const { api } = setup();
-    const created = await api.apply(deployment('web'));
-    const labelled = await api.apply(deployment('web', 'app:1', { app: 'web', tier: 'x' }));
-    expect(labelled.metadata.resourceVersion).not.toBe(created.metadata.resourceVersion);
-    // The template labels are spec too: this one moved both.
-    expect(labelled.metadata.generation).toBe(2);
-    const annotated = await api.apply({
-      ...deployment('web', 'app:1', { app: 'web', tier: 'x' }),
-      metadata: { ...labelled.metadata, annotations: { a: 'b' } },
-    });
-    expect(annotated.metadata.generation).toBe(2);
-    expect(annotated.metadata.resourceVersion).not.toBe(labelled.metadata.resourceVersion);
-  });
+  test(
+    'a changed spec gets a new resourceVersion and generation; ' + 'a metadata-only change only a resourceVersion',
+    async () => {
+      const { api } = setup();
+      const created = await api.apply(deployment('web'));
+      const labelled = await api.apply(deployment('web', 'app:1', { app: 'web', tier: 'x' }));
+      expect(labelled.metadata.resourceVersion).not.toBe(created.metadata.resourceVersion);
+      // The template labels are spec too: this one moved both.
+      expect(labelled.metadata.generation).toBe(2);
+      const annotated = await api.apply({
+        ...deployment('web', 'app:1', { app: 'web', tier: 'x' }),
+        metadata: { ...labelled.metadata, annotations: { a: 'b' } },
+      });
+      expect(annotated.metadata.generation).toBe(2);
+      expect(annotated.metadata.resourceVersion).not.toBe(labelled.metadata.resourceVersion);
+    },
+  );
 
-  test('keeps what others wrote (status, their annotations) and drops the fields this manager no longer applies', async () => {
-    const { fake, api } = setup();
-    await api.apply({
-      ...configMap('c', { a: '1', b: '2' }),
-      metadata: { name: 'c', namespace: 'ns', annotations: { mine: '1' } },
-    });
-    fake.update(key(configMap('c')), (o) => (o.metadata.annotations = { ...o.metadata.annotations, theirs: '1' }));
-    const applied = await api.apply({ ...configMap('c', { a: '1' }), metadata: { name: 'c', namespace: 'ns' } });
-    expect(applied).toMatchObject({ data: { a: '1' }, metadata: { annotations: { theirs: '1' } } });
-    expect((applied.data as Record<string, string>).b).toBeUndefined();
-    expect(applied.metadata.annotations?.mine).toBeUndefined();
+  test(
+    'keeps what others wrote (status, their annotations) ' + 'and drops the fields this manager no longer applies',
+    async () => {
+      const { fake, api } = setup();
+      await api.apply({
+        ...configMap('c', { a: '1', b: '2' }),
+        metadata: { name: 'c', namespace: 'ns', annotations: { mine: '1' } },
+      });
+      fake.update(key(configMap('c')), (o) => (o.metadata.annotations = { ...o.metadata.annotations, theirs: '1' }));
+      const applied = await api.apply({ ...configMap('c', { a: '1' }), metadata: { name: 'c', namespace: 'ns' } });
+      expect(applied).toMatchObject({ data: { a: '1' }, metadata: { annotations: { theirs: '1' } } });
+      expect((applied.data as Record<string, string>).b).toBeUndefined();
+      expect(applied.metadata.annotations?.mine).toBeUndefined();
 
-    await api.apply(deployment('web'));
-    fake.setStatus(key(deployment('web')), { observedGeneration: 1 });
-    const reapplied = await api.apply({ ...deployment('web'), status: { observedGeneration: 99 } });
-    expect(reapplied).toMatchObject({ status: { observedGeneration: 1 } });
-  });
+      await api.apply(deployment('web'));
+      fake.setStatus(key(deployment('web')), { observedGeneration: 1 });
+      const reapplied = await api.apply({ ...deployment('web'), status: { observedGeneration: 99 } });
+      expect(reapplied).toMatchObject({ status: { observedGeneration: 1 } });
+    },
+  );
 
-  test("our field manager's managedFields entry carries the time of the last change, not of a no-op apply", async () => {
-    const { fake, api } = setup();
-    const time = (o: KubeObject) => (o.metadata.managedFields as { manager: string; time: string }[])[0]!.time;
-    const created = await api.apply(configMap('c'));
-    expect(created.metadata.managedFields).toEqual([
-      expect.objectContaining({
-        manager: 'kubernetes-deploy-resource',
-        operation: 'Apply',
-        time: '2026-01-01T00:00:00Z',
-      }),
-    ]);
-    await fake.clock.advance(5000);
-    expect(time(await api.apply(configMap('c')))).toBe('2026-01-01T00:00:00Z');
-    expect(time(await api.apply(configMap('c', { a: '2' })))).toBe('2026-01-01T00:00:05Z');
-  });
+  test(
+    "our field manager's managedFields entry carries the time of the last change, " + 'not of a no-op apply',
+    async () => {
+      const { fake, api } = setup();
+      const time = (o: KubeObject) => (o.metadata.managedFields as { manager: string; time: string }[])[0]!.time;
+      const created = await api.apply(configMap('c'));
+      expect(created.metadata.managedFields).toEqual([
+        expect.objectContaining({
+          manager: 'kubernetes-deploy-resource',
+          operation: 'Apply',
+          time: '2026-01-01T00:00:00Z',
+        }),
+      ]);
+      await fake.clock.advance(5000);
+      expect(time(await api.apply(configMap('c')))).toBe('2026-01-01T00:00:00Z');
+      expect(time(await api.apply(configMap('c', { a: '2' })))).toBe('2026-01-01T00:00:05Z');
+    },
+  );
 
   test('dryRun answers what would be stored and stores nothing', async () => {
     const { fake, api } = setup();
@@ -262,25 +290,29 @@ describe('watches', () => {
     };
   }
 
-  test('without a resourceVersion: ADDED for what is there, then MODIFIED and DELETED; leaving the selector is DELETED', async () => {
-    const { fake, api } = setup();
-    await api.create(configMap('a', {}, { app: 'web' }));
-    await api.create(configMap('other', {}, { app: 'api' }));
-    const r = recorder();
-    const handle = await api.watch('v1', 'ConfigMap', 'ns', { labelSelector: 'app=web' }, r.onEvent, r.onEnd);
-    await api.apply(configMap('a', { a: '2' }, { app: 'web' }));
-    await api.create(configMap('b', {}, { app: 'web' }));
-    await api.patchMetadata(key(configMap('b')), { labels: { app: 'api' } });
-    await api.patchMetadata(key(configMap('other')), { labels: { app: 'web' } });
-    await api.remove(key(configMap('a')));
-    await fake.clock.settle();
-    expect(r.events).toEqual(['ADDED a', 'MODIFIED a', 'ADDED b', 'DELETED b', 'ADDED other', 'DELETED a']);
-    handle.stop();
-    await api.create(configMap('late', {}, { app: 'web' }));
-    await fake.clock.settle();
-    expect(r.events).toHaveLength(6);
-    expect(r.ends).toEqual([undefined]);
-  });
+  test(
+    'without a resourceVersion: ADDED for what is there, then MODIFIED and DELETED; ' +
+      'leaving the selector is DELETED',
+    async () => {
+      const { fake, api } = setup();
+      await api.create(configMap('a', {}, { app: 'web' }));
+      await api.create(configMap('other', {}, { app: 'api' }));
+      const r = recorder();
+      const handle = await api.watch('v1', 'ConfigMap', 'ns', { labelSelector: 'app=web' }, r.onEvent, r.onEnd);
+      await api.apply(configMap('a', { a: '2' }, { app: 'web' }));
+      await api.create(configMap('b', {}, { app: 'web' }));
+      await api.patchMetadata(key(configMap('b')), { labels: { app: 'api' } });
+      await api.patchMetadata(key(configMap('other')), { labels: { app: 'web' } });
+      await api.remove(key(configMap('a')));
+      await fake.clock.settle();
+      expect(r.events).toEqual(['ADDED a', 'MODIFIED a', 'ADDED b', 'DELETED b', 'ADDED other', 'DELETED a']);
+      handle.stop();
+      await api.create(configMap('late', {}, { app: 'web' }));
+      await fake.clock.settle();
+      expect(r.events).toHaveLength(6);
+      expect(r.ends).toEqual([undefined]);
+    },
+  );
 
   test('from a resourceVersion: the changes after it; a compacted one ends the watch with 410', async () => {
     const { fake, api } = setup();
@@ -372,23 +404,26 @@ describe('the clock', () => {
     expect(clock.pending).toBe(1);
   });
 
-  test('run moves time to the next timer whenever the code only waits for one, and fails a wait that never ends', async () => {
-    const clock = new FakeClock(0);
-    const sleep = (ms: number) => new Promise<void>((r) => clock.setTimeout(r, ms));
-    const result = await clock.run(
-      (async () => {
-        await sleep(1000);
-        await sleep(2000);
-        return clock.now();
-      })(),
-    );
-    expect(result).toBe(3000);
-    await expect(clock.run(new Promise(() => undefined))).rejects.toThrow(/still waiting/);
-    const forever = async () => {
-      for (;;) await sleep(1000);
-    };
-    await expect(clock.run(forever(), 10_000)).rejects.toThrow(/still waiting after 10000 ms/);
-  });
+  test(
+    'run moves time to the next timer whenever the code only waits for one, ' + 'and fails a wait that never ends',
+    async () => {
+      const clock = new FakeClock(0);
+      const sleep = (ms: number) => new Promise<void>((r) => clock.setTimeout(r, ms));
+      const result = await clock.run(
+        (async () => {
+          await sleep(1000);
+          await sleep(2000);
+          return clock.now();
+        })(),
+      );
+      expect(result).toBe(3000);
+      await expect(clock.run(new Promise(() => undefined))).rejects.toThrow(/still waiting/);
+      const forever = async () => {
+        for (;;) await sleep(1000);
+      };
+      await expect(clock.run(forever(), 10_000)).rejects.toThrow(/still waiting after 10000 ms/);
+    },
+  );
 });
 
 describe('the scripted Deployment controller', () => {
@@ -423,7 +458,12 @@ describe('the scripted Deployment controller', () => {
           .objects('Pod', 'ns')
           .every((p) =>
             p.metadata.name.startsWith(
-              `web-${fake.objects('ReplicaSet', 'ns').find((r) => r.metadata.annotations?.['deployment.kubernetes.io/revision'] === '2')!.metadata.labels?.['pod-template-hash']}`,
+              `web-${
+                fake
+                  .objects('ReplicaSet', 'ns')
+                  .find((r) => r.metadata.annotations?.['deployment.kubernetes.io/revision'] === '2')!.metadata
+                  .labels?.['pod-template-hash']
+              }`,
             ),
           ),
       ).toBe(true);

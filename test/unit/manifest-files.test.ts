@@ -62,17 +62,20 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     [
       'a custom tag',
       `${configMap('a')}data:\n  url: !Ref Endpoint\n`,
-      'params.manifests: deps.yml line 6: the tag "!Ref" is not supported (Kubernetes manifests are plain YAML: remove the tag, or quote the value)',
+      'params.manifests: deps.yml line 6: the tag "!Ref" is not supported ' +
+        '(Kubernetes manifests are plain YAML: remove the tag, or quote the value)',
     ],
     [
       'a custom tag on a mapping',
       `${configMap('a')}data: !Sub {a: b}\n`,
-      'params.manifests: deps.yml line 5: the tag "!Sub" is not supported (Kubernetes manifests are plain YAML: remove the tag, or quote the value)',
+      'params.manifests: deps.yml line 5: the tag "!Sub" is not supported ' +
+        '(Kubernetes manifests are plain YAML: remove the tag, or quote the value)',
     ],
     [
       'a YAML 1.1 !!binary',
       `${configMap('a')}binaryData:\n  k: !!binary aGVsbG8=\n`,
-      'params.manifests: deps.yml line 6: the tag "!!binary" is not supported (Kubernetes manifests are plain YAML: remove the tag, or quote the value)',
+      'params.manifests: deps.yml line 6: the tag "!!binary" is not supported ' +
+        '(Kubernetes manifests are plain YAML: remove the tag, or quote the value)',
     ],
     [
       'a value that does not fit its tag',
@@ -92,7 +95,8 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     [
       'a byte order mark inside the file',
       `${configMap('a')}---\n\uFEFF${configMap('b')}`,
-      'params.manifests: deps.yml line 6: a byte order mark (U+FEFF) starts a line inside the file (save the files as UTF-8 without BOM)',
+      'params.manifests: deps.yml line 6: a byte order mark (U+FEFF) starts a line inside the file ' +
+        '(save the files as UTF-8 without BOM)',
     ],
     [
       'a control character',
@@ -128,17 +132,20 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     [
       'a document that is a list',
       `- 1\n- 2\n`,
-      'params.manifests: deps.yml document 1 (line 1): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)',
+      'params.manifests: deps.yml document 1 (line 1): not a Kubernetes object ' +
+        '(expected a mapping with apiVersion, kind and metadata)',
     ],
     [
       'a document that is a string',
       `${configMap('a')}---\njust text\n`,
-      'params.manifests: deps.yml document 2 (line 6): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)',
+      'params.manifests: deps.yml document 2 (line 6): not a Kubernetes object ' +
+        '(expected a mapping with apiVersion, kind and metadata)',
     ],
     [
       'a document that is a number after `...`',
       `${configMap('a')}...\n---\n42\n`,
-      'params.manifests: deps.yml document 2 (line 7): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)',
+      'params.manifests: deps.yml document 2 (line 7): not a Kubernetes object ' +
+        '(expected a mapping with apiVersion, kind and metadata)',
     ],
     [
       'only empty documents',
@@ -154,7 +161,8 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     [
       'a List item that is not an object',
       'apiVersion: v1\nkind: List\nitems: [x]\n',
-      'params.manifests: deps.yml document 1 (line 1): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)',
+      'params.manifests: deps.yml document 1 (line 1): not a Kubernetes object ' +
+        '(expected a mapping with apiVersion, kind and metadata)',
     ],
     [
       'a kind that is not a name',
@@ -179,17 +187,20 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     [
       'a namespace that is not a string',
       `${configMap('a')}  namespace: [x]\n`,
-      'params.manifests: deps.yml document 1 (line 1): configmap/a names namespace a list, but the release goes to "staging" (remove metadata.namespace)',
+      'params.manifests: deps.yml document 1 (line 1): configmap/a names namespace a list, ' +
+        'but the release goes to "staging" (remove metadata.namespace)',
     ],
     [
       'a document too dense to parse',
       `${configMap('a')}---\n${configMap('dense')}data: [${'1,'.repeat(300_000)}]\n`,
-      'params.manifests: deps.yml line 5: the document holds more than 300000 nodes (counting the commas, colons, dashes, brackets and lines that start one)',
+      'params.manifests: deps.yml line 5: the document holds more than 300000 nodes ' +
+        '(counting the commas, colons, dashes, brackets and lines that start one)',
     ],
     [
       'an error in a later document names its line in the file',
       `${configMap('a')}---\n${configMap('b')}---\n${configMap('c')}data: {k: !Tag v}\n`,
-      'params.manifests: deps.yml line 15: the tag "!Tag" is not supported (Kubernetes manifests are plain YAML: remove the tag, or quote the value)',
+      'params.manifests: deps.yml line 15: the tag "!Tag" is not supported ' +
+        '(Kubernetes manifests are plain YAML: remove the tag, or quote the value)',
     ],
     [
       'an error in a document after directives',
@@ -204,7 +215,8 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     const text = `# c\n---\n---\n${configMap('a')}...\n---\n\n${configMap('b')}---\n- 1\n`;
     expect(() => parse(text)).toThrow(
       new BadRequestError(
-        'params.manifests: deps.yml document 4 (line 16): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)',
+        'params.manifests: deps.yml document 4 (line 16): not a Kubernetes object ' +
+          '(expected a mapping with apiVersion, kind and metadata)',
       ),
     );
   });
@@ -213,7 +225,8 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     const text = `${configMap('a')}data:\n  script: |\n    echo one\n---\n    echo two\n`;
     expect(() => parse(text)).toThrow(
       new BadRequestError(
-        'params.manifests: deps.yml document 2 (line 9): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)',
+        'params.manifests: deps.yml document 2 (line 9): not a Kubernetes object ' +
+          '(expected a mapping with apiVersion, kind and metadata)',
       ),
     );
   });
@@ -221,7 +234,8 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
   test('a file name with a newline is quoted, so the error stays one line', () => {
     expect(() => parse('- 1\n', 'a\nb.yml')).toThrow(
       new BadRequestError(
-        'params.manifests: "a\\nb.yml" document 1 (line 1): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)',
+        'params.manifests: "a\\nb.yml" document 1 (line 1): not a Kubernetes object ' +
+          '(expected a mapping with apiVersion, kind and metadata)',
       ),
     );
   });
@@ -234,7 +248,8 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     }));
     expect(() => parseExtraManifests(files, 'staging')).toThrow(
       new BadRequestError(
-        'params.manifests: d.yml document 1 (line 1): the extra manifests together are larger than 8 MiB (with aliases expanded)',
+        'params.manifests: d.yml document 1 (line 1): the extra manifests together are larger than 8 MiB ' +
+          '(with aliases expanded)',
       ),
     );
   });
@@ -247,7 +262,8 @@ describe('YAML oddities in extra manifests are bad requests naming the file and 
     }));
     expect(() => parseExtraManifests(files, 'staging')).toThrow(
       new BadRequestError(
-        'params.manifests: c.yml line 5: the extra manifests together hold more than 600000 nodes (counting the commas, colons, dashes, brackets and lines that start one)',
+        'params.manifests: c.yml line 5: the extra manifests together hold more than 600000 nodes ' +
+          '(counting the commas, colons, dashes, brackets and lines that start one)',
       ),
     );
   });
@@ -274,7 +290,9 @@ describe('YAML that people really write is read as kubectl reads it', () => {
   });
 
   test('merge keys (<<) with one mapping and with a list, local keys winning', () => {
-    const text = `${configMap('a')}data:\n  <<: &base {x: "1", y: "2"}\n  y: "3"\n---\n${configMap('b')}data:\n  <<: [{x: "1"}, {z: "4"}]\n`;
+    const text =
+      `${configMap('a')}data:\n  <<: &base {x: "1", y: "2"}\n  y: "3"\n---\n` +
+      `${configMap('b')}data:\n  <<: [{x: "1"}, {z: "4"}]\n`;
     expect(parse(text)).toEqual([cm('a', { x: '1', y: '3' }), cm('b', { x: '1', z: '4' })]);
   });
 
@@ -289,12 +307,16 @@ describe('YAML that people really write is read as kubectl reads it', () => {
   });
 
   test('CRLF line ends, a BOM at the start, `---` and `...` markers, comments and empty documents', () => {
-    const text = `\uFEFF# header\r\n---\r\n${configMap('a', 'data:\n  k: v\n').replaceAll('\n', '\r\n')}...\r\n---\r\n---\r\n${configMap('b', 'data: {k: w}\n').replaceAll('\n', '\r\n')}`;
+    const text =
+      `\uFEFF# header\r\n---\r\n${configMap('a', 'data:\n  k: v\n').replaceAll('\n', '\r\n')}...\r\n` +
+      `---\r\n---\r\n${configMap('b', 'data: {k: w}\n').replaceAll('\n', '\r\n')}`;
     expect(parse(text)).toEqual([cm('a', { k: 'v' }), cm('b', { k: 'w' })]);
   });
 
   test('a List, and a document naming the release namespace', () => {
-    const text = `apiVersion: v1\nkind: List\nitems:\n- ${JSON.stringify(cm('a', { k: 'v' }))}\n---\n${configMap('b')}  namespace: staging\n`;
+    const text =
+      `apiVersion: v1\nkind: List\nitems:\n- ${JSON.stringify(cm('a', { k: 'v' }))}\n---\n` +
+      `${configMap('b')}  namespace: staging\n`;
     expect(parse(text).map((o) => o.metadata.name)).toEqual(['a', 'b']);
   });
 

@@ -62,7 +62,8 @@ describe('build variable expansion', () => {
   test.each<[string, string]>([
     [
       '${HOME}',
-      'params.namespace: ${HOME} is not one of ${BUILD_ID}, ${BUILD_NAME}, ${BUILD_JOB_NAME}, ${BUILD_PIPELINE_NAME}, ${BUILD_TEAM_NAME}',
+      'params.namespace: ${HOME} is not one of ${BUILD_ID}, ${BUILD_NAME}, ${BUILD_JOB_NAME}, ' +
+        '${BUILD_PIPELINE_NAME}, ${BUILD_TEAM_NAME}',
     ],
     ['x-${BUILD_ID}', "params.namespace: ${BUILD_ID} is not set in this step's environment"],
   ])('%s', (text, message) => {
@@ -78,7 +79,8 @@ describe('extra manifests', () => {
     [
       'not an object',
       '- 1\n- 2\n',
-      'params.manifests: deps.yml document 1 (line 1): not a Kubernetes object (expected a mapping with apiVersion, kind and metadata)',
+      'params.manifests: deps.yml document 1 (line 1): not a Kubernetes object ' +
+        '(expected a mapping with apiVersion, kind and metadata)',
     ],
     [
       'missing kind',
@@ -88,21 +90,25 @@ describe('extra manifests', () => {
     [
       'missing name',
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {generateName: a-}\n',
-      'params.manifests: deps.yml document 1 (line 1): ConfigMap without metadata.name (generateName is not supported: the release must find it again)',
+      'params.manifests: deps.yml document 1 (line 1): ConfigMap without metadata.name ' +
+        '(generateName is not supported: the release must find it again)',
     ],
     [
       'another namespace',
       'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: prod}\n',
-      'params.manifests: deps.yml document 1 (line 1): configmap/a names namespace "prod", but the release goes to "staging" (remove metadata.namespace)',
+      'params.manifests: deps.yml document 1 (line 1): configmap/a names namespace "prod", ' +
+        'but the release goes to "staging" (remove metadata.namespace)',
     ],
     [
       'cluster-scoped',
       'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n',
-      'params.manifests: deps.yml document 1 (line 1): Namespace is cluster-scoped; a release holds only namespaced objects',
+      'params.manifests: deps.yml document 1 (line 1): Namespace is cluster-scoped; ' +
+        'a release holds only namespaced objects',
     ],
     [
       'duplicates',
-      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n' +
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n',
       'params.manifests: deps.yml document 2 (line 5): configmap/a is defined twice (also in deps.yml document 1)',
     ],
   ])('%s', (_name, content, message) => {
@@ -117,7 +123,8 @@ describe('extra manifests', () => {
 
   test('lists are flattened, empty documents skipped, server fields dropped', () => {
     const objects = parse(
-      '---\n---\napiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: a, uid: x, resourceVersion: "5"}, data: {k: v}}\n',
+      '---\n---\napiVersion: v1\nkind: List\nitems:\n' +
+        '  - {apiVersion: v1, kind: ConfigMap, metadata: {name: a, uid: x, resourceVersion: "5"}, data: {k: v}}\n',
     );
     expect(objects).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' }, data: { k: 'v' } }]);
   });

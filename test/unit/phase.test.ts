@@ -28,7 +28,8 @@ describe('phase before', () => {
   test('another value is an error naming the object and the annotation', () => {
     expect(() => parse(job('after'))).toThrow(
       new BadRequestError(
-        'params.manifests: deploy/migrate.yml document 1 (line 2): job/migrate: annotation kubernetes-deploy-resource.io/phase is "after"; the only phase is "before"',
+        'params.manifests: deploy/migrate.yml document 1 (line 2): job/migrate: ' +
+          'annotation kubernetes-deploy-resource.io/phase is "after"; the only phase is "before"',
       ),
     );
   });
@@ -38,10 +39,14 @@ describe('phase before', () => {
     ['v1', 'ConfigMap', 'configmap/db'],
     ['batch/v1beta1', 'CronJob', 'cronjob/db'],
   ])('on a %s %s it is an error naming the object', (apiVersion, kind, ref) => {
-    const content = `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata:\n  name: db\n  annotations: { kubernetes-deploy-resource.io/phase: before }\n`;
+    const content =
+      `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata:\n  name: db\n` +
+      '  annotations: { kubernetes-deploy-resource.io/phase: before }\n';
     expect(() => parse(content)).toThrow(
       new BadRequestError(
-        `params.manifests: deploy/migrate.yml document 1 (line 1): ${ref}: annotation kubernetes-deploy-resource.io/phase: before is for Jobs (batch/v1) only: nothing else runs to completion`,
+        `params.manifests: deploy/migrate.yml document 1 (line 1): ${ref}: ` +
+          'annotation kubernetes-deploy-resource.io/phase: before is for Jobs (batch/v1) only: ' +
+          'nothing else runs to completion',
       ),
     );
   });

@@ -92,7 +92,8 @@ describe('security_context: baseline (the default)', () => {
     expect(violations(full, 'restricted')).toEqual([
       'spec.containers[0].securityContext.allowPrivilegeEscalation must be false',
       'spec.containers[0].securityContext.runAsNonRoot must be true (or spec.securityContext.runAsNonRoot)',
-      'spec.containers[0].securityContext.seccompProfile.type must be RuntimeDefault or Localhost (or spec.securityContext.seccompProfile.type)',
+      'spec.containers[0].securityContext.seccompProfile.type must be RuntimeDefault or Localhost ' +
+        '(or spec.securityContext.seccompProfile.type)',
       'spec.containers[0].securityContext.capabilities.drop must include ALL',
     ]);
   });
@@ -201,7 +202,8 @@ describe('the Pod Security Standards checker finds what each rule forbids', () =
     [
       'no seccomp profile',
       withPod({ securityContext: { runAsNonRoot: true } }),
-      'spec.containers[0].securityContext.seccompProfile.type must be RuntimeDefault or Localhost (or spec.securityContext.seccompProfile.type)',
+      'spec.containers[0].securityContext.seccompProfile.type must be RuntimeDefault or Localhost ' +
+        '(or spec.securityContext.seccompProfile.type)',
     ],
     [
       'capabilities not dropped',

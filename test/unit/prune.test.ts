@@ -86,7 +86,8 @@ describe('decodeRecord', () => {
       expect(caught).toBeInstanceOf(ApiRejectedError);
       expect((caught as ApiRejectedError).exitCode).toBe(4);
       expect((caught as Error).message).toBe(
-        'secret/kdr-release.web.v1 in namespace ns is not a readable release record (data.release is missing or corrupt); delete it or restore it from a backup',
+        'secret/kdr-release.web.v1 in namespace ns is not a readable release record ' +
+          '(data.release is missing or corrupt); delete it or restore it from a backup',
       );
     }
     expect(decodeRecord(good).revision).toBe(1);

@@ -290,87 +290,102 @@ describe('Deployment: only the generation this put wrote, only its ReplicaSet', 
     expect(assessWorkload(applied, snapshotOf([current, goodRs, badRs]))).toEqual({
       state: 'failed',
       message:
-        'deployment/web exceeded its progress deadline (ProgressDeadlineExceeded): ReplicaSet "web-good" has timed out progressing.',
+        'deployment/web exceeded its progress deadline (ProgressDeadlineExceeded): ' +
+        'ReplicaSet "web-good" has timed out progressing.',
     });
   });
 
-  test('a current ReplicaSet that cannot create Pods (ReplicaFailure, e.g. a quota) fails the put; a superseded one does not', () => {
-    const failure = {
-      status: {
-        conditions: [
-          {
-            type: 'ReplicaFailure',
-            status: 'True',
-            reason: 'FailedCreate',
-            message:
-              'pods "web-good-x" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=1, limited: pods=1',
-          },
-        ],
-      },
-    };
-    const quotaGood = replicaSet('web-good', 'good', '3', goodTemplate, failure);
-    expect(assessWorkload(applied, snapshotOf([observedScalingDown, quotaGood, badRs]))).toEqual({
-      state: 'failed',
-      message:
-        'deployment/web failed: replicaset/web-good cannot create Pods: FailedCreate: pods "web-good-x" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=1, limited: pods=1',
-    });
-    const quotaBad = replicaSet('web-bad', 'bad', '2', badTemplate, failure);
-    expect(assessWorkload(applied, snapshotOf([observedScalingDown, goodRs, quotaBad])).state).toBe('progressing');
-  });
-
-  test('ReplicaFailure or a FailedCreate event counts only since this put changed the Deployment, and while Pods are missing', () => {
-    const put = { ...applied, metadata: { ...applied.metadata, managedFields: managed } };
-    const condition = (at: string, message = 'pods "web-good-x" is forbidden: exceeded quota') => ({
-      type: 'ReplicaFailure',
-      status: 'True',
-      reason: 'FailedCreate',
-      message,
-      lastTransitionTime: at,
-    });
-    const rsWith = (at: string, replicas = 0, message?: string) =>
-      replicaSet('web-good', 'good', '3', goodTemplate, {
-        spec: { replicas: 2, template: (goodRs.spec as { template: unknown }).template },
-        status: { replicas, conditions: [condition(at, message)] },
+  test(
+    'a current ReplicaSet that cannot create Pods (ReplicaFailure, e.g. a quota) fails the put; ' +
+      'a superseded one does not',
+    () => {
+      const failure = {
+        status: {
+          conditions: [
+            {
+              type: 'ReplicaFailure',
+              status: 'True',
+              reason: 'FailedCreate',
+              message:
+                'pods "web-good-x" is forbidden: exceeded quota: ' +
+                'pods, requested: pods=1, used: pods=1, limited: pods=1',
+            },
+          ],
+        },
+      };
+      const quotaGood = replicaSet('web-good', 'good', '3', goodTemplate, failure);
+      expect(assessWorkload(applied, snapshotOf([observedScalingDown, quotaGood, badRs]))).toEqual({
+        state: 'failed',
+        message:
+          'deployment/web failed: replicaset/web-good cannot create Pods: FailedCreate: ' +
+          'pods "web-good-x" is forbidden: exceeded quota: pods, requested: pods=1, used: pods=1, limited: pods=1',
       });
-    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z')])).message).toBe(
-      'deployment/web failed: replicaset/web-good cannot create Pods: FailedCreate: pods "web-good-x" is forbidden: exceeded quota',
-    );
-    // The controller could not reach the API server (it was restarting): it retries; not a failure of the put.
-    const unreachable = 'Post "https://127.0.0.1:6443/api/v1/namespaces/ns/pods": unexpected EOF';
-    expect(
-      assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z', 0, unreachable)])).state,
-    ).toBe('progressing');
-    const transientEvent = failedCreateEvent(
-      'web-good-uid',
-      'ReplicaSet',
-      'web-good',
-      '2026-01-01T10:00:03Z',
-      `Error creating: ${unreachable}`,
-    );
-    expect(
-      assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z'), transientEvent])).state,
-    ).toBe('progressing');
-    // Left from before this put (a quota raised since): the controller clears it on its next try.
-    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z')])).state).toBe(
-      'progressing',
-    );
-    // Every Pod there: not counted.
-    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z', 2)])).state).toBe(
-      'progressing',
-    );
-    // The controller failing again after an old condition: its event is fresh.
-    // The ReplicaSet controller's event words it "Error creating: …": the same message as from the condition.
-    const event = failedCreateEvent(
-      'web-good-uid',
-      'ReplicaSet',
-      'web-good',
-      '2026-01-01T10:00:03Z',
-      'Error creating: pods "web-good-y" is forbidden: exceeded quota: q',
-    );
-    expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z'), event])).message).toBe(
-      'deployment/web failed: replicaset/web-good cannot create Pods: FailedCreate: pods "web-good-y" is forbidden: exceeded quota: q',
-    );
-  });
+      const quotaBad = replicaSet('web-bad', 'bad', '2', badTemplate, failure);
+      expect(assessWorkload(applied, snapshotOf([observedScalingDown, goodRs, quotaBad])).state).toBe('progressing');
+    },
+  );
+
+  test(
+    'ReplicaFailure or a FailedCreate event counts only since this put changed the Deployment, ' +
+      'and while Pods are missing',
+    () => {
+      const put = { ...applied, metadata: { ...applied.metadata, managedFields: managed } };
+      const condition = (at: string, message = 'pods "web-good-x" is forbidden: exceeded quota') => ({
+        type: 'ReplicaFailure',
+        status: 'True',
+        reason: 'FailedCreate',
+        message,
+        lastTransitionTime: at,
+      });
+      const rsWith = (at: string, replicas = 0, message?: string) =>
+        replicaSet('web-good', 'good', '3', goodTemplate, {
+          spec: { replicas: 2, template: (goodRs.spec as { template: unknown }).template },
+          status: { replicas, conditions: [condition(at, message)] },
+        });
+      expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z')])).message).toBe(
+        'deployment/web failed: replicaset/web-good cannot create Pods: ' +
+          'FailedCreate: pods "web-good-x" is forbidden: exceeded quota',
+      );
+      // The controller could not reach the API server (it was restarting): it retries; not a failure of the put.
+      const unreachable = 'Post "https://127.0.0.1:6443/api/v1/namespaces/ns/pods": unexpected EOF';
+      expect(
+        assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z', 0, unreachable)])).state,
+      ).toBe('progressing');
+      const transientEvent = failedCreateEvent(
+        'web-good-uid',
+        'ReplicaSet',
+        'web-good',
+        '2026-01-01T10:00:03Z',
+        `Error creating: ${unreachable}`,
+      );
+      expect(
+        assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z'), transientEvent])).state,
+      ).toBe('progressing');
+      // Left from before this put (a quota raised since): the controller clears it on its next try.
+      expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z')])).state).toBe(
+        'progressing',
+      );
+      // Every Pod there: not counted.
+      expect(assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:00Z', 2)])).state).toBe(
+        'progressing',
+      );
+      // The controller failing again after an old condition: its event is fresh.
+      // The ReplicaSet controller's event words it "Error creating: …": the same message as from the condition.
+      const event = failedCreateEvent(
+        'web-good-uid',
+        'ReplicaSet',
+        'web-good',
+        '2026-01-01T10:00:03Z',
+        'Error creating: pods "web-good-y" is forbidden: exceeded quota: q',
+      );
+      expect(
+        assessWorkload(put, snapshotOf([observedScalingDown, rsWith('2026-01-01T09:59:58Z'), event])).message,
+      ).toBe(
+        'deployment/web failed: replicaset/web-good cannot create Pods: ' +
+          'FailedCreate: pods "web-good-y" is forbidden: exceeded quota: q',
+      );
+    },
+  );
 
   test('a Deployment of another uid (an older one of that name) is not judged', () => {
     const appliedNew = { ...available, metadata: { ...available.metadata, uid: 'new-uid' } };
@@ -442,7 +457,8 @@ describe('StatefulSet (RollingUpdate, like kubectl rollout status)', () => {
       {
         state: 'done',
         message:
-          'statefulset/db: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted',
+          'statefulset/db: not waited for: its updateStrategy is OnDelete, ' +
+          'so its Pods change only when they are deleted',
       },
     ],
   ])('%s', (_name, status, spec, verdict) => {
@@ -459,7 +475,8 @@ describe('StatefulSet (RollingUpdate, like kubectl rollout status)', () => {
     expect(assessWorkload(object, snapshotOf([object, newPod]))).toEqual({
       state: 'failed',
       message:
-        'statefulset/db failed: pod/db-2 container web: CrashLoopBackOff (restarted 3 times): back-off 40s restarting failed container',
+        'statefulset/db failed: pod/db-2 container web: CrashLoopBackOff (restarted 3 times): ' +
+        'back-off 40s restarting failed container',
       eventsOf: { kind: 'Pod', name: 'db-2' },
     });
   });
@@ -471,12 +488,14 @@ describe('StatefulSet (RollingUpdate, like kubectl rollout status)', () => {
       'StatefulSet',
       'db',
       '2026-01-01T10:00:01Z',
-      'create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: error looking up service account ns/missing: serviceaccount "missing" not found',
+      'create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: ' +
+        'error looking up service account ns/missing: serviceaccount "missing" not found',
     );
     expect(assessWorkload(object, snapshotOf([object, event]))).toEqual({
       state: 'failed',
       message:
-        'statefulset/db failed: cannot create Pods: FailedCreate: create Pod db-0 in StatefulSet db failed error: pods "db-0" is forbidden: error looking up service account ns/missing: serviceaccount "missing" not found',
+        'statefulset/db failed: cannot create Pods: FailedCreate: create Pod db-0 in StatefulSet db failed error: ' +
+        'pods "db-0" is forbidden: error looking up service account ns/missing: serviceaccount "missing" not found',
     });
     // From before this put changed it, or about another object of that name: not counted.
     expect(
@@ -559,7 +578,8 @@ describe('DaemonSet (like kubectl rollout status)', () => {
       {
         state: 'done',
         message:
-          'daemonset/agent: not waited for: its updateStrategy is OnDelete, so its Pods change only when they are deleted',
+          'daemonset/agent: not waited for: its updateStrategy is OnDelete, ' +
+          'so its Pods change only when they are deleted',
       },
     ],
   ])('%s', (_name, status, strategy, verdict) => {
@@ -643,50 +663,56 @@ describe('Job and CronJob', () => {
     });
   });
 
-  test('Failed names the reason, the failed Pods with exit codes and termination messages, and asks for the Job events', () => {
-    const failed = job({
-      failed: 3,
-      conditions: [
-        {
-          type: 'Failed',
-          status: 'True',
-          reason: 'BackoffLimitExceeded',
-          message: 'Job has reached the specified backoff limit',
-        },
-      ],
-    });
-    const terminated = (name: string) => ({
-      ...pod(
-        name,
-        'j-uid',
-        { 'job-name': 'migrate' },
-        { terminated: { exitCode: 1, reason: 'Error', message: 'relation "users" does not exist\n' } },
-        'Failed',
-      ),
-    });
-    const other = pod('other-1', 'other-uid', {}, { terminated: { exitCode: 2 } }, 'Failed');
-    expect(
-      assessWorkload(failed, snapshotOf([failed, terminated('migrate-a'), terminated('migrate-b'), other])),
-    ).toEqual({
-      state: 'failed',
-      message:
-        'job/migrate failed: BackoffLimitExceeded: Job has reached the specified backoff limit; failed pods: pod/migrate-a (container web exit code 1: Error: relation "users" does not exist), pod/migrate-b (container web exit code 1: Error: relation "users" does not exist)',
-      eventsOf: { kind: 'Job', name: 'migrate' },
-    });
-    const deadline = job({
-      conditions: [
-        {
-          type: 'Failed',
-          status: 'True',
-          reason: 'DeadlineExceeded',
-          message: 'Job was active longer than specified deadline',
-        },
-      ],
-    });
-    expect(assessWorkload(deadline, snapshotOf([deadline])).message).toBe(
-      'job/migrate failed: DeadlineExceeded: Job was active longer than specified deadline',
-    );
-  });
+  test(
+    'Failed names the reason, the failed Pods with exit codes and termination messages, ' +
+      'and asks for the Job events',
+    () => {
+      const failed = job({
+        failed: 3,
+        conditions: [
+          {
+            type: 'Failed',
+            status: 'True',
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+          },
+        ],
+      });
+      const terminated = (name: string) => ({
+        ...pod(
+          name,
+          'j-uid',
+          { 'job-name': 'migrate' },
+          { terminated: { exitCode: 1, reason: 'Error', message: 'relation "users" does not exist\n' } },
+          'Failed',
+        ),
+      });
+      const other = pod('other-1', 'other-uid', {}, { terminated: { exitCode: 2 } }, 'Failed');
+      expect(
+        assessWorkload(failed, snapshotOf([failed, terminated('migrate-a'), terminated('migrate-b'), other])),
+      ).toEqual({
+        state: 'failed',
+        message:
+          'job/migrate failed: BackoffLimitExceeded: Job has reached the specified backoff limit; failed pods: ' +
+          'pod/migrate-a (container web exit code 1: Error: relation "users" does not exist), ' +
+          'pod/migrate-b (container web exit code 1: Error: relation "users" does not exist)',
+        eventsOf: { kind: 'Job', name: 'migrate' },
+      });
+      const deadline = job({
+        conditions: [
+          {
+            type: 'Failed',
+            status: 'True',
+            reason: 'DeadlineExceeded',
+            message: 'Job was active longer than specified deadline',
+          },
+        ],
+      });
+      expect(assessWorkload(deadline, snapshotOf([deadline])).message).toBe(
+        'job/migrate failed: DeadlineExceeded: Job was active longer than specified deadline',
+      );
+    },
+  );
 
   test("a Job Pod that cannot pull its image fails at once; a crash loop is the Job controller's to count", () => {
     const running = job({ active: 1 });
@@ -708,7 +734,8 @@ describe('Job and CronJob', () => {
       'Error creating: pods "migrate-x" is forbidden: exceeded quota: q',
     );
     expect(assessWorkload(pending, snapshotOf([pending, event])).message).toBe(
-      'job/migrate failed: cannot create Pods: FailedCreate: Error creating: pods "migrate-x" is forbidden: exceeded quota: q',
+      'job/migrate failed: cannot create Pods: FailedCreate: Error creating: pods "migrate-x" is forbidden: ' +
+        'exceeded quota: q',
     );
     const replaced = job(
       { conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] },

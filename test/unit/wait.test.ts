@@ -159,7 +159,8 @@ describe('waitForRollout', () => {
     });
     await expect(result).rejects.toEqual(
       new RolloutFailedError(
-        'deployment/web failed: pod/web-abc-1 container web: ImagePullBackOff: Back-off pulling image; recent events: Warning Failed: Error: ImagePullBackOff',
+        'deployment/web failed: pod/web-abc-1 container web: ImagePullBackOff: Back-off pulling image; ' +
+          'recent events: Warning Failed: Error: ImagePullBackOff',
       ),
     );
   });
@@ -223,7 +224,8 @@ describe('waitForRollout', () => {
       await advance(300);
       await expect(result).rejects.toEqual(
         new RolloutFailedError(
-          'deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied; recent events: Warning Failed: Error: ErrImagePull',
+          'deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied; ' +
+            'recent events: Warning Failed: Error: ErrImagePull',
         ),
       );
       expect(settled()).toBeLessThanOrEqual(1000);
@@ -480,8 +482,10 @@ describe('every workload of the release', () => {
     });
     await expect(result).rejects.toEqual(
       new RolloutFailedError(
-        '2 workloads failed: (1) deployment/web failed: pod/web-abc-1 container web: ImagePullBackOff: Back-off pulling image; recent events: Warning Failed: Error: ImagePullBackOff ' +
-          '(2) job/migrate failed: BackoffLimitExceeded: Job has reached the specified backoff limit; recent events: Warning BackoffLimitExceeded: Job has reached the specified backoff limit',
+        '2 workloads failed: (1) deployment/web failed: pod/web-abc-1 container web: ImagePullBackOff: ' +
+          'Back-off pulling image; recent events: Warning Failed: Error: ImagePullBackOff ' +
+          '(2) job/migrate failed: BackoffLimitExceeded: Job has reached the specified backoff limit; ' +
+          'recent events: Warning BackoffLimitExceeded: Job has reached the specified backoff limit',
       ),
     );
   });
@@ -540,7 +544,8 @@ describe('failures reported together', () => {
     clock.advance(1000);
     emit('Pod', 'ADDED', brokenPod);
     await expect(result).rejects.toThrow(
-      '2 workloads failed: (1) deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied (2) job/migrate failed: DeadlineExceeded: too long',
+      '2 workloads failed: (1) deployment/web failed: pod/web-abc-1 container web: ErrImagePull: denied ' +
+        '(2) job/migrate failed: DeadlineExceeded: too long',
     );
     // The failure is the error line, not a progress line.
     expect(log.lines.join('\n')).not.toContain('DeadlineExceeded');

@@ -27,7 +27,8 @@ describe('workflow files', () => {
 
   test('the validator does find a broken workflow (a misspelt key, a job without runs-on)', () => {
     const broken =
-      'name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz:\n      - run: echo\n  b:\n    steps:\n      - run: echo\n';
+      'name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz:\n      - run: ' +
+      'echo\n  b:\n    steps:\n      - run: echo\n';
     expect(validateWorkflow(broken).errors.length).toBeGreaterThan(0);
   });
 });
@@ -56,19 +57,28 @@ describe('ci.yml', () => {
     expect(new Set(include.map((e) => e['node-image'].split('@')[1])).size).toBe(include.length);
   });
 
-  test('job kind builds the image, brings up kind and runs the contract and integration suites in it and on the host, real kubelets', () => {
-    const script = runs('kind');
-    expect(script).toContain('npm run image:build');
-    expect(script).toContain('scripts/kind/up.sh');
-    expect(script).toMatch(
-      /source \.kind\/env\n\s*RESOURCE_RUNNER=image node_modules\/\.bin\/vitest run test\/contract\/protocol\.test\.ts test\/integration\n/,
-    );
-    expect(script).toMatch(/source \.kind\/env\n\s*node_modules\/\.bin\/vitest run test\/contract test\/integration\n/);
-    const env = readFileSync(join(root, 'scripts', 'kind', 'up.sh'), 'utf8');
-    for (const name of ['KDR_TEST_KUBECONFIG', 'KDR_TEST_SOURCE', 'KDR_TEST_IMAGES', 'KDR_TEST_RBAC_TOKEN'])
-      expect(env).toContain(`export ${name}=`);
-    expect(env).toContain('export KDR_TEST_KUBELET=real');
-  });
+  test(
+    'job kind builds the image, brings up kind and runs the contract and integration suites ' +
+      'in it and on the host, real kubelets',
+    () => {
+      const script = runs('kind');
+      expect(script).toContain('npm run image:build');
+      expect(script).toContain('scripts/kind/up.sh');
+      expect(script).toMatch(
+        new RegExp(
+          String.raw`source \.kind/env\n\s*RESOURCE_RUNNER=image ` +
+            String.raw`node_modules/\.bin/vitest run test/contract/protocol\.test\.ts test/integration\n`,
+        ),
+      );
+      expect(script).toMatch(
+        /source \.kind\/env\n\s*node_modules\/\.bin\/vitest run test\/contract test\/integration\n/,
+      );
+      const env = readFileSync(join(root, 'scripts', 'kind', 'up.sh'), 'utf8');
+      for (const name of ['KDR_TEST_KUBECONFIG', 'KDR_TEST_SOURCE', 'KDR_TEST_IMAGES', 'KDR_TEST_RBAC_TOKEN'])
+        expect(env).toContain(`export ${name}=`);
+      expect(env).toContain('export KDR_TEST_KUBELET=real');
+    },
+  );
 
   test('job image builds amd64 and arm64 with SBOM and provenance, and pushes only for a tag', () => {
     const build = step('image', 'docker/build-push-action@');
