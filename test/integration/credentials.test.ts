@@ -1,11 +1,11 @@
 // The credentials Concourse users reach clusters with (issue 12): the Pod's own ServiceAccount (`in_cluster: true`)
 // and exec credential plugins in an inline kubeconfig. Both with real ServiceAccount tokens of the test cluster, run
 // through the compiled scripts; the tokens are planted in the suite-wide secret scan.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { readSource, useNamespace } from '../support/cluster.js';
+import { kubectlJson, readSource, useNamespace } from '../support/cluster.js';
 import { emptyDir } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
 import { canaries } from '../support/secret-scan.js';
@@ -71,6 +71,76 @@ describe('in_cluster: the ServiceAccount mounted into the Pod', () => {
     expect(del.code, del.stderr).toBe(0);
     const gone = await runScript('check', { source }, { env });
     expect(gone.json).toEqual([]);
+  });
+
+  test("no source.namespace: the Pod's namespace from the mount, for put, re-put, check, get and delete", async () => {
+    const token = await serviceAccountToken(ns.name, 'deployer');
+    await bindRole(ns.name, 'deployer', 'cluster-admin');
+    const env = podEnv(serviceAccountMount({ token, 'ca.crt': cluster().caPem, namespace: ns.name }).root);
+    // The ServiceAccount may act in its own namespace only: a put that went to `default` would be forbidden.
+    const source = { in_cluster: true, app: 'web' };
+    const params = { image_ref: readyImage('1').tagRef };
+
+    const put = await runScript('out', { source, params }, { dir: emptyDir(), env });
+    expect(put.code, put.stderr).toBe(0);
+    expect(version(put)).toEqual({ app: 'web', namespace: ns.name, revision: '1', image: readyImage('1').tagRef });
+    const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
+    expect(deployment.status.availableReplicas).toBe(1);
+
+    const again = await runScript('out', { source, params }, { dir: emptyDir(), env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(version(again)).toEqual(version(put));
+    const after = await kubectlJson(['get', 'deployment', 'web'], { namespace: ns.name });
+    expect(after.metadata.generation).toBe(deployment.metadata.generation);
+
+    const check = await runScript('check', { source }, { env });
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.json).toEqual([version(put)]);
+    const dir = emptyDir();
+    const get = await runScript('in', { source, version: version(put) }, { dir, env });
+    expect(get.code, get.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'namespace'), 'utf8')).toBe(ns.name);
+    expect(readFileSync(join(dir, 'manifests.yml'), 'utf8')).toContain('kind: Deployment');
+
+    const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir(), env });
+    expect(del.code, del.stderr).toBe(0);
+    expect(version(del)).toMatchObject({ namespace: ns.name, revision: '1', deleted: 'true' });
+    const gone = await kubectlJson(['get', 'deployments,services,secrets', '-l', 'app.kubernetes.io/instance=web'], {
+      namespace: ns.name,
+    });
+    expect(gone.items).toEqual([]);
+    const empty = await runScript('check', { source }, { env });
+    expect(empty.code, empty.stderr).toBe(0);
+    expect(empty.json).toEqual([]);
+  });
+
+  test('a mount whose namespace file is missing or invalid: exit 2 naming the file, before any request', async () => {
+    const token = await serviceAccountToken(ns.name, 'deployer');
+    const source = { in_cluster: true, app: 'web' };
+    const noFile = serviceAccountMount({ token, 'ca.crt': cluster().caPem, namespace: ns.name });
+    const root = noFile.root;
+    const bad = serviceAccountMount({ token, 'ca.crt': cluster().caPem, namespace: 'Not_A_Namespace' });
+    const badRun = await runScript(
+      'out',
+      { source, params: { image_ref: readyImage('1').tagRef } },
+      { dir: emptyDir(), env: podEnv(bad.root) },
+    );
+    expect(badRun.code).toBe(2);
+    expect(lines(badRun.stderr)).toEqual([
+      `error: source.in_cluster: the ServiceAccount's namespace at ${bad.root}/namespace holds "Not_A_Namespace", ` +
+        'not a valid namespace name (lowercase letters, digits and -, at most 63)',
+    ]);
+    rmSync(join(root, 'namespace'));
+    const missing = await runScript('check', { source }, { env: podEnv(root) });
+    expect(missing.code).toBe(2);
+    expect(lines(missing.stderr)).toEqual([
+      `error: source.in_cluster: cannot read the ServiceAccount's namespace at ${root}/namespace (ENOENT): ` +
+        "name the target in source.namespace, or mount the ServiceAccount into the worker's Pod",
+    ]);
+    // With source.namespace the file is not needed.
+    await bindRole(ns.name, 'deployer', 'cluster-admin');
+    const named = await runScript('check', { source: { ...source, namespace: ns.name } }, { env: podEnv(root) });
+    expect(named.code, named.stderr).toBe(0);
   });
 
   test('outside a Pod, or without the mount: exit 2 with one clear line', async () => {

@@ -229,4 +229,51 @@ describe('out, in and check as functions', () => {
     );
     expect(fake.get('v1', 'Namespace', undefined, 'web-pr-42')).toBeUndefined();
   });
+
+  test("in_cluster, no namespace: the Pod's namespace from the mount, in every version; a given one wins", async () => {
+    const fake = fakeWithController();
+    const mountRoot = tempDir();
+    writeFileSync(join(mountRoot, 'namespace'), 'ns');
+    const inCluster = { app: 'web', in_cluster: true };
+    const { deps, connected } = depsFor(fake);
+    deps.network = {
+      proxy: {},
+      inCluster: { serviceHost: '10.0.0.1', servicePort: '443', mountRoot },
+      pluginEnv: {},
+    };
+    const putIn = (params: Record<string, unknown>, src: Record<string, unknown> = inCluster) =>
+      fake.clock.run(out({ source: src, params }, tempDir(), deps));
+    const { version } = await putIn({ image_ref: 'registry.local/team/web:1' });
+    expect(version).toEqual({ app: 'web', namespace: 'ns', revision: '1', image: 'registry.local/team/web:1' });
+    expect(fake.get('apps/v1', 'Deployment', 'ns', 'web')).toBeDefined();
+    expect(fake.objects('Deployment', 'default')).toEqual([]);
+    expect(connected.map((a) => a.kind)).toEqual(['in-cluster']);
+    expect(await check({ source: inCluster }, deps)).toEqual([version]);
+    expect((await get({ source: inCluster, version }, tempDir(), deps)).version).toEqual(version);
+    // The re-put: the same revision.
+    expect((await putIn({ image_ref: 'registry.local/team/web:1' })).version).toEqual(version);
+    // source.namespace and params.namespace win over the mount.
+    expect(await check({ source: { ...inCluster, namespace: 'default' } }, deps)).toEqual([]);
+    expect((await putIn({ image_ref: 'registry.local/team/web:1', namespace: 'default' })).version.namespace).toBe(
+      'default',
+    );
+    expect((await putIn({ delete: true, namespace: 'default' })).version.namespace).toBe('default');
+    const deleted = await putIn({ delete: true });
+    expect(deleted.version).toMatchObject({ namespace: 'ns', revision: '1', deleted: 'true' });
+    expect(fake.objects('Deployment', 'ns')).toEqual([]);
+    expect(await check({ source: inCluster }, deps)).toEqual([]);
+
+    // A mount without a namespace file: exit 2 naming it, before any connection.
+    const calls = fake.calls.length;
+    const before = connected.length;
+    deps.network.inCluster.mountRoot = tempDir();
+    const error = await putIn({ image_ref: 'registry.local/team/web:1' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect((error as Error).message).toMatch(
+      /^source\.in_cluster: cannot read the ServiceAccount's namespace at .*\/namespace \(ENOENT\)/,
+    );
+    await expect(check({ source: inCluster }, deps)).rejects.toBeInstanceOf(BadRequestError);
+    expect(connected.length).toBe(before);
+    expect(fake.calls.length).toBe(calls);
+  });
 });

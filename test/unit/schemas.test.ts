@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { BadRequestError } from '../../src/errors.js';
 import { parseCheckRequest, parseInRequest, parseOutRequest } from '../../src/request/parse.js';
 import { planPut } from '../../src/request/plan.js';
+import { namespaceOfSource, type Source } from '../../src/request/schemas.js';
 
 const source = { cluster_url: 'https://127.0.0.1:6443', token: 'abc', app: 'web' };
 const version = { app: 'web', namespace: 'default', revision: '1', image: 'r@sha256:' + 'a'.repeat(64) };
@@ -112,14 +113,24 @@ describe('source', () => {
 
   test('defaults', () => {
     const { source: parsed } = parseCheckRequest({ source });
-    expect(parsed).toEqual({ ...source, namespace: 'default', insecure_skip_tls_verify: false, history_limit: 10 });
+    expect(parsed).toEqual({ ...source, insecure_skip_tls_verify: false, history_limit: 10 });
+  });
+
+  test("the namespace: as given; else the Pod's own with in_cluster (read from the mount later); else default", () => {
+    const parsed = (src: Record<string, unknown>): Source => parseCheckRequest({ source: src }).source;
+    expect(namespaceOfSource(parsed({ ...source, namespace: 'staging' }))).toEqual({ name: 'staging' });
+    expect(namespaceOfSource(parsed(source))).toEqual({ name: 'default' });
+    expect(namespaceOfSource(parsed({ ...source, in_cluster: false }))).toEqual({ name: 'default' });
+    expect(namespaceOfSource(parsed({ app: 'web', in_cluster: true }))).toEqual({ podNamespace: true });
+    expect(namespaceOfSource(parsed({ app: 'web', in_cluster: true, namespace: 'staging' }))).toEqual({
+      name: 'staging',
+    });
   });
 
   test('in_cluster alone is a complete source; request_timeout takes a duration', () => {
-    expect(parseCheckRequest({ source: { app: 'web', in_cluster: true } }).source).toMatchObject({
-      in_cluster: true,
-      namespace: 'default',
-    });
+    const inCluster = parseCheckRequest({ source: { app: 'web', in_cluster: true } }).source;
+    expect(inCluster).toMatchObject({ in_cluster: true });
+    expect(inCluster.namespace).toBeUndefined();
     expect(parseCheckRequest({ source: { ...source, request_timeout: '1m30s' } }).source.request_timeout).toBe('1m30s');
     expect(parseCheckRequest({ source: { ...source, in_cluster: false } }).source.token).toBe('abc');
   });
@@ -374,6 +385,30 @@ describe('put plan', () => {
       deleteNamespace: true,
       namespace: { name: 'default' },
     });
+  });
+
+  test("the namespace with in_cluster: params, namespace_file and source.namespace win over the Pod's own", () => {
+    const inCluster = { app: 'web', in_cluster: true };
+    const planOf = (src: Record<string, unknown>, params: Record<string, unknown>) =>
+      planPut({ source: src, params }, env);
+    expect(planOf(inCluster, { image_ref: 'x:1' })).toMatchObject({ namespace: { podNamespace: true } });
+    expect(planOf(inCluster, { delete: true })).toMatchObject({
+      action: 'teardown',
+      namespace: { podNamespace: true },
+    });
+    expect(planOf(inCluster, { revision: '2' })).toMatchObject({ namespace: { podNamespace: true } });
+    expect(planOf({ ...inCluster, namespace: 'prod' }, { image_ref: 'x:1' })).toMatchObject({
+      namespace: { name: 'prod' },
+    });
+    expect(planOf(inCluster, { image_ref: 'x:1', namespace: 'staging-${BUILD_NAME}' })).toMatchObject({
+      namespace: {
+        name: 'staging-42',
+      },
+    });
+    expect(planOf(inCluster, { image_ref: 'x:1', namespace_file: 'ns/name' })).toMatchObject({
+      namespace: { file: 'ns/name' },
+    });
+    expect(planOf(source, { image_ref: 'x:1' })).toMatchObject({ namespace: { name: 'default' } });
   });
 
   test('expanded names are checked again', () => {
