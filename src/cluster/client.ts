@@ -10,9 +10,10 @@ import {
   isRetryableNetworkError,
   StepTimeoutError,
   type ApiStatus,
+  type CredentialOrigin,
 } from './errors.js';
 import { runExecPlugin, type ExecConfig } from './exec-credential.js';
-import { readInCluster, type InClusterEnv } from './in-cluster.js';
+import { readInCluster, serviceAccountTokenFile, type InClusterEnv } from './in-cluster.js';
 import { proxyFor, type ProxyEnv } from './proxy.js';
 import { resourcePath, type ResourceInfo, wellKnownResource } from './resources.js';
 import { createTransport } from './transport.js';
@@ -95,6 +96,38 @@ export function kubeConfigFor(auth: ClusterAuth, network?: NetworkEnv): KubeConf
     currentContext: 'target',
   });
   return kc;
+}
+
+type KubeconfigUser = NonNullable<ReturnType<KubeConfig['getCurrentUser']>>;
+
+/** What a user of a kubeconfig sends: its token, its client certificate, nothing, or something else. */
+function userCredential(user: KubeconfigUser | null): 'token' | 'client certificate' | 'none' | 'other' {
+  if (user?.token) return 'token';
+  if (user?.certData || user?.certFile) return 'client certificate';
+  if (!user || (!user.authProvider && !user.username && !user.exec)) return 'none';
+  return 'other';
+}
+
+/**
+ * Where the credentials of the requests came from, for the message of a 401: `configured` is the KubeConfig as given
+ * (an exec stanza still in it), `used` the one whose credentials were sent (the plugin's token in place of it).
+ */
+export function credentialOrigin(
+  auth: ClusterAuth,
+  configured: KubeConfig,
+  used: KubeConfig,
+  network?: NetworkEnv,
+): CredentialOrigin {
+  if (auth.kind === 'direct') return { kind: 'source', credential: auth.token ? 'token' : 'client certificate' };
+  if (auth.kind === 'in-cluster')
+    return { kind: 'service-account', tokenFile: serviceAccountTokenFile(network?.inCluster ?? {}) };
+  const user = configured.getCurrentUser();
+  const sent = userCredential(used.getCurrentUser());
+  if (user?.exec) {
+    const command = String((user.exec as ExecConfig).command);
+    return { kind: 'exec', command, user: user.name, credential: sent === 'token' ? 'token' : 'client certificate' };
+  }
+  return { kind: 'kubeconfig', user: user?.name ?? '', credential: sent };
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -224,11 +257,17 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
     }
   }
 
+  /** The error for a status the API server answered; a 401 names where our credentials came from. */
+  async function statusError(status: number, body: ApiStatus | string | undefined, what: string) {
+    const origin = status === 401 ? credentialOrigin(auth, kc, await config(), options.network) : undefined;
+    return errorForStatus(status, body, what, server, origin);
+  }
+
   async function json<T>(call: Call, accept404 = false): Promise<T | undefined> {
     const { status, body } = await request(call);
     if (status >= 200 && status < 300) return body as T;
     if (status === 404 && accept404) return undefined;
-    throw errorForStatus(status, body as ApiStatus | string | undefined, call.what, server);
+    throw await statusError(status, body as ApiStatus | string | undefined, call.what);
   }
 
   async function groupResources(apiVersion: string): Promise<Map<string, ResourceInfo>> {
@@ -386,7 +425,8 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
           // A watch cut by a bound is worth a line: the caller resumes it, but the network is misbehaving.
           if (error instanceof StepTimeoutError)
             options.log.info(`${what} ended: ${describeNetworkError(error, server).message}`);
-          onEnd(typeof status === 'number' ? errorForStatus(status, undefined, what, server) : error);
+          if (typeof status === 'number') void statusError(status, undefined, what).then(onEnd, onEnd);
+          else onEnd(error);
         },
         // Without a byte for this long (bookmarks come every minute or so), the watch is taken for dead and resumed.
         90_000,

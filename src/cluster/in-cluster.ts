@@ -21,8 +21,6 @@ export interface InClusterCredentials {
   server: string;
   token: string;
   caPem: string;
-  /** The token's file, for messages (a refused token names it). */
-  tokenFile: string;
 }
 
 /** The most a mounted file may hold: a token, a CA bundle and a namespace name are far smaller. */
@@ -90,7 +88,12 @@ export function readInCluster(env: InClusterEnv): InClusterCredentials {
   const root = env.mountRoot ?? serviceAccountMount;
   const token = readMounted(root, 'token');
   const caPem = readMounted(root, 'ca.crt') + '\n';
-  return { server, token, caPem, tokenFile: join(root, 'token') };
+  return { server, token, caPem };
+}
+
+/** Where the token is read from (a refused token's message names it). */
+export function serviceAccountTokenFile(env: InClusterEnv): string {
+  return join(env.mountRoot ?? serviceAccountMount, 'token');
 }
 
 /** The Pod's own namespace, from the mount (the default namespace of an in_cluster source). */

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { kubectlJson, readSource, useNamespace } from '../support/cluster.js';
+import { kubectl, kubectlJson, readSource, useNamespace, waitFor } from '../support/cluster.js';
 import { emptyDir } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
 import { canaries } from '../support/secret-scan.js';
@@ -141,6 +141,31 @@ describe('in_cluster: the ServiceAccount mounted into the Pod', () => {
     await bindRole(ns.name, 'deployer', 'cluster-admin');
     const named = await runScript('check', { source: { ...source, namespace: ns.name } }, { env: podEnv(root) });
     expect(named.code, named.stderr).toBe(0);
+  });
+
+  test("the token of a deleted ServiceAccount: exit 3 naming the mount's token file, not source.token", async () => {
+    const token = await serviceAccountToken(ns.name, 'gone');
+    await bindRole(ns.name, 'gone', 'cluster-admin');
+    const mount = serviceAccountMount({ token, 'ca.crt': cluster().caPem, namespace: ns.name });
+    const source = { in_cluster: true, app: 'web' };
+    const before = await runScript('check', { source }, { env: podEnv(mount.root) });
+    expect(before.code, before.stderr).toBe(0);
+    await kubectl(['delete', 'serviceaccount', 'gone'], { namespace: ns.name });
+    // The API server caches a token it accepted for 10 s.
+    const run = await waitFor(
+      'the deleted ServiceAccount token refused',
+      async () => {
+        const attempt = await runScript('check', { source }, { env: podEnv(mount.root) });
+        return attempt.code === 0 ? undefined : attempt;
+      },
+      { timeoutMs: 40_000, intervalMs: 1000 },
+    );
+    expect(run.code).toBe(3);
+    expect(lines(run.stderr).at(-1)).toBe(
+      `error: the cluster at ${cluster().url} did not accept our credentials (401 Unauthorized) when trying to ` +
+        `list secrets in namespace ${ns.name}: the ServiceAccount token at ${mount.root}/token was refused: ` +
+        'is it expired or its ServiceAccount deleted?',
+    );
   });
 
   test('outside a Pod, or without the mount: exit 2 with one clear line', async () => {
@@ -316,6 +341,21 @@ describe('exec credential plugins in an inline kubeconfig', () => {
       `error: the exec credential plugin "${command}" of kubeconfig user "deployer" did not answer within 1s`,
     ]);
     expect(run.durationMs).toBeLessThan(20_000);
+  });
+
+  test('a plugin whose token the cluster refuses: exit 3 naming the plugin, not source.token', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kdr-plugin-')), 'token');
+    writeFileSync(file, 'bogus-token-from-the-plugin-0123456789', { mode: 0o600 });
+    const command = join(plugins, 'token-plugin.mjs');
+    const kubeconfig = execKubeconfig({ command, env: { KDR_PLUGIN_TOKEN_FILE: file } });
+    const run = await runScript('check', { source: { kubeconfig, namespace: ns.name, app: 'web' } });
+    expect(run.code).toBe(3);
+    expect(lines(run.stderr).at(-1)).toBe(
+      `error: the cluster at ${cluster().url} did not accept our credentials (401 Unauthorized) when trying to ` +
+        `list secrets in namespace ${ns.name}: the token from the exec credential plugin ${JSON.stringify(command)} ` +
+        'of kubeconfig user "deployer" was refused: does the cluster know the identity the plugin signs in as ' +
+        '(e.g. is it mapped in aws-auth), with the credentials in its env?',
+    );
   });
 
   test('a plugin that answers with another apiVersion: exit 3', async () => {

@@ -254,8 +254,9 @@ describe('TLS and credentials', () => {
       admin_key: base64(pki.clientKey),
     });
     expect(result.code).toBe(3);
-    expect(lines(result.stderr).at(-1)).toMatch(
-      /^error: the cluster at \S+ did not accept our credentials \(401 Unauthorized\) when trying to list secrets in namespace default/,
+    expect(lines(result.stderr).at(-1)).toBe(
+      `error: the cluster at ${cluster.cluster_url} did not accept our credentials (401 Unauthorized) when trying to ` +
+        "list secrets in namespace default: source.admin_cert was refused: is it signed by the cluster's client CA?",
     );
   });
 
@@ -279,7 +280,11 @@ describe('TLS and credentials', () => {
       token: 'not-a-valid-token-0123456789',
     });
     expect(result.code).toBe(3);
-    expect(lines(result.stderr).at(-1)).toContain('did not accept our credentials (401 Unauthorized)');
+    expect(lines(result.stderr).at(-1)).toBe(
+      `error: the cluster at ${cluster.cluster_url} did not accept our credentials (401 Unauthorized) when trying to ` +
+        'list secrets in namespace default: source.token was refused: is it expired or revoked, ' +
+        'or its ServiceAccount deleted?',
+    );
   });
 
   test('insecure_skip_tls_verify works without a CA and warns once', async () => {

@@ -110,7 +110,6 @@ describe('the token and CA', () => {
       server: 'https://10.0.0.1:443',
       token: 'abc.def',
       caPem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n',
-      tokenFile: `${root}/token`,
     });
     expect(readInCluster({ ...pod(root), serviceHost: 'fd00::1' }).server).toBe('https://[fd00::1]:443');
   });
