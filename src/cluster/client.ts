@@ -173,13 +173,35 @@ async function withExecCredential(kc: KubeConfig, auth: ClusterAuth, options: Co
   return next;
 }
 
+/**
+ * As kubectl (Go's SOCKS5 dialer) does: a `socks5://` proxy-url hands the proxy the API server's host name to resolve.
+ * The client library's SOCKS agent would resolve it here first (its `socks5h://` does not), which fails where only the
+ * proxy's side knows the name.
+ */
+function proxyResolvesNames(kc: KubeConfig): KubeConfig {
+  const current = kc.getCurrentCluster();
+  const proxyUrl = current?.proxyUrl;
+  if (!current || !proxyUrl || !/^socks5:\/\//i.test(proxyUrl)) return kc;
+  const next = new KubeConfig();
+  next.loadFromOptions({
+    clusters: kc.clusters.map((c) =>
+      c.name === current.name ? { ...c, proxyUrl: proxyUrl.replace(/^socks5:/i, 'socks5h:') } : c,
+    ),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.getCurrentContext(),
+  });
+  return next;
+}
+
 export function connectCluster(auth: ClusterAuth, options: ConnectOptions): ClusterApi {
   const kc = kubeConfigFor(auth, options.network);
   const server = kc.getCurrentCluster()?.server ?? (auth.kind === 'in-cluster' ? '' : auth.server);
   const kubeconfigProxy = kc.getCurrentCluster()?.proxyUrl;
   let withCredential: Promise<KubeConfig> | undefined;
   // A detached copy shares the plugin's credential: the plugin runs once per script.
-  const config = options.credential ?? (() => (withCredential ??= withExecCredential(kc, auth, options)));
+  const config =
+    options.credential ?? (() => (withCredential ??= withExecCredential(kc, auth, options).then(proxyResolvesNames)));
   const transport = createTransport(config, {
     requestTimeoutMs: auth.requestTimeoutMs,
     proxyFor: (url) => proxyFor(url, options.network?.proxy ?? {}, kubeconfigProxy),

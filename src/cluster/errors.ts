@@ -35,9 +35,11 @@ export class ProxyFailure extends Error {
     readonly proxy: string,
     readonly detail: string,
     cause: unknown,
+    /** The socket error behind it, when the cause does not carry it as a code (a SOCKS failure). */
+    code?: string,
   ) {
     super(`proxy ${proxy}: ${detail}`, { cause });
-    this.code = errorCode(cause) ?? 'KDR_PROXY';
+    this.code = errorCode(cause) ?? code ?? 'KDR_PROXY';
   }
 }
 
