@@ -447,8 +447,9 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
           // A watch cut by a bound is worth a line: the caller resumes it, but the network is misbehaving.
           if (error instanceof StepTimeoutError)
             options.log.info(`${what} ended: ${describeNetworkError(error, server).message}`);
-          if (typeof status === 'number') void statusError(status, undefined, what).then(onEnd, onEnd);
-          else onEnd(error);
+          // A 401 names where our credentials came from, which may need the exec plugin's answer: asynchronous.
+          if (status === 401) void statusError(status, undefined, what).then(onEnd, onEnd);
+          else onEnd(typeof status === 'number' ? errorForStatus(status, undefined, what, server) : error);
         },
         // Without a byte for this long (bookmarks come every minute or so), the watch is taken for dead and resumed.
         90_000,
