@@ -133,8 +133,8 @@ export function credentialOrigin(
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * The KubeConfig with an exec plugin's credential in place of the `exec` stanza: the plugin runs once per script, bounded
- * by the request timeout (the library's own runner has no bound).
+ * The KubeConfig with an exec plugin's credential in place of the `exec` stanza: the plugin runs once per script,
+ * bounded by the request timeout (the library's own runner has no bound).
  */
 async function withExecCredential(kc: KubeConfig, auth: ClusterAuth, options: ConnectOptions): Promise<KubeConfig> {
   const user = kc.getCurrentUser() as (ReturnType<KubeConfig['getCurrentUser']> & { exec?: ExecConfig | null }) | null;

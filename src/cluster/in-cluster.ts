@@ -75,7 +75,8 @@ function serverOf(env: InClusterEnv): string {
       .filter(Boolean)
       .join(' and ');
     throw new BadRequestError(
-      `source.in_cluster: ${missing} not set: this does not run in a Kubernetes Pod (give cluster_url and credentials instead)`,
+      `source.in_cluster: ${missing} not set: ` +
+        'this does not run in a Kubernetes Pod (give cluster_url and credentials instead)',
     );
   }
   if (!/^\d+$/.test(port)) throw new BadRequestError(`source.in_cluster: KUBERNETES_SERVICE_PORT is not a port number`);

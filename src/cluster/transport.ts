@@ -163,7 +163,8 @@ export function createTransport(config: () => Promise<KubeConfig>, bounds: Trans
       if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
         throw new ProxyFailure(
           redactProxyUrl(proxy),
-          `only http:// and https:// proxies are supported here (socks5:// only as a kubeconfig proxy-url), not ${proxy.protocol}`,
+          'only http:// and https:// proxies are supported here (socks5:// only as a kubeconfig proxy-url), ' +
+            `not ${proxy.protocol}`,
           undefined,
         );
       }
