@@ -28,7 +28,7 @@ describe('in_cluster: the ServiceAccount mounted into the Pod', () => {
     return { KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port, KDR_TEST_SERVICEACCOUNT_ROOT: root };
   }
 
-  test('put, re-put, check, get and delete as the mounted ServiceAccount; the token is read again on every run', async () => {
+  test('put, re-put, check, get, delete as the mounted ServiceAccount; its token is read on every run', async () => {
     const token = await serviceAccountToken(ns.name, 'deployer');
     await bindRole(ns.name, 'deployer', 'cluster-admin');
     const mount = serviceAccountMount({ token, 'ca.crt': cluster().caPem, namespace: ns.name });
@@ -173,7 +173,8 @@ describe('in_cluster: the ServiceAccount mounted into the Pod', () => {
     const noVars = await runScript('check', { source });
     expect(noVars.code).toBe(2);
     expect(lines(noVars.stderr)).toEqual([
-      'error: source.in_cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT not set: this does not run in a Kubernetes Pod (give cluster_url and credentials instead)',
+      'error: source.in_cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT not set: this does not run ' +
+        'in a Kubernetes Pod (give cluster_url and credentials instead)',
     ]);
     const missing = join(mkdtempSync(join(tmpdir(), 'kdr-no-mount-')), 'serviceaccount');
     const noMount = await runScript(
@@ -183,7 +184,8 @@ describe('in_cluster: the ServiceAccount mounted into the Pod', () => {
     );
     expect(noMount.code).toBe(2);
     expect(lines(noMount.stderr)).toEqual([
-      `error: source.in_cluster: cannot read the ServiceAccount's token at ${missing}/token (ENOENT): is the ServiceAccount token mounted into the worker's Pod (automountServiceAccountToken)?`,
+      `error: source.in_cluster: cannot read the ServiceAccount's token at ${missing}/token (ENOENT): is the ` +
+        `ServiceAccount token mounted into the worker's Pod (automountServiceAccountToken)?`,
     ]);
     const withToken = await runScript('check', { source: { ...source, token: 'x' } });
     expect(lines(withToken.stderr)).toEqual([
@@ -236,7 +238,7 @@ describe('exec credential plugins in an inline kubeconfig', () => {
     return file;
   }
 
-  test('a v1 plugin with env, args and provideClusterInfo: put, re-put, check, get and delete with the token it returns', async () => {
+  test('a v1 plugin with env, args, provideClusterInfo: put, re-put, check, get, delete with its token', async () => {
     const file = await tokenFile();
     const record = join(mkdtempSync(join(tmpdir(), 'kdr-plugin-record-')), 'calls.jsonl');
     const kubeconfig = execKubeconfig({
@@ -317,7 +319,8 @@ describe('exec credential plugins in an inline kubeconfig', () => {
     const run = await runScript('check', { source: { kubeconfig, namespace: ns.name, app: 'web' } });
     expect(run.code).toBe(3);
     expect(lines(run.stderr)).toEqual([
-      'error: the exec credential plugin "kdr-no-such-plugin" of kubeconfig user "deployer" was not found (not installed in the image, or not on PATH): Install kdr-no-such-plugin into the image:',
+      'error: the exec credential plugin "kdr-no-such-plugin" of kubeconfig user "deployer" was not found (not ' +
+        'installed in the image, or not on PATH): Install kdr-no-such-plugin into the image:',
     ]);
   });
 
@@ -327,7 +330,8 @@ describe('exec credential plugins in an inline kubeconfig', () => {
     const run = await runScript('check', { source: { kubeconfig, namespace: ns.name, app: 'web' } });
     expect(run.code).toBe(3);
     expect(lines(run.stderr)).toEqual([
-      `error: the exec credential plugin "${command}" of kubeconfig user "deployer" failed (exit code 1): error: getting credentials: AccessDenied for key [redacted]: not authorized to perform sts:AssumeRole`,
+      `error: the exec credential plugin "${command}" of kubeconfig user "deployer" failed (exit code 1): error: ` +
+        `getting credentials: AccessDenied for key [redacted]: not authorized to perform sts:AssumeRole`,
     ]);
   });
 
@@ -365,7 +369,8 @@ describe('exec credential plugins in an inline kubeconfig', () => {
     });
     expect(run.code).toBe(3);
     expect(lines(run.stderr)).toEqual([
-      `error: the exec credential plugin "${command}" of kubeconfig user "deployer" did not print an ExecCredential of client.authentication.k8s.io/v1`,
+      `error: the exec credential plugin "${command}" of kubeconfig user "deployer" did not print an ` +
+        `ExecCredential of client.authentication.k8s.io/v1`,
     ]);
   });
 
@@ -379,7 +384,8 @@ describe('exec credential plugins in an inline kubeconfig', () => {
     });
     expect(run.code).toBe(2);
     expect(lines(run.stderr)).toEqual([
-      'error: source.kubeconfig: user "deployer" exec.interactiveMode: Always needs a terminal, which a Concourse resource does not have (use Never)',
+      'error: source.kubeconfig: user "deployer" exec.interactiveMode: Always needs a terminal, which a Concourse ' +
+        'resource does not have (use Never)',
     ]);
   });
 });

@@ -1,7 +1,8 @@
 // Proxies as Concourse workers set them (issue 12): http_proxy/https_proxy/no_proxy and the upper-case forms, like
 // kubectl. A CONNECT proxy on 127.0.0.1 records its tunnels; the API server is addressed by names only the proxy can
-// reach (kube.test, which resolves nowhere), so a request that skips the proxy cannot succeed by accident. Loopback addresses
-// never go through a proxy, as in kubectl.
+// reach (kube.test, which resolves nowhere), so a request that skips the proxy cannot succeed by accident. Loopback
+// addresses never go through a proxy, as in kubectl. A kubeconfig's socks5 proxy-url goes to a SOCKS5 proxy on
+// 127.0.0.1 that records its tunnels the same way.
 import { afterEach, describe, expect, test } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { auditLogPath, kubectlJson, readSource, useNamespace, waitFor } from '../support/cluster.js';
@@ -128,7 +129,8 @@ describe('check through a CONNECT proxy (a stand-in API server behind it)', () =
       'kind: Config',
       'current-context: c',
       'clusters:',
-      `- name: k\n  cluster:\n    server: https://${proxiedHost}:6443\n    certificate-authority-data: ${ca}\n    proxy-url: ${proxy.url}`,
+      `- name: k\n  cluster:\n    server: https://${proxiedHost}:6443\n    certificate-authority-data: ${ca}\n    ` +
+        `proxy-url: ${proxy.url}`,
       'users:',
       '- name: u\n  user:\n    token: proxy-test-token-0123456789',
       'contexts:',
@@ -156,7 +158,8 @@ describe('a proxy that fails: exit 3 naming the proxy, never its credentials', (
     );
     expect(run.code, run.stderr).toBe(3);
     expect(lines(run.stderr).at(-1)).toBe(
-      `error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy http://[redacted]@127.0.0.1:${port}: the proxy refused the tunnel (403)`,
+      `error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy ` +
+        `http://[redacted]@127.0.0.1:${port}: the proxy refused the tunnel (403)`,
     );
     expect(run.stderr).not.toContain(password);
     expect(run.stderr).not.toContain('deployer');
@@ -176,7 +179,8 @@ describe('a proxy that fails: exit 3 naming the proxy, never its credentials', (
     expect(run.code, run.stderr).toBe(3);
     const port = new URL(gone).port;
     expect(lines(run.stderr).at(-1)).toBe(
-      `error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy http://[redacted]@127.0.0.1:${port}: connection to the proxy refused`,
+      `error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy ` +
+        `http://[redacted]@127.0.0.1:${port}: connection to the proxy refused`,
     );
     expect(lines(run.stderr).filter((l) => l.startsWith('retrying ')).length).toBe(4);
     expect(run.stderr).not.toContain(password);
@@ -217,7 +221,8 @@ describe('a put through the proxy against the real cluster: requests and watches
       'kind: Config',
       'current-context: c',
       'clusters:',
-      `- name: k\n  cluster:\n    server: https://${proxiedHost}:${apiserver.port}\n    certificate-authority-data: ${cluster_ca}\n    tls-server-name: localhost`,
+      `- name: k\n  cluster:\n    server: https://${proxiedHost}:${apiserver.port}\n    ` +
+        `certificate-authority-data: ${cluster_ca}\n    tls-server-name: localhost`,
       'users:',
       `- name: u\n  user:\n    client-certificate-data: ${admin_cert}\n    client-key-data: ${admin_key}`,
       'contexts:',

@@ -105,7 +105,8 @@ describe('source', () => {
     [
       'in_cluster excludes cluster_url and kubeconfig',
       { app: 'web', in_cluster: true, cluster_url: source.cluster_url, kubeconfig: 'x' },
-      "source.cluster_url: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used); source.kubeconfig: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)",
+      "source.cluster_url: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used); " +
+        "source.kubeconfig: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)",
     ],
   ])('%s', (_name, src, message) => {
     expect(messageOf(() => parseCheckRequest({ source: src }))).toBe(message);
@@ -198,7 +199,8 @@ describe('out params', () => {
     [
       'image or image_ref required',
       {},
-      'params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)',
+      'params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is ' +
+        'true or params.revision is given)',
     ],
     ['revision is digits', { revision: 'v3' }, 'params.revision: must be a string of digits'],
     [
@@ -375,7 +377,8 @@ describe('put plan', () => {
       revision: { file: 'get/revision' },
     });
     expect(messageOf(() => plan({ revision: '3', image_ref: 'x:1', replicas: 2 }))).toBe(
-      'params.image_ref, params.replicas: cannot be combined with params.revision (a redeploy takes the image and every object from the recorded revision)',
+      'params.image_ref, params.replicas: cannot be combined with params.revision (a redeploy takes the image and ' +
+        'every object from the recorded revision)',
     );
   });
 
@@ -420,7 +423,8 @@ describe('put plan', () => {
         ),
       ),
     ).toBe(
-      'params.namespace: "staging-Big_One" (after expanding build variables) is not a valid namespace name (lowercase letters, digits and -, at most 63)',
+      'params.namespace: "staging-Big_One" (after expanding build variables) is not a valid namespace name ' +
+        '(lowercase letters, digits and -, at most 63)',
     );
     expect(
       messageOf(() => planPut({ source, params: { image_ref: 'x:1', host: 'web-${BUILD_NAME}.local' } }, {})),
