@@ -249,6 +249,20 @@ export function secretFragments(source: Partial<Record<string, unknown>>): strin
         const trimmed = line.trim();
         if (trimmed.length >= 16 && !trimmed.startsWith('-----')) fragments.add(trimmed);
       }
+      // A proxy-url's user:password (a socks5:// or http:// proxy of a kubeconfig cluster), as given and decoded.
+      for (const m of form.matchAll(/proxy-url["']?:\s*["']?[a-z][a-z0-9+.-]*:\/\/([^@\s"'/]+)@/gi)) {
+        const userinfo = m[1]!;
+        fragments.add(userinfo);
+        const password = userinfo.slice(userinfo.indexOf(':') + 1);
+        if (userinfo.includes(':') && password.length >= 4) {
+          fragments.add(password);
+          try {
+            fragments.add(decodeURIComponent(password));
+          } catch {
+            /* not percent-encoded: as given */
+          }
+        }
+      }
       // Embedded credentials of a kubeconfig: the value, and the PEM lines it decodes to.
       for (const m of form.matchAll(/(?:-data|token|password):\s*["']?([^\s"']+)/g)) {
         fragments.add(m[1]!);

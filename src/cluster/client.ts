@@ -10,9 +10,10 @@ import {
   isRetryableNetworkError,
   StepTimeoutError,
   type ApiStatus,
+  type CredentialOrigin,
 } from './errors.js';
 import { runExecPlugin, type ExecConfig } from './exec-credential.js';
-import { readInCluster, type InClusterEnv } from './in-cluster.js';
+import { readInCluster, serviceAccountTokenFile, type InClusterEnv } from './in-cluster.js';
 import { proxyFor, type ProxyEnv } from './proxy.js';
 import { resourcePath, type ResourceInfo, wellKnownResource } from './resources.js';
 import { createTransport } from './transport.js';
@@ -97,11 +98,43 @@ export function kubeConfigFor(auth: ClusterAuth, network?: NetworkEnv): KubeConf
   return kc;
 }
 
+type KubeconfigUser = NonNullable<ReturnType<KubeConfig['getCurrentUser']>>;
+
+/** What a user of a kubeconfig sends: its token, its client certificate, nothing, or something else. */
+function userCredential(user: KubeconfigUser | null): 'token' | 'client certificate' | 'none' | 'other' {
+  if (user?.token) return 'token';
+  if (user?.certData || user?.certFile) return 'client certificate';
+  if (!user || (!user.authProvider && !user.username && !user.exec)) return 'none';
+  return 'other';
+}
+
+/**
+ * Where the credentials of the requests came from, for the message of a 401: `configured` is the KubeConfig as given
+ * (an exec stanza still in it), `used` the one whose credentials were sent (the plugin's token in place of it).
+ */
+export function credentialOrigin(
+  auth: ClusterAuth,
+  configured: KubeConfig,
+  used: KubeConfig,
+  network?: NetworkEnv,
+): CredentialOrigin {
+  if (auth.kind === 'direct') return { kind: 'source', credential: auth.token ? 'token' : 'client certificate' };
+  if (auth.kind === 'in-cluster')
+    return { kind: 'service-account', tokenFile: serviceAccountTokenFile(network?.inCluster ?? {}) };
+  const user = configured.getCurrentUser();
+  const sent = userCredential(used.getCurrentUser());
+  if (user?.exec) {
+    const command = String((user.exec as ExecConfig).command);
+    return { kind: 'exec', command, user: user.name, credential: sent === 'token' ? 'token' : 'client certificate' };
+  }
+  return { kind: 'kubeconfig', user: user?.name ?? '', credential: sent };
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * The KubeConfig with an exec plugin's credential in place of the `exec` stanza: the plugin runs once per script, bounded
- * by the request timeout (the library's own runner has no bound).
+ * The KubeConfig with an exec plugin's credential in place of the `exec` stanza: the plugin runs once per script,
+ * bounded by the request timeout (the library's own runner has no bound).
  */
 async function withExecCredential(kc: KubeConfig, auth: ClusterAuth, options: ConnectOptions): Promise<KubeConfig> {
   const user = kc.getCurrentUser() as (ReturnType<KubeConfig['getCurrentUser']> & { exec?: ExecConfig | null }) | null;
@@ -140,13 +173,35 @@ async function withExecCredential(kc: KubeConfig, auth: ClusterAuth, options: Co
   return next;
 }
 
+/**
+ * As kubectl (Go's SOCKS5 dialer) does: a `socks5://` proxy-url hands the proxy the API server's host name to resolve.
+ * The client library's SOCKS agent would resolve it here first (its `socks5h://` does not), which fails where only the
+ * proxy's side knows the name.
+ */
+function proxyResolvesNames(kc: KubeConfig): KubeConfig {
+  const current = kc.getCurrentCluster();
+  const proxyUrl = current?.proxyUrl;
+  if (!current || !proxyUrl || !/^socks5:\/\//i.test(proxyUrl)) return kc;
+  const next = new KubeConfig();
+  next.loadFromOptions({
+    clusters: kc.clusters.map((c) =>
+      c.name === current.name ? { ...c, proxyUrl: proxyUrl.replace(/^socks5:/i, 'socks5h:') } : c,
+    ),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.getCurrentContext(),
+  });
+  return next;
+}
+
 export function connectCluster(auth: ClusterAuth, options: ConnectOptions): ClusterApi {
   const kc = kubeConfigFor(auth, options.network);
   const server = kc.getCurrentCluster()?.server ?? (auth.kind === 'in-cluster' ? '' : auth.server);
   const kubeconfigProxy = kc.getCurrentCluster()?.proxyUrl;
   let withCredential: Promise<KubeConfig> | undefined;
   // A detached copy shares the plugin's credential: the plugin runs once per script.
-  const config = options.credential ?? (() => (withCredential ??= withExecCredential(kc, auth, options)));
+  const config =
+    options.credential ?? (() => (withCredential ??= withExecCredential(kc, auth, options).then(proxyResolvesNames)));
   const transport = createTransport(config, {
     requestTimeoutMs: auth.requestTimeoutMs,
     proxyFor: (url) => proxyFor(url, options.network?.proxy ?? {}, kubeconfigProxy),
@@ -224,11 +279,17 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
     }
   }
 
+  /** The error for a status the API server answered; a 401 names where our credentials came from. */
+  async function statusError(status: number, body: ApiStatus | string | undefined, what: string) {
+    const origin = status === 401 ? credentialOrigin(auth, kc, await config(), options.network) : undefined;
+    return errorForStatus(status, body, what, server, origin);
+  }
+
   async function json<T>(call: Call, accept404 = false): Promise<T | undefined> {
     const { status, body } = await request(call);
     if (status >= 200 && status < 300) return body as T;
     if (status === 404 && accept404) return undefined;
-    throw errorForStatus(status, body as ApiStatus | string | undefined, call.what, server);
+    throw await statusError(status, body as ApiStatus | string | undefined, call.what);
   }
 
   async function groupResources(apiVersion: string): Promise<Map<string, ResourceInfo>> {
@@ -386,7 +447,9 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
           // A watch cut by a bound is worth a line: the caller resumes it, but the network is misbehaving.
           if (error instanceof StepTimeoutError)
             options.log.info(`${what} ended: ${describeNetworkError(error, server).message}`);
-          onEnd(typeof status === 'number' ? errorForStatus(status, undefined, what, server) : error);
+          // A 401 names where our credentials came from, which may need the exec plugin's answer: asynchronous.
+          if (status === 401) void statusError(status, undefined, what).then(onEnd, onEnd);
+          else onEnd(typeof status === 'number' ? errorForStatus(status, undefined, what, server) : error);
         },
         // Without a byte for this long (bookmarks come every minute or so), the watch is taken for dead and resumed.
         90_000,

@@ -35,9 +35,11 @@ export class ProxyFailure extends Error {
     readonly proxy: string,
     readonly detail: string,
     cause: unknown,
+    /** The socket error behind it, when the cause does not carry it as a code (a SOCKS failure). */
+    code?: string,
   ) {
     super(`proxy ${proxy}: ${detail}`, { cause });
-    this.code = errorCode(cause) ?? 'KDR_PROXY';
+    this.code = errorCode(cause) ?? code ?? 'KDR_PROXY';
   }
 }
 
@@ -146,16 +148,58 @@ export function describeNetworkError(error: unknown, server: string): ResourceEr
   return new ClusterConnectionError(`cannot talk to the cluster at ${server}: ${code || innermostMessage(error)}`);
 }
 
+/** Where the credentials sent with the requests came from: a 401 names it, and what to check. */
+export type CredentialOrigin =
+  | { kind: 'source'; credential: 'token' | 'client certificate' }
+  | { kind: 'service-account'; tokenFile: string }
+  | { kind: 'exec'; command: string; user: string; credential: 'token' | 'client certificate' }
+  | { kind: 'kubeconfig'; user: string; credential: 'token' | 'client certificate' | 'none' | 'other' };
+
+const quoted = (text: string) => JSON.stringify(text);
+
+/** What a 401 means for credentials of this origin. */
+export function unauthorizedHint(origin: CredentialOrigin | undefined): string {
+  switch (origin?.kind) {
+    case undefined:
+      return 'check source.token or source.admin_cert/admin_key';
+    case 'source':
+      return origin.credential === 'token'
+        ? 'source.token was refused: is it expired or revoked, or its ServiceAccount deleted?'
+        : "source.admin_cert was refused: is it signed by the cluster's client CA?";
+    case 'service-account':
+      return (
+        `the ServiceAccount token at ${origin.tokenFile} was refused: ` + 'is it expired or its ServiceAccount deleted?'
+      );
+    case 'exec':
+      return (
+        `the ${origin.credential} from the exec credential plugin ${quoted(origin.command)} of kubeconfig user ` +
+        `${quoted(origin.user)} was refused: does the cluster know the identity the plugin signs in as ` +
+        '(e.g. is it mapped in aws-auth), with the credentials in its env?'
+      );
+    case 'kubeconfig': {
+      const user = `kubeconfig user ${quoted(origin.user)}`;
+      if (origin.credential === 'token') return `the token of ${user} was refused: is it expired or revoked?`;
+      if (origin.credential === 'client certificate')
+        return `the client certificate of ${user} was refused: is it signed by the cluster's client CA?`;
+      if (origin.credential === 'none')
+        return `${user} has no credentials (token, client-certificate-data or exec): the request was anonymous`;
+      return `check the credentials of ${user}`;
+    }
+  }
+}
+
 export function errorForStatus(
   status: number,
   body: ApiStatus | string | undefined,
   what: string,
   server: string,
+  credentials?: CredentialOrigin,
 ): ResourceError {
   const detail = typeof body === 'string' ? body.slice(0, 300) : body?.message;
   if (status === 401) {
     return new ClusterConnectionError(
-      `the cluster at ${server} did not accept our credentials (401 Unauthorized) when trying to ${what}: check source.token or source.admin_cert/admin_key`,
+      `the cluster at ${server} did not accept our credentials (401 Unauthorized) when trying to ${what}: ` +
+        unauthorizedHint(credentials),
     );
   }
   if (status === 403) return new ApiRejectedError(`forbidden (403) to ${what}: ${detail ?? 'no reason given'}`, status);

@@ -51,7 +51,9 @@ const firstLine = (text: string) =>
     ?.slice(0, 300);
 
 export async function runExecPlugin(exec: ExecConfig, options: ExecRunOptions): Promise<ExecResult> {
-  const who = `the exec credential plugin ${JSON.stringify(exec.command)} of kubeconfig user ${JSON.stringify(options.user)}`;
+  const who =
+    `the exec credential plugin ${JSON.stringify(exec.command)} ` +
+    `of kubeconfig user ${JSON.stringify(options.user)}`;
   for (const { value } of exec.env ?? []) if (value.length >= 8) options.addSecret?.(value);
   const info = {
     apiVersion: exec.apiVersion,

@@ -93,6 +93,7 @@ export function proxyFor(url: URL, env: ProxyEnv, kubeconfigProxyUrl?: string): 
 
 /** A proxy URL fit for a message: user name and password replaced. */
 export function redactProxyUrl(proxy: URL): string {
-  if (!proxy.username && !proxy.password) return proxy.origin;
+  // Not proxy.origin: that is "null" for a scheme URL does not know, such as socks5:.
+  if (!proxy.username && !proxy.password) return `${proxy.protocol}//${proxy.host}`;
   return `${proxy.protocol}//[redacted]@${proxy.host}`;
 }

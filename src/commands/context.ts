@@ -1,9 +1,11 @@
 import type { ClusterApi } from '../cluster/api.js';
 import type { ClusterAuth } from '../cluster/auth.js';
 import type { ConnectOptions, NetworkEnv } from '../cluster/client.js';
+import { readPodNamespace } from '../cluster/in-cluster.js';
 import type { Logger } from '../log.js';
 import type { BuildEnv } from '../output/build-env.js';
 import { product } from '../kube/labels.js';
+import type { SourceNamespace } from '../request/schemas.js';
 import type { Clock } from '../time.js';
 
 /** What a command needs from the outside world; the entrypoints wire the real ones, tests their own. */
@@ -39,4 +41,9 @@ export function connectWith(deps: CommandDeps, auth: ClusterAuth): ClusterApi {
   if (auth.skipTlsVerify)
     deps.log.warn("source.insecure_skip_tls_verify is true: the API server's certificate is not verified");
   return cluster;
+}
+
+/** A namespace the request names, or the Pod's own (in_cluster without one) read from the mount: exit 2 if it fails. */
+export function resolveNamespace(choice: SourceNamespace, deps: Pick<CommandDeps, 'network'>): string {
+  return 'name' in choice ? choice.name : readPodNamespace(deps.network?.inCluster ?? {});
 }

@@ -17,7 +17,7 @@ import { metadataList, releaseUrl, type VersionResponse } from '../output/versio
 import { planPut, type DeployPlan, type RedeployPlan, type SweepPlan, type TeardownPlan } from '../request/plan.js';
 import { readImageDir, readManifestFiles, readNamespaceFile, readRevisionFile } from '../sources/read.js';
 import { Deadline, formatDuration, systemClock, type Clock } from '../time.js';
-import { connectWith, type CommandDeps } from './context.js';
+import { connectWith, resolveNamespace, type CommandDeps } from './context.js';
 
 /** "pipeline/job #build" when Concourse says, else this process. */
 function holderOf(deps: CommandDeps): string {
@@ -32,7 +32,9 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
   const auth = resolveClusterAuth(plan.source, new Date(clock.now()));
   if (plan.action === 'sweep') return sweep(plan, connectWith(deps, auth), deps, clock);
   const namespace =
-    'name' in plan.namespace ? plan.namespace.name : await readNamespaceFile(sourcesDir, plan.namespace.file);
+    'file' in plan.namespace
+      ? await readNamespaceFile(sourcesDir, plan.namespace.file)
+      : resolveNamespace(plan.namespace, deps);
   // Everything the request holds is read and checked before the first cluster call.
   const content =
     plan.action === 'deploy' ? await newRelease(plan, namespace, sourcesDir, deps, clock.now()) : undefined;

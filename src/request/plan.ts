@@ -11,10 +11,13 @@ import type { BuildEnv } from '../output/build-env.js';
 import { parseDuration } from '../time.js';
 import { parseWith, quote } from './issues.js';
 import { outRequestSchema, type OutParams } from './out-schema.js';
-import type { Source } from './schemas.js';
+import { namespaceOfSource, type Source, type SourceNamespace } from './schemas.js';
 
-/** Where the release goes: a name known now, or a file of the sources dir (read before any cluster call). */
-export type NamespaceChoice = { name: string } | { file: string };
+/**
+ * Where the release goes: a name known now, a file of the sources dir, or the Pod's own namespace (in_cluster without
+ * a namespace), both read before any cluster call.
+ */
+export type NamespaceChoice = SourceNamespace | { file: string };
 
 /** What the generated Deployment, Service and Ingress are made of: the release spec less what a put adds to it. */
 export type RenderParams = Omit<ReleaseSpec, 'app' | 'namespace' | 'image' | 'extraObjects' | 'buildAnnotations'>;
@@ -116,7 +119,7 @@ export function checkNamespaceName(name: string, field: string, how = ''): strin
 
 function namespaceOf(source: Source, params: OutParams, env: BuildEnv): NamespaceChoice {
   if (params.namespace_file !== undefined) return { file: params.namespace_file };
-  if (params.namespace === undefined) return { name: source.namespace };
+  if (params.namespace === undefined) return namespaceOfSource(source);
   const expanded = expandBuildVars(params.namespace, env, 'params.namespace');
   return { name: checkNamespaceName(expanded, 'params.namespace', ' (after expanding build variables)') };
 }

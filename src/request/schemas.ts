@@ -67,14 +67,14 @@ export const sourceSchema = z
         }),
       ),
     ),
-    namespace: z._default(
+    // No default here: with in_cluster it is the Pod's namespace, known once the mount is read (namespaceOfSource).
+    namespace: z.optional(
       z
         .string()
         .check(
           z.maxLength(63, { error: 'must be at most 63 characters' }),
           z.regex(dns1123Label, { error: 'not a valid namespace name (lowercase letters, digits and -)' }),
         ),
-      'default',
     ),
     app: z.string().check(
       z.maxLength(53, { error: 'must be at most 53 characters' }),
@@ -127,6 +127,18 @@ export const sourceSchema = z
     }),
   );
 export type Source = z.infer<typeof sourceSchema>;
+
+/** The namespace when a request names none and the source is not in_cluster (as kubectl's). */
+export const defaultNamespace = 'default';
+
+/** Where a source's releases are: named, or the Pod's own namespace (in_cluster), read from the mount later. */
+export type SourceNamespace = { name: string } | { podNamespace: true };
+
+/** source.namespace when given; else the Pod's namespace with in_cluster (as kubectl in a Pod), else `default`. */
+export function namespaceOfSource(source: Source): SourceNamespace {
+  if (source.namespace !== undefined) return { name: source.namespace };
+  return source.in_cluster ? { podNamespace: true } : { name: defaultNamespace };
+}
 
 export const digits = z.string().check(z.regex(/^[0-9]+$/, { error: 'must be a string of digits' }));
 export const versionSchema = z

@@ -1,17 +1,22 @@
 // Proxies as Concourse workers set them (issue 12): http_proxy/https_proxy/no_proxy and the upper-case forms, like
 // kubectl. A CONNECT proxy on 127.0.0.1 records its tunnels; the API server is addressed by names only the proxy can
-// reach (kube.test, which resolves nowhere), so a request that skips the proxy cannot succeed by accident. Loopback addresses
-// never go through a proxy, as in kubectl.
+// reach (kube.test, which resolves nowhere), so a request that skips the proxy cannot succeed by accident. Loopback
+// addresses never go through a proxy, as in kubectl. A kubeconfig's socks5 proxy-url goes to a SOCKS5 proxy on
+// 127.0.0.1 that records its tunnels the same way.
 import { afterEach, describe, expect, test } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { auditLogPath, kubectlJson, readSource, useNamespace, waitFor } from '../support/cluster.js';
 import {
   loopbackPki,
   proxiedHost,
+  proxiedIp,
+  socksReply,
   startConnectProxy,
   startEmptyListServer,
+  startSocksProxy,
   type ConnectProxy,
   type LoopbackServer,
+  type SocksProxy,
 } from '../support/loopback-servers.js';
 import { emptyDir } from '../support/release.js';
 import { lines, runScript } from '../support/run-script.js';
@@ -124,7 +129,8 @@ describe('check through a CONNECT proxy (a stand-in API server behind it)', () =
       'kind: Config',
       'current-context: c',
       'clusters:',
-      `- name: k\n  cluster:\n    server: https://${proxiedHost}:6443\n    certificate-authority-data: ${ca}\n    proxy-url: ${proxy.url}`,
+      `- name: k\n  cluster:\n    server: https://${proxiedHost}:6443\n    certificate-authority-data: ${ca}\n    ` +
+        `proxy-url: ${proxy.url}`,
       'users:',
       '- name: u\n  user:\n    token: proxy-test-token-0123456789',
       'contexts:',
@@ -152,7 +158,8 @@ describe('a proxy that fails: exit 3 naming the proxy, never its credentials', (
     );
     expect(run.code, run.stderr).toBe(3);
     expect(lines(run.stderr).at(-1)).toBe(
-      `error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy http://[redacted]@127.0.0.1:${port}: the proxy refused the tunnel (403)`,
+      `error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy ` +
+        `http://[redacted]@127.0.0.1:${port}: the proxy refused the tunnel (403)`,
     );
     expect(run.stderr).not.toContain(password);
     expect(run.stderr).not.toContain('deployer');
@@ -172,7 +179,8 @@ describe('a proxy that fails: exit 3 naming the proxy, never its credentials', (
     expect(run.code, run.stderr).toBe(3);
     const port = new URL(gone).port;
     expect(lines(run.stderr).at(-1)).toBe(
-      `error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy http://[redacted]@127.0.0.1:${port}: connection to the proxy refused`,
+      `error: cannot reach the cluster at https://${proxiedHost}:6443 through the proxy ` +
+        `http://[redacted]@127.0.0.1:${port}: connection to the proxy refused`,
     );
     expect(lines(run.stderr).filter((l) => l.startsWith('retrying ')).length).toBe(4);
     expect(run.stderr).not.toContain(password);
@@ -213,7 +221,8 @@ describe('a put through the proxy against the real cluster: requests and watches
       'kind: Config',
       'current-context: c',
       'clusters:',
-      `- name: k\n  cluster:\n    server: https://${proxiedHost}:${apiserver.port}\n    certificate-authority-data: ${cluster_ca}\n    tls-server-name: localhost`,
+      `- name: k\n  cluster:\n    server: https://${proxiedHost}:${apiserver.port}\n    ` +
+        `certificate-authority-data: ${cluster_ca}\n    tls-server-name: localhost`,
       'users:',
       `- name: u\n  user:\n    client-certificate-data: ${admin_cert}\n    client-key-data: ${admin_key}`,
       'contexts:',
@@ -258,5 +267,184 @@ describe('a put through the proxy against the real cluster: requests and watches
     const del = await runScript('out', { source: src, params: { delete: true } }, { dir: emptyDir(), env });
     expect(del.code, del.stderr).toBe(0);
     expect(proxy.tunnels.length).toBeGreaterThan(before);
+  });
+});
+
+describe('a kubeconfig socks5 proxy-url (SOCKS5, RFC 1928)', () => {
+  const socksNs = useNamespace('kdr-socks');
+  let socks: SocksProxy | undefined;
+  afterEach(async () => {
+    await socks?.close();
+    socks = undefined;
+  });
+
+  /** A kubeconfig for `server` whose cluster goes through `proxyUrl`; the stand-in's CA and a token by default. */
+  function socksKubeconfig(
+    server: string,
+    proxyUrl: string,
+    cluster: { ca?: string; tlsServerName?: string } = {},
+    user = '{token: proxy-test-token-0123456789}',
+  ): string {
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: c',
+      'clusters:',
+      `- name: k\n  cluster:\n    server: ${server}\n` +
+        `    certificate-authority-data: ${cluster.ca ?? Buffer.from(loopbackPki().caPem).toString('base64')}\n` +
+        `    proxy-url: ${proxyUrl}` +
+        (cluster.tlsServerName ? `\n    tls-server-name: ${cluster.tlsServerName}` : ''),
+      'users:',
+      `- name: u\n  user: ${user}`,
+      'contexts:',
+      '- name: c\n  context: {cluster: k, user: u}',
+    ].join('\n');
+  }
+
+  test('socks5://: check goes through a tunnel; the proxy resolves the name, as with kubectl', async () => {
+    server = await startEmptyListServer();
+    socks = await startSocksProxy({ route: toServer });
+    // A name only the proxy resolves (routed to the stand-in): skipping the proxy cannot succeed by accident.
+    const kubeconfig = socksKubeconfig(`https://${proxiedHost}:6443`, socks.url);
+    const run = await runScript(
+      'check',
+      { source: { kubeconfig, app: 'web', namespace: 'proxied', request_timeout: '2s' } },
+      { env: { https_proxy: 'http://127.0.0.1:1', no_proxy: '*' } },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toEqual([]);
+    expect(socks.tunnels).toEqual([{ target: `${proxiedHost}:6443` }]);
+    expect(server.hits()).toBe(1);
+  });
+
+  test('socks5h:// too; user:password is sent (RFC 1929) and never printed', async () => {
+    server = await startEmptyListServer();
+    socks = await startSocksProxy({ route: toServer, credentials: `deployer:${password}` });
+    const proxyUrl = socks.url.replace('socks5://', `socks5h://deployer:${password}@`);
+    const kubeconfig = socksKubeconfig(`https://${proxiedHost}:6443`, proxyUrl);
+    const run = await runScript('check', {
+      source: { kubeconfig, app: 'web', namespace: 'proxied', request_timeout: '2s' },
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(socks.logins).toEqual([`deployer:${password}`]);
+    expect(socks.tunnels).toEqual([{ target: `${proxiedHost}:6443`, credentials: `deployer:${password}` }]);
+  });
+
+  test.each<[string, { refuse?: number; credentials?: string }, string, string]>([
+    [
+      'refuses the tunnel',
+      { refuse: socksReply.notAllowed },
+      'deployer:PASSWORD@',
+      'the proxy refused the tunnel (SOCKS5 reply 2: connection not allowed by ruleset)',
+    ],
+    [
+      'refuses our username and password',
+      { credentials: 'deployer:another-password' },
+      'deployer:PASSWORD@',
+      'the proxy refused our username and password (SOCKS5)',
+    ],
+    [
+      'wants a username and password we do not have',
+      { credentials: 'deployer:another-password' },
+      '',
+      'the proxy accepts none of our authentication methods (SOCKS5: does it need user:password@ in proxy-url?)',
+    ],
+  ])('a SOCKS proxy that %s: exit 3 naming it, credentials redacted', async (_name, behaviour, userinfo, detail) => {
+    socks = await startSocksProxy({ route: toServer, ...behaviour });
+    const port = new URL(socks.url).port;
+    const proxyUrl = socks.url.replace('socks5://', `socks5://${userinfo.replace('PASSWORD', password)}`);
+    const kubeconfig = socksKubeconfig(`https://${proxiedIp}:6443`, proxyUrl);
+    const run = await runScript('check', {
+      source: { kubeconfig, app: 'web', namespace: 'proxied', request_timeout: '2s' },
+    });
+    expect(run.code, run.stderr).toBe(3);
+    const shown = userinfo ? `socks5://[redacted]@127.0.0.1:${port}` : `socks5://127.0.0.1:${port}`;
+    expect(lines(run.stderr).at(-1)).toBe(
+      `error: cannot reach the cluster at https://${proxiedIp}:6443 through the proxy ${shown}: ${detail}`,
+    );
+    expect(run.stderr).not.toContain(password);
+    expect(run.stderr).not.toContain('deployer');
+  });
+
+  test('a put (apply, watches), re-put, check and teardown on the real cluster: all through the tunnel', async () => {
+    const { cluster_url, cluster_ca, admin_cert, admin_key } = readSource() as unknown as Record<string, string>;
+    if (!cluster_url) throw new Error('the test cluster source has no cluster_url');
+    const apiserver = new URL(cluster_url);
+    socks = await startSocksProxy({
+      route: () => ({ host: '127.0.0.1', port: Number(apiserver.port) }),
+      credentials: `deployer:${password}`,
+    });
+    // An address only the proxy reaches; the serving certificate names localhost.
+    const kubeconfig = socksKubeconfig(
+      `https://${proxiedIp}:${apiserver.port}`,
+      socks.url.replace('://', `://deployer:${password}@`),
+      { ca: cluster_ca!, tlsServerName: 'localhost' },
+      `{client-certificate-data: ${admin_cert}, client-key-data: ${admin_key}}`,
+    );
+    const src = { kubeconfig, app: 'web', namespace: socksNs.name };
+    const put = await runScript(
+      'out',
+      { source: src, params: { image_ref: readyImage('1').tagRef, replicas: 2 } },
+      { dir: emptyDir() },
+    );
+    expect(put.code, put.stderr).toBe(0);
+    // Requests on kept-alive connections plus one connection per open watch at least.
+    expect(socks.tunnels.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(socks.tunnels.map((t) => t.target))).toEqual(new Set([`${proxiedIp}:${apiserver.port}`]));
+    expect(new Set(socks.tunnels.map((t) => t.credentials))).toEqual(new Set([`deployer:${password}`]));
+    const deployment = await kubectlJson(['get', 'deployment', 'web'], { namespace: socksNs.name });
+    expect(deployment.status.availableReplicas).toBe(2);
+    const watched = await waitFor("the put's watches in the audit log", async () => {
+      if (!existsSync(auditLogPath)) return undefined;
+      const kinds = new Set<string>();
+      for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
+        if (!line.includes(socksNs.name) || !line.includes('"verb":"watch"')) continue;
+        const entry = JSON.parse(line) as { userAgent?: string; objectRef?: { namespace?: string; resource?: string } };
+        if (entry.objectRef?.namespace === socksNs.name && entry.userAgent?.startsWith('kubernetes-deploy-resource'))
+          kinds.add(entry.objectRef.resource ?? '');
+      }
+      return kinds.size >= 3 ? [...kinds].sort() : undefined;
+    });
+    expect(watched).toEqual(['deployments', 'events', 'pods', 'replicasets']);
+
+    const again = await runScript(
+      'out',
+      { source: src, params: { image_ref: readyImage('1').tagRef, replicas: 2 } },
+      { dir: emptyDir() },
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect((again.json as { version: unknown }).version).toEqual((put.json as { version: unknown }).version);
+    const check = await runScript('check', { source: src });
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.json).toEqual([(put.json as { version: unknown }).version]);
+
+    const before = socks.tunnels.length;
+    const del = await runScript('out', { source: src, params: { delete: true } }, { dir: emptyDir() });
+    expect(del.code, del.stderr).toBe(0);
+    expect(socks.tunnels.length).toBeGreaterThan(before);
+    const left = await kubectlJson(['get', 'deployments,services', '-l', 'app.kubernetes.io/instance=web'], {
+      namespace: socksNs.name,
+    });
+    expect(left.items).toEqual([]);
+    expect(put.stderr + again.stderr + check.stderr + del.stderr).not.toContain(password);
+  });
+
+  test('a SOCKS proxy that is not there: retried, then exit 3 naming it', async () => {
+    socks = await startSocksProxy();
+    const gone = socks.url;
+    await socks.close();
+    socks = undefined;
+    const port = new URL(gone).port;
+    const kubeconfig = socksKubeconfig(`https://${proxiedIp}:6443`, gone.replace('://', `://deployer:${password}@`));
+    const run = await runScript('check', {
+      source: { kubeconfig, app: 'web', namespace: 'proxied', request_timeout: '2s' },
+    });
+    expect(run.code, run.stderr).toBe(3);
+    expect(lines(run.stderr).at(-1)).toBe(
+      `error: cannot reach the cluster at https://${proxiedIp}:6443 through the proxy ` +
+        `socks5://[redacted]@127.0.0.1:${port}: connection to the proxy refused`,
+    );
+    expect(lines(run.stderr).filter((l) => l.startsWith('retrying ')).length).toBe(4);
+    expect(run.stderr).not.toContain(password);
   });
 });

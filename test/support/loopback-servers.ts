@@ -232,3 +232,113 @@ export async function startConnectProxy(
   const port = await listen(server);
   return { url: `http://127.0.0.1:${port}`, tunnels, close };
 }
+
+export interface SocksProxy {
+  url: string;
+  /** Every CONNECT request, refused or not: the destination as asked (host:port) and the user:password sent. */
+  tunnels: Tunnel[];
+  /** Every username/password authentication (user:password), accepted or not. */
+  logins: string[];
+  close(): Promise<void>;
+}
+
+/** SOCKS5 reply codes (RFC 1928, section 6) the tests use. */
+export const socksReply = { succeeded: 0, notAllowed: 2, hostUnreachable: 4, connectionRefused: 5 } as const;
+
+/**
+ * A SOCKS5 proxy on 127.0.0.1 (RFC 1928, CONNECT only) that records every tunnel. Without `credentials` it takes
+ * clients without authentication; with them it demands username/password authentication (RFC 1929) and refuses any
+ * other pair. `route` maps the requested destination to where the tunnel really goes; `refuse` answers every CONNECT
+ * with that reply code instead. Like the CONNECT proxy, it never opens a tunnel to anything but loopback.
+ */
+export async function startSocksProxy(
+  options: {
+    route?: (target: string) => { host: string; port: number };
+    refuse?: number;
+    credentials?: string;
+  } = {},
+): Promise<SocksProxy> {
+  const tunnels: Tunnel[] = [];
+  const logins: string[] = [];
+  const server = createNetServer((client) => {
+    client.on('error', () => undefined);
+    let buffered = Buffer.alloc(0);
+    let waiting: { n: number; resolve: (b: Buffer) => void } | undefined;
+    const deliver = () => {
+      if (!waiting || buffered.length < waiting.n) return;
+      const { n, resolve } = waiting;
+      waiting = undefined;
+      const bytes = buffered.subarray(0, n);
+      buffered = buffered.subarray(n);
+      resolve(bytes);
+    };
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      deliver();
+    };
+    client.on('data', onData);
+    const read = (n: number) =>
+      new Promise<Buffer>((resolve) => {
+        waiting = { n, resolve };
+        deliver();
+      });
+    const reply = (code: number) => client.write(Buffer.from([5, code, 0, 1, 0, 0, 0, 0, 0, 0]));
+
+    void (async () => {
+      const [version, count] = await read(2);
+      if (version !== 5) return client.destroy();
+      const methods = [...(await read(count!))];
+      const method = options.credentials ? 2 : 0;
+      if (!methods.includes(method)) return client.end(Buffer.from([5, 0xff]));
+      client.write(Buffer.from([5, method]));
+      let credentials: string | undefined;
+      if (method === 2) {
+        const [, userLength] = await read(2);
+        const user = (await read(userLength!)).toString('utf8');
+        const [passwordLength] = await read(1);
+        const password = (await read(passwordLength!)).toString('utf8');
+        credentials = `${user}:${password}`;
+        logins.push(credentials);
+        if (credentials !== options.credentials) return client.end(Buffer.from([1, 1]));
+        client.write(Buffer.from([1, 0]));
+      }
+      const [, command, , addressType] = await read(4);
+      let host: string;
+      if (addressType === 1) host = [...(await read(4))].join('.');
+      else if (addressType === 3) host = (await read((await read(1))[0]!)).toString('utf8');
+      else if (addressType === 4) {
+        const raw = await read(16);
+        host = `[${Array.from({ length: 8 }, (_, i) => raw.readUInt16BE(i * 2).toString(16)).join(':')}]`;
+      } else return client.destroy();
+      const port = (await read(2)).readUInt16BE(0);
+      const target = `${host}:${port}`;
+      tunnels.push({ target, ...(credentials ? { credentials } : {}) });
+      if (command !== 1) return client.end(Buffer.from([5, 7, 0, 1, 0, 0, 0, 0, 0, 0]));
+      if (options.refuse) {
+        reply(options.refuse);
+        return client.end();
+      }
+      const to = options.route ? options.route(target) : { host: host.replace(/^\[|\]$/g, ''), port };
+      // Tests never reach beyond this machine: a tunnel to anything but loopback is refused, whatever was asked.
+      if (!/^(127\.\d+\.\d+\.\d+|localhost|::1|0:0:0:0:0:0:0:1)$/.test(to.host)) {
+        reply(socksReply.notAllowed);
+        return client.end();
+      }
+      const upstream = netConnect(to.port, to.host, () => {
+        reply(socksReply.succeeded);
+        client.off('data', onData);
+        if (buffered.length) upstream.write(buffered);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => {
+        if (!client.destroyed) reply(socksReply.connectionRefused);
+        client.destroy();
+      });
+      client.on('close', () => upstream.destroy());
+    })();
+  });
+  const close = tracked(server);
+  const port = await listen(server);
+  return { url: `socks5://127.0.0.1:${port}`, tunnels, logins, close };
+}

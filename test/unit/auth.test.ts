@@ -167,6 +167,15 @@ describe('secretFragments', () => {
     expect(fragments).toContain(bodyLine);
   });
 
+  test("a kubeconfig proxy-url's user:password, as given and percent-decoded (YAML or JSON)", () => {
+    const yaml = 'clusters:\n- cluster:\n    proxy-url: socks5://deployer:s3cr%40t-pw@proxy:1080\n';
+    expect(secretFragments({ kubeconfig: yaml })).toEqual(
+      expect.arrayContaining(['deployer:s3cr%40t-pw', 's3cr%40t-pw', 's3cr@t-pw']),
+    );
+    const json = JSON.stringify({ clusters: [{ cluster: { 'proxy-url': 'http://u:another-pw@proxy:3128' } }] });
+    expect(secretFragments({ kubeconfig: json })).toEqual(expect.arrayContaining(['u:another-pw', 'another-pw']));
+  });
+
   test('decodePem returns undefined for non-PEM input', () => {
     expect(decodePem('%%%')).toBeUndefined();
     expect(decodePem(base64('plain text'))).toBeUndefined();

@@ -79,4 +79,10 @@ describe('redactProxyUrl', () => {
     expect(redactProxyUrl(new URL('http://user:s3cret@proxy.corp:3128'))).toBe('http://[redacted]@proxy.corp:3128');
     expect(redactProxyUrl(new URL('http://proxy.corp:3128'))).toBe('http://proxy.corp:3128');
   });
+
+  test('socks5 URLs (whose origin is "null") keep scheme, host and port', () => {
+    expect(redactProxyUrl(new URL('socks5://proxy.corp:1080'))).toBe('socks5://proxy.corp:1080');
+    expect(redactProxyUrl(new URL('socks5h://u:s3cret@proxy.corp:1080'))).toBe('socks5h://[redacted]@proxy.corp:1080');
+    expect(redactProxyUrl(new URL('https://proxy.corp'))).toBe('https://proxy.corp');
+  });
 });

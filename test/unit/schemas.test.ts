@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { BadRequestError } from '../../src/errors.js';
 import { parseCheckRequest, parseInRequest, parseOutRequest } from '../../src/request/parse.js';
 import { planPut } from '../../src/request/plan.js';
+import { namespaceOfSource, type Source } from '../../src/request/schemas.js';
 
 const source = { cluster_url: 'https://127.0.0.1:6443', token: 'abc', app: 'web' };
 const version = { app: 'web', namespace: 'default', revision: '1', image: 'r@sha256:' + 'a'.repeat(64) };
@@ -104,7 +105,8 @@ describe('source', () => {
     [
       'in_cluster excludes cluster_url and kubeconfig',
       { app: 'web', in_cluster: true, cluster_url: source.cluster_url, kubeconfig: 'x' },
-      "source.cluster_url: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used); source.kubeconfig: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)",
+      "source.cluster_url: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used); " +
+        "source.kubeconfig: cannot be combined with source.in_cluster (the Pod's ServiceAccount is used)",
     ],
   ])('%s', (_name, src, message) => {
     expect(messageOf(() => parseCheckRequest({ source: src }))).toBe(message);
@@ -112,14 +114,24 @@ describe('source', () => {
 
   test('defaults', () => {
     const { source: parsed } = parseCheckRequest({ source });
-    expect(parsed).toEqual({ ...source, namespace: 'default', insecure_skip_tls_verify: false, history_limit: 10 });
+    expect(parsed).toEqual({ ...source, insecure_skip_tls_verify: false, history_limit: 10 });
+  });
+
+  test("the namespace: as given; else the Pod's own with in_cluster (read from the mount later); else default", () => {
+    const parsed = (src: Record<string, unknown>): Source => parseCheckRequest({ source: src }).source;
+    expect(namespaceOfSource(parsed({ ...source, namespace: 'staging' }))).toEqual({ name: 'staging' });
+    expect(namespaceOfSource(parsed(source))).toEqual({ name: 'default' });
+    expect(namespaceOfSource(parsed({ ...source, in_cluster: false }))).toEqual({ name: 'default' });
+    expect(namespaceOfSource(parsed({ app: 'web', in_cluster: true }))).toEqual({ podNamespace: true });
+    expect(namespaceOfSource(parsed({ app: 'web', in_cluster: true, namespace: 'staging' }))).toEqual({
+      name: 'staging',
+    });
   });
 
   test('in_cluster alone is a complete source; request_timeout takes a duration', () => {
-    expect(parseCheckRequest({ source: { app: 'web', in_cluster: true } }).source).toMatchObject({
-      in_cluster: true,
-      namespace: 'default',
-    });
+    const inCluster = parseCheckRequest({ source: { app: 'web', in_cluster: true } }).source;
+    expect(inCluster).toMatchObject({ in_cluster: true });
+    expect(inCluster.namespace).toBeUndefined();
     expect(parseCheckRequest({ source: { ...source, request_timeout: '1m30s' } }).source.request_timeout).toBe('1m30s');
     expect(parseCheckRequest({ source: { ...source, in_cluster: false } }).source.token).toBe('abc');
   });
@@ -187,7 +199,8 @@ describe('out params', () => {
     [
       'image or image_ref required',
       {},
-      'params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is true or params.revision is given)',
+      'params: give params.image (a registry-image get directory) or params.image_ref (unless params.delete is ' +
+        'true or params.revision is given)',
     ],
     ['revision is digits', { revision: 'v3' }, 'params.revision: must be a string of digits'],
     [
@@ -364,7 +377,8 @@ describe('put plan', () => {
       revision: { file: 'get/revision' },
     });
     expect(messageOf(() => plan({ revision: '3', image_ref: 'x:1', replicas: 2 }))).toBe(
-      'params.image_ref, params.replicas: cannot be combined with params.revision (a redeploy takes the image and every object from the recorded revision)',
+      'params.image_ref, params.replicas: cannot be combined with params.revision (a redeploy takes the image and ' +
+        'every object from the recorded revision)',
     );
   });
 
@@ -376,6 +390,30 @@ describe('put plan', () => {
     });
   });
 
+  test("the namespace with in_cluster: params, namespace_file and source.namespace win over the Pod's own", () => {
+    const inCluster = { app: 'web', in_cluster: true };
+    const planOf = (src: Record<string, unknown>, params: Record<string, unknown>) =>
+      planPut({ source: src, params }, env);
+    expect(planOf(inCluster, { image_ref: 'x:1' })).toMatchObject({ namespace: { podNamespace: true } });
+    expect(planOf(inCluster, { delete: true })).toMatchObject({
+      action: 'teardown',
+      namespace: { podNamespace: true },
+    });
+    expect(planOf(inCluster, { revision: '2' })).toMatchObject({ namespace: { podNamespace: true } });
+    expect(planOf({ ...inCluster, namespace: 'prod' }, { image_ref: 'x:1' })).toMatchObject({
+      namespace: { name: 'prod' },
+    });
+    expect(planOf(inCluster, { image_ref: 'x:1', namespace: 'staging-${BUILD_NAME}' })).toMatchObject({
+      namespace: {
+        name: 'staging-42',
+      },
+    });
+    expect(planOf(inCluster, { image_ref: 'x:1', namespace_file: 'ns/name' })).toMatchObject({
+      namespace: { file: 'ns/name' },
+    });
+    expect(planOf(source, { image_ref: 'x:1' })).toMatchObject({ namespace: { name: 'default' } });
+  });
+
   test('expanded names are checked again', () => {
     expect(
       messageOf(() =>
@@ -385,7 +423,8 @@ describe('put plan', () => {
         ),
       ),
     ).toBe(
-      'params.namespace: "staging-Big_One" (after expanding build variables) is not a valid namespace name (lowercase letters, digits and -, at most 63)',
+      'params.namespace: "staging-Big_One" (after expanding build variables) is not a valid namespace name ' +
+        '(lowercase letters, digits and -, at most 63)',
     );
     expect(
       messageOf(() => planPut({ source, params: { image_ref: 'x:1', host: 'web-${BUILD_NAME}.local' } }, {})),
