@@ -108,14 +108,16 @@ async function deploy(
       ? `revision ${release.redeployedFrom} of ${app} (${release.image.ref})`
       : `${release.image.ref} as release ${app}`;
   log.info(
-    `${plan.dryRun ? 'dry run: would deploy' : 'deploying'} ${what} to namespace ${namespace} on ${target.cluster.server} (${plan.mode})`,
+    `${plan.dryRun ? 'dry run: would deploy' : 'deploying'} ${what} to namespace ${namespace} ` +
+      `on ${target.cluster.server} (${plan.mode})`,
   );
   const { createNamespace, mode, wait, prune, onFailure, dryRun } = plan;
   const options = { createNamespace, mode, wait, prune, onFailure, dryRun };
   const result = await deployRelease({ ...target, ...options, historyLimit: plan.source.history_limit, release, now });
   if (result.dryRun) return dryRunResponse(target, release, result, result.dryRun.objects);
   log.info(
-    `release ${app} revision ${result.revision} is live in namespace ${namespace}${release.url ? ` at ${release.url}` : ''}`,
+    `release ${app} revision ${result.revision} is live in namespace ${namespace}` +
+      (release.url ? ` at ${release.url}` : ''),
   );
   return { version: result.version, metadata: deployMetadata(plan, release, result) };
 }
@@ -176,7 +178,8 @@ async function sweep(plan: SweepPlan, cluster: ClusterApi, deps: CommandDeps, cl
   const { app } = plan;
   const age = formatDuration(plan.olderThanMs);
   deps.log.info(
-    `${plan.dryRun ? 'dry run: would sweep' : 'sweeping'} releases of ${app} older than ${age} from the namespaces this resource created for them on ${cluster.server}`,
+    `${plan.dryRun ? 'dry run: would sweep' : 'sweeping'} releases of ${app} older than ${age} ` +
+      `from the namespaces this resource created for them on ${cluster.server}`,
   );
   const result = await sweepReleases({
     cluster,
@@ -191,7 +194,8 @@ async function sweep(plan: SweepPlan, cluster: ClusterApi, deps: CommandDeps, cl
     dryRun: plan.dryRun,
   });
   deps.log.info(
-    `sweep: ${result.swept.length} namespace${result.swept.length === 1 ? '' : 's'} ${plan.dryRun ? 'would be ' : ''}swept, ${result.kept.length} kept, ${result.leftAlone.length} left alone`,
+    `sweep: ${result.swept.length} namespace${result.swept.length === 1 ? '' : 's'} ` +
+      `${plan.dryRun ? 'would be ' : ''}swept, ${result.kept.length} kept, ${result.leftAlone.length} left alone`,
   );
   return {
     version: { app, namespace: '*', revision: '0', image: '', deleted: 'true' },

@@ -151,7 +151,8 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     const others = given.filter((key) => !['sweep', 'timeout', 'dry_run'].includes(key));
     if (others.length)
       throw new BadRequestError(
-        `${others.map((k) => `params.${k}`).join(', ')}: cannot be combined with params.sweep (only timeout and dry_run can)`,
+        `${others.map((k) => `params.${k}`).join(', ')}: ` +
+          'cannot be combined with params.sweep (only timeout and dry_run can)',
       );
     return {
       source,
@@ -185,7 +186,8 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     if (shaping.length) {
       const by = params.revision !== undefined ? 'params.revision' : 'params.revision_file';
       throw new BadRequestError(
-        `${shaping.map((k) => `params.${k}`).join(', ')}: cannot be combined with ${by} (a redeploy takes the image and every object from the recorded revision)`,
+        `${shaping.map((k) => `params.${k}`).join(', ')}: cannot be combined with ${by} ` +
+          '(a redeploy takes the image and every object from the recorded revision)',
       );
     }
     const revision =
