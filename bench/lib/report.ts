@@ -312,11 +312,11 @@ export function targetsSection(r: FullBenchResults): Lines {
 /** Section 1: check's cold start beside `node -e 0` and kubectl get, and where its time goes. */
 export function checkSection(r: FullBenchResults): Lines {
   const stats = r.check.stats;
-  const median = (variant: string) => stats[variant]?.median ?? Number.NaN;
-  const min = (variant: string) => stats[variant]?.min ?? Number.NaN;
-  const nodeStart = median('node -e 0');
-  const kubectlGet = median('kubectl get deployment');
-  const check = median('check');
+  const medianOf = (variant: string) => stats[variant]?.median ?? Number.NaN;
+  const minOf = (variant: string) => stats[variant]?.min ?? Number.NaN;
+  const nodeStart = medianOf('node -e 0');
+  const kubectlGet = medianOf('kubectl get deployment');
+  const check = medianOf('check');
   const loadOnly = 'check, validation error (load only)';
   const loadOnlyCached = 'validation error + NODE_COMPILE_CACHE';
   const cached = 'check + NODE_COMPILE_CACHE';
@@ -355,60 +355,60 @@ export function checkSection(r: FullBenchResults): Lines {
     table(
       ['part', 'time (medians)', 'time (minima)', 'how'],
       [
-        ['Node start', ms(nodeStart), ms(min('node -e 0')), '`node -e 0`'],
+        ['Node start', ms(nodeStart), ms(minOf('node -e 0')), '`node -e 0`'],
         [
           'loading the bundle (read, compile, run module top levels)',
-          ms(median(loadOnly) - nodeStart),
-          ms(min(loadOnly) - min('node -e 0')),
+          ms(medianOf(loadOnly) - nodeStart),
+          ms(minOf(loadOnly) - minOf('node -e 0')),
           '`check` with `{}` on stdin (exit 2 before any network) − `node -e 0`',
         ],
         [
           'the work: TLS + credentials + 1 list + output',
-          ms(check - median(loadOnly)),
-          ms(min('check') - min(loadOnly)),
+          ms(check - medianOf(loadOnly)),
+          ms(minOf('check') - minOf(loadOnly)),
           '`check` − the validation-error run (noisy: a difference of two noisy figures)',
         ],
         [
           '… of which one request on a fresh TLS connection',
-          ms(median(oneRequest)),
-          ms(min(oneRequest)),
+          ms(medianOf(oneRequest)),
+          ms(minOf(oneRequest)),
           'in the (warm) bench process',
         ],
         [
           'bundle load with NODE_COMPILE_CACHE (warm cache)',
-          ms(median(loadOnlyCached) - nodeStart),
-          ms(min(loadOnlyCached) - min('node -e 0')),
-          `saves ${ms(median(loadOnly) - median(loadOnlyCached))} per run (medians)`,
+          ms(medianOf(loadOnlyCached) - nodeStart),
+          ms(minOf(loadOnlyCached) - minOf('node -e 0')),
+          `saves ${ms(medianOf(loadOnly) - medianOf(loadOnlyCached))} per run (medians)`,
         ],
         [
           'whole check with NODE_COMPILE_CACHE (warm cache)',
-          ms(median(cached)),
-          ms(min(cached)),
-          `${ratio(median(cached), nodeStart)} \`node -e 0\`, ${ratio(median(cached), kubectlGet)} kubectl get`,
+          ms(medianOf(cached)),
+          ms(minOf(cached)),
+          `${ratio(medianOf(cached), nodeStart)} \`node -e 0\`, ${ratio(medianOf(cached), kubectlGet)} kubectl get`,
         ],
         [
           'whole check with NODE_COMPILE_CACHE, empty cache (first run writes it)',
-          ms(median(cachedEmpty)),
-          ms(min(cachedEmpty)),
-          `${ratio(median(cachedEmpty), check)} plain check: the cost of writing the cache`,
+          ms(medianOf(cachedEmpty)),
+          ms(minOf(cachedEmpty)),
+          `${ratio(medianOf(cachedEmpty), check)} plain check: the cost of writing the cache`,
         ],
         [
           'whole check via a loader calling `module.enableCompileCache()` (bench/lib/compile-cache-loader.mjs)',
-          ms(median(viaLoader)),
-          ms(min(viaLoader)),
-          `${ratio(median(viaLoader), check)} plain check`,
+          ms(medianOf(viaLoader)),
+          ms(minOf(viaLoader)),
+          `${ratio(medianOf(viaLoader), check)} plain check`,
         ],
         [
           'a lean check: node:https, one list, no client library (bench/lib/lean-check.mjs)',
-          ms(median(lean)),
-          ms(min(lean)),
-          `${ratio(median(lean), nodeStart)} \`node -e 0\`, ${ratio(median(lean), kubectlGet)} kubectl get: the ` +
+          ms(medianOf(lean)),
+          ms(minOf(lean)),
+          `${ratio(medianOf(lean), nodeStart)} \`node -e 0\`, ${ratio(medianOf(lean), kubectlGet)} kubectl get: the ` +
             'floor for check',
         ],
         ...Object.entries(r.check.probes).map(([name, bytes]) => [
           `load ${name} alone (bundled like the assets: ${kib(bytes)})`,
-          ms(median(`load ${name} alone`) - nodeStart),
-          ms(min(`load ${name} alone`) - min('node -e 0')),
+          ms(medianOf(`load ${name} alone`) - nodeStart),
+          ms(minOf(`load ${name} alone`) - minOf('node -e 0')),
           '`node <probe bundle>` − `node -e 0`',
         ]),
       ],
