@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { FuzzCase } from './fuzz-requests.js';
 import type { TestPki } from './pki.js';
+import { pool } from './pool.js';
 import { lines, runScript, type ScriptName, type ScriptResult } from './run-script.js';
 
 export interface Connection {
@@ -162,37 +163,22 @@ export async function runCases(
   secrets: readonly string[],
   concurrency: number,
 ): Promise<CaseOutcome[]> {
-  const outcomes: CaseOutcome[] = new Array(cases.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < cases.length) {
-      const index = next++;
-      const fuzzCase = cases[index]!;
-      const id = `${script}-${index}`;
-      for (const [name, content] of Object.entries(fuzzCase.files ?? {}))
-        writeFileSync(join(fixture.sources, name.replaceAll('@ID@', id)), content);
-      const dir =
-        fuzzCase.dir === 'none' || script === 'check'
-          ? undefined
-          : script === 'out'
-            ? fixture.sources
-            : join(fixture.root, 'dest', id);
-      const started = Date.now();
-      const result = await spawnRetrying(() =>
-        runScript(script, fuzzCase.stdin.replaceAll('@ID@', id), { dir, env: fuzzCase.env, timeoutMs: 60_000 }),
-      );
-      outcomes[index] = {
-        id,
-        fuzzCase,
-        result,
-        problems: checkOutcome(fuzzCase, result, secrets),
-        started,
-        ended: Date.now(),
-      };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, cases.length) }, worker));
-  return outcomes;
+  return pool(cases, concurrency, async (fuzzCase, index): Promise<CaseOutcome> => {
+    const id = `${script}-${index}`;
+    for (const [name, content] of Object.entries(fuzzCase.files ?? {}))
+      writeFileSync(join(fixture.sources, name.replaceAll('@ID@', id)), content);
+    const dir =
+      fuzzCase.dir === 'none' || script === 'check'
+        ? undefined
+        : script === 'out'
+          ? fixture.sources
+          : join(fixture.root, 'dest', id);
+    const started = Date.now();
+    const result = await spawnRetrying(() =>
+      runScript(script, fuzzCase.stdin.replaceAll('@ID@', id), { dir, env: fuzzCase.env, timeoutMs: 60_000 }),
+    );
+    return { id, fuzzCase, result, problems: checkOutcome(fuzzCase, result, secrets), started, ended: Date.now() };
+  });
 }
 
 /** For each connection: the request path if one arrived, else the cases that were running when it was accepted. */

@@ -1,5 +1,6 @@
 // Throwaway certificates for tests, made with openssl at run time (no key is ever committed).
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,4 +123,67 @@ export function makeTestPki(): TestPki {
 export function fakePem(label: string, body: string): string {
   const dashes = '-'.repeat(5);
   return `${dashes}BEGIN ${label}${dashes}\n${body}\n${dashes}END ${label}${dashes}\n`;
+}
+
+/** A P-256 private key (PEM), made with openssl. */
+export function makeEcKey(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kdr-pki-'));
+  try {
+    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'key.pem'], {
+      cwd: dir,
+      stdio: 'pipe',
+    });
+    return readFileSync(join(dir, 'key.pem'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ClientCertRequest {
+  /** The signing CA's certificate and key, as files (the test cluster's are in .cluster/pki/). */
+  caCertPath: string;
+  caKeyPath: string;
+  /** The client's private key (PEM): one key may serve many certificates. */
+  keyPem: string;
+  /** openssl's -subj, e.g. `/O=system:masters/CN=someone`. */
+  subject: string;
+  days?: number;
+}
+
+/** A client certificate (PEM, clientAuth) for keyPem, signed by the given CA (the key touches a private temp dir). */
+export function signClientCert(request: ClientCertRequest): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kdr-pki-'));
+  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  try {
+    writeFileSync(join(dir, 'client.key'), request.keyPem, { mode: 0o600 });
+    writeFileSync(
+      join(dir, 'client.ext'),
+      'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n',
+    );
+    run('req', '-new', '-key', 'client.key', '-subj', request.subject, '-out', 'client.csr');
+    // -set_serial with a random serial: no serial file shared between concurrent signers
+    const serial = `0x${randomBytes(16).toString('hex')}`;
+    run(
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      request.caCertPath,
+      '-CAkey',
+      request.caKeyPath,
+      '-set_serial',
+      serial,
+      '-sha256',
+      '-days',
+      String(request.days ?? 2),
+      '-extfile',
+      'client.ext',
+      '-out',
+      'client.crt',
+    );
+    return readFileSync(join(dir, 'client.crt'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

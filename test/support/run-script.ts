@@ -1,7 +1,17 @@
 // Runs a compiled script the way Concourse does: the file itself (its shebang finds node on PATH), one JSON request on
 // stdin, $1 the directory, a minimal environment. With RESOURCE_RUNNER=image, the same inside the built image.
-import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -22,7 +32,7 @@ export interface RunOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
   /** Called with the child once spawned (to send signals). */
-  onSpawn?: (child: ReturnType<typeof spawn>) => void;
+  onSpawn?: (child: ChildProcessWithoutNullStreams) => void;
 }
 
 export const imageMode = process.env.RESOURCE_RUNNER === 'image';
@@ -47,7 +57,100 @@ function readFiles(dir: string): Record<string, string> {
   return out;
 }
 
-export function runScript(name: ScriptName, request: unknown, options: RunOptions = {}): Promise<ScriptResult> {
+/** A finished process, timed from spawn to exit with performance.now() (the clock of the bench's watch events). */
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  startedAt: number;
+  endedAt: number;
+  /** endedAt − startedAt: wall time from spawn to exit (not until the pipes drain). */
+  ms: number;
+  /** Peak resident set size in KiB, when asked for (peakRss) and measurable. */
+  peakRssKb?: number;
+}
+
+export interface ProcessOptions {
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  onSpawn?: (child: ChildProcessWithoutNullStreams) => void;
+  /** Measure the peak RSS: under /usr/bin/time -v when there is one, else by sampling /proc/PID/status's VmHWM. */
+  peakRss?: boolean;
+}
+
+const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+/** How runProcess measures peak RSS on this machine. */
+export const peakRssMethod = timeBin ? '/usr/bin/time -v' : '/proc VmHWM';
+
+/** Spawns a process, writes `input` to its stdin, and collects its output; killed after timeoutMs (default 180 s). */
+export function runProcess(file: string, args: string[] = [], options: ProcessOptions = {}): Promise<ProcessResult> {
+  let command = file;
+  let argv = args;
+  let rssDir: string | undefined;
+  if (options.peakRss && timeBin) {
+    rssDir = mkdtempSync(join(tmpdir(), 'kdr-rss-'));
+    command = timeBin;
+    argv = ['-v', '-o', join(rssDir, 'time.txt'), file, ...args];
+  }
+  return new Promise((resolvePromise, reject) => {
+    const startedAt = performance.now();
+    let endedAt: number | undefined;
+    const child = spawn(command, argv, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    options.onSpawn?.(child);
+    let stdout = '';
+    let stderr = '';
+    let vmHwmKb = 0;
+    // No /usr/bin/time: sample VmHWM (the kernel's own high-water mark) until the process goes.
+    const poll =
+      options.peakRss && !timeBin
+        ? setInterval(() => {
+            try {
+              const match = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+              if (match) vmHwmKb = Math.max(vmHwmKb, Number(match[1]));
+            } catch {
+              // gone
+            }
+          }, 5)
+        : undefined;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 180_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      if (rssDir) rmSync(rssDir, { recursive: true, force: true });
+      reject(error);
+    });
+    // Wall time ends when the process exits, not when its pipes drain.
+    child.on('exit', () => (endedAt = performance.now()));
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      let code = exitCode;
+      let peakRssKb = vmHwmKb || undefined;
+      if (rssDir) {
+        try {
+          const report = readFileSync(join(rssDir, 'time.txt'), 'utf8');
+          peakRssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(report)?.[1]) || undefined;
+          // time exits 1 with the child's status in its report when the child was killed or failed
+          const exit = /Exit status: (\d+)/.exec(report);
+          if (exit && code === 0) code = Number(exit[1]);
+        } catch {
+          // time did not write it
+        }
+        rmSync(rssDir, { recursive: true, force: true });
+      }
+      const end = endedAt ?? performance.now();
+      resolvePromise({ code, signal, stdout, stderr, startedAt, endedAt: end, ms: end - startedAt, peakRssKb });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export async function runScript(name: ScriptName, request: unknown, options: RunOptions = {}): Promise<ScriptResult> {
   const input = typeof request === 'string' ? request : JSON.stringify(request);
   const { file, args } = command(name, options.dir);
   const env = {
@@ -58,35 +161,25 @@ export function runScript(name: ScriptName, request: unknown, options: RunOption
   };
   // Concourse creates the destination dir before `in` runs (and the image runner mounts it).
   if (options.dir && !existsSync(options.dir)) mkdirSync(options.dir, { recursive: true });
-  const started = Date.now();
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    options.onSpawn?.(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 180_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (captureFile) {
-        // What `in` wrote counts as output too.
-        const files = name === 'in' && options.dir && statSync(options.dir).isDirectory() ? readFiles(options.dir) : {};
-        mkdirSync(dirname(captureFile), { recursive: true });
-        appendFileSync(captureFile, JSON.stringify({ name, args, stdout, stderr, files }) + '\n');
-      }
-      let json: unknown;
-      try {
-        json = stdout.trim() ? JSON.parse(stdout) : undefined;
-      } catch {
-        json = undefined;
-      }
-      resolvePromise({ code, signal, stdout, stderr, json, durationMs: Date.now() - started });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
+  const { code, signal, stdout, stderr, ms } = await runProcess(file, args, {
+    input,
+    env,
+    timeoutMs: options.timeoutMs,
+    onSpawn: options.onSpawn,
   });
+  if (captureFile) {
+    // What `in` wrote counts as output too.
+    const files = name === 'in' && options.dir && statSync(options.dir).isDirectory() ? readFiles(options.dir) : {};
+    mkdirSync(dirname(captureFile), { recursive: true });
+    appendFileSync(captureFile, JSON.stringify({ name, args, stdout, stderr, files }) + '\n');
+  }
+  let json: unknown;
+  try {
+    json = stdout.trim() ? JSON.parse(stdout) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { code, signal, stdout, stderr, json, durationMs: Math.round(ms) };
 }
 
 /** stderr lines without blank ones. */

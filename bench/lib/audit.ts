@@ -2,18 +2,35 @@
 // the bench identity (user name kdr-bench-PHASE) that made it.
 import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { auditLogPath } from './cluster.mjs';
+import { auditLogPath } from '../../test/support/cluster.js';
+import type { AuditRecord } from './results.js';
+
+/** A ResponseComplete line of the audit log (the fields the bench reads). */
+export interface AuditEvent extends Omit<AuditRecord, 'code'> {
+  stage: string;
+  user?: { username?: string };
+  responseStatus?: { code?: number };
+}
+
+export interface AuditOffset {
+  ino: number;
+  size: number;
+  since: number;
+}
+
+/** What describe() and summarize() read: a raw event or one kept in results.json. */
+type Described = Pick<AuditRecord, 'verb' | 'requestURI' | 'objectRef' | 'userAgent'>;
 
 /**
  * Where the audit log stands now: its inode and size. kube-apiserver rotates it at --audit-log-maxsize (renaming it to
  * audit-TIMESTAMP.log, same inode), so the reader finds the bytes written since by inode, not by name.
  */
-export function auditOffset() {
+export function auditOffset(): AuditOffset {
   const st = statSync(auditLogPath);
   return { ino: st.ino, size: st.size, since: Date.now() };
 }
 
-function readFrom(file, offset, byUser) {
+function readFrom(file: string, offset: number, byUser: Map<string, AuditEvent[]>): void {
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -26,18 +43,18 @@ function readFrom(file, offset, byUser) {
       pos += n;
       const text = rest + chunk.toString('utf8', 0, n);
       const lines = text.split('\n');
-      rest = lines.pop();
+      rest = lines.pop() ?? '';
       for (const line of lines) {
         if (!line.includes('"kdr-bench-') || !line.includes('"ResponseComplete"')) continue;
-        let ev;
+        let ev: AuditEvent;
         try {
-          ev = JSON.parse(line);
+          ev = JSON.parse(line) as AuditEvent;
         } catch {
           continue;
         }
-        if (ev.stage !== 'ResponseComplete' || !ev.user?.username?.startsWith('kdr-bench-')) continue;
-        if (!byUser.has(ev.user.username)) byUser.set(ev.user.username, []);
-        byUser.get(ev.user.username).push(ev);
+        const user = ev.user?.username;
+        if (ev.stage !== 'ResponseComplete' || !user?.startsWith('kdr-bench-')) continue;
+        byUser.set(user, [...(byUser.get(user) ?? []), ev]);
       }
     }
   } finally {
@@ -46,8 +63,8 @@ function readFrom(file, offset, byUser) {
 }
 
 /** Every ResponseComplete event of a kdr-bench-* user written after `start` (from auditOffset()), by user name. */
-export function readBenchEvents(start) {
-  const byUser = new Map();
+export function readBenchEvents(start: AuditOffset): Map<string, AuditEvent[]> {
+  const byUser = new Map<string, AuditEvent[]>();
   const dir = dirname(auditLogPath);
   for (const name of readdirSync(dir)) {
     if (!/^audit.*\.log$/.test(name)) continue;
@@ -62,10 +79,10 @@ export function readBenchEvents(start) {
 }
 
 /** kubectl/v1.32.x (linux/amd64) kubernetes/… → kubectl; undici → undici; ours stays as is. */
-export const agentName = (ua = '') => ua.split(/[\s/]/)[0] || '(none)';
+export const agentName = (ua = ''): string => ua.split(/[\s/]/)[0] || '(none)';
 
-export function isDiscovery(ev) {
-  const p = ev.requestURI.split('?')[0];
+export function isDiscovery(ev: Pick<Described, 'requestURI' | 'objectRef'>): boolean {
+  const p = ev.requestURI.split('?')[0] ?? '';
   return (
     p === '/api' ||
     p === '/apis' ||
@@ -76,11 +93,11 @@ export function isDiscovery(ev) {
 }
 
 /** "list secrets", "patch apps/deployments", "get /apis (discovery)", "watch pods", "get namespaces" … */
-export function describe(ev) {
+export function describe(ev: Described): string {
   const o = ev.objectRef;
   if (!o || !o.resource) {
     const path = ev.requestURI.split('?')[0];
-    return `${ev.verb} ${path}${isDiscovery(ev) ? ' (discovery)' : ''}`;
+    return `${ev.verb} ${path ?? ''}${isDiscovery(ev) ? ' (discovery)' : ''}`;
   }
   const res = `${o.apiGroup ? o.apiGroup + '/' : ''}${o.resource}${o.subresource ? '/' + o.subresource : ''}`;
   const q = ev.requestURI.includes('?') ? new URLSearchParams(ev.requestURI.split('?')[1]) : new URLSearchParams();
@@ -89,16 +106,24 @@ export function describe(ev) {
   if (q.get('labelSelector')) bits.push('by label');
   if (q.get('fieldSelector')) bits.push(`field ${q.get('fieldSelector')}`);
   if (q.get('dryRun')) bits.push('dry-run');
-  if (ev.verb === 'delete' && q.get('propagationPolicy')) bits.push(q.get('propagationPolicy'));
+  const propagation = q.get('propagationPolicy');
+  if (ev.verb === 'delete' && propagation) bits.push(propagation);
   return `${ev.verb} ${res}${bits.length ? ` (${bits.join(', ')})` : ''}`;
 }
 
-export const usec = (ts) =>
+export const usec = (ts: string): number =>
   Date.parse(ts) * 1000 + Number((ts.match(/\.(\d+)Z$/)?.[1] ?? '0').padEnd(6, '0').slice(3, 6));
 
-/** { total, byAgent: {agent: n}, discovery, watches } for a list of events. */
-export function summarize(events = []) {
-  const byAgent = {};
+export interface RequestSummary {
+  total: number;
+  byAgent: Record<string, number>;
+  discovery: number;
+  watches: number;
+}
+
+/** Counts of a list of events: in all, by user agent, discovery requests, watches. */
+export function summarize(events: readonly Described[] = []): RequestSummary {
+  const byAgent: Record<string, number> = {};
   let discovery = 0;
   let watches = 0;
   for (const ev of events) {

@@ -1,14 +1,11 @@
 // Watches for kube-apiserver restarts while the bench runs (other sessions run disruptive tests that kill and restart
 // it: test/disruptive/). Polls the pid file and the process's start time; a step that overlaps a gap is flagged.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { clusterDir } from './cluster.mjs';
+import { apiserverPidFile } from '../../test/support/apiserver.js';
 
-const pidFile = join(clusterDir, 'run', 'kube-apiserver.pid');
-
-function identity() {
+function identity(): string {
   try {
-    const pid = readFileSync(pidFile, 'utf8').trim();
+    const pid = readFileSync(apiserverPidFile, 'utf8').trim();
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
     return `${pid}@${startTicks}`;
@@ -18,9 +15,12 @@ function identity() {
 }
 
 export class DisruptionMonitor {
+  private current = identity();
+  /** [fromMs, toMs] in performance.now() time: from the last good poll to the first poll after the change. */
+  readonly gaps: [number, number][] = [];
+  private readonly timer: NodeJS.Timeout;
+
   constructor(intervalMs = 200) {
-    this.current = identity();
-    this.gaps = []; // [fromMs, toMs] in performance.now() time: from the last good poll to the first poll after the change
     let lastGood = performance.now();
     let down = this.current === 'down' ? lastGood : undefined;
     this.timer = setInterval(() => {
@@ -29,22 +29,21 @@ export class DisruptionMonitor {
       if (id === 'down') {
         down ??= lastGood;
       } else if (id !== this.current || down !== undefined) {
-        this.gaps.push([down ?? lastGood, now]);
+        // a freshly started apiserver needs a moment before it serves: count the next 3 s as disrupted too
+        this.gaps.push([down ?? lastGood, now + 3000]);
         this.current = id;
         down = undefined;
-        // a freshly started apiserver needs a moment before it serves: count the next 3 s as disrupted too
-        this.gaps.at(-1)[1] = now + 3000;
       }
       if (id !== 'down') lastGood = now;
     }, intervalMs);
     this.timer.unref();
   }
 
-  overlaps(from, to) {
+  overlaps(from: number, to: number): boolean {
     return this.gaps.some(([a, b]) => a < to && from < b);
   }
 
-  stop() {
+  stop(): void {
     clearInterval(this.timer);
   }
 }

@@ -12,15 +12,20 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Api, Identities, readAdminSource, root } from './lib/cluster.mjs';
-import { checkChart } from './lib/chart.mjs';
-import { DisruptionMonitor } from './lib/disruptions.mjs';
-import { cleanupProc, median, nodeBin, run, scriptEnv, stats } from './lib/proc.mjs';
+import { repoRoot as root } from '../test/support/cluster.js';
+import { checkChart } from './lib/chart.js';
+import { Api, Identities, readAdminSource, type Identity } from './lib/cluster.js';
+import { DisruptionMonitor } from './lib/disruptions.js';
+import { median, nodeBin, run, scriptEnv, stats, type ProcessResult } from './lib/proc.js';
+import { checkStartBlockPattern } from './lib/report.js';
+import type { CheckStartResults, ScriptName, VariantKind } from './lib/results.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
 const KUBECTL = '/usr/bin/kubectl';
+const SCRIPTS: ScriptName[] = ['check', 'in', 'out'];
 const started = performance.now();
-const say = (m) => process.stderr.write(`[bench:check ${((performance.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
+const say = (m: string) =>
+  process.stderr.write(`[bench:check ${((performance.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
 
 const admin = readAdminSource();
 const api = new Api(admin);
@@ -32,15 +37,14 @@ const namespace = `kdr-bench-${runId}-check`;
 
 // A private copy of the bundles: a concurrent `npm run build` cannot swap them mid-run.
 const snapshot = mkdtempSync(join(work, 'assets-'));
-for (const f of ['check', 'in', 'out', 'package.json', 'meta.json'])
-  copyFileSync(join(root, 'assets', f), join(snapshot, f));
-const assets = (name) => join(snapshot, name);
+for (const f of [...SCRIPTS, 'package.json', 'meta.json']) copyFileSync(join(root, 'assets', f), join(snapshot, f));
+const assets = (name: string) => join(snapshot, name);
 
-const fail = (what, r) => {
+const fail = (what: string, r: ProcessResult): never => {
   throw new Error(`${what}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${(r.stderr ?? '').slice(-2000)}`);
 };
 
-async function main() {
+async function main(): Promise<CheckStartResults> {
   await api.createNamespace(namespace, { 'kdr-bench-run': runId });
   // A release to check: one put (1 replica), as a pipeline's first put leaves it.
   const putId = ids.get('put');
@@ -53,7 +57,7 @@ async function main() {
   });
   if (put.code !== 0) fail('put', put);
 
-  const checkReq = (id) => JSON.stringify({ source: { ...id.source, namespace, app: 'web' } });
+  const checkReq = (id: Identity) => JSON.stringify({ source: { ...id.source, namespace, app: 'web' } });
   const checkId = ids.get('check');
   const ccId = ids.get('check-cc');
   const getId = ids.get('kubectl-get');
@@ -80,7 +84,7 @@ async function main() {
     ];
     return run(KUBECTL, args).finally(() => rmSync(cacheDir, { recursive: true, force: true }));
   };
-  const variants = {
+  const variants: Record<string, { run: () => Promise<ProcessResult>; kind: VariantKind; expect?: number }> = {
     'node -e 0': { run: () => run(nodeBin, ['-e', '0']), kind: 'baseline' },
     check: { run: () => run(assets('check'), [], { input: checkReq(checkId) }), kind: 'ours' },
     'check + compile cache': {
@@ -105,17 +109,18 @@ async function main() {
   };
 
   say('warm-up round');
-  const outputs = {};
+  const outputs: Record<string, string> = {};
   for (const [name, v] of Object.entries(variants)) {
     const r = await v.run();
     if (r.code !== (v.expect ?? 0)) fail(name, r);
     outputs[name] = r.stdout.trim();
   }
-  const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  const rounds = []; // per round: variant → ms (for ratios of runs made close together in time)
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  // per round: variant → ms (for ratios of runs made close together in time)
+  const rounds: Record<string, number>[] = [];
   let excluded = 0;
   for (let i = 0; i < ROUNDS; i++) {
-    const round = {};
+    const round: Record<string, number> = {};
     rounds.push(round);
     for (const [name, v] of Object.entries(variants).sort(() => Math.random() - 0.5)) {
       const r = await v.run();
@@ -124,13 +129,13 @@ async function main() {
         continue;
       }
       if (r.code !== (v.expect ?? 0)) fail(name, r);
-      times[name].push(r.ms);
+      times[name]!.push(r.ms);
       round[name] = r.ms;
     }
     if ((i + 1) % 5 === 0) say(`round ${i + 1}/${ROUNDS}`);
   }
 
-  const rss = [];
+  const rss: (number | undefined)[] = [];
   for (let i = 0; i < 5; i++) {
     const r = await run(assets('check'), [], { input: checkReq(checkId), rss: true });
     if (r.code !== 0) fail('check (rss)', r);
@@ -156,10 +161,9 @@ async function main() {
     )
   ).peakRssKb;
 
-  const meta = JSON.parse(readFileSync(assets('meta.json'), 'utf8'));
-  const bundles = Object.fromEntries(
-    ['check', 'in', 'out'].map((n) => [n, { bytes: statSync(assets(n)).size, packages: packagesOf(meta[n]) }]),
-  );
+  const meta = JSON.parse(readFileSync(assets('meta.json'), 'utf8')) as Record<ScriptName, Metafile>;
+  const bundleOf = (n: ScriptName) => ({ bytes: statSync(assets(n)).size, packages: packagesOf(meta[n]) });
+  const bundles = { check: bundleOf('check'), in: bundleOf('in'), out: bundleOf('out') };
   return {
     runId,
     date: new Date().toISOString(),
@@ -170,24 +174,29 @@ async function main() {
     raw: times,
     rounds,
     outputs,
-    peakRssKb: { check: Math.max(...rss.filter(Boolean)), checkRuns: rss, kubectl: kubectlRss },
+    peakRssKb: { check: Math.max(...rss.map((kb) => kb ?? 0)), checkRuns: rss, kubectl: kubectlRss },
     bundles,
   };
 }
 
-function packagesOf(metafile) {
+/** esbuild's metafile for one bundle (assets/meta.json holds one per script). */
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+}
+
+function packagesOf(metafile: Metafile): [string, number][] {
   const out = Object.values(metafile.outputs)[0];
-  const by = {};
-  for (const [path, info] of Object.entries(out.inputs)) {
+  const by: Record<string, number> = {};
+  for (const [path, info] of Object.entries(out?.inputs ?? {})) {
     const parts = path.split('/');
     const key =
-      parts[0] === 'node_modules' ? parts.slice(1, parts[1].startsWith('@') ? 3 : 2).join('/') : `(our ${parts[0]}/)`;
+      parts[0] === 'node_modules' ? parts.slice(1, parts[1]?.startsWith('@') ? 3 : 2).join('/') : `(our ${parts[0]}/)`;
     by[key] = (by[key] ?? 0) + info.bytesInOutput;
   }
   return Object.entries(by).sort((a, b) => b[1] - a[1]);
 }
 
-function machine() {
+function machine(): CheckStartResults['machine'] {
   let kubectlVersion = '';
   try {
     kubectlVersion = JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' }))
@@ -215,35 +224,38 @@ function machine() {
   };
 }
 
-const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
-const msf = (x) => `${Math.round(x)} ms`;
-const x = (a, b) => `${(a / b).toFixed(2)}×`;
+const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+const msf = (x: number) => `${Math.round(x)} ms`;
+const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 
 /** The median over rounds of a ÷ b within the same round (both run within seconds of each other). */
-function pairedRatio(r, a, b) {
+function pairedRatio(r: CheckStartResults, a: string, b: string): number {
   const ratios = r.rounds
     .filter((round) => round[a] !== undefined && round[b] !== undefined)
-    .map((round) => round[a] / round[b]);
+    .map((round) => round[a]! / round[b]!);
   return median(ratios);
 }
 
-function target(label, value, limit, unit = '×') {
+function target(label: string, value: number, limit: number, unit = '×'): string {
   const met = value <= limit;
   const shown = unit === '×' ? `${value.toFixed(2)}×` : unit;
   return `| ${label} | ${shown} | ${met ? '**met**' : '**not met**'} |`;
 }
 
 /** A time target: the status is judged on the ratio of the medians; the paired and minimum ratios are shown beside. */
-function timeTarget(r, label, a, b, limit) {
-  const value = r.stats[a].median / r.stats[b].median;
+function timeTarget(r: CheckStartResults, label: string, a: string, b: string, limit: number): string {
+  const statsOf = (variant: string) =>
+    r.stats[variant] ?? { n: 0, median: Number.NaN, min: Number.NaN, max: Number.NaN };
+  const value = statsOf(a).median / statsOf(b).median;
   const paired = pairedRatio(r, a, b);
-  const minima = r.stats[a].min / r.stats[b].min;
-  return `| ${label} | ${value.toFixed(2)}× | ${value <= limit ? '**met**' : '**not met**'} | ${paired.toFixed(2)}× | ${minima.toFixed(2)}× |`;
+  const minima = statsOf(a).min / statsOf(b).min;
+  const met = value <= limit ? '**met**' : '**not met**';
+  return `| ${label} | ${value.toFixed(2)}× | ${met} | ${paired.toFixed(2)}× | ${minima.toFixed(2)}× |`;
 }
 
-function section(r) {
+function section(r: CheckStartResults): string {
   const S = r.stats;
-  const m = (k) => S[k].median;
+  const m = (k: string) => S[k]?.median ?? Number.NaN;
   const node0 = m('node -e 0');
   const kget = m('kubectl get deployment -o json');
   const community = m('community check (bash + jq + kubectl)');
@@ -251,18 +263,21 @@ function section(r) {
   const sizes = Object.entries(r.bundles);
   const largest = Math.max(...sizes.map(([, b]) => b.bytes));
   const lines = [
-    '<!-- check-start:begin (written by bench/check-start.mjs; npm run bench keeps it) -->',
+    '<!-- check-start:begin (written by bench/check-start.ts; npm run bench keeps it) -->',
     '## check cold start beside its baselines (issue 13)',
     '',
-    `Generated by \`npm run bench:check\` (bench/check-start.mjs) on ${r.date.replace('T', ' ').slice(0, 19)} UTC, run \`${r.runId}\`: ` +
-      `${r.rounds.length} rounds, each running every variant once in a random order after one unmeasured warm-up round` +
-      `${r.excluded ? ` (${r.excluded} runs overlapping an API-server restart left out)` : ''}. Commit ${r.machine.git}, ` +
-      `${r.machine.nproc} cores shared with other sessions (load ${r.machine.load} at the end), node ${r.machine.node}, ` +
+    `Generated by \`npm run bench:check\` (bench/check-start.ts) on ${r.date.replace('T', ' ').slice(0, 19)} UTC, ` +
+      `run \`${r.runId}\`: ${r.rounds.length} rounds, each running every variant once in a random order after one ` +
+      'unmeasured warm-up round' +
+      `${r.excluded ? ` (${r.excluded} runs overlapping an API-server restart left out)` : ''}. ` +
+      `Commit ${r.machine.git}, ${r.machine.nproc} cores shared with other sessions (load ${r.machine.load} at the ` +
+      `end), node ${r.machine.node}, ` +
       `kubectl ${r.machine.kubectl}. Only the ratios within this run mean something on this machine.`,
     '',
     '![check cold start: medians with min–max whiskers](check-start.svg)',
     '',
-    '| target (issue 13) | measured: ratio of the medians | status | median of per-round ratios | ratio of the minima |',
+    '| target (issue 13) | measured: ratio of the medians | status | median of per-round ratios | ' +
+      'ratio of the minima |',
     '| --- | --- | --- | --- | --- |',
     timeTarget(
       r,
@@ -295,8 +310,10 @@ function section(r) {
       0.4,
     ),
     '',
-    "Status is judged on the ratio of the medians. Beside it, two views less sensitive to the other sessions' load: the",
-    'median of the ratios taken within each round (the two processes ran seconds apart) and the ratio of the fastest runs.',
+    "Status is judged on the ratio of the medians. Beside it, two views less sensitive to the other sessions' load: " +
+      'the',
+    'median of the ratios taken within each round (the two processes ran seconds apart) and the ratio of the ' +
+      'fastest runs.',
     '',
     '| other target (issue 13) | measured | status |',
     '| --- | --- | --- |',
@@ -306,17 +323,20 @@ function section(r) {
       'check peak RSS ≤ 64 MiB',
       rssMiB,
       64,
-      `${rssMiB.toFixed(1)} MiB (max of 5 runs; kubectl get: ${(r.peakRssKb.kubectl / 1024).toFixed(1)} MiB)`,
+      `${rssMiB.toFixed(1)} MiB (max of 5 runs; kubectl get: ` +
+        `${((r.peakRssKb.kubectl ?? Number.NaN) / 1024).toFixed(1)} MiB)`,
     ),
     '',
     '| process | median | min | max | ÷ `node -e 0` | ÷ kubectl get | ÷ community check |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...Object.entries(S).map(
       ([k, s]) =>
-        `| ${k} | ${msf(s.median)} | ${msf(s.min)} | ${msf(s.max)} | ${x(s.median, node0)} | ${x(s.median, kget)} | ${x(s.median, community)} |`,
+        `| ${k} | ${msf(s.median)} | ${msf(s.min)} | ${msf(s.max)} | ${x(s.median, node0)} | ` +
+        `${x(s.median, kget)} | ${x(s.median, community)} |`,
     ),
     '',
-    'The compile cache is filled as the image fills it (Dockerfile: each script run once on invalid input). kubectl runs',
+    'The compile cache is filled as the image fills it (Dockerfile: each script run once on invalid input). ' +
+      'kubectl runs',
     'cold (a fresh `--cache-dir` each time, as in a fresh container). The community-style check is our fixture',
     '`bench/lib/community-check.sh`; its output: `' +
       r.outputs['community check (bash + jq + kubectl)'] +
@@ -345,8 +365,8 @@ try {
   const file = join(root, 'bench', 'RESULTS.md');
   const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
   const block = section(r);
-  const next = /<!-- check-start:begin[\s\S]*?<!-- check-start:end -->/.test(old)
-    ? old.replace(/<!-- check-start:begin[\s\S]*?<!-- check-start:end -->/, () => block)
+  const next = checkStartBlockPattern.test(old)
+    ? old.replace(checkStartBlockPattern, () => block)
     : old.replace(/\n*$/, '\n\n') + block + '\n';
   writeFileSync(file, next);
   process.stdout.write(block + '\n');
@@ -354,6 +374,5 @@ try {
   monitor.stop();
   await api.deleteNamespaces([namespace], { wait: false }).catch(() => undefined);
   ids.cleanup();
-  cleanupProc();
   rmSync(work, { recursive: true, force: true });
 }

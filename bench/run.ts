@@ -5,9 +5,9 @@
 //   npm run cluster:up && npm run bench
 //
 // Environment: BENCH_ROUNDS (check cold-start rounds, default 15), BENCH_PUT_REPS (default 5), BENCH_FAIL_REPS
-// (default 3), BENCH_SCALE (default "10,25,50"), BENCH_CONCURRENCY (default 4), BENCH_BUDGET_S (default 540: scale steps
-// that would start after it are skipped and say so), BENCH_LIFECYCLE_REPS (prune and workloads reps, default 2),
-// BENCH_SWEEP_N (namespaces swept, default 20), BENCH_ONLY (a comma list of sections: see the end of this file).
+// (default 3), BENCH_SCALE (default "10,25,50"), BENCH_CONCURRENCY (default 4), BENCH_BUDGET_S (default 540: scale
+// steps that would start after it are skipped and say so), BENCH_LIFECYCLE_REPS (prune and workloads reps, default
+// 2), BENCH_SWEEP_N (namespaces swept, default 20), BENCH_ONLY (a comma list of sections: see the end of this file).
 //
 // Every measured process authenticates as its own user (CN=kdr-bench-PHASE, signed by the test cluster's CA), so the
 // audit log attributes each request to exactly one measured step even while other tests use the cluster.
@@ -18,11 +18,47 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as yaml from 'js-yaml';
-import { auditOffset, readBenchEvents, summarize } from './lib/audit.mjs';
-import { Api, Identities, readAdminSource, root } from './lib/cluster.mjs';
-import { cleanupProc, median, nodeBin, pool, run, scriptEnv, sleep, stats, timeBin } from './lib/proc.mjs';
-import { lifecycleSections, writeReport } from './lib/report.mjs';
-import { DisruptionMonitor } from './lib/disruptions.mjs';
+import { repoRoot as root } from '../test/support/cluster.js';
+import { metadataOf as metadataOfResult } from '../test/support/run-script.js';
+import { auditOffset, readBenchEvents } from './lib/audit.js';
+import { putChart } from './lib/chart.js';
+import { Api, Identities, readAdminSource, type Identity, type KubeObject } from './lib/cluster.js';
+import { DisruptionMonitor } from './lib/disruptions.js';
+import {
+  nodeBin,
+  peakRssMethod,
+  pool,
+  run,
+  scriptEnv,
+  sleep,
+  stats,
+  type ProcessResult,
+  type RunOptions,
+} from './lib/proc.js';
+import { lifecycleSections, writeReport } from './lib/report.js';
+import type {
+  BenchResults,
+  CheckResults,
+  FailRun,
+  KubectlFailRun,
+  KubectlPut,
+  KubectlReput,
+  Machine,
+  OurPut,
+  OurReput,
+  PruneRep,
+  PutRep,
+  PutResults,
+  RecoveryRun,
+  RollbackRep,
+  ScalePhase,
+  ScaleRow,
+  ScriptName,
+  Sizes,
+  SweepResult,
+  WorkloadsRep,
+} from './lib/results.js';
+import { isFullRun, scaleRan } from './lib/results.js';
 
 const benchStarted = performance.now();
 const env = process.env;
@@ -33,73 +69,91 @@ const SCALE = (env.BENCH_SCALE ?? '10,25,50').split(',').map(Number).filter(Bool
 const CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 4);
 const BUDGET_MS = Number(env.BENCH_BUDGET_S ?? 540) * 1000;
 const KUBECTL = '/usr/bin/kubectl';
+const SCRIPTS: ScriptName[] = ['check', 'in', 'out'];
 
-const say = (m) => process.stderr.write(`[bench ${((performance.now() - benchStarted) / 1000).toFixed(1)}s] ${m}\n`);
+const say = (message: string) =>
+  process.stderr.write(`[bench ${((performance.now() - benchStarted) / 1000).toFixed(1)}s] ${message}\n`);
 
 const admin = readAdminSource();
 const api = new Api(admin);
 const runId = Date.now().toString(36).slice(-6);
 const ids = new Identities(admin, runId);
-const namespaces = [];
+const namespaces: string[] = [];
 const work = mkdtempSync(join(tmpdir(), 'kdr-bench-'));
 // The bundles this run measures: a private copy of assets/ taken now, so another session's `npm run build` (tests
 // rebuild assets/ while other sessions change src/) cannot swap them in the middle of the run.
-const results = { runId, started: new Date().toISOString() };
 const snapshot = mkdtempSync(join(work, 'assets-'));
-for (const f of ['check', 'in', 'out', 'package.json', 'meta.json'])
-  copyFileSync(join(root, 'assets', f), join(snapshot, f));
-const assets = (name) => join(snapshot, name);
-results.bundleHashes = Object.fromEntries(
-  ['check', 'in', 'out'].map((n) => [
-    n,
-    createHash('sha256')
-      .update(readFileSync(assets(n)))
-      .digest('hex')
-      .slice(0, 12),
-  ]),
-);
+for (const f of [...SCRIPTS, 'package.json', 'meta.json']) copyFileSync(join(root, 'assets', f), join(snapshot, f));
+const assets = (name: string) => join(snapshot, name);
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
+/** The results so far: each section fills its key (BenchResults says which). */
+const results: Partial<BenchResults> & Pick<BenchResults, 'runId' | 'started'> = {
+  runId,
+  started: new Date().toISOString(),
+  bundleHashes: { check: sha256(assets('check')), in: sha256(assets('in')), out: sha256(assets('out')) },
+};
 const offset = auditOffset();
 const monitor = new DisruptionMonitor();
-const disrupted = (from, to) => monitor.overlaps(from, to);
+const disrupted = (from: number, to: number) => monitor.overlaps(from, to);
 
-async function newNamespace(label) {
+async function newNamespace(label: string): Promise<string> {
   const name = `kdr-bench-${runId}-${label}`;
   await api.createNamespace(name, { 'kdr-bench-run': runId });
   namespaces.push(name);
   return name;
 }
 
-let cleaning;
-async function cleanup() {
+let cleaning: Promise<void> | undefined;
+async function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     say(`deleting ${namespaces.length} namespaces`);
     const gone = await api.deleteNamespaces(namespaces, { wait: true, timeoutMs: 90_000 }).catch(() => false);
     results.cleanup = { namespaces: namespaces.length, allGone: gone };
     ids.cleanup();
-    cleanupProc();
     rmSync(work, { recursive: true, force: true });
   })();
   return cleaning;
 }
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => cleanup().finally(() => process.exit(130)));
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => void cleanup().finally(() => process.exit(130)));
 
-const request = (id, namespace, app, params) => JSON.stringify({ source: { ...id.source, namespace, app }, params });
-const concourseEnv = (extra = {}) =>
+const request = (id: Identity, namespace: string, app: string, params: Record<string, unknown>) =>
+  JSON.stringify({ source: { ...id.source, namespace, app }, params });
+const concourseEnv = (extra: Record<string, string> = {}) =>
   scriptEnv({ BUILD_NAME: '1', BUILD_JOB_NAME: 'bench', BUILD_PIPELINE_NAME: 'bench', ...extra });
 
+/** When the bench's watch saw a Deployment created, Available with all replicas, and complete (performance.now()). */
+interface DeploymentTimes {
+  createdAt?: number;
+  availableAt?: number;
+  completeAt?: number;
+}
+
+interface Observation {
+  deployments: Map<string, DeploymentTimes>;
+  podFailure?: number;
+  podBackOff?: number;
+  podFailureReason?: string;
+  stop(): void;
+}
+
 /** Watches Deployments (and optionally Pods) of a namespace from the bench process (admin identity). */
-async function observe(namespace, { pods = false } = {}) {
-  const seen = { deployments: new Map(), podFailure: undefined, podBackOff: undefined, podFailureReason: undefined };
-  const dep = (name) => {
-    if (!seen.deployments.has(name)) seen.deployments.set(name, {});
-    return seen.deployments.get(name);
+async function observe(namespace: string, { pods = false } = {}): Promise<Observation> {
+  const deployments = new Map<string, DeploymentTimes>();
+  const seen: Omit<Observation, 'stop'> = { deployments };
+  const deployment = (name: string) => {
+    const known = deployments.get(name);
+    if (known) return known;
+    const times: DeploymentTimes = {};
+    deployments.set(name, times);
+    return times;
   };
   const watches = [
     api.watch(`/apis/apps/v1/namespaces/${namespace}/deployments`, (type, obj, at) => {
       if (!obj?.metadata?.name) return;
-      const d = dep(obj.metadata.name);
+      const d = deployment(obj.metadata.name);
       if (type === 'ADDED' && d.createdAt === undefined) d.createdAt = at;
-      const available = obj.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True';
+      const available = obj.status?.conditions?.find((c: KubeObject) => c.type === 'Available')?.status === 'True';
       const replicas = obj.spec?.replicas ?? 1;
       if (available && (obj.status?.availableReplicas ?? 0) >= replicas && d.availableAt === undefined)
         d.availableAt = at;
@@ -117,7 +171,7 @@ async function observe(namespace, { pods = false } = {}) {
   ];
   if (pods) {
     watches.push(
-      api.watch(`/api/v1/namespaces/${namespace}/pods`, (type, obj, at) => {
+      api.watch(`/api/v1/namespaces/${namespace}/pods`, (_type, obj, at) => {
         for (const cs of obj?.status?.containerStatuses ?? []) {
           const reason = cs.state?.waiting?.reason;
           if ((reason === 'ErrImagePull' || reason === 'ImagePullBackOff') && seen.podFailure === undefined) {
@@ -130,30 +184,38 @@ async function observe(namespace, { pods = false } = {}) {
     );
   }
   await Promise.all(watches.map((w) => w.ready));
-  seen.stop = () => watches.forEach((w) => w.stop());
-  return seen;
+  return Object.assign(seen, { stop: () => watches.forEach((w) => w.stop()) });
 }
 
-const kubectl = (id, args, opts = {}) => {
+/** A cold kubectl process as the identity: a fresh --cache-dir, as in a fresh container. */
+const kubectl = (id: Identity, args: string[], options: RunOptions = {}) => {
   const cacheDir = mkdtempSync(join(work, 'kubectl-cache-'));
   return run(KUBECTL, ['--kubeconfig', id.kubeconfig, '--cache-dir', cacheDir, ...args], {
     env: scriptEnv(),
-    ...opts,
+    ...options,
   }).finally(() => rmSync(cacheDir, { recursive: true, force: true }));
 };
 
-function fail(what, r) {
+function fail(what: string, r: ProcessResult): never {
   throw new Error(`${what}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${r.stderr.slice(-2000)}`);
 }
 
-function machine() {
+/** A put's or get's metadata (Concourse's name/value list), from its stdout. */
+const metadataOf = (stdout: string) => metadataOfResult({ json: JSON.parse(stdout) });
+
+const lastErrorLine = (stderr: string) => {
+  const lines = stderr.trim().split('\n');
+  return lines.find((line) => line.startsWith('error: ')) ?? lines.at(-1);
+};
+
+function machine(): Machine {
   const cpus = os.cpus();
   let kubectlVersion = '';
   try {
     kubectlVersion = JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' }))
       .clientVersion.gitVersion;
   } catch {
-    /* no kubectl */
+    // no kubectl
   }
   let git = '';
   try {
@@ -161,7 +223,7 @@ function machine() {
     if (execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim())
       git += ' (src has uncommitted changes)';
   } catch {
-    /* not a git checkout */
+    // not a git checkout
   }
   return {
     nproc: os.availableParallelism(),
@@ -171,122 +233,194 @@ function machine() {
     kubectl: kubectlVersion,
     kernel: `${os.type()} ${os.release()}`,
     git,
-    loadStart: os
-      .loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' '),
+    loadStart: loadAverage(),
   };
 }
 
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
 // ---------------------------------------------------------------------------------------------------------------------
-// 2. put of a 3-object release (first: check needs a release that exists), ours vs kubectl apply + rollout status
-async function benchPut(putReps) {
-  const reps = [];
-  let manifests;
+// 2. put of a 3-object release (first: check needs a release that exists), ours vs kubectl apply + rollout status;
+// ours also with the compile cache the image ships; then the no-op re-put of each way
+const putParams = {
+  image_ref: 'registry.example.com/bench/web:1.0',
+  replicas: 2,
+  host: 'web.bench.local',
+  ingress_class: 'traefik',
+};
+
+/**
+ * A compile cache filled as the Dockerfile fills the image's: each script run once on `{` (exit 2), which loads all
+ * of it. The image runs every script with NODE_COMPILE_CACHE pointing at such a cache.
+ */
+async function imageCompileCache(): Promise<string> {
+  const dir = mkdtempSync(join(work, 'image-compile-cache-'));
+  for (const script of SCRIPTS) {
+    const r = await run(assets(script), [tmpdir()], { input: '{', env: scriptEnv({ NODE_COMPILE_CACHE: dir }) });
+    if (r.code !== 2) fail(`filling the compile cache with ${script}`, r);
+  }
+  return dir;
+}
+
+/** Our put into a fresh namespace, timed against the bench's watch of the Deployment. */
+async function ourPut(label: string, idName: string, sources: string, extraEnv: Record<string, string> = {}) {
+  const ns = await newNamespace(label);
+  const id = ids.get(idName);
+  const seen = await observe(ns);
+  const r = await run(assets('out'), [sources], {
+    input: request(id, ns, 'web', putParams),
+    env: concourseEnv(extraEnv),
+    rss: true,
+  });
+  await sleep(100);
+  seen.stop();
+  if (r.code !== 0) fail(`put (${idName})`, r);
+  const d = seen.deployments.get('web') ?? {};
+  if (d.createdAt === undefined || d.availableAt === undefined || d.completeAt === undefined)
+    throw new Error(`put (${idName}): the bench's watch did not see the Deployment created and Available`);
+  const clusterMs = d.availableAt - d.createdAt;
+  const put: OurPut = {
+    ns,
+    user: id.user,
+    ms: r.ms,
+    peakRssKb: r.peakRssKb,
+    clusterMs,
+    completeMs: d.completeAt - d.createdAt,
+    startToCreated: d.createdAt - r.startedAt,
+    availableToExit: r.endedAt - d.availableAt,
+    overheadMs: r.ms - clusterMs,
+    disrupted: disrupted(r.startedAt, r.endedAt),
+  };
+  return { put, version: JSON.parse(r.stdout).version as unknown };
+}
+
+/** Our no-op re-put: the same request again into the release's namespace. */
+async function ourReput(ns: string, idName: string, sources: string, extraEnv: Record<string, string> = {}) {
+  const id = ids.get(idName);
+  const r = await run(assets('out'), [sources], {
+    input: request(id, ns, 'web', putParams),
+    env: concourseEnv(extraEnv),
+    rss: true,
+  });
+  if (r.code !== 0) fail(`re-put (${idName})`, r);
+  const reput: OurReput = {
+    user: id.user,
+    ms: r.ms,
+    peakRssKb: r.peakRssKb,
+    disrupted: disrupted(r.startedAt, r.endedAt),
+  };
+  return reput;
+}
+
+/** The kubectl way: `kubectl apply -f file` then `kubectl rollout status`, two cold processes. */
+async function kubectlApplyAndWait(ns: string, file: string, applyName: string, rolloutName: string) {
+  const applyId = ids.get(applyName);
+  const rolloutId = ids.get(rolloutName);
+  const apply = await kubectl(applyId, ['apply', '-n', ns, '-f', file], { rss: true });
+  if (apply.code !== 0) fail('kubectl apply', apply);
+  const rollout = await kubectl(rolloutId, ['rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s'], {
+    rss: true,
+  });
+  if (rollout.code !== 0) fail('kubectl rollout status', rollout);
+  return { applyId, rolloutId, apply, rollout };
+}
+
+async function benchPut(putReps: number): Promise<PutResults> {
+  const reps: PutRep[] = [];
+  let manifests = '';
+  const compileCache = await imageCompileCache();
   for (let rep = 1; rep <= putReps; rep++) {
-    // ours
-    const ns = await newNamespace(`put${rep}`);
-    const id = ids.get(`put-${rep}`);
-    const seen = await observe(ns);
+    // ours, without and with the compile cache; which goes first alternates between reps
     const sources = mkdtempSync(join(work, 'sources-'));
-    const r = await run(assets('out'), [sources], {
-      input: request(id, ns, 'web', {
-        image_ref: 'registry.example.com/bench/web:1.0',
-        replicas: 2,
-        host: 'web.bench.local',
-        ingress_class: 'traefik',
+    const plainFirst = rep % 2 === 1;
+    const putPlain = () => ourPut(`put${rep}`, `put-${rep}`, sources);
+    const putCached = () => ourPut(`putcc${rep}`, `put-cc-${rep}`, sources, { NODE_COMPILE_CACHE: compileCache });
+    const plain = plainFirst ? await putPlain() : undefined;
+    const cached = await putCached();
+    const ours = plain ?? (await putPlain());
+
+    // in: the release's YAML, for the kubectl way
+    const dest = mkdtempSync(join(work, 'dest-'));
+    const inId = ids.get(`in-${rep}`);
+    const got = await run(assets('in'), [dest], {
+      input: JSON.stringify({
+        source: { ...inId.source, namespace: ours.put.ns, app: 'web' },
+        version: ours.version,
+        params: {},
       }),
       env: concourseEnv(),
       rss: true,
     });
-    await sleep(100);
-    seen.stop();
-    if (r.code !== 0) fail('put', r);
-    const d = seen.deployments.get('web') ?? {};
-    const ours = {
-      ns,
-      user: id.user,
-      ms: r.ms,
-      peakRssKb: r.peakRssKb,
-      clusterMs: d.availableAt - d.createdAt,
-      completeMs: d.completeAt - d.createdAt,
-      startToCreated: d.createdAt - r.startedAt,
-      availableToExit: r.endedAt - d.availableAt,
-    };
-    ours.overheadMs = ours.ms - ours.clusterMs;
-    ours.disrupted = disrupted(r.startedAt, r.endedAt);
-
-    // in: the release's YAML, for the kubectl way
-    const dest = mkdtempSync(join(work, 'dest-'));
-    const version = JSON.parse(r.stdout).version;
-    const inId = ids.get(`in-${rep}`);
-    const got = await run(assets('in'), [dest], {
-      input: JSON.stringify({ source: { ...inId.source, namespace: ns, app: 'web' }, version, params: {} }),
-      env: concourseEnv(),
-      rss: true,
-    });
     if (got.code !== 0) fail('in', got);
-    manifests = readFileSync(join(dest, 'manifests.yml'), 'utf8');
-    const inRun = { user: inId.user, ms: got.ms, peakRssKb: got.peakRssKb };
-
-    // re-put of the same release (a no-op put: it reuses the revision)
-    let again;
-    if (rep === 1) {
-      const againId = ids.get('put-again');
-      const r2 = await run(assets('out'), [sources], {
-        input: request(againId, ns, 'web', {
-          image_ref: 'registry.example.com/bench/web:1.0',
-          replicas: 2,
-          host: 'web.bench.local',
-          ingress_class: 'traefik',
-        }),
-        env: concourseEnv(),
-        rss: true,
-      });
-      if (r2.code !== 0) fail('re-put', r2);
-      again = { user: againId.user, ms: r2.ms, peakRssKb: r2.peakRssKb };
-    }
+    const file = join(dest, 'manifests.yml');
+    manifests = readFileSync(file, 'utf8');
 
     // the kubectl way: the same YAML, kubectl apply -f, then kubectl rollout status; each a cold process
     const kns = await newNamespace(`kput${rep}`);
-    const file = join(dest, 'manifests.yml');
     const kseen = await observe(kns);
-    const applyId = ids.get(`kubectl-apply-${rep}`);
-    const rolloutId = ids.get(`kubectl-rollout-${rep}`);
-    const a = await kubectl(applyId, ['apply', '-n', kns, '-f', file], { rss: true });
-    if (a.code !== 0) fail('kubectl apply', a);
-    const s = await kubectl(rolloutId, ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s'], {
-      rss: true,
-    });
+    const first = await kubectlApplyAndWait(kns, file, `kubectl-apply-${rep}`, `kubectl-rollout-${rep}`);
     await sleep(100);
     kseen.stop();
-    if (s.code !== 0) fail('kubectl rollout status', s);
     const kd = kseen.deployments.get('web') ?? {};
-    const theirs = {
+    if (kd.createdAt === undefined || kd.availableAt === undefined || kd.completeAt === undefined)
+      throw new Error("kubectl put: the bench's watch did not see the Deployment created and Available");
+    const kubectlWall = first.rollout.endedAt - first.apply.startedAt;
+    const theirs: KubectlPut = {
       ns: kns,
-      applyUser: applyId.user,
-      rolloutUser: rolloutId.user,
-      applyMs: a.ms,
-      rolloutMs: s.ms,
-      ms: s.endedAt - a.startedAt,
+      applyUser: first.applyId.user,
+      rolloutUser: first.rolloutId.user,
+      applyMs: first.apply.ms,
+      rolloutMs: first.rollout.ms,
+      ms: kubectlWall,
       clusterMs: kd.availableAt - kd.createdAt,
       completeMs: kd.completeAt - kd.createdAt,
-      peakRssKb: Math.max(a.peakRssKb ?? 0, s.peakRssKb ?? 0) || undefined,
+      overheadMs: kubectlWall - (kd.availableAt - kd.createdAt),
+      peakRssKb: Math.max(first.apply.peakRssKb ?? 0, first.rollout.peakRssKb ?? 0) || undefined,
+      disrupted: disrupted(first.apply.startedAt, first.rollout.endedAt),
     };
-    theirs.overheadMs = theirs.ms - theirs.clusterMs;
-    theirs.disrupted = disrupted(a.startedAt, s.endedAt);
-    reps.push({ ours, in: inRun, again, theirs });
+
+    // the no-op re-puts: ours (without and with the cache, alternating), then kubectl's apply of the same file again
+    const reputPlain = () => ourReput(ours.put.ns, `reput-${rep}`, sources);
+    const reputCached = () => ourReput(cached.put.ns, `reput-cc-${rep}`, sources, { NODE_COMPILE_CACHE: compileCache });
+    const againPlain = plainFirst ? await reputPlain() : undefined;
+    const againCached = await reputCached();
+    const again = againPlain ?? (await reputPlain());
+    const second = await kubectlApplyAndWait(kns, file, `kubectl-reapply-${rep}`, `kubectl-rerollout-${rep}`);
+    const theirsAgain: KubectlReput = {
+      applyUser: second.applyId.user,
+      rolloutUser: second.rolloutId.user,
+      applyMs: second.apply.ms,
+      rolloutMs: second.rollout.ms,
+      ms: second.rollout.endedAt - second.apply.startedAt,
+      disrupted: disrupted(second.apply.startedAt, second.rollout.endedAt),
+    };
+    reps.push({
+      ours: ours.put,
+      oursCompileCache: cached.put,
+      in: { user: inId.user, ms: got.ms, peakRssKb: got.peakRssKb },
+      again,
+      againCompileCache: againCached,
+      theirs,
+      theirsAgain,
+    });
     say(
-      `put rep ${rep}: ours ${Math.round(ours.ms)} ms (cluster ${Math.round(ours.clusterMs)} ms), kubectl ${Math.round(theirs.ms)} ms (cluster ${Math.round(theirs.clusterMs)} ms)`,
+      `put rep ${rep}: overhead ours ${Math.round(ours.put.overheadMs)} ms, + cache ` +
+        `${Math.round(cached.put.overheadMs)} ms, kubectl ${Math.round(theirs.overheadMs)} ms; no-op re-put ours ` +
+        `${Math.round(again.ms)} ms, + cache ${Math.round(againCached.ms)} ms, ` +
+        `kubectl ${Math.round(theirsAgain.ms)} ms`,
     );
   }
   writeFileSync(join(work, 'manifests.yml'), manifests);
-  return { reps, checkNamespace: reps[0].ours.ns, manifests };
+  return { reps, checkNamespace: reps[0]!.ours.ns, manifests };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 1. check cold start, interleaved with its baselines and the load-time probes
-async function buildProbes() {
+async function buildProbes(): Promise<Record<string, { file: string; bytes: number }>> {
   // Bundles of single dependencies, built like scripts/build.mjs builds the assets: what each costs to load alone.
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(work, 'probes-'));
@@ -298,7 +432,7 @@ async function buildProbes() {
     'zod/mini': "import * as z from 'zod/mini'; globalThis.__p = z;",
     undici: "import * as u from 'undici'; globalThis.__p = u;",
   };
-  const out = {};
+  const out: Record<string, { file: string; bytes: number }> = {};
   for (const [name, code] of Object.entries(probes)) {
     const entry = join(root, 'bench', `.probe-${runId}-${name.replace(/\W/g, '_')}.mjs`);
     writeFileSync(entry, code);
@@ -327,15 +461,15 @@ async function buildProbes() {
   return out;
 }
 
-async function benchCheck(namespace) {
+async function benchCheck(namespace: string): Promise<CheckResults> {
   const checkId = ids.get('check');
   const ccId = ids.get('check-cc');
   const getId = ids.get('kubectl-get');
   const ccDir = mkdtempSync(join(work, 'compile-cache-'));
   const loaderCcDir = mkdtempSync(join(work, 'compile-cache-loader-'));
-  const checkReq = (id) => JSON.stringify({ source: { ...id.source, namespace, app: 'web' } });
+  const checkReq = (id: Identity) => JSON.stringify({ source: { ...id.source, namespace, app: 'web' } });
   const probes = await buildProbes();
-  const variants = {
+  const variants: Record<string, () => Promise<ProcessResult>> = {
     'node -e 0': () => run(nodeBin, ['-e', '0']),
     check: () => run(assets('check'), [], { input: checkReq(checkId) }),
     'kubectl get deployment': () => kubectl(getId, ['get', 'deployment', 'web', '-n', namespace, '-o', 'json']),
@@ -366,14 +500,15 @@ async function benchCheck(namespace) {
       const ms = await api.coldRequest(
         `/api/v1/namespaces/${namespace}/secrets?labelSelector=kubernetes-deploy-resource.io%2Frelease%3Dweb`,
       );
-      return { code: 0, ms, startedAt, endedAt: performance.now() };
+      // not a process: a result of the same shape, so that it is timed and checked as the others are
+      return { code: 0, signal: null, stdout: '', stderr: '', ms, startedAt, endedAt: performance.now() };
     },
   };
   // warm the file cache and prime the compile cache (not measured)
   for (const f of Object.values(variants)) await f();
-  const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   let excluded = 0;
-  let checkOut;
+  let checkOut = '';
   for (let i = 0; i < ROUNDS; i++) {
     // a fresh random order each round: no variant always runs right after the same neighbour
     const order = Object.entries(variants).sort(() => Math.random() - 0.5);
@@ -386,10 +521,10 @@ async function benchCheck(namespace) {
       const expected = name.includes('validation error') ? 2 : 0;
       if (r.code !== expected) fail(name, r);
       if (name === 'check') checkOut = r.stdout;
-      times[name].push(r.ms);
+      times[name]!.push(r.ms);
     }
   }
-  const rss = [];
+  const rss: (number | undefined)[] = [];
   for (let i = 0; i < 3; i++)
     rss.push((await run(assets('check'), [], { input: checkReq(ids.get('check-rss')), rss: true })).peakRssKb);
   return {
@@ -399,15 +534,15 @@ async function benchCheck(namespace) {
     raw: times,
     probes: Object.fromEntries(Object.entries(probes).map(([k, p]) => [k, p.bytes])),
     checkOutput: JSON.parse(checkOut),
-    peakRssKb: Math.max(...rss.filter(Boolean)),
+    peakRssKb: Math.max(...rss.map((kb) => kb ?? 0)),
     users: { check: checkId.user, kubectlGet: getId.user, checkCc: ccId.user, lean: ids.get('lean-check').user },
   };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 3. failure detection: an unpullable image
-async function benchFailOurs() {
-  const reps = [];
+async function benchFailOurs(): Promise<FailRun[]> {
+  const reps: FailRun[] = [];
   for (let rep = 1; rep <= FAIL_REPS; rep++) {
     const ns = await newNamespace(`fail${rep}`);
     const id = ids.get(`fail-${rep}`);
@@ -425,11 +560,7 @@ async function benchFailOurs() {
     });
     await sleep(100);
     seen.stop();
-    const lastLine =
-      r.stderr
-        .trim()
-        .split('\n')
-        .find((l) => l.startsWith('error: ')) ?? r.stderr.trim().split('\n').at(-1);
+    const lastLine = lastErrorLine(r.stderr);
     reps.push({
       ns,
       user: id.user,
@@ -443,7 +574,8 @@ async function benchFailOurs() {
       disrupted: disrupted(r.startedAt, r.endedAt),
     });
     say(
-      `failure rep ${rep}: exit ${r.code}, ${reps.at(-1).detectMs?.toFixed(0)} ms after the Pod showed ${seen.podFailureReason}`,
+      `failure rep ${rep}: exit ${r.code}, ${reps.at(-1)?.detectMs?.toFixed(0)} ms after the Pod showed ` +
+        `${seen.podFailureReason}`,
     );
   }
   return reps;
@@ -451,11 +583,11 @@ async function benchFailOurs() {
 
 // 3b. the recovery put: good → unpullable (exit 5) → good again; how long after the Deployment has rolled out again
 // (kubectl's rollout-complete condition, seen by the bench's own watch) the put ends (target: within 0.5 s)
-async function benchRecovery() {
-  const reps = [];
+async function benchRecovery(): Promise<RecoveryRun[]> {
+  const reps: RecoveryRun[] = [];
   for (let rep = 1; rep <= FAIL_REPS; rep++) {
     const ns = await newNamespace(`recover${rep}`);
-    const params = (image) => ({ image_ref: image, replicas: 2, timeout: '2m' });
+    const params = (image: string) => ({ image_ref: image, replicas: 2, timeout: '2m' });
     const sources = mkdtempSync(join(work, 'sources-'));
     const good = 'registry.example.com/bench/web:1.0';
     const first = await run(assets('out'), [sources], {
@@ -493,13 +625,14 @@ async function benchRecovery() {
       disrupted: disrupted(r.startedAt, r.endedAt),
     });
     say(
-      `recovery rep ${rep}: exit ${r.code} in ${Math.round(r.ms)} ms, ${reps.at(-1).completeToExitMs?.toFixed(0)} ms after the Deployment rolled out again`,
+      `recovery rep ${rep}: exit ${r.code} in ${Math.round(r.ms)} ms, ` +
+        `${reps.at(-1)?.completeToExitMs?.toFixed(0)} ms after the Deployment rolled out again`,
     );
   }
   return reps;
 }
 
-async function benchFailKubectl() {
+async function benchFailKubectl(): Promise<KubectlFailRun> {
   const ns = await newNamespace('kfail');
   const seen = await observe(ns, { pods: true });
   const file = join(work, 'unpullable.json');
@@ -557,11 +690,10 @@ const GOOD = 'registry.example.com/bench/web:1.0';
 const UNPULLABLE = 'registry.example.com/bench/unpullable-app:2.0';
 
 /** The YAML documents of a file as objects, one JSON file each in a fresh dir (what `kubectl apply -f DIR` reads). */
-function objectsDir(yamlText, edit = (o) => o) {
+function objectsDir(yamlText: string, edit = (o: KubeObject) => o): string {
   const dir = mkdtempSync(join(work, 'kubectl-dir-'));
-  yaml
-    .loadAll(yamlText)
-    .filter(Boolean)
+  (yaml.loadAll(yamlText) as (KubeObject | null)[])
+    .filter((o): o is KubeObject => Boolean(o))
     .map(edit)
     .forEach((o, i) =>
       writeFileSync(
@@ -573,7 +705,7 @@ function objectsDir(yamlText, edit = (o) => o) {
 }
 
 /** `in` of one version of a release: its manifests.yml (not measured). */
-async function manifestsOf(ns, app, version) {
+async function manifestsOf(ns: string, app: string, version: unknown): Promise<string> {
   const dest = mkdtempSync(join(work, 'dest-'));
   const got = await run(assets('in'), [dest], {
     input: JSON.stringify({ source: { ...ids.get('lifecycle-in').source, namespace: ns, app }, version, params: {} }),
@@ -583,11 +715,12 @@ async function manifestsOf(ns, app, version) {
   return readFileSync(join(dest, 'manifests.yml'), 'utf8');
 }
 
-const configMap = (name) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  key: ${name}\n`;
+const configMap = (name: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  key: ${name}\n`;
 
 // 6a. prune put: a release with 2 extra ConfigMaps, re-put without one (prune on: the default)
-async function benchPrune() {
-  const reps = [];
+async function benchPrune(): Promise<PruneRep[]> {
+  const reps: PruneRep[] = [];
   for (let rep = 1; rep <= LIFECYCLE_REPS; rep++) {
     const ns = await newNamespace(`prune${rep}`);
     const sources = mkdtempSync(join(work, 'sources-'));
@@ -606,12 +739,13 @@ async function benchPrune() {
       rss: true,
     });
     if (r.code !== 0) fail('prune put', r);
-    const pruned = JSON.parse(r.stdout).metadata.find((m) => m.name === 'pruned')?.value;
+    const pruned = metadataOf(r.stdout).pruned;
     const gone = (await api.request('GET', `/api/v1/namespaces/${ns}/configmaps/web-extra-b`)).status === 404;
-    // the kubectl way: the same two revisions (their manifests.yml from `in`), applied with --prune by the release labels
+    // the kubectl way: the same two revisions (their manifests.yml from `in`), applied with --prune by the release's
+    // labels
     const before = await manifestsOf(ns, 'web', JSON.parse(first.stdout).version);
     const after = await manifestsOf(ns, 'web', JSON.parse(r.stdout).version);
-    const labels = yaml.loadAll(after).find((o) => o?.kind === 'ConfigMap').metadata.labels;
+    const labels = (yaml.loadAll(after) as (KubeObject | null)[]).find((o) => o?.kind === 'ConfigMap')?.metadata.labels;
     const selector = ['app.kubernetes.io/instance', 'app.kubernetes.io/managed-by']
       .map((k) => `${k}=${labels[k]}`)
       .join(',');
@@ -676,7 +810,8 @@ async function benchPrune() {
       },
     });
     say(
-      `prune rep ${rep}: ours ${Math.round(r.ms)} ms (pruned ${pruned}), kubectl apply --prune + rollout status ${Math.round(reps.at(-1).theirs.ms)} ms`,
+      `prune rep ${rep}: ours ${Math.round(r.ms)} ms (pruned ${pruned}), kubectl apply --prune + rollout status ` +
+        `${Math.round(reps.at(-1)?.theirs.ms ?? Number.NaN)} ms`,
     );
   }
   return reps;
@@ -684,12 +819,12 @@ async function benchPrune() {
 
 // 6b. rollback: good → unpullable with on_failure: rollback (exit 5, back on the good revision); the kubectl way is
 // apply + rollout status (fails at the progress deadline, 30 s here as in section 3) + rollout undo + rollout status
-async function benchRollback() {
-  const reps = [];
+async function benchRollback(): Promise<RollbackRep[]> {
+  const reps: RollbackRep[] = [];
   for (let rep = 1; rep <= 1; rep++) {
     const ns = await newNamespace(`rollback${rep}`);
     const sources = mkdtempSync(join(work, 'sources-'));
-    const params = (image) => ({
+    const params = (image: string) => ({
       image_ref: image,
       replicas: 2,
       host: 'web.bench.local',
@@ -741,9 +876,9 @@ async function benchRollback() {
       o.spec.template.spec.containers[0].image = UNPULLABLE;
       return o;
     });
-    const step = {};
-    const users = {};
-    const stepRun = async (name, args, expected = 0) => {
+    const step: Record<string, ProcessResult> = {};
+    const users: Record<string, string> = {};
+    const stepRun = async (name: string, args: string[], expected: number | 'nonzero' = 0) => {
       const sid = ids.get(`krollback-${name}-${rep}`);
       users[name] = sid.user;
       const x = await kubectl(sid, args);
@@ -751,23 +886,28 @@ async function benchRollback() {
       step[name] = x;
       return x;
     };
-    await stepRun('apply', ['apply', '-n', kns, '-f', broken]);
-    await stepRun('status-fail', ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s'], 'nonzero');
+    const applied = await stepRun('apply', ['apply', '-n', kns, '-f', broken]);
+    const failed = await stepRun(
+      'status-fail',
+      ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s'],
+      'nonzero',
+    );
     await stepRun('undo', ['rollout', 'undo', '-n', kns, 'deployment/web']);
-    await stepRun('status', ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']);
+    const restored = await stepRun('status', ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']);
     const klive = await api.ok('GET', `/apis/apps/v1/namespaces/${kns}/deployments/web`);
     const theirs = {
       ns: kns,
       users,
-      ms: step.status.endedAt - step.apply.startedAt,
+      ms: restored.endedAt - applied.startedAt,
       stepsMs: Object.fromEntries(Object.entries(step).map(([k, x]) => [k, x.ms])),
-      failMessage: step['status-fail'].stderr.trim().split('\n').at(-1)?.slice(0, 200),
+      failMessage: failed.stderr.trim().split('\n').at(-1)?.slice(0, 200),
       imageAfter: klive.spec.template.spec.containers[0].image,
-      disrupted: disrupted(step.apply.startedAt, step.status.endedAt),
+      disrupted: disrupted(applied.startedAt, restored.endedAt),
     };
     reps.push({ ours, theirs });
     say(
-      `rollback rep ${rep}: ours exit ${r.code} in ${Math.round(r.ms)} ms (${rolledBack}), kubectl 4 steps ${Math.round(theirs.ms)} ms`,
+      `rollback rep ${rep}: ours exit ${r.code} in ${Math.round(r.ms)} ms (${rolledBack}), ` +
+        `kubectl 4 steps ${Math.round(theirs.ms)} ms`,
     );
   }
   return reps;
@@ -775,13 +915,72 @@ async function benchRollback() {
 
 // 6c. a release with a StatefulSet `db` (headless Service, a claim template) and a Job `migrate` beside the app
 const workloadsYaml = [
-  'apiVersion: v1\nkind: Service\nmetadata:\n  name: db\nspec:\n  clusterIP: None\n  selector:\n    app.kubernetes.io/name: db\n  ports:\n    - port: 5432\n',
-  'apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: db\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: db\n    spec:\n      containers:\n        - name: postgres\n          image: registry.example.com/bench/postgres:13\n          ports:\n            - containerPort: 5432\n          volumeMounts:\n            - name: data\n              mountPath: /var/lib/postgresql/data\n  volumeClaimTemplates:\n    - metadata:\n        name: data\n      spec:\n        accessModes: [ReadWriteOnce]\n        resources:\n          requests:\n            storage: 1Gi\n',
-  'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\nspec:\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n        - name: migrate\n          image: registry.example.com/bench/migrate:1.0\n          args: [migrate, up]\n',
-].join('---\n');
+  [
+    'apiVersion: v1',
+    'kind: Service',
+    'metadata:',
+    '  name: db',
+    'spec:',
+    '  clusterIP: None',
+    '  selector:',
+    '    app.kubernetes.io/name: db',
+    '  ports:',
+    '    - port: 5432',
+  ],
+  [
+    'apiVersion: apps/v1',
+    'kind: StatefulSet',
+    'metadata:',
+    '  name: db',
+    'spec:',
+    '  serviceName: db',
+    '  replicas: 1',
+    '  selector:',
+    '    matchLabels:',
+    '      app.kubernetes.io/name: db',
+    '  template:',
+    '    metadata:',
+    '      labels:',
+    '        app.kubernetes.io/name: db',
+    '    spec:',
+    '      containers:',
+    '        - name: postgres',
+    '          image: registry.example.com/bench/postgres:13',
+    '          ports:',
+    '            - containerPort: 5432',
+    '          volumeMounts:',
+    '            - name: data',
+    '              mountPath: /var/lib/postgresql/data',
+    '  volumeClaimTemplates:',
+    '    - metadata:',
+    '        name: data',
+    '      spec:',
+    '        accessModes: [ReadWriteOnce]',
+    '        resources:',
+    '          requests:',
+    '            storage: 1Gi',
+  ],
+  [
+    'apiVersion: batch/v1',
+    'kind: Job',
+    'metadata:',
+    '  name: migrate',
+    'spec:',
+    '  backoffLimit: 0',
+    '  template:',
+    '    spec:',
+    '      restartPolicy: Never',
+    '      containers:',
+    '        - name: migrate',
+    '          image: registry.example.com/bench/migrate:1.0',
+    '          args: [migrate, up]',
+  ],
+]
+  .map((lines) => `${lines.join('\n')}\n`)
+  .join('---\n');
 
-async function benchWorkloads(appManifests) {
-  const reps = [];
+async function benchWorkloads(appManifests: string): Promise<WorkloadsRep[]> {
+  const reps: WorkloadsRep[] = [];
   for (let rep = 1; rep <= LIFECYCLE_REPS; rep++) {
     const ns = await newNamespace(`wl${rep}`);
     const sources = mkdtempSync(join(work, 'sources-'));
@@ -804,25 +1003,30 @@ async function benchWorkloads(appManifests) {
     // the kubectl way: the same app objects (section 2's manifests.yml) + the same workloads, then four waits
     const kns = await newNamespace(`kwl${rep}`);
     const dir = objectsDir(`${appManifests}\n---\n${workloadsYaml}`);
-    const users = {};
-    const step = {};
-    for (const [name, args] of [
+    const users: Record<string, string> = {};
+    const step: Record<string, ProcessResult> = {};
+    const steps: [string, string[]][] = [
       ['apply', ['apply', '-n', kns, '-f', dir]],
       ['status-db', ['rollout', 'status', '-n', kns, 'statefulset/db', '--timeout=120s']],
       ['status-web', ['rollout', 'status', '-n', kns, 'deployment/web', '--timeout=120s']],
       ['wait-migrate', ['wait', '-n', kns, '--for=condition=complete', 'job/migrate', '--timeout=120s']],
-    ]) {
+    ];
+    for (const [name, args] of steps) {
       const sid = ids.get(`kwl-${name}-${rep}`);
       users[name] = sid.user;
-      step[name] = await kubectl(sid, args);
-      if (step[name].code !== 0) fail(`kubectl ${name}`, step[name]);
+      const result = await kubectl(sid, args);
+      if (result.code !== 0) fail(`kubectl ${name}`, result);
+      step[name] = result;
     }
+    const runs = Object.values(step);
+    const startedAt = runs[0]!.startedAt;
+    const endedAt = runs.at(-1)!.endedAt;
     const theirs = {
       ns: kns,
       users,
-      ms: step['wait-migrate'].endedAt - step.apply.startedAt,
+      ms: endedAt - startedAt,
       stepsMs: Object.fromEntries(Object.entries(step).map(([k, x]) => [k, x.ms])),
-      disrupted: disrupted(step.apply.startedAt, step['wait-migrate'].endedAt),
+      disrupted: disrupted(startedAt, endedAt),
     };
     reps.push({ ours, theirs });
     say(`workloads rep ${rep}: ours ${Math.round(r.ms)} ms, kubectl apply + 3 waits ${Math.round(theirs.ms)} ms`);
@@ -835,10 +1039,11 @@ async function benchWorkloads(appManifests) {
 const SWEEP_N = Number(env.BENCH_SWEEP_N ?? 20);
 
 /** Moves every record of `app` in `namespace` back by ageMs, as test/integration/sweep.test.ts's age() does. */
-async function ageRecords(namespace, app, ageMs) {
+async function ageRecords(namespace: string, app: string, ageMs: number): Promise<number> {
   const list = await api.ok(
     'GET',
-    `/api/v1/namespaces/${namespace}/secrets?labelSelector=${encodeURIComponent(`kubernetes-deploy-resource.io/release=${app}`)}`,
+    `/api/v1/namespaces/${namespace}/secrets?labelSelector=` +
+      encodeURIComponent(`kubernetes-deploy-resource.io/release=${app}`),
   );
   for (const secret of list.items) {
     const record = JSON.parse(gunzipSync(Buffer.from(secret.data.release, 'base64')).toString('utf8'));
@@ -849,7 +1054,7 @@ async function ageRecords(namespace, app, ageMs) {
   return list.items.length;
 }
 
-async function benchSweep(appManifests) {
+async function benchSweep(appManifests: string): Promise<SweepResult> {
   const app = `sweep${runId}`;
   const mine = Array.from({ length: SWEEP_N }, (_, i) => `kdr-bench-${runId}-sw${i + 1}`);
   namespaces.push(...mine); // cleaned up with the rest if the sweep leaves any
@@ -882,8 +1087,8 @@ async function benchSweep(appManifests) {
     timeoutMs: 660_000,
   });
   if (r.code !== 0) fail('sweep put', r);
-  const meta = Object.fromEntries(JSON.parse(r.stdout).metadata.map((m) => [m.name, m.value]));
-  const swept = meta.swept === 'nothing' ? [] : meta.swept.split(', ');
+  const meta = metadataOf(r.stdout);
+  const swept = !meta.swept || meta.swept === 'nothing' ? [] : meta.swept.split(', ');
   const left = (await Promise.all(mine.map((ns) => api.request('GET', `/api/v1/namespaces/${ns}`)))).filter(
     (x) => x.status !== 404,
   ).length;
@@ -913,7 +1118,9 @@ async function benchSweep(appManifests) {
   const kid = ids.get('ksweep');
   const cacheDir = mkdtempSync(join(work, 'kubectl-cache-'));
   const script =
-    'for ns in "$@"; do kubectl --kubeconfig "$KC" --cache-dir "$CD" delete namespace "$ns" --wait --timeout=120s || exit 1; done';
+    'for ns in "$@"; do ' +
+    'kubectl --kubeconfig "$KC" --cache-dir "$CD" delete namespace "$ns" --wait --timeout=120s || exit 1; ' +
+    'done';
   const k = await run('/bin/bash', ['-c', script, 'loop', ...kmine], {
     env: scriptEnv({ KC: kid.kubeconfig, CD: cacheDir }),
     timeoutMs: 900_000,
@@ -926,17 +1133,19 @@ async function benchSweep(appManifests) {
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 4. scale: N releases deployed, then torn down, in one namespace; sequential and bounded-concurrent puts
-async function benchScale() {
-  const rows = [];
-  for (const [mode, limit] of [
+async function benchScale(): Promise<ScaleRow[]> {
+  const rows: ScaleRow[] = [];
+  const modes: [string, number][] = [
     ['sequential', 1],
     [`${CONCURRENCY} at once`, CONCURRENCY],
-  ]) {
+  ];
+  for (const [mode, limit] of modes) {
     for (const n of SCALE) {
       const elapsed = performance.now() - benchStarted;
       // a conservative guess of this step's cost from the fastest per-release time seen so far
       const perRelease = rows
-        .filter((r) => r.limit === limit && !r.skipped)
+        .filter(scaleRan)
+        .filter((r) => r.limit === limit)
         .map((r) => (r.deploy.wallMs + r.teardown.wallMs) / r.n);
       const guess = (perRelease.length ? Math.min(...perRelease) : 3000) * n;
       if (elapsed + guess > BUDGET_MS) {
@@ -944,14 +1153,19 @@ async function benchScale() {
           mode,
           limit,
           n,
-          skipped: `skipped: would end after the ${BUDGET_MS / 1000} s budget (${Math.round(elapsed / 1000)} s used, ~${Math.round(guess / 1000)} s needed)`,
+          skipped:
+            `skipped: would end after the ${BUDGET_MS / 1000} s budget ` +
+            `(${Math.round(elapsed / 1000)} s used, ~${Math.round(guess / 1000)} s needed)`,
         });
         say(`scale ${mode} N=${n}: skipped (budget)`);
         continue;
       }
       const ns = await newNamespace(`s${limit}n${n}`);
       const apps = Array.from({ length: n }, (_, i) => `r${i + 1}`);
-      const phase = async (what, params) => {
+      const phase = async (
+        what: string,
+        params: (app: string, i: number) => Record<string, unknown>,
+      ): Promise<ScalePhase> => {
         // one identity per put, so the audit log gives each release's requests exactly
         const prefix = `scale-c${limit}-n${n}-${what}`;
         const idOf = apps.map((app) => ids.get(`${prefix}-${app}`));
@@ -959,7 +1173,7 @@ async function benchScale() {
         const runs = await pool(apps, limit, async (app, i) => {
           const sources = mkdtempSync(join(work, 'sources-'));
           const r = await run(assets('out'), [sources], {
-            input: request(idOf[i], ns, app, params(app, i)),
+            input: request(idOf[i]!, ns, app, params(app, i)),
             env: concourseEnv({ BUILD_NAME: String(i + 1) }),
             rss: true,
             timeoutMs: 240_000,
@@ -977,7 +1191,7 @@ async function benchScale() {
           putMs: stats(per),
           peakRssKb: Math.max(...runs.map((r) => r.peakRssKb ?? 0)) || undefined,
           disruptedPuts: runs.filter((r) => disrupted(r.startedAt, r.endedAt)).length,
-          load1: os.loadavg()[0],
+          load1: os.loadavg()[0] ?? Number.NaN,
         };
       };
       const deploy = await phase('deploy', (app, i) => ({
@@ -989,7 +1203,8 @@ async function benchScale() {
       await api.deleteNamespaces([ns]);
       rows.push({ mode, limit, n, ns, deploy, teardown });
       say(
-        `scale ${mode} N=${n}: deploy ${Math.round(deploy.perReleaseMs)} ms/release, teardown ${Math.round(teardown.perReleaseMs)} ms/release`,
+        `scale ${mode} N=${n}: deploy ${Math.round(deploy.perReleaseMs)} ms/release, ` +
+          `teardown ${Math.round(teardown.perReleaseMs)} ms/release`,
       );
     }
   }
@@ -998,55 +1213,63 @@ async function benchScale() {
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 5. sizes: bundles, metafile, image
-function sizes() {
-  const bundles = Object.fromEntries(['check', 'in', 'out'].map((n) => [n, statSync(assets(n)).size]));
-  const meta = JSON.parse(readFileSync(assets('meta.json'), 'utf8'));
-  const inputsOf = (name) => {
-    const m = meta[name];
-    const output = Object.values(m.outputs)[0];
-    return Object.entries(output.inputs).map(([path, v]) => ({ path, bytes: v.bytesInOutput }));
+function sizes(): Sizes {
+  const bundles = {
+    check: statSync(assets('check')).size,
+    in: statSync(assets('in')).size,
+    out: statSync(assets('out')).size,
+  };
+  const meta = JSON.parse(readFileSync(assets('meta.json'), 'utf8')) as Record<
+    string,
+    { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> }
+  >;
+  const inputsOf = (name: ScriptName) => {
+    const output = Object.values(meta[name]?.outputs ?? {})[0];
+    return Object.entries(output?.inputs ?? {}).map(([path, v]) => ({ path, bytes: v.bytesInOutput }));
   };
   const checkInputs = inputsOf('check').sort((a, b) => b.bytes - a.bytes);
-  const pkgOf = (p) => {
-    const m = p.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/g);
-    return m ? m.at(-1).replace('node_modules/', '') : p.startsWith('src/') ? '(our src/)' : '(other)';
+  const packageOf = (path: string) => {
+    const m = path.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/g);
+    return m ? m.at(-1)!.replace('node_modules/', '') : path.startsWith('src/') ? '(our src/)' : '(other)';
   };
-  const byPackage = {};
-  for (const i of checkInputs) byPackage[pkgOf(i.path)] = (byPackage[pkgOf(i.path)] ?? 0) + i.bytes;
-  let image;
-  for (const tool of [
+  const byPackage: Record<string, number> = {};
+  for (const input of checkInputs)
+    byPackage[packageOf(input.path)] = (byPackage[packageOf(input.path)] ?? 0) + input.bytes;
+  let image: Sizes['image'];
+  const tools: [string, string[]][] = [
     ['podman', []],
     ['buildah', ['--storage-driver', 'overlay']],
-  ]) {
+  ];
+  for (const [tool, toolArgs] of tools) {
     try {
-      const inspect = (ref) =>
+      const inspect = (ref: string) =>
         JSON.parse(
-          execFileSync(tool[0], [...tool[1], 'image', 'inspect', ref], {
+          execFileSync(tool, [...toolArgs, 'image', 'inspect', ref], {
             encoding: 'utf8',
             stdio: ['ignore', 'pipe', 'ignore'],
             timeout: 20_000,
           }),
-        )[0];
+        )[0] as KubeObject;
       const img = inspect('localhost/kubernetes-deploy-resource:dev');
       const labels = img.Labels ?? img.Config?.Labels ?? img.OCIv1?.config?.Labels ?? {};
-      let baseName = labels['org.opencontainers.image.base.name'];
-      let base;
+      let baseName: string | undefined = labels['org.opencontainers.image.base.name'];
+      let base: KubeObject | undefined;
       for (const candidate of [
         baseName,
         'localhost/kdr-base/node:24.21.0-bookworm-slim',
         'docker.io/library/node:24.21.0-bookworm-slim',
-      ].filter(Boolean)) {
+      ].filter((name): name is string => Boolean(name))) {
         try {
           base = inspect(candidate);
           baseName = candidate;
           break;
         } catch {
-          /* not here */
+          // not here
         }
       }
-      const size = (i) => i?.Size ?? i?.VirtualSize;
+      const size = (i: KubeObject | undefined): number | undefined => i?.Size ?? i?.VirtualSize;
       image = {
-        tool: tool[0],
+        tool,
         name: 'localhost/kubernetes-deploy-resource:dev',
         bytes: size(img),
         created: img.Created,
@@ -1055,7 +1278,7 @@ function sizes() {
       };
       break;
     } catch {
-      /* try the next tool */
+      // try the next tool
     }
   }
   return {
@@ -1070,18 +1293,18 @@ function sizes() {
 // BENCH_ONLY=prune,rollback,workloads,sweep (any of put, check, fail, scale too) runs those sections alone, for
 // iterating: it prints their part of the report and writes no RESULTS.md (that comes from a full run only).
 const ONLY = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((x) => x.trim())) : undefined;
-const want = (section) => !ONLY || ONLY.has(section);
+const want = (section: string) => !ONLY || ONLY.has(section);
 try {
-  results.machine = machine();
-  say(
-    `run ${runId} on ${results.machine.nproc} cores, node ${results.machine.node}, load ${results.machine.loadStart}`,
-  );
+  const machineInfo = machine();
+  results.machine = machineInfo;
+  say(`run ${runId} on ${machineInfo.nproc} cores, node ${machineInfo.node}, load ${machineInfo.loadStart}`);
   // the put runs always (check and the lifecycle sections use its release and its manifests.yml); alone: one rep
-  results.put = await benchPut(want('put') ? PUT_REPS : 1);
+  const put = await benchPut(want('put') ? PUT_REPS : 1);
+  results.put = put;
   if (want('check')) {
     say('put done; check cold start');
-    results.check = await benchCheck(results.put.checkNamespace);
-    say(`check: median ${results.check.stats.check.median.toFixed(0)} ms; failure detection`);
+    results.check = await benchCheck(put.checkNamespace);
+    say(`check: median ${results.check.stats.check?.median.toFixed(0)} ms; failure detection`);
   }
   if (want('fail')) {
     results.failOurs = await benchFailOurs();
@@ -1095,22 +1318,19 @@ try {
   // after scale: scale's budget counts from the start of the run
   if (want('prune')) results.prune = await benchPrune();
   if (want('rollback')) results.rollback = await benchRollback();
-  if (want('workloads')) results.workloads = await benchWorkloads(results.put.manifests);
-  if (want('sweep')) results.sweep = await benchSweep(results.put.manifests);
+  if (want('workloads')) results.workloads = await benchWorkloads(put.manifests);
+  if (want('sweep')) results.sweep = await benchSweep(put.manifests);
   results.sizes = sizes();
-  results.machine.loadEnd = os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
+  machineInfo.loadEnd = loadAverage();
   results.benchMs = performance.now() - benchStarted;
   monitor.stop();
   results.disruptions = monitor.gaps.map(([a, b]) => [(a - benchStarted) / 1000, (b - benchStarted) / 1000]);
   // the audit log lags the responses a little
   await sleep(1500);
   results.audit = Object.fromEntries(
-    [...readBenchEvents(offset)].map(([user, evs]) => [
+    [...readBenchEvents(offset)].map(([user, events]) => [
       user,
-      evs.map((e) => ({
+      events.map((e) => ({
         verb: e.verb,
         requestURI: e.requestURI,
         objectRef: e.objectRef,
@@ -1123,17 +1343,18 @@ try {
   );
   await cleanup();
   results.totalMs = performance.now() - benchStarted;
-  if (ONLY) {
+  const complete = results as BenchResults; // every key is set by now (the type lists them)
+  if (ONLY || !isFullRun(complete)) {
     const file = join(tmpdir(), `kdr-bench-${runId}-partial.json`);
-    writeFileSync(file, JSON.stringify(results, null, 1));
-    process.stdout.write(lifecycleSections(results).join('\n') + '\n');
+    writeFileSync(file, JSON.stringify(complete, null, 1));
+    process.stdout.write(lifecycleSections(complete).join('\n') + '\n');
     say(`BENCH_ONLY: wrote ${file}, not bench/RESULTS.md`);
   } else {
-    writeReport(results, { timeBin: !!timeBin });
-    say(`wrote bench/RESULTS.md and bench/results.json in ${(results.totalMs / 1000).toFixed(0)} s`);
+    writeReport(complete, { rssMethod: peakRssMethod, putChartSvg: putChart(complete.put, runId) });
+    say(`wrote bench/RESULTS.md, bench/put.svg and bench/results.json in ${(complete.totalMs / 1000).toFixed(0)} s`);
   }
 } catch (error) {
-  say(`failed: ${error.stack ?? error}`);
+  say(`failed: ${error instanceof Error ? error.stack : String(error)}`);
   await cleanup();
   process.exitCode = 1;
 }
