@@ -62,7 +62,8 @@ export function barChart(chart: Chart): string {
     if (group.targetMs !== undefined) {
       const y = top + line * rowH;
       out.push(
-        `<line x1="${x(group.targetMs)}" y1="${y + 2}" x2="${x(group.targetMs)}" y2="${y + group.rows.length * rowH - 2}" ` +
+        `<line x1="${x(group.targetMs)}" y1="${y + 2}" ` +
+          `x2="${x(group.targetMs)}" y2="${y + group.rows.length * rowH - 2}" ` +
           'stroke="#dc2626" stroke-width="1.5" stroke-dasharray="4 3"/>',
       );
     }
