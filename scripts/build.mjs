@@ -12,7 +12,8 @@ const clientNodeConfig = /node_modules\/@kubernetes\/client-node\/dist\/config\.
 
 // client-node's config.js (KubeConfig) imports the generated API classes and the proxy packages at its top level:
 // the former are never used here, the latter only with a kubeconfig's proxy-url. Swapped where config.js imports them.
-// jsonpath-plus, used only by two auth providers' token helpers, is swapped for a shim that require()s it on first use.
+// jsonpath-plus, used only by two auth providers' token helpers, is swapped for a shim that require()s it on first use,
+// and so is node:child_process (only exec credential plugins start a process).
 // (Not js-yaml: check reads YAML for a source.kubeconfig, and a require()d ES module is not tree-shaken: +15 KiB.)
 const clientNodeAuth = /node_modules\/@kubernetes\/client-node\/dist\/(azure|gcp)_auth\.js$/;
 const leanKubeConfig = {
@@ -34,6 +35,10 @@ const leanKubeConfig = {
       if (real.errors.length > 0) return { errors: real.errors };
       return { path: real.path };
     };
+    // node:child_process, wherever it is imported, through a shim that requires it on first use.
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer === stub('child-process-lazy.mjs') ? undefined : { path: stub('child-process-lazy.mjs') },
+    );
     b.onResolve({ filter: /^jsonpath-plus$/ }, (args) => {
       if (args.pluginData?.real) return undefined;
       if (args.importer === stub('jsonpath-lazy.mjs')) return esmBuild('jsonpath-plus', args.resolveDir);

@@ -1,7 +1,8 @@
 // What must never come back into the bundles (checked on esbuild's metafile by scripts/build.mjs; the build fails):
 // client-node's generated API/model classes and its WebSocket stack (exec/attach/port-forward), which the scripts
 // never run; full zod (the schemas are on zod/mini) and zod's other locales; the put's params schema in check's and
-// in's bundles; and imports of the client library from outside src/cluster/ (the one boundary to it).
+// in's bundles; imports of the client library from outside src/cluster/ (the one boundary to it); and node:child_process
+// loaded at start-up (only scripts/bundle/child-process-lazy.mjs may load it, on first use).
 const forbidden = [
   { pattern: /node_modules\/@kubernetes\/client-node\/dist\/gen\//, why: "client-node's generated API/model classes" },
   { pattern: /node_modules\/(ws|isomorphic-ws)\//, why: 'the WebSocket stack (ws)' },
@@ -29,6 +30,13 @@ export function bundleProblems(name, metafile) {
     }
   }
   for (const [input, info] of Object.entries(metafile.inputs)) {
+    if (bundled.has(input) && input !== 'scripts/bundle/child-process-lazy.mjs') {
+      for (const imported of info.imports ?? []) {
+        if (imported.external && /^(node:)?child_process$/.test(imported.path)) {
+          problems.push(`${name}: ${input} loads ${imported.path} at start-up; only child-process-lazy.mjs may`);
+        }
+      }
+    }
     if (input.startsWith('src/') && !input.startsWith('src/cluster/')) {
       for (const imported of info.imports ?? []) {
         if (/@kubernetes\/client-node/.test(imported.original ?? imported.path)) {

@@ -16,7 +16,7 @@ import { runExecPlugin, type ExecConfig } from './exec-credential.js';
 import { readInCluster, serviceAccountTokenFile, type InClusterEnv } from './in-cluster.js';
 import { proxyFor, type ProxyEnv } from './proxy.js';
 import { resourcePath, type ResourceInfo, wellKnownResource } from './resources.js';
-import { createTransport } from './transport.js';
+import { createTransport, type Transport } from './transport.js';
 import { AbortedError, ResourceError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { keyOf, type KubeObject } from '../kube/object.js';
@@ -43,6 +43,11 @@ export interface ConnectOptions {
   retries?: number;
   /** The KubeConfig with the exec plugin's credential, shared by a detached copy. */
   credential?: () => Promise<KubeConfig>;
+  /**
+   * The connections, shared by a detached copy: its requests (the lease release, the record's last status) reuse a
+   * kept-alive connection or the TLS session instead of a full handshake. The abort signal is per request, not here.
+   */
+  transport?: Transport;
   /** Injected for tests of the retry loop. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -202,10 +207,12 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
   // A detached copy shares the plugin's credential: the plugin runs once per script.
   const config =
     options.credential ?? (() => (withCredential ??= withExecCredential(kc, auth, options).then(proxyResolvesNames)));
-  const transport = createTransport(config, {
-    requestTimeoutMs: auth.requestTimeoutMs,
-    proxyFor: (url) => proxyFor(url, options.network?.proxy ?? {}, kubeconfigProxy),
-  });
+  const transport =
+    options.transport ??
+    createTransport(config, {
+      requestTimeoutMs: auth.requestTimeoutMs,
+      proxyFor: (url) => proxyFor(url, options.network?.proxy ?? {}, kubeconfigProxy),
+    });
   const discovered = new Map<string, Promise<Map<string, ResourceInfo>>>();
   const retries = options.retries ?? 4;
   const sleep = options.sleep ?? defaultSleep;
@@ -337,6 +344,7 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
       connectCluster(auth, {
         ...options,
         credential: config,
+        transport,
         ...(options.signal ? { signal: undefined, retries: 1 } : {}),
       }),
     async isNamespaced(apiVersion, kind) {

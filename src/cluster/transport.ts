@@ -8,7 +8,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { ProxyFailure, StepTimeoutError, type NetworkStep } from './errors.js';
 import { redactProxyUrl } from './proxy.js';
@@ -149,12 +149,27 @@ export function createTransport(config: () => Promise<KubeConfig>, bounds: Trans
       return options;
     }));
 
+  /**
+   * One TLS context for every connection to the server: Node builds one per connection otherwise (the CA, certificate
+   * and key parsed again, about a millisecond each). One that cannot be built is left to each connection, which then
+   * fails as it always did.
+   */
+  let secureContext: SecureContext | undefined;
+  const withContext = (tls: ReturnType<typeof tlsOf>) => {
+    try {
+      secureContext ??= createSecureContext({ ca: tls.ca, cert: tls.cert, key: tls.key });
+    } catch {
+      return tls;
+    }
+    return { ...tls, secureContext };
+  };
+
   /** Kept-alive agents: one straight to the server, one per proxy (loaded only when a proxy is used). */
   async function agentFor(url: URL, options: RequestOptions, proxy: URL | undefined): Promise<HttpAgent> {
     const key = `${url.protocol}${proxy?.href ?? ''}`;
     let agent = agents.get(key);
     if (agent) return agent;
-    const tls = tlsOf(options);
+    const tls = url.protocol === 'https:' ? withContext(tlsOf(options)) : tlsOf(options);
     if (!proxy) {
       agent =
         url.protocol === 'http:' ? new HttpAgent({ keepAlive: true }) : new HttpsAgent({ ...tls, keepAlive: true });

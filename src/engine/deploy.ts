@@ -76,6 +76,8 @@ export async function deployRelease(input: DeployInput): Promise<DeployResult> {
   try {
     return await deployLocked(input);
   } finally {
+    // Only after the record's last write, never beside it: the lock guards the record, and a put that took the lock
+    // before that write would find this record still pending and mark it failed.
     await lock.release();
   }
 }

@@ -68,6 +68,12 @@ function assessDeploymentCounts(d: DeploymentShape): Verdict {
   return done(`${name}: successfully rolled out (${available} of ${wanted} replicas available)`);
 }
 
+/**
+ * Code-unit order: deterministic, which is all a comparison of two normalized templates needs (keys and RFC 3339
+ * timestamps are ASCII). localeCompare would load ICU's collator on first use: about 10 ms of every put.
+ */
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** JSON without empty values (the API server omits them; nil and empty compare equal for the controller too). */
 function normalized(value: unknown): unknown {
   if (Array.isArray(value)) {
@@ -78,7 +84,7 @@ function normalized(value: unknown): unknown {
     const entries = Object.entries(value)
       .map(([k, v]) => [k, normalized(v)] as const)
       .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => a.localeCompare(b));
+      .sort(([a], [b]) => byCodeUnits(a, b));
     return entries.length ? Object.fromEntries(entries) : undefined;
   }
   return value === null ? undefined : value;
@@ -105,7 +111,7 @@ export function currentReplicaSet(deployment: KubeObject, replicaSets: KubeObjec
         isOwnedBy(rs, d.metadata.uid) && withoutHash((rs as unknown as ReplicaSetShape).spec?.template) === template,
     )
     .sort((a, b) =>
-      ((a.metadata as Meta).creationTimestamp ?? '').localeCompare((b.metadata as Meta).creationTimestamp ?? ''),
+      byCodeUnits((a.metadata as Meta).creationTimestamp ?? '', (b.metadata as Meta).creationTimestamp ?? ''),
     )
     .at(0);
 }

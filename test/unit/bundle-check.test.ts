@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { Metafile } from 'esbuild';
 import { bundleProblems } from '../../scripts/bundle/check-bundle.mjs';
 
-type Imports = { path: string; original?: string }[];
+type Imports = { path: string; original?: string; external?: boolean }[];
 /** A metafile of one output holding `files` (path → bytes in the output, and what the file imports). */
 function metafile(files: Record<string, { bytes?: number; imports?: Imports }>): Pick<Metafile, 'inputs' | 'outputs'> {
   const entries = Object.entries(files);
@@ -82,6 +82,22 @@ describe('bundle check', () => {
     };
     expect(bundleProblems('check', metafile(files))).toEqual([
       'check: src/commands/check.ts imports @kubernetes/client-node; only src/cluster/ may',
+    ]);
+  });
+
+  test('fails when node:child_process is loaded at start-up rather than through the lazy shim', () => {
+    const childProcess = { path: 'node:child_process', external: true };
+    const shimmed = {
+      ...lean,
+      'src/cluster/exec-credential.ts': {
+        imports: [{ path: 'scripts/bundle/child-process-lazy.mjs', original: 'node:child_process' }],
+      },
+      'scripts/bundle/child-process-lazy.mjs': { imports: [childProcess] },
+    };
+    expect(bundleProblems('out', metafile(shimmed))).toEqual([]);
+    const direct = { ...lean, 'src/cluster/exec-credential.ts': { imports: [childProcess] } };
+    expect(bundleProblems('out', metafile(direct))).toEqual([
+      'out: src/cluster/exec-credential.ts loads node:child_process at start-up; only child-process-lazy.mjs may',
     ]);
   });
 });
