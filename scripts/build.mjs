@@ -57,7 +57,8 @@ const results = await Promise.all(
       bundle: true,
       platform: 'node',
       target: 'node24',
-      // CommonJS output: the assets have no .js/.mjs extension and no package.json beside them, so Node loads them as CJS.
+      // CommonJS output: the assets have no .js/.mjs extension and no package.json beside them,
+      // so Node loads them as CJS.
       format: 'cjs',
       minify: true,
       sourcemap: false,

@@ -1,8 +1,8 @@
 // What must never come back into the bundles (checked on esbuild's metafile by scripts/build.mjs; the build fails):
 // client-node's generated API/model classes and its WebSocket stack (exec/attach/port-forward), which the scripts
 // never run; full zod (the schemas are on zod/mini) and zod's other locales; the put's params schema in check's and
-// in's bundles; imports of the client library from outside src/cluster/ (the one boundary to it); and node:child_process
-// loaded at start-up (only scripts/bundle/child-process-lazy.mjs may load it, on first use).
+// in's bundles; imports of the client library from outside src/cluster/ (the one boundary to it); and
+// node:child_process loaded at start-up (only scripts/bundle/child-process-lazy.mjs may load it, on first use).
 const forbidden = [
   { pattern: /node_modules\/@kubernetes\/client-node\/dist\/gen\//, why: "client-node's generated API/model classes" },
   { pattern: /node_modules\/(ws|isomorphic-ws)\//, why: 'the WebSocket stack (ws)' },
@@ -15,7 +15,8 @@ const forbidden = [
 /** Problems found in one esbuild metafile, as messages (empty: the bundle is as it should be). */
 export function bundleProblems(name, metafile) {
   const problems = [];
-  // What the output holds: an input read but tree-shaken away entirely (0 bytes, e.g. zod's re-exported locales) is not.
+  // What the output holds: an input read but tree-shaken away entirely (0 bytes, e.g. zod's re-exported locales)
+  // is not.
   const bundled = new Set(
     Object.values(metafile.outputs).flatMap((output) =>
       Object.entries(output.inputs)

@@ -130,7 +130,8 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     ...(release.redeployedFrom !== undefined ? { redeployedFrom: release.redeployedFrom } : {}),
   };
   if (!reused) {
-    // Written first, as "pending": a put cut off half-way leaves a record that teardown finds, never a half-written one.
+    // Written first, as "pending": a put cut off half-way leaves a record that teardown finds,
+    // never a half-written one.
     await cluster.create(encodeRecord(record, 'pending'));
     log.info(`recording release ${app} revision ${revision} in namespace ${namespace}`);
   } else {
@@ -173,7 +174,8 @@ async function rollBack(input: DeployInput, state: ReleaseState, records: KubeOb
     return;
   }
   log.info(
-    `rolling back to revision ${target.revision} of ${app} (${target.image.ref}) after: ${cause.message.split('\n')[0]}`,
+    `rolling back to revision ${target.revision} of ${app} (${target.image.ref}) ` +
+      `after: ${cause.message.split('\n')[0]}`,
   );
   try {
     const canWait = !input.deadline.expired();
@@ -181,7 +183,8 @@ async function rollBack(input: DeployInput, state: ReleaseState, records: KubeOb
     await applyAndWait({ ...input, wait: input.wait && canWait }, target.objects, state.existing);
     await deleteObjects(input, pruneCandidates(records, target, target.objects, input.release.objects), 'pruned');
     log.info(
-      `rolled back to revision ${target.revision}${canWait ? '' : ' (applied; its rollout was not waited for: the put timed out)'}`,
+      `rolled back to revision ${target.revision}` +
+        (canWait ? '' : ' (applied; its rollout was not waited for: the put timed out)'),
     );
   } catch (error) {
     log.warn(`could not roll back to revision ${target.revision}: ${(error as Error).message}`);
@@ -199,7 +202,8 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
     );
   if (!ns)
     log.info(
-      `dry run: namespace ${namespace} would be created; the server cannot dry-run objects in a namespace that does not exist yet`,
+      `dry run: namespace ${namespace} would be created; ` +
+        'the server cannot dry-run objects in a namespace that does not exist yet',
     );
   const state: ReleaseState = ns ? await readState(input) : { existing: new Map<string, KubeObject>(), records: [] };
   const objects = await mapBounded(release.objects, 8, async (desired): Promise<DryRunObject> => {
@@ -260,7 +264,8 @@ async function applyAndWait(
   };
   const wait = (workloads: KubeObject[]) => {
     log.info(
-      `waiting up to ${Math.round(deadline.remainingMs() / 1000)}s for ${workloads.map(objectRef).join(', ')} to roll out`,
+      `waiting up to ${Math.round(deadline.remainingMs() / 1000)}s ` +
+        `for ${workloads.map(objectRef).join(', ')} to roll out`,
     );
     return waitForRollout({
       cluster,
@@ -287,7 +292,8 @@ async function applyAndWait(
     } catch (error) {
       if (ownGroup.length)
         log.info(
-          `not applying ${ownGroup.map(objectRef).join(', ')}: ${beforePhase.map(objectRef).join(', ')} (phase before) did not complete`,
+          `not applying ${ownGroup.map(objectRef).join(', ')}: ` +
+            `${beforePhase.map(objectRef).join(', ')} (phase before) did not complete`,
         );
       throw error;
     }
@@ -309,7 +315,8 @@ async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<v
     const namespaced = await cluster.isNamespaced(object.apiVersion, object.kind);
     if (namespaced === undefined)
       throw new ApiRejectedError(
-        `params.manifests: the cluster does not know kind ${object.kind} in ${object.apiVersion} (${objectRef(object)}); is its CustomResourceDefinition installed?`,
+        `params.manifests: the cluster does not know kind ${object.kind} in ${object.apiVersion} ` +
+          `(${objectRef(object)}); is its CustomResourceDefinition installed?`,
         404,
       );
     if (!namespaced)
