@@ -8,7 +8,6 @@
 //
 // Each round runs every variant once in a fresh random order (after one unmeasured warm-up round). The machine is
 // shared and busy: compare the ratios, which are taken within this run, not the absolute times.
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,12 +15,12 @@ import { repoRoot as root } from '../test/support/cluster.js';
 import { checkChart } from './lib/chart.js';
 import { Api, Identities, readAdminSource, type Identity } from './lib/cluster.js';
 import { DisruptionMonitor } from './lib/disruptions.js';
+import { KUBECTL, kubectlClientVersion, loadAverage, measuredCommit } from './lib/machine.js';
 import { median, nodeBin, run, scriptEnv, stats, type ProcessResult } from './lib/proc.js';
 import { checkStartBlockPattern } from './lib/report.js';
 import type { CheckStartResults, ScriptName, VariantKind } from './lib/results.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
-const KUBECTL = '/usr/bin/kubectl';
 const SCRIPTS: ScriptName[] = ['check', 'in', 'out'];
 const started = performance.now();
 const say = (m: string) =>
@@ -197,30 +196,12 @@ function packagesOf(metafile: Metafile): [string, number][] {
 }
 
 function machine(): CheckStartResults['machine'] {
-  let kubectlVersion = '';
-  try {
-    kubectlVersion = JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' }))
-      .clientVersion.gitVersion;
-  } catch {
-    /* no kubectl */
-  }
-  let git = '';
-  try {
-    git = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    if (execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src', 'scripts'], { encoding: 'utf8' }).trim())
-      git += ' (uncommitted changes)';
-  } catch {
-    /* not a git checkout */
-  }
   return {
     nproc: os.availableParallelism(),
     node: process.version,
-    kubectl: kubectlVersion,
-    git,
-    load: os
-      .loadavg()
-      .map((x) => x.toFixed(2))
-      .join(' '),
+    kubectl: kubectlClientVersion(),
+    git: measuredCommit(),
+    load: loadAverage(),
   };
 }
 

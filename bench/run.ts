@@ -24,6 +24,7 @@ import { auditOffset, readBenchEvents } from './lib/audit.js';
 import { putChart } from './lib/chart.js';
 import { Api, Identities, readAdminSource, type Identity, type KubeObject } from './lib/cluster.js';
 import { DisruptionMonitor } from './lib/disruptions.js';
+import { KUBECTL, kubectlClientVersion, loadAverage, measuredCommit } from './lib/machine.js';
 import {
   nodeBin,
   peakRssMethod,
@@ -68,7 +69,6 @@ const FAIL_REPS = Number(env.BENCH_FAIL_REPS ?? 3);
 const SCALE = (env.BENCH_SCALE ?? '10,25,50').split(',').map(Number).filter(Boolean);
 const CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 4);
 const BUDGET_MS = Number(env.BENCH_BUDGET_S ?? 540) * 1000;
-const KUBECTL = '/usr/bin/kubectl';
 const SCRIPTS: ScriptName[] = ['check', 'in', 'out'];
 
 const say = (message: string) =>
@@ -210,38 +210,17 @@ const lastErrorLine = (stderr: string) => {
 
 function machine(): Machine {
   const cpus = os.cpus();
-  let kubectlVersion = '';
-  try {
-    kubectlVersion = JSON.parse(execFileSync(KUBECTL, ['version', '--client', '-o', 'json'], { encoding: 'utf8' }))
-      .clientVersion.gitVersion;
-  } catch {
-    // no kubectl
-  }
-  let git = '';
-  try {
-    git = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    if (execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim())
-      git += ' (src has uncommitted changes)';
-  } catch {
-    // not a git checkout
-  }
   return {
     nproc: os.availableParallelism(),
     cpu: cpus[0]?.model ?? '?',
     memGb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
-    kubectl: kubectlVersion,
+    kubectl: kubectlClientVersion(),
     kernel: `${os.type()} ${os.release()}`,
-    git,
+    git: measuredCommit(),
     loadStart: loadAverage(),
   };
 }
-
-const loadAverage = () =>
-  os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 2. put of a 3-object release (first: check needs a release that exists), ours vs kubectl apply + rollout status;
