@@ -1,11 +1,13 @@
 // A 401 names where the refused credentials came from (issue 12): the source's token or client certificate, the
 // Pod's ServiceAccount token, an exec credential plugin, or a kubeconfig user; each with what to check.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { resolveClusterAuth } from '../../src/cluster/auth.js';
-import { credentialOrigin, kubeConfigFor } from '../../src/cluster/client.js';
+import { connectCluster, credentialOrigin, kubeConfigFor } from '../../src/cluster/client.js';
 import { errorForStatus, type CredentialOrigin } from '../../src/cluster/errors.js';
+import type { Transport } from '../../src/cluster/transport.js';
 import { ClusterConnectionError } from '../../src/errors.js';
+import { memoryLogger } from '../../src/log.js';
 import { parseCheckRequest } from '../../src/request/parse.js';
 import { base64, makeTestPki } from '../support/pki.js';
 
@@ -138,5 +140,42 @@ describe('credentialOrigin: what the client sent', () => {
       kind: 'exec',
       credential: 'client certificate',
     });
+  });
+});
+
+describe('a 401 on a watch', () => {
+  // The watch's end builds its error asynchronously (the origin may need the exec plugin's answer): it must still
+  // reach onEnd once, as a ClusterConnectionError naming the refused credential.
+  test('ends the watch with the credential named, once', async () => {
+    const auth = resolveClusterAuth(
+      parseCheckRequest({ source: { app: 'web', namespace: 'staging', cluster_url: server, token: 'a-token-0123' } })
+        .source,
+    );
+    const refusingTransport: Transport = {
+      request: () => Promise.reject(new Error('no request expected')),
+      stream: (_url, _headers, _onLine, onEnd) => {
+        setImmediate(() => onEnd(Object.assign(new Error('HTTP 401'), { statusCode: 401 })));
+        return () => undefined;
+      },
+    };
+    const cluster = connectCluster(auth, { log: memoryLogger(), transport: refusingTransport });
+    const ends: unknown[] = [];
+    await cluster.watch(
+      'apps/v1',
+      'Deployment',
+      'staging',
+      {},
+      () => undefined,
+      (error) => ends.push(error),
+    );
+    await vi.waitFor(() => expect(ends).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ends).toHaveLength(1);
+    expect(ends[0]).toBeInstanceOf(ClusterConnectionError);
+    expect((ends[0] as Error).message).toBe(
+      `the cluster at ${server} did not accept our credentials (401 Unauthorized) when trying to ` +
+        'watch deployments in namespace staging: ' +
+        'source.token was refused: is it expired or revoked, or its ServiceAccount deleted?',
+    );
   });
 });
