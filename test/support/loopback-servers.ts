@@ -1,7 +1,6 @@
 // Misbehaving servers on 127.0.0.1 for the network bounds (issue 12): one that accepts TCP and never speaks, one that
 // completes TLS and never sends headers, one that sends headers and stalls the body, one that trickles bytes slowly.
 // Plus a CONNECT proxy that records the tunnels it opens. Their certificates are made with openssl at run time.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -14,6 +13,7 @@ import {
 } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCa, opensslIn } from './pki.js';
 
 export interface ServerPki {
   caPem: string;
@@ -31,23 +31,9 @@ export const proxiedIp = '10.255.255.1';
 export function loopbackPki(): ServerPki {
   if (cached) return cached;
   const dir = mkdtempSync(join(tmpdir(), 'kdr-loopback-pki-'));
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const run = opensslIn(dir);
   try {
-    run(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=loopback-ca',
-    );
+    makeCa(dir, 'loopback-ca');
     run(
       'req',
       '-newkey',

@@ -17,25 +17,36 @@ export interface TestPki {
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 export const base64 = b64;
 
+/** openssl run in `dir` (quiet; throws with its stderr on failure). */
+export const opensslIn =
+  (dir: string) =>
+  (...args: string[]) =>
+    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+
+/** A self-signed CA valid for two days: `ca.key` and `ca.crt` in `dir`. */
+export function makeCa(dir: string, commonName: string): void {
+  opensslIn(dir)(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${commonName}`,
+  );
+}
+
 export function makeTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'kdr-pki-'));
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const run = opensslIn(dir);
   try {
-    run(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=test-ca',
-    );
+    makeCa(dir, 'test-ca');
     run(
       'req',
       '-newkey',
