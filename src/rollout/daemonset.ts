@@ -1,6 +1,6 @@
 // Pure: a DaemonSet's rollout, judged like kubectl's `rollout status daemonset` on the generation this put wrote.
 import type { KubeObject } from '../kube/object.js';
-import { describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
+import { findPodFailureWhere, isOwnedBy } from './pods.js';
 import {
   appliedAt,
   done,
@@ -9,6 +9,7 @@ import {
   generationObserved,
   liveObject,
   notSeenYet,
+  podFailedVerdict,
   progressing,
   type Meta,
   type Snapshot,
@@ -57,12 +58,7 @@ export function assessDaemonSet(applied: KubeObject, snapshot: Snapshot): Verdic
       isOwnedBy(pod, ds.metadata.uid) &&
       (!generation || pod.metadata.labels?.['pod-template-generation'] === generation),
   );
-  if (failure)
-    return {
-      state: 'failed',
-      message: `${ref} failed: ${describePodFailure(failure, [])}`,
-      eventsOf: { kind: 'Pod', name: failure.pod },
-    };
+  if (failure) return podFailedVerdict(ref, failure);
 
   const updated = status.updatedNumberScheduled ?? 0;
   const available = status.numberAvailable ?? 0;

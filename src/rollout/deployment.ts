@@ -2,7 +2,7 @@
 // the ReplicaSet of that generation's template. The counts follow kubectl's `rollout status` (DeploymentStatusViewer)
 // in order; Pod causes come first so that a broken image fails in seconds.
 import type { KubeObject } from '../kube/object.js';
-import { asEvent, describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
+import { asEvent, findPodFailureWhere, isOwnedBy } from './pods.js';
 import {
   appliedAt,
   done,
@@ -11,6 +11,7 @@ import {
   liveObject,
   notBefore,
   notSeenYet,
+  podFailedVerdict,
   refusedCreate,
   progressing,
   type Condition,
@@ -181,13 +182,7 @@ export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot)
       }
     }
     const failure = findPodFailureWhere(snapshot.Pod, podOf(rs));
-    if (failure) {
-      return {
-        state: 'failed',
-        message: `${ref} failed: ${describePodFailure(failure, [])}`,
-        eventsOf: { kind: 'Pod', name: failure.pod },
-      };
-    }
+    if (failure) return podFailedVerdict(ref, failure);
   }
   return assessDeploymentCounts(d);
 }

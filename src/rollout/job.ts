@@ -1,13 +1,7 @@
 // Pure: a Job (judged like `kubectl wait --for=condition=complete`, failing on its Failed condition) and a CronJob
 // (created, never waited for: it runs on its schedule).
 import type { KubeObject } from '../kube/object.js';
-import {
-  describeFailedPods,
-  describePodFailure,
-  fatalJobWaitingReasons,
-  findPodFailureWhere,
-  isOwnedBy,
-} from './pods.js';
+import { describeFailedPods, fatalJobWaitingReasons, findPodFailureWhere, isOwnedBy } from './pods.js';
 import {
   appliedAt,
   done,
@@ -15,6 +9,7 @@ import {
   failedCreateVerdict,
   liveObject,
   notSeenYet,
+  podFailedVerdict,
   progressing,
   type Condition,
   type Meta,
@@ -58,12 +53,7 @@ export function assessJob(applied: KubeObject, snapshot: Snapshot): Verdict {
     if (event) return failedCreateVerdict(ref, event);
   }
   const failure = findPodFailureWhere(snapshot.Pod, ours, fatalJobWaitingReasons);
-  if (failure)
-    return {
-      state: 'failed',
-      message: `${ref} failed: ${describePodFailure(failure, [])}`,
-      eventsOf: { kind: 'Pod', name: failure.pod },
-    };
+  if (failure) return podFailedVerdict(ref, failure);
   const counts = `${status.active ?? 0} active, ${status.failed ?? 0} failed`;
   if (completions === undefined)
     return progressing(`${ref}: waiting for completion (${succeeded} succeeded, ${counts})`);

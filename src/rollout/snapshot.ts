@@ -1,7 +1,7 @@
 // Pure: what the wait has seen of the cluster, what a decision about one workload looks like, and the rules every
 // kind shares (the generation this put wrote must be observed; Pods that could not be created fail fast).
 import type { KubeObject } from '../kube/object.js';
-import { asEvent, eventTime } from './pods.js';
+import { asEvent, describePodFailure, eventTime, type PodFailure } from './pods.js';
 
 /** The kinds the wait watches. Events are only the `FailedCreate` ones (a controller could not create a Pod). */
 export type WatchedKind = 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'Pod' | 'Event';
@@ -114,4 +114,13 @@ export function notBefore(time: string | undefined, since: string | undefined): 
 export function failedCreateVerdict(ref: string, event: KubeObject): Verdict {
   const e = asEvent(event);
   return { state: 'failed', message: `${ref} failed: cannot create Pods: FailedCreate: ${e.message ?? ''}`.trim() };
+}
+
+/** A workload failed by one of its current Pods: named, with that Pod's events looked up by the wait. */
+export function podFailedVerdict(ref: string, failure: PodFailure): Verdict {
+  return {
+    state: 'failed',
+    message: `${ref} failed: ${describePodFailure(failure, [])}`,
+    eventsOf: { kind: 'Pod', name: failure.pod },
+  };
 }

@@ -1,7 +1,7 @@
 // Pure: a StatefulSet's rollout, judged like kubectl's `rollout status statefulset` on the generation this put wrote;
 // Pods of the update revision that are stuck for good, or Pods the controller cannot create, fail it at once.
 import type { KubeObject } from '../kube/object.js';
-import { describePodFailure, findPodFailureWhere, isOwnedBy } from './pods.js';
+import { findPodFailureWhere, isOwnedBy } from './pods.js';
 import {
   appliedAt,
   done,
@@ -10,6 +10,7 @@ import {
   generationObserved,
   liveObject,
   notSeenYet,
+  podFailedVerdict,
   progressing,
   type Meta,
   type Snapshot,
@@ -57,12 +58,7 @@ export function assessStatefulSet(applied: KubeObject, snapshot: Snapshot): Verd
       isOwnedBy(pod, s.metadata.uid) &&
       (!updateRevision || pod.metadata.labels?.['controller-revision-hash'] === updateRevision),
   );
-  if (failure)
-    return {
-      state: 'failed',
-      message: `${ref} failed: ${describePodFailure(failure, [])}`,
-      eventsOf: { kind: 'Pod', name: failure.pod },
-    };
+  if (failure) return podFailedVerdict(ref, failure);
 
   const ready = status.readyReplicas ?? 0;
   const updated = status.updatedReplicas ?? 0;
