@@ -1,5 +1,6 @@
 # kubernetes-deploy-resource: a Concourse resource type. Concourse execs /opt/resource/check, /opt/resource/in <dest>
-# and /opt/resource/out <sources> in this image; each is a single-file esbuild bundle run by `#!/usr/bin/env node`.
+# and /opt/resource/out <sources> in this image; each is an esbuild bundle run by `#!/usr/bin/env node`, and
+# /opt/resource/lib/ holds the side modules a script loads on first use (proxy agents, auth-provider helpers).
 #
 # Build: `npm run image:build` (scripts/image/build.sh: docker where an engine answers, else buildah). By hand:
 #   docker build --secret id=build_ca,src=/etc/ssl/certs/ca-certificates.crt -t kubernetes-deploy-resource .
@@ -26,12 +27,14 @@ RUN --mount=type=secret,id=build_ca,target=/run/secrets/build_ca \
 COPY tsconfig.json ./
 COPY scripts/build.mjs scripts/
 COPY scripts/bundle/*.mjs scripts/bundle/
+COPY scripts/bundle/side/*.mjs scripts/bundle/side/
 COPY src ./src
 RUN npm run build \
  && for s in check in out; do \
       test -x "assets/$s" && head -n1 "assets/$s" | grep -qx '#!/usr/bin/env node' \
         || { echo "assets/$s: missing, not executable or without the node shebang" >&2; exit 1; }; \
-    done
+    done \
+ && ls assets/lib/*.cjs >/dev/null
 
 # ---------------------------------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS resource
@@ -40,10 +43,13 @@ RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /us
            /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* /root/.npm /root/.cache /tmp/* \
  && node --version >/dev/null
 COPY --from=build /src/assets/check /src/assets/in /src/assets/out /opt/resource/
+COPY --from=build /src/assets/lib/ /opt/resource/lib/
 # V8's compile cache, filled at build time: every check/in/out then skips compiling its bundle (check starts about a
-# third faster; see bench/RESULTS.md). Each script is run once on invalid input, which loads all of it and exits 2.
+# third faster; see bench/RESULTS.md). Each script is run once on invalid input, which loads all of it and exits 2;
+# each side module is loaded once.
 ENV NODE_COMPILE_CACHE=/opt/resource/.compile-cache
 RUN for s in check in out; do printf '{' | /opt/resource/$s /tmp >/dev/null 2>&1 || test $? -eq 2; done \
+ && for m in /opt/resource/lib/*.cjs; do node -e 'require(process.argv[1])' "$m"; done \
  && test -n "$(ls -A /opt/resource/.compile-cache)"
 
 ARG RUNTIME_IMAGE

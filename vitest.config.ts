@@ -59,7 +59,11 @@ export default defineConfig({
               extends: true,
               test: {
                 name: 'image',
-                include: ['test/contract/protocol.test.ts', 'test/integration/deploy.test.ts'],
+                include: [
+                  'test/contract/protocol.test.ts',
+                  'test/contract/side-modules.test.ts',
+                  'test/integration/deploy.test.ts',
+                ],
                 globalSetup: [cluster],
                 env: { RESOURCE_RUNNER: 'image' },
               },

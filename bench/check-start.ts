@@ -8,7 +8,7 @@
 //
 // Each round runs every variant once in a fresh random order (after one unmeasured warm-up round). The machine is
 // shared and busy: compare the ratios, which are taken within this run, not the absolute times.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot as root } from '../test/support/cluster.js';
@@ -18,6 +18,7 @@ import { DisruptionMonitor } from './lib/disruptions.js';
 import { KUBECTL, kubectlClientVersion, loadAverage, measuredCommit } from './lib/machine.js';
 import { median, nodeBin, run, scriptEnv, stats, type ProcessResult } from './lib/proc.js';
 import { checkStartBlockPattern } from './lib/report.js';
+import { sideModules as sideModuleNames } from '../scripts/bundle/check-bundle.mjs';
 import type { CheckStartResults, ScriptName, VariantKind } from './lib/results.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
@@ -37,6 +38,7 @@ const namespace = `kdr-bench-${runId}-check`;
 // A private copy of the bundles: a concurrent `npm run build` cannot swap them mid-run.
 const snapshot = mkdtempSync(join(work, 'assets-'));
 for (const f of [...SCRIPTS, 'package.json', 'meta.json']) copyFileSync(join(root, 'assets', f), join(snapshot, f));
+cpSync(join(root, 'assets', 'lib'), join(snapshot, 'lib'), { recursive: true }); // the side modules
 const assets = (name: string) => join(snapshot, name);
 
 const fail = (what: string, r: ProcessResult): never => {
@@ -160,9 +162,15 @@ async function main(): Promise<CheckStartResults> {
     )
   ).peakRssKb;
 
-  const meta = JSON.parse(readFileSync(assets('meta.json'), 'utf8')) as Record<ScriptName, Metafile>;
-  const bundleOf = (n: ScriptName) => ({ bytes: statSync(assets(n)).size, packages: packagesOf(meta[n]) });
+  const meta = JSON.parse(readFileSync(assets('meta.json'), 'utf8')) as Record<string, Metafile>;
+  const bundleOf = (n: ScriptName) => ({ bytes: statSync(assets(n)).size, packages: packagesOf(meta[n]!) });
   const bundles = { check: bundleOf('check'), in: bundleOf('in'), out: bundleOf('out') };
+  const sideModules = Object.fromEntries(
+    sideModuleNames.map((n) => [
+      n,
+      { bytes: statSync(assets(`lib/${n}.cjs`)).size, packages: packagesOf(meta[`lib/${n}`]!) },
+    ]),
+  );
   return {
     runId,
     date: new Date().toISOString(),
@@ -175,6 +183,7 @@ async function main(): Promise<CheckStartResults> {
     outputs,
     peakRssKb: { check: Math.max(...rss.map((kb) => kb ?? 0)), checkRuns: rss, kubectl: kubectlRss },
     bundles,
+    sideModules,
   };
 }
 
@@ -330,6 +339,13 @@ function section(r: CheckStartResults): string {
     ...sizes.map(
       ([n, b]) =>
         `| assets/${n} | ${kib(b.bytes)} | ${b.packages
+          .slice(0, 8)
+          .map(([p, v]) => `${p} ${kib(v)}`)
+          .join(', ')} |`,
+    ),
+    ...Object.entries(r.sideModules ?? {}).map(
+      ([n, b]) =>
+        `| assets/lib/${n}.cjs (side module: loaded on first use only) | ${kib(b.bytes)} | ${b.packages
           .slice(0, 8)
           .map(([p, v]) => `${p} ${kib(v)}`)
           .join(', ')} |`,

@@ -13,7 +13,7 @@
 // audit log attributes each request to exactly one measured step even while other tests use the cluster.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -60,6 +60,7 @@ import type {
   WorkloadsRep,
 } from './lib/results.js';
 import { isFullRun, scaleRan } from './lib/results.js';
+import { sideModules as sideModuleNames } from '../scripts/bundle/check-bundle.mjs';
 
 const benchStarted = performance.now();
 const env = process.env;
@@ -84,6 +85,7 @@ const work = mkdtempSync(join(tmpdir(), 'kdr-bench-'));
 // rebuild assets/ while other sessions change src/) cannot swap them in the middle of the run.
 const snapshot = mkdtempSync(join(work, 'assets-'));
 for (const f of [...SCRIPTS, 'package.json', 'meta.json']) copyFileSync(join(root, 'assets', f), join(snapshot, f));
+cpSync(join(root, 'assets', 'lib'), join(snapshot, 'lib'), { recursive: true }); // the side modules
 const assets = (name: string) => join(snapshot, name);
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
 /** The results so far: each section fills its key (BenchResults says which). */
@@ -1198,6 +1200,7 @@ function sizes(): Sizes {
     in: statSync(assets('in')).size,
     out: statSync(assets('out')).size,
   };
+  const sideModules = Object.fromEntries(sideModuleNames.map((n) => [n, statSync(assets(`lib/${n}.cjs`)).size]));
   const meta = JSON.parse(readFileSync(assets('meta.json'), 'utf8')) as Record<
     string,
     { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> }
@@ -1262,6 +1265,7 @@ function sizes(): Sizes {
   }
   return {
     bundles,
+    sideModules,
     checkTop: checkInputs.slice(0, 10),
     byPackage: Object.entries(byPackage).sort((a, b) => b[1] - a[1]),
     image,

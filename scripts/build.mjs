@@ -1,84 +1,99 @@
-// Bundles the three entrypoints into single-file executables under assets/ (no node_modules needed beside them).
+// Bundles the three entrypoints into executables under assets/ (no node_modules needed beside them), and the packages
+// only a rare path runs into side modules under assets/lib/, which a script requires on first use.
 // Each bundle holds only what its script runs; scripts/bundle/check-bundle.mjs fails the build when the client
-// library's unused parts come back (see bench/RESULTS.md for what they cost at start-up).
+// library's unused parts or a side module's packages come back (see bench/RESULTS.md for what they cost at start-up).
 import { build } from 'esbuild';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { bundleProblems } from './bundle/check-bundle.mjs';
+import { bundleProblems, sideModules } from './bundle/check-bundle.mjs';
 
 const entrypoints = ['check', 'in', 'out'];
 const stub = (file) => fileURLToPath(new URL(`./bundle/${file}`, import.meta.url));
-const clientNodeConfig = /node_modules\/@kubernetes\/client-node\/dist\/config\.js$/;
+const clientNode = (file) => (importer) =>
+  new RegExp(`node_modules/@kubernetes/client-node/dist/${file}\\.js$`).test(importer.replaceAll('\\', '/'));
 
-// client-node's config.js (KubeConfig) imports the generated API classes and the proxy packages at its top level:
-// the former are never used here, the latter only with a kubeconfig's proxy-url. Swapped where config.js imports them.
-// jsonpath-plus, used only by two auth providers' token helpers, is swapped for a shim that require()s it on first use,
-// and so is node:child_process (only exec credential plugins start a process).
-// (Not js-yaml: check reads YAML for a source.kubeconfig, and a require()d ES module is not tree-shaken: +15 KiB.)
-const clientNodeAuth = /node_modules\/@kubernetes\/client-node\/dist\/(azure|gcp)_auth\.js$/;
-const leanKubeConfig = {
-  name: 'lean-kubeconfig',
+// The side modules (sideModules): assets/lib/NAME.cjs from scripts/bundle/side/NAME.mjs. A stub stands in for each
+// package where the bundled code imports it and requires the side module on first use (scripts/bundle/side-module.mjs):
+// the package's code is then neither parsed nor run at a start that does not use it.
+
+// Where each stub stands in: package → stub, and the importers (all when absent) and scripts (all when absent).
+// - The proxy packages, for a proxy from the environment or a kubeconfig's proxy-url (config.js, transport.ts).
+// - jsonpath-plus, used only by two auth providers' token helpers; openid-client, by the oidc auth provider.
+// - js-yaml in check only: it reads YAML for a source.kubeconfig alone (in and out write YAML at every run).
+// - node:child_process, everywhere: only exec credential plugins start a process (a shim, no side module).
+// client-node's generated API classes are swapped for a stub that throws: KubeConfig needs them only in
+// makeApiClient(), which the scripts never call.
+const standIns = [
+  { packages: ['./gen/index.js', './middleware.js'], stub: 'client-node-gen-stub.mjs', from: clientNode('config') },
+  { packages: ['hpagent', 'socks-proxy-agent', 'socks'], stub: 'proxy-agents-lazy.mjs' },
+  { packages: ['jsonpath-plus'], stub: 'jsonpath-lazy.mjs', from: clientNode('(azure|gcp)_auth') },
+  { packages: ['openid-client'], stub: 'openid-client-lazy.mjs', from: clientNode('oidc_auth') },
+  { packages: ['js-yaml'], stub: 'js-yaml-lazy.mjs', scripts: ['check'] },
+  { packages: ['child_process', 'node:child_process'], stub: 'child-process-lazy.mjs' },
+];
+const leanBundle = (script) => ({
+  name: 'lean-bundle',
   setup(b) {
-    const fromConfig = {
-      './gen/index.js': stub('client-node-gen-stub.mjs'),
-      './middleware.js': stub('client-node-gen-stub.mjs'),
-      hpagent: stub('proxy-agents-lazy.mjs'),
-      'socks-proxy-agent': stub('proxy-agents-lazy.mjs'),
-      socks: stub('proxy-agents-lazy.mjs'),
-    };
-    b.onResolve({ filter: /^(\.\/gen\/index\.js|\.\/middleware\.js|hpagent|socks-proxy-agent|socks)$/ }, (args) =>
-      clientNodeConfig.test(args.importer.replaceAll('\\', '/')) ? { path: fromConfig[args.path] } : undefined,
-    );
-    // The shim's require() reaches the real package's ES module build (smaller than its CommonJS build).
-    const esmBuild = async (pkg, resolveDir) => {
-      const real = await b.resolve(pkg, { kind: 'import-statement', resolveDir, pluginData: { real: true } });
-      if (real.errors.length > 0) return { errors: real.errors };
-      return { path: real.path };
-    };
-    // node:child_process, wherever it is imported, through a shim that requires it on first use.
-    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      args.importer === stub('child-process-lazy.mjs') ? undefined : { path: stub('child-process-lazy.mjs') },
-    );
-    b.onResolve({ filter: /^jsonpath-plus$/ }, (args) => {
-      if (args.pluginData?.real) return undefined;
-      if (args.importer === stub('jsonpath-lazy.mjs')) return esmBuild('jsonpath-plus', args.resolveDir);
-      return clientNodeAuth.test(args.importer.replaceAll('\\', '/')) ? { path: stub('jsonpath-lazy.mjs') } : undefined;
-    });
+    for (const standIn of standIns) {
+      if (standIn.scripts && !standIn.scripts.includes(script)) continue;
+      const path = stub(standIn.stub);
+      const filter = new RegExp(
+        `^(${standIn.packages.map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`,
+      );
+      b.onResolve({ filter }, (args) => {
+        if (args.importer === path) return undefined; // the shim's own require of the real module
+        return !standIn.from || standIn.from(args.importer) ? { path } : undefined;
+      });
+    }
   },
+});
+
+await rm('assets/lib', { recursive: true, force: true });
+await mkdir('assets/lib', { recursive: true });
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  // CommonJS output: the scripts have no .js/.mjs extension (a package.json beside them may say otherwise, the
+  // image has none), the side modules end in .cjs.
+  format: 'cjs',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
 };
-
-await mkdir('assets', { recursive: true });
-
-const results = await Promise.all(
-  entrypoints.map((name) =>
-    build({
-      entryPoints: [`src/entrypoints/${name}.ts`],
-      outfile: `assets/${name}`,
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      // CommonJS output: the assets have no .js/.mjs extension and no package.json beside them,
-      // so Node loads them as CJS.
-      format: 'cjs',
-      minify: true,
-      sourcemap: false,
-      legalComments: 'none',
-      banner: { js: '#!/usr/bin/env node' },
-      metafile: true,
-      // The client library's fetch stack is not used (src/cluster/transport.ts): keep it out of the bundles.
-      alias: { undici: './scripts/bundle/undici-stub.mjs' },
-      plugins: [leanKubeConfig],
-      logLevel: 'warning',
-    }),
+const [results, sideResults] = await Promise.all([
+  Promise.all(
+    entrypoints.map((name) =>
+      build({
+        ...common,
+        entryPoints: [`src/entrypoints/${name}.ts`],
+        outfile: `assets/${name}`,
+        banner: { js: '#!/usr/bin/env node' },
+        // The client library's fetch stack is not used (src/cluster/transport.ts): keep it out of the bundles.
+        alias: { undici: './scripts/bundle/undici-stub.mjs' },
+        plugins: [leanBundle(name)],
+      }),
+    ),
   ),
-);
+  Promise.all(
+    sideModules.map((name) =>
+      build({ ...common, entryPoints: [`scripts/bundle/side/${name}.mjs`], outfile: `assets/lib/${name}.cjs` }),
+    ),
+  ),
+]);
 
 await Promise.all(entrypoints.map((name) => chmod(`assets/${name}`, 0o755)));
 // The repo's package.json says "type": "module", which would make Node read these extensionless files as ESM.
 await writeFile('assets/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
 await writeFile(
   'assets/meta.json',
-  JSON.stringify(Object.fromEntries(entrypoints.map((n, i) => [n, results[i].metafile]))),
+  JSON.stringify({
+    ...Object.fromEntries(entrypoints.map((n, i) => [n, results[i].metafile])),
+    ...Object.fromEntries(sideModules.map((n, i) => [`lib/${n}`, sideResults[i].metafile])),
+  }),
 );
 
 const problems = entrypoints.flatMap((name, i) => bundleProblems(name, results[i].metafile));

@@ -190,6 +190,8 @@ export interface ImageSize {
 
 export interface Sizes {
   bundles: Record<ScriptName, number>;
+  /** assets/lib/NAME.cjs, the side modules (absent in runs before they existed). */
+  sideModules?: Record<string, number>;
   checkTop: { path: string; bytes: number }[];
   byPackage: [string, number][];
   image?: ImageSize;
@@ -323,4 +325,6 @@ export interface CheckStartResults {
   outputs: Record<string, string>;
   peakRssKb: { check: number; checkRuns: (number | undefined)[]; kubectl?: number };
   bundles: Record<ScriptName, { bytes: number; packages: [string, number][] }>;
+  /** assets/lib/NAME.cjs: the packages a script requires on first use only (absent in runs before they existed). */
+  sideModules?: Record<string, { bytes: number; packages: [string, number][] }>;
 }

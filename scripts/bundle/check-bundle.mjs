@@ -2,8 +2,32 @@
 // client-node's generated API/model classes and its WebSocket stack (exec/attach/port-forward), which the scripts
 // never run; full zod (the schemas are on zod/mini) and zod's other locales; the put's params schema in check's and
 // in's bundles; imports of the client library from outside src/cluster/ (the one boundary to it); and
-// node:child_process loaded at start-up (only scripts/bundle/child-process-lazy.mjs may load it, on first use).
+// node:child_process loaded at start-up (only scripts/bundle/child-process-lazy.mjs may load it, on first use); and
+// the packages of the side modules (assets/lib/), which a script requires on first use only.
+
+/** The side modules: assets/lib/NAME.cjs, built from scripts/bundle/side/NAME.mjs. */
+export const sideModules = ['proxy-agents', 'jsonpath-plus', 'openid-client', 'js-yaml'];
+
+const sidePackages = (names) => new RegExp(`node_modules/(${names.join('|')})/`);
 const forbidden = [
+  {
+    pattern: sidePackages([
+      'hpagent',
+      'socks',
+      'socks-proxy-agent',
+      'agent-base',
+      'ip-address',
+      'smart-buffer',
+      'debug',
+    ]),
+    why: 'a proxy package (side module lib/proxy-agents.cjs)',
+  },
+  { pattern: sidePackages(['jsonpath-plus', 'jsep']), why: 'jsonpath-plus (side module lib/jsonpath-plus.cjs)' },
+  {
+    pattern: sidePackages(['openid-client', 'oauth4webapi', 'jose']),
+    why: 'openid-client (side module lib/openid-client.cjs)',
+  },
+  { pattern: sidePackages(['js-yaml']), why: 'js-yaml (side module lib/js-yaml.cjs)', only: ['check'] },
   { pattern: /node_modules\/@kubernetes\/client-node\/dist\/gen\//, why: "client-node's generated API/model classes" },
   { pattern: /node_modules\/(ws|isomorphic-ws)\//, why: 'the WebSocket stack (ws)' },
   { pattern: /node_modules\/undici\//, why: 'undici (client-node fetch stack)' },
@@ -12,7 +36,7 @@ const forbidden = [
   { pattern: /^src\/request\/out-schema\.ts$/, why: "out's request schema", only: ['check', 'in'] },
 ];
 
-/** Problems found in one esbuild metafile, as messages (empty: the bundle is as it should be). */
+/** Problems found in one script's esbuild metafile, as messages (empty: the bundle is as it should be). */
 export function bundleProblems(name, metafile) {
   const problems = [];
   // What the output holds: an input read but tree-shaken away entirely (0 bytes, e.g. zod's re-exported locales)

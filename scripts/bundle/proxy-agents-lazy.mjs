@@ -1,25 +1,24 @@
-// Stands in for the proxy packages where @kubernetes/client-node's config.js imports them, and loads the real ones
-// on first use: only a kubeconfig with a proxy-url needs them, yet importing them ran their module code (socks,
-// ip-address, hpagent…) at every start. The require() calls below resolve to the real packages in the bundle.
-/* eslint-disable @typescript-eslint/no-require-imports */
+// Stands in for the proxy packages (hpagent, socks-proxy-agent, socks) wherever the bundled code imports them, and
+// loads them on first use from the side module assets/lib/proxy-agents.cjs: only a proxy needs them, yet importing
+// them ran their module code (socks, ip-address, hpagent…) at every start and parsing them cost every start too.
+import { sideModule } from './side-module.mjs';
+
+const agents = () => sideModule('proxy-agents');
 export class HttpProxyAgent {
   constructor(options) {
-    const { HttpProxyAgent: Real } = require('hpagent');
-    return new Real(options);
+    return new (agents().HttpProxyAgent)(options);
   }
 }
 export class HttpsProxyAgent {
   constructor(options) {
-    const { HttpsProxyAgent: Real } = require('hpagent');
-    return new Real(options);
+    return new (agents().HttpsProxyAgent)(options);
   }
 }
 export class SocksProxyAgent {
   constructor(proxy, options) {
-    const { SocksProxyAgent: Real } = require('socks-proxy-agent');
-    return new Real(proxy, options);
+    return new (agents().SocksProxyAgent)(proxy, options);
   }
 }
 export const SocksClient = {
-  createConnection: (...args) => require('socks').SocksClient.createConnection(...args),
+  createConnection: (...args) => agents().SocksClient.createConnection(...args),
 };

@@ -173,7 +173,9 @@ function checkKubeconfig(text: string, context: string | undefined, now: Date): 
   let doc: unknown;
   try {
     doc = load(text);
-  } catch {
+  } catch (error) {
+    // In check's bundle js-yaml is a side module (scripts/build.mjs): one that cannot be loaded is not the user's YAML.
+    if ((error as { code?: unknown }).code === 'MODULE_NOT_FOUND') throw error;
     throw new BadRequestError('source.kubeconfig: not valid YAML');
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {

@@ -1,15 +1,18 @@
 // The esbuild bundles stand alone: what the image copies to /opt/resource is all they need (host only).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
+import { sideModules } from '../../scripts/bundle/check-bundle.mjs';
 
 describe('the bundles', () => {
-  test('run when copied alone into an empty folder (no node_modules, no package.json)', () => {
+  test('run when copied alone with lib/ into an empty folder (no node_modules, no package.json)', () => {
     const alone = mkdtempSync(join(tmpdir(), 'kdr-alone-'));
-    for (const name of ['check', 'in', 'out']) cpSync(join(repoRoot, 'assets', name), join(alone, name));
+    for (const name of ['check', 'in', 'out', 'lib']) {
+      cpSync(join(repoRoot, 'assets', name), join(alone, name), { recursive: true });
+    }
     for (const name of ['check', 'in', 'out']) {
       let stderr = '';
       let status = 0;
@@ -29,7 +32,32 @@ describe('the bundles', () => {
     }
   });
 
-  test('are executable single files with a node shebang, each under 5 MB', () => {
+  // What each stand-in in scripts/bundle/*-lazy.mjs takes from its side module.
+  const used: Record<string, Record<string, 'function' | 'object' | 'symbol'>> = {
+    'proxy-agents': {
+      HttpProxyAgent: 'function',
+      HttpsProxyAgent: 'function',
+      SocksProxyAgent: 'function',
+      SocksClient: 'function',
+    },
+    'jsonpath-plus': { JSONPath: 'function' },
+    'openid-client': { discovery: 'function', refreshTokenGrant: 'function', customFetch: 'symbol' },
+    'js-yaml': { load: 'function' },
+  };
+  test('lib/ holds the side modules, each exporting what its stand-in uses', () => {
+    expect(readdirSync(join(repoRoot, 'assets', 'lib')).sort()).toEqual(sideModules.map((m) => `${m}.cjs`).sort());
+    expect(Object.keys(used).sort()).toEqual([...sideModules].sort());
+    // Loaded in a child process: the test process must not keep them (a later build rewrites them).
+    for (const [name, exports] of Object.entries(used)) {
+      const file = join(repoRoot, 'assets', 'lib', `${name}.cjs`);
+      const script = `const m = require(${JSON.stringify(file)});
+        console.log(JSON.stringify(Object.fromEntries(Object.keys(m).map((k) => [k, typeof m[k]]))));`;
+      const types = JSON.parse(execFileSync(process.execPath, ['-e', script]).toString());
+      expect(types, name).toEqual(exports);
+    }
+  });
+
+  test('are executable files with a node shebang, each under 5 MB', () => {
     for (const name of ['check', 'in', 'out']) {
       const file = join(repoRoot, 'assets', name);
       const info = statSync(file);

@@ -145,19 +145,24 @@ export async function startMisbehavingServer(kind: Misbehaviour): Promise<Loopba
   };
 }
 
-/** An API server stand-in that answers every request with an empty list (enough for check). */
-export async function startEmptyListServer(): Promise<LoopbackServer & { port: number }> {
+/**
+ * An API server stand-in that answers every request with an empty list (enough for check); `authorizations` holds
+ * each request's Authorization header.
+ */
+export async function startEmptyListServer(): Promise<LoopbackServer & { port: number; authorizations: string[] }> {
   let hits = 0;
+  const authorizations: string[] = [];
   const { certPem, keyPem } = loopbackPki();
   const server = createHttpsServer({ cert: certPem, key: keyPem }, (req, res) => {
     hits++;
+    authorizations.push(req.headers.authorization ?? '');
     req.resume();
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}');
   });
   const close = tracked(server);
   const port = await listen(server);
-  return { url: `https://127.0.0.1:${port}`, port, hits: () => hits, close };
+  return { url: `https://127.0.0.1:${port}`, port, hits: () => hits, authorizations, close };
 }
 
 export interface Tunnel {

@@ -52,11 +52,25 @@ describe('bundle check', () => {
     ['node_modules/zod/v4/classic/schemas.js', 'full zod'],
     ['node_modules/zod/v4/locales/de.js', 'locale other than English'],
     ['src/request/out-schema.ts', "out's request schema"],
+    ['node_modules/hpagent/index.mjs', 'a proxy package (side module lib/proxy-agents.cjs)'],
+    ['node_modules/socks/build/index.js', 'a proxy package'],
+    ['node_modules/ip-address/dist/ipv6.js', 'a proxy package'],
+    ['node_modules/jsonpath-plus/dist/index-node-esm.js', 'jsonpath-plus (side module'],
+    ['node_modules/openid-client/build/index.js', 'openid-client (side module'],
+    ['node_modules/oauth4webapi/build/index.js', 'openid-client (side module'],
+    ['node_modules/js-yaml/dist/js-yaml.mjs', 'js-yaml (side module lib/js-yaml.cjs)'],
   ])('fails when %s enters again', (path, why) => {
     const problems = bundleProblems('check', metafile({ ...lean, [path]: {} }));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(why);
     expect(problems[0]).toContain(path);
+  });
+
+  test("in's and out's bundles hold js-yaml (they write YAML at every run); check's takes it from lib/", () => {
+    const files = { ...lean, 'node_modules/js-yaml/dist/js-yaml.mjs': {} };
+    expect(bundleProblems('in', metafile(files))).toEqual([]);
+    expect(bundleProblems('out', metafile(files))).toEqual([]);
+    expect(bundleProblems('check', metafile(files))).toHaveLength(1);
   });
 
   test('an input tree-shaken to nothing is not in the bundle', () => {
