@@ -20,7 +20,8 @@ const clientNode = (file) => (importer) =>
 // - The proxy packages, for a proxy from the environment or a kubeconfig's proxy-url (config.js, transport.ts).
 // - jsonpath-plus, used only by two auth providers' token helpers; openid-client, by the oidc auth provider.
 // - js-yaml in check only: it reads YAML for a source.kubeconfig alone (in and out write YAML at every run).
-// - node:child_process, everywhere: only exec credential plugins start a process (a shim, no side module).
+// - node:child_process and node:readline, everywhere: only exec credential plugins start a process, only watches
+//   read lines (shims that require the built-in module on first use, no side module).
 // client-node's generated API classes are swapped for a stub that throws: KubeConfig needs them only in
 // makeApiClient(), which the scripts never call.
 const standIns = [
@@ -30,6 +31,7 @@ const standIns = [
   { packages: ['openid-client'], stub: 'openid-client-lazy.mjs', from: clientNode('oidc_auth') },
   { packages: ['js-yaml'], stub: 'js-yaml-lazy.mjs', scripts: ['check'] },
   { packages: ['child_process', 'node:child_process'], stub: 'child-process-lazy.mjs' },
+  { packages: ['readline', 'node:readline'], stub: 'readline-lazy.mjs' },
 ];
 const leanBundle = (script) => ({
   name: 'lean-bundle',

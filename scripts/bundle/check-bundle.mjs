@@ -2,7 +2,8 @@
 // client-node's generated API/model classes and its WebSocket stack (exec/attach/port-forward), which the scripts
 // never run; full zod (the schemas are on zod/mini) and zod's other locales; the put's params schema in check's and
 // in's bundles; imports of the client library from outside src/cluster/ (the one boundary to it); and
-// node:child_process loaded at start-up (only scripts/bundle/child-process-lazy.mjs may load it, on first use); and
+// node:child_process or node:readline loaded at start-up (only their shims in scripts/bundle/ may load them, on
+// first use); and
 // the packages of the side modules (assets/lib/), which a script requires on first use only.
 
 /** The side modules: assets/lib/NAME.cjs, built from scripts/bundle/side/NAME.mjs. */
@@ -36,6 +37,12 @@ const forbidden = [
   { pattern: /^src\/request\/out-schema\.ts$/, why: "out's request schema", only: ['check', 'in'] },
 ];
 
+/** Built-in modules a script loads on first use only, through their shims. */
+const lazyBuiltins = [
+  { pattern: /^(node:)?child_process$/, shim: 'child-process-lazy.mjs' },
+  { pattern: /^(node:)?readline$/, shim: 'readline-lazy.mjs' },
+];
+
 /** Problems found in one script's esbuild metafile, as messages (empty: the bundle is as it should be). */
 export function bundleProblems(name, metafile) {
   const problems = [];
@@ -55,10 +62,11 @@ export function bundleProblems(name, metafile) {
     }
   }
   for (const [input, info] of Object.entries(metafile.inputs)) {
-    if (bundled.has(input) && input !== 'scripts/bundle/child-process-lazy.mjs') {
+    if (bundled.has(input)) {
       for (const imported of info.imports ?? []) {
-        if (imported.external && /^(node:)?child_process$/.test(imported.path)) {
-          problems.push(`${name}: ${input} loads ${imported.path} at start-up; only child-process-lazy.mjs may`);
+        const lazy = lazyBuiltins.find((b) => imported.external && b.pattern.test(imported.path));
+        if (lazy && input !== `scripts/bundle/${lazy.shim}`) {
+          problems.push(`${name}: ${input} loads ${imported.path} at start-up; only ${lazy.shim} may`);
         }
       }
     }

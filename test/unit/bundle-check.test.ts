@@ -114,4 +114,14 @@ describe('bundle check', () => {
       'out: src/cluster/exec-credential.ts loads node:child_process at start-up; only child-process-lazy.mjs may',
     ]);
   });
+
+  test('fails when node:readline is loaded at start-up rather than through the lazy shim', () => {
+    const readline = { path: 'node:readline', external: true };
+    const shimmed = { ...lean, 'scripts/bundle/readline-lazy.mjs': { imports: [readline] } };
+    expect(bundleProblems('check', metafile(shimmed))).toEqual([]);
+    const direct = { ...lean, 'src/cluster/transport.ts': { imports: [readline] } };
+    expect(bundleProblems('check', metafile(direct))).toEqual([
+      'check: src/cluster/transport.ts loads node:readline at start-up; only readline-lazy.mjs may',
+    ]);
+  });
 });
