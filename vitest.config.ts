@@ -62,6 +62,7 @@ export default defineConfig({
                 include: [
                   'test/contract/protocol.test.ts',
                   'test/contract/side-modules.test.ts',
+                  'test/image/code-cache.test.ts',
                   'test/integration/deploy.test.ts',
                 ],
                 globalSetup: [cluster],

@@ -60,6 +60,7 @@ import type {
   WorkloadsRep,
 } from './lib/results.js';
 import { isFullRun, scaleRan } from './lib/results.js';
+import { imageCaches, type ImageCaches } from './lib/image-caches.js';
 import { sideModules as sideModuleNames } from '../scripts/bundle/check-bundle.mjs';
 
 const benchStarted = performance.now();
@@ -234,25 +235,13 @@ const putParams = {
   ingress_class: 'traefik',
 };
 
-/**
- * A compile cache filled as the Dockerfile fills the image's: each script run once on `{` (exit 2), which loads all
- * of it. The image runs every script with NODE_COMPILE_CACHE pointing at such a cache.
- */
-async function imageCompileCache(): Promise<string> {
-  const dir = mkdtempSync(join(work, 'image-compile-cache-'));
-  for (const script of SCRIPTS) {
-    const r = await run(assets(script), [tmpdir()], { input: '{', env: scriptEnv({ NODE_COMPILE_CACHE: dir }) });
-    if (r.code !== 2) fail(`filling the compile cache with ${script}`, r);
-  }
-  return dir;
-}
-
 /** Our put into a fresh namespace, timed against the bench's watch of the Deployment. */
-async function ourPut(label: string, idName: string, sources: string, extraEnv: Record<string, string> = {}) {
+async function ourPut(label: string, idName: string, sources: string, caches?: ImageCaches) {
+  const extraEnv = caches?.env ?? {};
   const ns = await newNamespace(label);
   const id = ids.get(idName);
   const seen = await observe(ns);
-  const r = await run(assets('out'), [sources], {
+  const r = await run(caches?.script('out') ?? assets('out'), [sources], {
     input: request(id, ns, 'web', putParams),
     env: concourseEnv(extraEnv),
     rss: true,
@@ -280,9 +269,10 @@ async function ourPut(label: string, idName: string, sources: string, extraEnv: 
 }
 
 /** Our no-op re-put: the same request again into the release's namespace. */
-async function ourReput(ns: string, idName: string, sources: string, extraEnv: Record<string, string> = {}) {
+async function ourReput(ns: string, idName: string, sources: string, caches?: ImageCaches) {
+  const extraEnv = caches?.env ?? {};
   const id = ids.get(idName);
-  const r = await run(assets('out'), [sources], {
+  const r = await run(caches?.script('out') ?? assets('out'), [sources], {
     input: request(id, ns, 'web', putParams),
     env: concourseEnv(extraEnv),
     rss: true,
@@ -313,13 +303,14 @@ async function kubectlApplyAndWait(ns: string, file: string, applyName: string, 
 async function benchPut(putReps: number): Promise<PutResults> {
   const reps: PutRep[] = [];
   let manifests = '';
-  const compileCache = await imageCompileCache();
+  // The code caches the image ships, made as the Dockerfile makes them.
+  const caches = await imageCaches(snapshot, work);
   for (let rep = 1; rep <= putReps; rep++) {
     // ours, without and with the compile cache; which goes first alternates between reps
     const sources = mkdtempSync(join(work, 'sources-'));
     const plainFirst = rep % 2 === 1;
     const putPlain = () => ourPut(`put${rep}`, `put-${rep}`, sources);
-    const putCached = () => ourPut(`putcc${rep}`, `put-cc-${rep}`, sources, { NODE_COMPILE_CACHE: compileCache });
+    const putCached = () => ourPut(`putcc${rep}`, `put-cc-${rep}`, sources, caches);
     const plain = plainFirst ? await putPlain() : undefined;
     const cached = await putCached();
     const ours = plain ?? (await putPlain());
@@ -366,7 +357,7 @@ async function benchPut(putReps: number): Promise<PutResults> {
 
     // the no-op re-puts: ours (without and with the cache, alternating), then kubectl's apply of the same file again
     const reputPlain = () => ourReput(ours.put.ns, `reput-${rep}`, sources);
-    const reputCached = () => ourReput(cached.put.ns, `reput-cc-${rep}`, sources, { NODE_COMPILE_CACHE: compileCache });
+    const reputCached = () => ourReput(cached.put.ns, `reput-cc-${rep}`, sources, caches);
     const againPlain = plainFirst ? await reputPlain() : undefined;
     const againCached = await reputCached();
     const again = againPlain ?? (await reputPlain());
@@ -1196,9 +1187,9 @@ async function benchScale(): Promise<ScaleRow[]> {
 // 5. sizes: bundles, metafile, image
 function sizes(): Sizes {
   const bundles = {
-    check: statSync(assets('check')).size,
-    in: statSync(assets('in')).size,
-    out: statSync(assets('out')).size,
+    check: statSync(assets('lib/check.cjs')).size,
+    in: statSync(assets('lib/in.cjs')).size,
+    out: statSync(assets('lib/out.cjs')).size,
   };
   const sideModules = Object.fromEntries(sideModuleNames.map((n) => [n, statSync(assets(`lib/${n}.cjs`)).size]));
   const meta = JSON.parse(readFileSync(assets('meta.json'), 'utf8')) as Record<

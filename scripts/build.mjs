@@ -1,9 +1,11 @@
-// Bundles the three entrypoints into executables under assets/ (no node_modules needed beside them), and the packages
-// only a rare path runs into side modules under assets/lib/, which a script requires on first use.
+// Bundles the three entrypoints into assets/lib/{check,in,out}.cjs (no node_modules needed beside them), each started
+// assets/{check,in,out}, a copy of the launcher scripts/bundle/launcher.cjs (which uses the V8 code cache the image
+// fills, see there); and the packages only a rare path runs into side modules under assets/lib/, which a script
+// requires on first use.
 // Each bundle holds only what its script runs; scripts/bundle/check-bundle.mjs fails the build when the client
 // library's unused parts or a side module's packages come back (see bench/RESULTS.md for what they cost at start-up).
 import { build } from 'esbuild';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { bundleProblems, sideModules } from './bundle/check-bundle.mjs';
 
@@ -57,8 +59,7 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node24',
-  // CommonJS output: the scripts have no .js/.mjs extension (a package.json beside them may say otherwise, the
-  // image has none), the side modules end in .cjs.
+  // CommonJS output (.cjs: whatever a package.json above says).
   format: 'cjs',
   minify: true,
   sourcemap: false,
@@ -72,8 +73,7 @@ const [results, sideResults] = await Promise.all([
       build({
         ...common,
         entryPoints: [`src/entrypoints/${name}.ts`],
-        outfile: `assets/${name}`,
-        banner: { js: '#!/usr/bin/env node' },
+        outfile: `assets/lib/${name}.cjs`,
         // The client library's fetch stack is not used (src/cluster/transport.ts): keep it out of the bundles.
         alias: { undici: './scripts/bundle/undici-stub.mjs' },
         plugins: [leanBundle(name)],
@@ -87,8 +87,13 @@ const [results, sideResults] = await Promise.all([
   ),
 ]);
 
-await Promise.all(entrypoints.map((name) => chmod(`assets/${name}`, 0o755)));
-// The repo's package.json says "type": "module", which would make Node read these extensionless files as ESM.
+await Promise.all(
+  entrypoints.map(async (name) => {
+    await copyFile('scripts/bundle/launcher.cjs', `assets/${name}`);
+    await chmod(`assets/${name}`, 0o755);
+  }),
+);
+// The repo's package.json says "type": "module", which would make Node read the extensionless launchers as ESM.
 await writeFile('assets/package.json', JSON.stringify({ type: 'commonjs' }) + '\n');
 await writeFile(
   'assets/meta.json',

@@ -10,7 +10,8 @@
 #
 # --mount DIR   bind-mounts the host directory DIR (read-write) at the same path inside the container, so the
 #               `in` destination / `out` sources path is the same on both sides. Repeatable. DIR must exist.
-# --env N[=V]   sets N in the container (N alone: its value here; left out when unset here). Repeatable. BUILD_ID,
+# --env N[=V]   sets N in the container (N alone: its value here, handed over by name so that it is on no command
+#               line; left out when unset here). Repeatable. BUILD_ID,
 #               BUILD_NAME, BUILD_JOB_NAME, BUILD_PIPELINE_NAME, BUILD_TEAM_NAME, BUILD_CREATED_BY and ATC_EXTERNAL_URL
 #               are passed through without asking when they are set here; nothing else from this environment is.
 # --image REF   default $IMAGE_NAME (localhost/kubernetes-deploy-resource:dev, made by scripts/image/build.sh).
@@ -45,7 +46,7 @@ while (($#)); do
     --env)
       [[ $# -ge 2 ]] || usage
       if [[ $2 == *=* ]]; then envs+=("$2")
-      elif [[ -n ${!2+set} ]]; then envs+=("$2=${!2}")
+      elif [[ -n ${!2+set} ]]; then export "${2?}"; envs+=("$2")
       fi
       shift 2 ;;
     --image) [[ $# -ge 2 ]] || usage; image=$2; shift 2 ;;

@@ -1,6 +1,6 @@
-// The esbuild bundles stand alone: what the image copies to /opt/resource is all they need (host only).
+// The scripts stand alone: what the image copies to /opt/resource (launchers, lib/) is all they need (host only).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -44,8 +44,10 @@ describe('the bundles', () => {
     'openid-client': { discovery: 'function', refreshTokenGrant: 'function', customFetch: 'symbol' },
     'js-yaml': { load: 'function' },
   };
-  test('lib/ holds the side modules, each exporting what its stand-in uses', () => {
-    expect(readdirSync(join(repoRoot, 'assets', 'lib')).sort()).toEqual(sideModules.map((m) => `${m}.cjs`).sort());
+  test("lib/ holds the scripts' bundles and the side modules, each exporting what its stand-in uses", () => {
+    expect(readdirSync(join(repoRoot, 'assets', 'lib')).sort()).toEqual(
+      [...sideModules, 'check', 'in', 'out'].map((m) => `${m}.cjs`).sort(),
+    );
     expect(Object.keys(used).sort()).toEqual([...sideModules].sort());
     // Loaded in a child process: the test process must not keep them (a later build rewrites them).
     for (const [name, exports] of Object.entries(used)) {
@@ -57,13 +59,16 @@ describe('the bundles', () => {
     }
   });
 
-  test('are executable files with a node shebang, each under 5 MB', () => {
+  test('are executable launchers with a node shebang, each starting its bundle in lib/ (under 5 MB)', () => {
     for (const name of ['check', 'in', 'out']) {
       const file = join(repoRoot, 'assets', name);
       const info = statSync(file);
       expect(info.mode & 0o111).toBe(0o111);
-      expect(info.size).toBeLessThan(5 * 1024 * 1024);
+      expect(readFileSync(file, 'utf8')).toBe(
+        readFileSync(join(repoRoot, 'scripts', 'bundle', 'launcher.cjs'), 'utf8'),
+      );
       expect(execFileSync('head', ['-n1', file]).toString()).toBe('#!/usr/bin/env node\n');
+      expect(statSync(join(repoRoot, 'assets', 'lib', `${name}.cjs`)).size).toBeLessThan(5 * 1024 * 1024);
     }
   });
 });

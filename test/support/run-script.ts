@@ -40,9 +40,16 @@ export const imageMode = process.env.RESOURCE_RUNNER === 'image';
 /** Every byte the scripts wrote, for the suite-wide secret check (see test/secrets). */
 const captureFile = process.env.KDR_CAPTURE_FILE;
 
-function command(name: ScriptName, dir: string | undefined): { file: string; args: string[] } {
+function command(name: ScriptName, dir: string | undefined, env: string[]): { file: string; args: string[] } {
   if (imageMode) {
-    const args = [...(dir ? ['--mount', dir] : []), '--', `/opt/resource/${name}`, ...(dir ? [dir] : [])];
+    // The test's variables reach the container by name (run.sh --env N): their values are on no command line.
+    const args = [
+      ...(dir ? ['--mount', dir] : []),
+      ...env.flatMap((n) => ['--env', n]),
+      '--',
+      `/opt/resource/${name}`,
+      ...(dir ? [dir] : []),
+    ];
     return { file: join(repoRoot, 'scripts', 'image', 'run.sh'), args };
   }
   return { file: join(repoRoot, 'assets', name), args: dir ? [dir] : [] };
@@ -152,7 +159,9 @@ export function runProcess(file: string, args: string[] = [], options: ProcessOp
 
 export async function runScript(name: ScriptName, request: unknown, options: RunOptions = {}): Promise<ScriptResult> {
   const input = typeof request === 'string' ? request : JSON.stringify(request);
-  const { file, args } = command(name, options.dir);
+  // PATH and HOME are the container's own in the image.
+  const forwarded = Object.keys(options.env ?? {}).filter((n) => n !== 'PATH' && n !== 'HOME');
+  const { file, args } = command(name, options.dir, forwarded);
   const env = {
     // Node 24 (the image's runtime) first, as the image's PATH has it.
     PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
