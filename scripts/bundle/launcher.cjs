@@ -29,11 +29,16 @@ if (cachedData === undefined && !write) {
   if (report) process.stderr.write(`code cache: none at ${cacheFile}\n`);
   require(bundle);
 } else {
-  const { Script } = require('node:vm');
+  const { Script, constants } = require('node:vm');
   const { createRequire } = require('node:module');
   // Node's CommonJS wrapper: the bundle sees require, module, __filename and __dirname as when required.
   const source = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(bundle, 'utf8')}\n})`;
-  const script = new Script(source, { filename: bundle, ...(cachedData ? { cachedData } : {}) });
+  const script = new Script(source, {
+    filename: bundle,
+    // import() as in a module Node loaded (the bundles have none today: esbuild turns them into require()).
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    ...(cachedData ? { cachedData } : {}),
+  });
   if (report && cachedData) {
     process.stderr.write(`code cache: ${script.cachedDataRejected ? 'rejected' : 'used'} ${cacheFile}\n`);
   }
