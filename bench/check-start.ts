@@ -39,7 +39,7 @@ const namespace = `kdr-bench-${runId}-check`;
 // A private copy of the bundles: a concurrent `npm run build` cannot swap them mid-run.
 const snapshot = mkdtempSync(join(work, 'assets-'));
 for (const f of [...SCRIPTS, 'package.json', 'meta.json']) copyFileSync(join(root, 'assets', f), join(snapshot, f));
-cpSync(join(root, 'assets', 'lib'), join(snapshot, 'lib'), { recursive: true }); // the side modules
+cpSync(join(root, 'assets', 'lib'), join(snapshot, 'lib'), { recursive: true }); // the bundles, the side modules
 const assets = (name: string) => join(snapshot, name);
 
 const fail = (what: string, r: ProcessResult): never => {

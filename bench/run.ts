@@ -86,7 +86,7 @@ const work = mkdtempSync(join(tmpdir(), 'kdr-bench-'));
 // rebuild assets/ while other sessions change src/) cannot swap them in the middle of the run.
 const snapshot = mkdtempSync(join(work, 'assets-'));
 for (const f of [...SCRIPTS, 'package.json', 'meta.json']) copyFileSync(join(root, 'assets', f), join(snapshot, f));
-cpSync(join(root, 'assets', 'lib'), join(snapshot, 'lib'), { recursive: true }); // the side modules
+cpSync(join(root, 'assets', 'lib'), join(snapshot, 'lib'), { recursive: true }); // the bundles, the side modules
 const assets = (name: string) => join(snapshot, name);
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
 /** The results so far: each section fills its key (BenchResults says which). */

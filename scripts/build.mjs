@@ -1,7 +1,7 @@
-// Bundles the three entrypoints into assets/lib/{check,in,out}.cjs (no node_modules needed beside them), each started
-// assets/{check,in,out}, a copy of the launcher scripts/bundle/launcher.cjs (which uses the V8 code cache the image
-// fills, see there); and the packages only a rare path runs into side modules under assets/lib/, which a script
-// requires on first use.
+// Bundles the three entrypoints into assets/lib/{check,in,out}.cjs (no node_modules needed beside them), each one
+// started by a copy of the launcher scripts/bundle/launcher.cjs at assets/{check,in,out} (which uses the V8 code cache
+// the image fills, see there); and the packages only a rare path runs into side modules under assets/lib/, which a
+// script requires on first use.
 // Each bundle holds only what its script runs; scripts/bundle/check-bundle.mjs fails the build when the client
 // library's unused parts or a side module's packages come back (see bench/RESULTS.md for what they cost at start-up).
 import { build } from 'esbuild';

@@ -1,10 +1,9 @@
 // What must never come back into the bundles (checked on esbuild's metafile by scripts/build.mjs; the build fails):
 // client-node's generated API/model classes and its WebSocket stack (exec/attach/port-forward), which the scripts
 // never run; full zod (the schemas are on zod/mini) and zod's other locales; the put's params schema in check's and
-// in's bundles; imports of the client library from outside src/cluster/ (the one boundary to it); and
-// node:child_process or node:readline loaded at start-up (only their shims in scripts/bundle/ may load them, on
-// first use); and
-// the packages of the side modules (assets/lib/), which a script requires on first use only.
+// in's bundles; imports of the client library from outside src/cluster/ (the one boundary to it); node:child_process
+// or node:readline loaded at start-up (only their shims in scripts/bundle/ may load them, on first use); and the
+// packages of the side modules (assets/lib/), which a script requires on first use only.
 
 /** The side modules: assets/lib/NAME.cjs, built from scripts/bundle/side/NAME.mjs. */
 export const sideModules = ['proxy-agents', 'jsonpath-plus', 'openid-client', 'js-yaml'];
