@@ -44,6 +44,8 @@ export interface DeployInput extends ReleaseTarget, DeployOptions {
   historyLimit: number;
   release: ReleaseContent;
   now: Date;
+  /** Set by deployRelease once it holds the lock: the server's time this put began (the rollout wait's since). */
+  putStartedAt?: string;
 }
 
 export interface DryRunObject {
@@ -74,7 +76,7 @@ export async function deployRelease(input: DeployInput): Promise<DeployResult> {
   await ensureNamespace(cluster, namespace, input.createNamespace, app, log);
   const lock = await acquireReleaseLock(input);
   try {
-    return await deployLocked(input);
+    return await deployLocked(lock.acquiredAt ? { ...input, putStartedAt: lock.acquiredAt } : input);
   } finally {
     // Only after the record's last write, never beside it: the lock guards the record, and a put that took the lock
     // before that write would find this record still pending and mark it failed.
@@ -276,6 +278,7 @@ async function applyAndWait(
       deadline: deadline.at,
       log,
       ...(input.signal ? { signal: input.signal } : {}),
+      ...(input.putStartedAt ? { putStartedAt: input.putStartedAt } : {}),
       clock: input.clock,
     });
   };

@@ -6,9 +6,12 @@ import { ApiRejectedError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { labelKeys, managedBy } from '../kube/labels.js';
 import type { KubeObject } from '../kube/object.js';
+import { appliedAt } from '../rollout/snapshot.js';
 import { sleep, type Clock, type Deadline } from '../time.js';
 
 export interface ReleaseLock {
+  /** The server's time of taking the lock (when this put began, on the cluster's clock), if the server says. */
+  acquiredAt?: string;
   release(): Promise<void>;
 }
 
@@ -144,7 +147,9 @@ function holdLease(options: LockOptions, lease: KubeObject, clock: Clock): Relea
     (timer as { unref?: () => void } | undefined)?.unref?.();
   };
   schedule();
+  const acquiredAt = appliedAt(lease) ?? (lease.metadata.creationTimestamp as string | undefined);
   return {
+    ...(acquiredAt ? { acquiredAt } : {}),
     async release() {
       stopped = true;
       clock.clearTimeout(timer);

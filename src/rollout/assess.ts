@@ -15,7 +15,8 @@ interface WorkloadRule {
   apiGroups: string[];
   /** What the wait must watch to judge this kind. */
   watches: WatchedKind[];
-  assess: (applied: KubeObject, snapshot: Snapshot) => Verdict;
+  /** `putStartedAt`: the server's time of this put's start (failuresSince). */
+  assess: (applied: KubeObject, snapshot: Snapshot, putStartedAt?: string) => Verdict;
 }
 
 // Events: only `FailedCreate` ones (a controller could not create a Pod: a quota, a missing ServiceAccount, admission).
@@ -44,11 +45,11 @@ export function watchesFor(workloads: KubeObject[]): WatchedKind[] {
   return [...new Set(workloads.flatMap((w) => ruleFor(w)?.watches ?? []))];
 }
 
-export function assessWorkload(applied: KubeObject, snapshot: Snapshot): Verdict {
+export function assessWorkload(applied: KubeObject, snapshot: Snapshot, putStartedAt?: string): Verdict {
   const rule = ruleFor(applied);
   if (!rule)
     return { state: 'done', message: `${applied.kind.toLowerCase()}/${applied.metadata.name}: not a workload` };
-  return rule.assess(applied, snapshot);
+  return rule.assess(applied, snapshot, putStartedAt);
 }
 
 /** All failures in one line: the only one as it is, several numbered. */

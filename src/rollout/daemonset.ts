@@ -2,10 +2,10 @@
 import type { KubeObject } from '../kube/object.js';
 import { findPodFailureWhere, isOwnedBy } from './pods.js';
 import {
-  appliedAt,
   done,
   failedCreate,
   failedCreateVerdict,
+  failuresSince,
   generationObserved,
   liveObject,
   notSeenYet,
@@ -31,7 +31,7 @@ interface DaemonSetShape {
 // The DaemonSet controller labels each Pod with the template generation it was made from (apps/v1 keeps it here).
 const templateGeneration = 'deprecated.daemonset.template.generation';
 
-export function assessDaemonSet(applied: KubeObject, snapshot: Snapshot): Verdict {
+export function assessDaemonSet(applied: KubeObject, snapshot: Snapshot, putStartedAt?: string): Verdict {
   const ref = `daemonset/${applied.metadata.name}`;
   const strategy = (applied as unknown as DaemonSetShape).spec?.updateStrategy?.type ?? 'RollingUpdate';
   if (strategy === 'OnDelete') {
@@ -47,7 +47,7 @@ export function assessDaemonSet(applied: KubeObject, snapshot: Snapshot): Verdic
   const observed = generationObserved(live, applied);
   // Before the generation check: the controller does not write its status when a Pod cannot be created.
   if (!observed || (status.currentNumberScheduled ?? 0) < desired || (status.updatedNumberScheduled ?? 0) < desired) {
-    const event = failedCreate(snapshot, live, appliedAt(applied));
+    const event = failedCreate(snapshot, live, failuresSince(applied, putStartedAt));
     if (event) return failedCreateVerdict(ref, event);
   }
   if (!observed) return progressing(`${ref}: waiting for the daemonset spec update to be observed`);

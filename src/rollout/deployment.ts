@@ -4,9 +4,9 @@
 import type { KubeObject } from '../kube/object.js';
 import { asEvent, findPodFailureWhere, isOwnedBy } from './pods.js';
 import {
-  appliedAt,
   done,
   failedCreate,
+  failuresSince,
   generationObserved,
   liveObject,
   notBefore,
@@ -133,7 +133,7 @@ const podOf = (rs: KubeObject) => (pod: KubeObject) => {
  * counts (its status, conditions and Pods may still be the previous revision's); after that, only the ReplicaSet of
  * the current template and its Pods. Pods of superseded ReplicaSets never fail a put.
  */
-export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot): Verdict {
+export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot, putStartedAt?: string): Verdict {
   const ref = `deployment/${applied.metadata.name}`;
   const live = liveObject(snapshot, 'Deployment', applied);
   if (!live) return notSeenYet(ref);
@@ -154,23 +154,21 @@ export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot)
       message: `${ref} exceeded its progress deadline (ProgressDeadlineExceeded): ${deadline.message ?? ''}`.trim(),
     };
   }
+  let earlier: string | undefined;
   if (rs) {
     const rsRef = `replicaset/${rs.metadata.name}`;
     const rsStatus = (rs as unknown as ReplicaSetShape).status;
-    // Pods missing, and the controller said why since this put changed the Deployment: in the ReplicaFailure
-    // condition (set once, when creation first fails) or in a FailedCreate event (renewed on every retry). An older
-    // one is left from before (a quota since raised) and clears on the controller's next try.
+    // Pods missing, and the controller said why since this put changed the Deployment (or, unchanged, since this put
+    // began): in the ReplicaFailure condition (set once, when creation first fails) or in a FailedCreate event
+    // (renewed on every retry). An older one is left from before (a quota since raised, a ServiceAccount since
+    // created) and clears on the controller's next try; until then it is said, not judged.
     if ((rsStatus?.replicas ?? 0) < ((rs as unknown as ReplicaSetShape).spec?.replicas ?? 1)) {
-      const since = appliedAt(applied);
-      const condition = rsStatus?.conditions?.find(
-        (c) =>
-          c.type === 'ReplicaFailure' &&
-          c.status === 'True' &&
-          notBefore(c.lastTransitionTime, since) &&
-          refusedCreate(c.message),
+      const since = failuresSince(applied, putStartedAt);
+      const failed = rsStatus?.conditions?.find(
+        (c) => c.type === 'ReplicaFailure' && c.status === 'True' && refusedCreate(c.message),
       );
-      if (condition) {
-        const cause = `${condition.reason ?? 'ReplicaFailure'}: ${condition.message ?? ''}`.trim();
+      if (failed && notBefore(failed.lastTransitionTime, since)) {
+        const cause = `${failed.reason ?? 'ReplicaFailure'}: ${failed.message ?? ''}`.trim();
         return { state: 'failed', message: `${ref} failed: ${rsRef} cannot create Pods: ${cause}` };
       }
       const event = failedCreate(snapshot, rs, since);
@@ -180,9 +178,14 @@ export function assessDeploymentRollout(applied: KubeObject, snapshot: Snapshot)
         const said = (asEvent(event).message ?? '').replace(/^Error creating: /, '');
         return { state: 'failed', message: `${ref} failed: ${rsRef} cannot create Pods: FailedCreate: ${said}`.trim() };
       }
+      if (failed) {
+        const cause = `${failed.reason ?? 'ReplicaFailure'}: ${failed.message ?? ''}`.trim();
+        earlier = `before this put ${rsRef} could not create Pods: ${cause}`;
+      }
     }
     const failure = findPodFailureWhere(snapshot.Pod, podOf(rs));
     if (failure) return podFailedVerdict(ref, failure);
   }
-  return assessDeploymentCounts(d);
+  const verdict = assessDeploymentCounts(d);
+  return earlier && verdict.state === 'progressing' ? progressing(`${verdict.message} (${earlier})`) : verdict;
 }

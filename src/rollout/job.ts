@@ -3,10 +3,10 @@
 import type { KubeObject } from '../kube/object.js';
 import { describeFailedPods, fatalJobWaitingReasons, findPodFailureWhere, isOwnedBy } from './pods.js';
 import {
-  appliedAt,
   done,
   failedCreate,
   failedCreateVerdict,
+  failuresSince,
   liveObject,
   notSeenYet,
   podFailedVerdict,
@@ -23,7 +23,7 @@ interface JobShape {
   status?: { active?: number; succeeded?: number; failed?: number; conditions?: Condition[] };
 }
 
-export function assessJob(applied: KubeObject, snapshot: Snapshot): Verdict {
+export function assessJob(applied: KubeObject, snapshot: Snapshot, putStartedAt?: string): Verdict {
   const ref = `job/${applied.metadata.name}`;
   // A Job has no observedGeneration (its template cannot change): the applied uid tells ours from a replaced one.
   const live = liveObject(snapshot, 'Job', applied);
@@ -49,7 +49,7 @@ export function assessJob(applied: KubeObject, snapshot: Snapshot): Verdict {
     return done(`${ref}: completed (${succeeded}${completions !== undefined ? ` of ${completions}` : ''} succeeded)`);
 
   if ((status.active ?? 0) === 0) {
-    const event = failedCreate(snapshot, live, appliedAt(applied));
+    const event = failedCreate(snapshot, live, failuresSince(applied, putStartedAt));
     if (event) return failedCreateVerdict(ref, event);
   }
   const failure = findPodFailureWhere(snapshot.Pod, ours, fatalJobWaitingReasons);

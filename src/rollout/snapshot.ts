@@ -77,6 +77,23 @@ export function appliedAt(applied: KubeObject, manager = 'kubernetes-deploy-reso
 }
 
 /**
+ * Since when a failure to create Pods counts against this put: from its apply of the workload when that apply changed
+ * it (our field manager's time), else (an unchanged workload, re-put) from this put's start on, `putStartedAt` being
+ * the server's time of taking the release lock. What a controller said before belongs to an earlier put: a
+ * ReplicaFailure condition keeps its old time, and the controller's next try renews its FailedCreate event if the cause
+ * is still there (a missing ServiceAccount since created is not). Server times have whole seconds: an event in the
+ * second the put started may be the last put's, so an unchanged workload's count from the next second.
+ */
+export function failuresSince(applied: KubeObject, putStartedAt: string | undefined): string | undefined {
+  const wrote = appliedAt(applied);
+  if (!putStartedAt) return wrote;
+  const startSecond = Math.floor(Date.parse(putStartedAt) / 1000) * 1000;
+  if (!Number.isFinite(startSecond)) return wrote;
+  if (wrote && Date.parse(wrote) >= startSecond) return wrote;
+  return new Date(startSecond + 1000).toISOString();
+}
+
+/**
  * The newest `FailedCreate` event of the live object since the put changed it, e.g. `pods "db-0" is forbidden:
  * exceeded quota: …`. Older events (from an earlier put) do not count: the caller also checks Pods are missing.
  */

@@ -3,10 +3,10 @@
 import type { KubeObject } from '../kube/object.js';
 import { findPodFailureWhere, isOwnedBy } from './pods.js';
 import {
-  appliedAt,
   done,
   failedCreate,
   failedCreateVerdict,
+  failuresSince,
   generationObserved,
   liveObject,
   notSeenYet,
@@ -30,7 +30,7 @@ interface StatefulSetShape {
   };
 }
 
-export function assessStatefulSet(applied: KubeObject, snapshot: Snapshot): Verdict {
+export function assessStatefulSet(applied: KubeObject, snapshot: Snapshot, putStartedAt?: string): Verdict {
   const ref = `statefulset/${applied.metadata.name}`;
   const strategy = (applied as unknown as StatefulSetShape).spec?.updateStrategy?.type ?? 'RollingUpdate';
   if (strategy === 'OnDelete') {
@@ -47,7 +47,7 @@ export function assessStatefulSet(applied: KubeObject, snapshot: Snapshot): Verd
   // Before the generation check: the controller does not write its status (observedGeneration) when a Pod cannot be
   // created. An event since this put changed the object comes from a sync of this spec.
   if (!observed || (status.replicas ?? 0) < wanted) {
-    const event = failedCreate(snapshot, live, appliedAt(applied));
+    const event = failedCreate(snapshot, live, failuresSince(applied, putStartedAt));
     if (event) return failedCreateVerdict(ref, event);
   }
   if (!observed) return progressing(`${ref}: waiting for the statefulset spec update to be observed`);

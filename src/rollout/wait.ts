@@ -33,6 +33,11 @@ export interface WaitOptions {
   resyncMs?: number;
   /** After the first failure, how long other workloads still rolling out may take to fail too (default 1.5 s). */
   failureGraceMs?: number;
+  /**
+   * The server's time of this put's start (when it took the release lock): a workload the put left unchanged is
+   * failed only by what the controllers said after it (see failuresSince in snapshot.ts).
+   */
+  putStartedAt?: string;
   /** How long a failure whose object has no events yet waits for them (default 2 s): kubelets post them apart. */
   eventsGraceMs?: number;
 }
@@ -165,7 +170,7 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
 
   const judge = () => {
     const seen = snapshot();
-    return workloads.map((w) => [objectRef(w), assessWorkload(w, seen)] as const);
+    return workloads.map((w) => [objectRef(w), assessWorkload(w, seen, options.putStartedAt)] as const);
   };
   const failuresOf = (verdicts: ReturnType<typeof judge>) =>
     verdicts.flatMap(([ref, v]) => (v.state === 'failed' ? [[ref, v] as const] : []));

@@ -13,8 +13,8 @@ describe('Pods that cannot be created', () => {
   const ns = useNamespace('kdr-failcreate');
 
   test(
-    'a missing ServiceAccount: exit 5 with the admission message, not a timeout; ' +
-      'a fixed re-put succeeds; teardown',
+    'a missing ServiceAccount: exit 5 with the admission message, not a timeout; the same put again fails too ' +
+      "(the controller's renewed event); a fixed re-put succeeds; teardown",
     async () => {
       const source = clusterSource({ namespace: ns.name });
       const broken = sourcesDir(tagOnly(readyImage('1')), {
@@ -34,6 +34,18 @@ describe('Pods that cannot be created', () => {
         ),
       );
       expect(put.durationMs).toBeLessThan(60_000);
+
+      // The same put again, still without the ServiceAccount: the worker is unchanged, so the failure left from the
+      // last put is not this one's; the controller's next try renews its event, and that fails this put.
+      const again = await runScript(
+        'out',
+        { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
+        { dir: broken },
+      );
+      expect(again.code, again.stderr).toBe(5);
+      expect(lines(again.stderr)).toContain('deployment/worker unchanged');
+      expect(lines(again.stderr).at(-1)).toMatch(/cannot create Pods: .*serviceaccount "missing" not found/);
+      expect(again.durationMs).toBeLessThan(60_000);
 
       await kubectl(['create', 'serviceaccount', 'missing'], { namespace: ns.name });
       const fixed = await runScript(

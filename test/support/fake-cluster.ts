@@ -603,6 +603,8 @@ export class FakeCluster {
     }
     if (statusSubresource.has(object.kind))
       (next as { status?: unknown }).status = clone((stored.object as { status?: unknown }).status);
+    // As the API server: an update that changes the object renews the writer's managedFields entry and its time.
+    if (!deepEqual(content(stored.object), content(next))) this.touchManager(next, 'Update');
     return this.commit(key, next, stored);
   }
 

@@ -49,6 +49,8 @@ describe('the release lock', () => {
       spec: { holderIdentity: 'me', leaseDurationSeconds: 30 },
     });
     expect(fake.log()).toEqual([`create lease/${lockName('web')}`]);
+    // When this put began, on the server's clock (whole seconds): the rollout wait's bound for unchanged workloads.
+    expect(lock.acquiredAt).toBe(new Date(fake.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z'));
     await lock.release();
     expect(fake.objects('Lease')).toEqual([]);
   });
@@ -88,6 +90,8 @@ describe('the release lock', () => {
       `read lease/${lockName('web')}`,
       `replace lease/${lockName('web')}`,
     ]);
+    // Taken over now: the time of our replace, not the old lease's creation.
+    expect(lock.acquiredAt).toBe(new Date(fake.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z'));
     await lock.release();
   });
 

@@ -387,6 +387,79 @@ describe('Deployment: only the generation this put wrote, only its ReplicaSet', 
     },
   );
 
+  test(
+    'a re-put that left the Deployment unchanged counts only what the controller said after this put began ' +
+      '(a ServiceAccount created in between: the old ReplicaFailure is said, not judged)',
+    () => {
+      // The apply wrote nothing: our field manager's time is the earlier put's. This put took the lock at 10:00:00.
+      const earlierPut = [{ manager: 'kubernetes-deploy-resource', operation: 'Apply', time: '2026-01-01T09:00:00Z' }];
+      const unchanged = { ...applied, metadata: { ...applied.metadata, managedFields: earlierPut } };
+      const putStartedAt = '2026-01-01T10:00:00Z';
+      const refused = 'pods "web-good-x" is forbidden: error looking up service account ns/missing: not found';
+      const rsWith = (conditionAt: string, replicas = 0) =>
+        replicaSet('web-good', 'good', '3', goodTemplate, {
+          spec: { replicas: 2, template: (goodRs.spec as { template: unknown }).template },
+          status: {
+            replicas,
+            conditions: [
+              {
+                type: 'ReplicaFailure',
+                status: 'True',
+                reason: 'FailedCreate',
+                message: refused,
+                lastTransitionTime: conditionAt,
+              },
+            ],
+          },
+        });
+      const eventAt = (at: string) =>
+        failedCreateEvent('web-good-uid', 'ReplicaSet', 'web-good', at, `Error creating: ${refused}`);
+      const stale = rsWith('2026-01-01T09:00:05Z');
+
+      // The condition and the last retry's event from before (the event in the very second the put began too).
+      for (const extra of [[], [eventAt('2026-01-01T09:59:58Z')], [eventAt('2026-01-01T10:00:00Z')]]) {
+        expect(assessWorkload(unchanged, snapshotOf([observedScalingDown, stale, ...extra]), putStartedAt)).toEqual({
+          state: 'progressing',
+          message:
+            'deployment/web: 1 old replicas pending termination ' +
+            `(before this put replicaset/web-good could not create Pods: FailedCreate: ${refused})`,
+        });
+      }
+      // The controller's next try fails again (the cause is still there): its renewed event fails the put.
+      const failed = {
+        state: 'failed',
+        message: `deployment/web failed: replicaset/web-good cannot create Pods: FailedCreate: ${refused}`,
+      };
+      expect(
+        assessWorkload(
+          unchanged,
+          snapshotOf([observedScalingDown, stale, eventAt('2026-01-01T10:00:01Z')]),
+          putStartedAt,
+        ),
+      ).toEqual(failed);
+      // Or the condition newly set since (it had cleared in between).
+      expect(
+        assessWorkload(unchanged, snapshotOf([observedScalingDown, rsWith('2026-01-01T10:00:02Z')]), putStartedAt),
+      ).toEqual(failed);
+      // The next try succeeds: the Pods are there, the old condition is not looked at.
+      expect(
+        assessWorkload(unchanged, snapshotOf([available, rsWith('2026-01-01T09:00:05Z', 2)]), putStartedAt).state,
+      ).toBe('done');
+      // A put that changed the Deployment (managed time since it began) is judged from its apply, as before.
+      const changed = [{ manager: 'kubernetes-deploy-resource', operation: 'Apply', time: '2026-01-01T10:00:00Z' }];
+      const rewritten = { ...applied, metadata: { ...applied.metadata, managedFields: changed } };
+      expect(
+        assessWorkload(
+          rewritten,
+          snapshotOf([observedScalingDown, eventAt('2026-01-01T10:00:00Z'), rsWith('2026-01-01T09:00:05Z')]),
+          putStartedAt,
+        ),
+      ).toEqual(failed);
+      // Without the put's start (the server did not say), the apply's time alone: the old condition counts.
+      expect(assessWorkload(unchanged, snapshotOf([observedScalingDown, stale])).state).toBe('failed');
+    },
+  );
+
   test('a Deployment of another uid (an older one of that name) is not judged', () => {
     const appliedNew = { ...available, metadata: { ...available.metadata, uid: 'new-uid' } };
     expect(assessWorkload(appliedNew, snapshotOf([available]))).toEqual({
