@@ -20,11 +20,14 @@ describe('Pods that cannot be created', () => {
       const broken = sourcesDir(tagOnly(readyImage('1')), {
         'deps/worker.yml': deploymentYaml('worker', readyImage('2').tagRef, { serviceAccountName: 'missing' }),
       });
-      const put = await runScript(
-        'out',
-        { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
-        { dir: broken },
-      );
+      // The same put each time: only the ServiceAccount changes in between.
+      const putRelease = () =>
+        runScript(
+          'out',
+          { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
+          { dir: broken },
+        );
+      const put = await putRelease();
       expect(put.code, put.stderr).toBe(5);
       expect(lines(put.stderr).at(-1)).toMatch(
         new RegExp(
@@ -37,22 +40,14 @@ describe('Pods that cannot be created', () => {
 
       // The same put again, still without the ServiceAccount: the worker is unchanged, so the failure left from the
       // last put is not this one's; the controller's next try renews its event, and that fails this put.
-      const again = await runScript(
-        'out',
-        { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
-        { dir: broken },
-      );
+      const again = await putRelease();
       expect(again.code, again.stderr).toBe(5);
       expect(lines(again.stderr)).toContain('deployment/worker unchanged');
       expect(lines(again.stderr).at(-1)).toMatch(/cannot create Pods: .*serviceaccount "missing" not found/);
       expect(again.durationMs).toBeLessThan(60_000);
 
       await kubectl(['create', 'serviceaccount', 'missing'], { namespace: ns.name });
-      const fixed = await runScript(
-        'out',
-        { source, params: { image: 'image', manifests: ['deps/*.yml'], timeout: '2m' } },
-        { dir: broken },
-      );
+      const fixed = await putRelease();
       expect(fixed.code, fixed.stderr).toBe(0);
       expect(lines(fixed.stderr)).toContain('deployment/worker: successfully rolled out (1 of 1 replicas available)');
 
