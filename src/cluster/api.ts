@@ -14,6 +14,22 @@ export interface ListResult {
   resourceVersion: string;
 }
 
+/**
+ * An object's metadata alone, as the API server's PartialObjectMetadata has it: no spec, no data. Not a KubeObject,
+ * so code that needs an object's content (a release record's data) cannot be handed one by mistake.
+ */
+export interface ObjectMetadata {
+  /** The listed kind's, so that keyOf() names the object for a read. */
+  apiVersion: string;
+  kind: string;
+  metadata: KubeObject['metadata'];
+}
+
+export interface MetadataListResult {
+  items: ObjectMetadata[];
+  resourceVersion: string;
+}
+
 export interface ClusterApi {
   /** The API server URL, for messages. */
   readonly server: string;
@@ -29,6 +45,17 @@ export interface ClusterApi {
     labelSelector?: string,
     fieldSelector?: string,
   ): Promise<ListResult>;
+  /**
+   * The same list as metadata only (`PartialObjectMetadataList`, as kubectl's `get -o name` and client-go's metadata
+   * informers ask for it): its size does not depend on the objects' content. Needs only the `list` verb.
+   */
+  listMetadata(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    labelSelector?: string,
+    fieldSelector?: string,
+  ): Promise<MetadataListResult>;
   /** Server-side apply with our field manager (force: ownership is checked by the engine before). */
   apply(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
   create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;

@@ -2,7 +2,7 @@
 // we keep bodies as plain JSON (the client's typed models would drop fields we must keep, e.g. of custom kinds).
 // The KubeConfig module alone: the package's index loads every generated API class, exec/attach/cp and ws.
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
-import type { ClusterApi, ListResult, ObjectKey, WatchEvent } from './api.js';
+import type { ClusterApi, ListResult, MetadataListResult, ObjectKey, ObjectMetadata, WatchEvent } from './api.js';
 import { certificates, type ClusterAuth } from './auth.js';
 import {
   describeNetworkError,
@@ -23,6 +23,12 @@ import { keyOf, type KubeObject } from '../kube/object.js';
 import { product } from '../kube/labels.js';
 
 export const fieldManager = product;
+
+/**
+ * What listMetadata asks for: the list as PartialObjectMetadataList (client-go's metadata client asks the same way),
+ * plain JSON only as a fallback for a server or proxy that cannot convert (listMetadata keeps the metadata of either).
+ */
+export const metadataListAccept = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 
 /** What the environment says about the network; protocol/ reads it, nothing below it touches process.env. */
 export interface NetworkEnv {
@@ -224,6 +230,8 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
     query?: Record<string, string | undefined>;
     body?: unknown;
     contentType?: string;
+    /** The Accept header (default: plain JSON). */
+    accept?: string;
     /** What we were doing, for messages: "apply deployment/web in namespace staging". */
     what: string;
     idempotent: boolean;
@@ -232,7 +240,7 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
   async function send(call: Call): Promise<{ status: number; body: unknown; headers: Record<string, string> }> {
     const url = new URL(server.replace(/\/+$/, '') + call.path);
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': userAgent };
+    const headers: Record<string, string> = { Accept: call.accept ?? 'application/json', 'User-Agent': userAgent };
     const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
     if (payload !== undefined) headers['Content-Type'] = call.contentType ?? 'application/json';
     const response = await transport.request(call.method, url, headers, payload, options.signal);
@@ -335,6 +343,24 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
     return resourcePath(key.apiVersion, info, info.namespaced ? key.namespace : undefined, key.name);
   }
 
+  /** One list request; `accept` asks for another representation (metadata only). */
+  async function listOf<Item>(
+    kind: { apiVersion: string; kind: string; namespace: string | undefined },
+    labelSelector: string | undefined,
+    fieldSelector: string | undefined,
+    accept?: string,
+  ) {
+    const what = `list ${kind.kind.toLowerCase()}s${kind.namespace ? ` in namespace ${kind.namespace}` : ''}`;
+    return json<{ kind?: string; items?: Item[]; metadata?: { resourceVersion?: string } }>({
+      method: 'GET',
+      path: await pathFor(kind),
+      query: { labelSelector, fieldSelector },
+      accept,
+      what,
+      idempotent: true,
+    });
+  }
+
   const describe = (verb: string, key: ObjectKey) =>
     `${verb} ${key.kind.toLowerCase()}/${key.name}${key.namespace ? ` in namespace ${key.namespace}` : ''}`;
 
@@ -357,18 +383,25 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
       );
     },
     async list(apiVersion, kind, namespace, labelSelector, fieldSelector) {
-      const path = await pathFor({ apiVersion, kind, namespace });
-      const what = `list ${kind.toLowerCase()}s${namespace ? ` in namespace ${namespace}` : ''}`;
-      const list = await json<{ items?: KubeObject[]; metadata?: { resourceVersion?: string } }>({
-        method: 'GET',
-        path,
-        query: { labelSelector, fieldSelector },
-        what,
-        idempotent: true,
-      });
+      const list = await listOf<KubeObject>({ apiVersion, kind, namespace }, labelSelector, fieldSelector);
       // List items carry no apiVersion/kind; put them back so the objects stand alone.
       const items = (list?.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
       return { items, resourceVersion: list?.metadata?.resourceVersion ?? '' } satisfies ListResult;
+    },
+    async listMetadata(apiVersion, kind, namespace, labelSelector, fieldSelector) {
+      const list = await listOf<Partial<ObjectMetadata>>(
+        { apiVersion, kind, namespace },
+        labelSelector,
+        fieldSelector,
+        metadataListAccept,
+      );
+      if (list?.kind !== undefined && list.kind !== 'PartialObjectMetadataList')
+        options.log.info(`the API server answered a metadata list of ${kind.toLowerCase()}s with ${list.kind}`);
+      // Only the metadata is kept, whatever came (a server that ignored the Accept header sends whole objects).
+      const items = (list?.items ?? [])
+        .filter((item) => item?.metadata !== undefined)
+        .map((item): ObjectMetadata => ({ apiVersion, kind, metadata: item.metadata! }));
+      return { items, resourceVersion: list?.metadata?.resourceVersion ?? '' } satisfies MetadataListResult;
     },
     async apply(object, opts) {
       const key = keyOf(object);

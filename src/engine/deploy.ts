@@ -1,7 +1,7 @@
 // The put: namespace, lock, ownership check, release record, apply (or create), rollout wait, prune, record status,
 // history. On a failed rollout, optionally a rollback to the last deployed revision. A dry run stops before the first
 // write and hands back what the server would make of every object.
-import type { ClusterApi } from '../cluster/api.js';
+import type { ClusterApi, ObjectMetadata } from '../cluster/api.js';
 import { ApiRejectedError } from '../errors.js';
 import { releaseSelector } from '../kube/labels.js';
 import { objectRef, type KubeObject } from '../kube/object.js';
@@ -23,6 +23,7 @@ import {
   encodeRecord,
   listRecords,
   markRecord,
+  readRecordSecrets,
   recordRevision,
   recordStatus,
   tryDecodeRecord,
@@ -86,7 +87,8 @@ export async function deployRelease(input: DeployInput): Promise<DeployResult> {
 
 interface ReleaseState {
   existing: Map<string, KubeObject>;
-  records: KubeObject[];
+  /** Metadata only: a put decodes the last deployed record, and those prune needs when it prunes. */
+  records: ObjectMetadata[];
   /** The newest revision that rolled out, decoded (what is live, and what a rollback goes back to). */
   lastDeployed?: ReleaseRecord;
 }
@@ -100,7 +102,8 @@ async function readState(input: DeployInput): Promise<ReleaseState> {
     listRecords(cluster, namespace, app),
   ]);
   const deployed = records.filter((r) => recordStatus(r) === 'deployed').at(-1);
-  const lastDeployed = deployed ? tryDecodeRecord(deployed) : undefined;
+  const [deployedSecret] = deployed ? await readRecordSecrets(cluster, [deployed]) : [];
+  const lastDeployed = deployedSecret ? tryDecodeRecord(deployedSecret) : undefined;
   return { existing, records, ...(lastDeployed ? { lastDeployed } : {}) };
 }
 
@@ -112,8 +115,9 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     if (recordStatus(record) !== 'pending') return record;
     const marked = await markRecord(cluster, namespace, app, recordRevision(record), 'failed');
     log.info(`marked revision ${recordRevision(record)} of ${app} failed: the put that wrote it did not finish`);
-    return marked;
+    return { ...record, metadata: marked.metadata };
   });
+  const tried = attemptsSince(cluster, records, state.lastDeployed);
   const hash = contentHash(release.image.ref, release.objects);
   const reused = input.mode === 'apply' && state.lastDeployed?.contentHash === hash;
   const revision = reused
@@ -147,12 +151,16 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     applied = await applyAndWait(input, release.objects, state.existing);
     // Only once the new release runs: what the releases since the last good one had and this one has not.
     if (input.prune)
-      pruned = await deleteObjects(input, pruneCandidates(records, state.lastDeployed, release.objects), 'pruned');
+      pruned = await deleteObjects(
+        input,
+        pruneCandidates(await tried(), state.lastDeployed, release.objects),
+        'pruned',
+      );
   } catch (error) {
     // Whatever stopped the put (a failed rollout, a refused apply, an abort), the record says failed, never pending.
     if (!reused) await markRecord(cluster.detached(), namespace, app, revision, 'failed').catch(() => undefined);
     if (input.onFailure === 'rollback' && (error instanceof RolloutFailedError || error instanceof TimedOutError)) {
-      await rollBack(input, state, records, error);
+      await rollBack(input, state, tried, error);
     }
     throw error;
   }
@@ -168,7 +176,12 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
  * left of the put's deadline, and whatever the failed attempt added pruned. Never throws: the put fails with the
  * original error either way, and the log says what the rollback did.
  */
-async function rollBack(input: DeployInput, state: ReleaseState, records: KubeObject[], cause: Error): Promise<void> {
+async function rollBack(
+  input: DeployInput,
+  state: ReleaseState,
+  tried: () => Promise<KubeObject[]>,
+  cause: Error,
+): Promise<void> {
   const { log, app } = input;
   const target = state.lastDeployed;
   if (!target) {
@@ -183,7 +196,8 @@ async function rollBack(input: DeployInput, state: ReleaseState, records: KubeOb
     const canWait = !input.deadline.expired();
     // Compared with the objects as they were before this put: what the rollback changes back shows as configured.
     await applyAndWait({ ...input, wait: input.wait && canWait }, target.objects, state.existing);
-    await deleteObjects(input, pruneCandidates(records, target, target.objects, input.release.objects), 'pruned');
+    const candidates = pruneCandidates(await tried(), target, target.objects, input.release.objects);
+    await deleteObjects(input, candidates, 'pruned');
     log.info(
       `rolled back to revision ${target.revision}` +
         (canWait ? '' : ' (applied; its rollout was not waited for: the put timed out)'),
@@ -218,7 +232,8 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
     return { ref: objectRef(desired), desired, ...(live ? { live } : {}), ...(dryRun ? { dryRun } : {}) };
   });
   const { lastDeployed } = state;
-  const pruned = input.prune ? pruneCandidates(state.records, lastDeployed, release.objects).map(objectRef) : [];
+  const attempts = attemptsSince(cluster, state.records, lastDeployed);
+  const pruned = input.prune ? pruneCandidates(await attempts(), lastDeployed, release.objects).map(objectRef) : [];
   const revision = lastDeployed?.revision ?? 0;
   return {
     version: { app, namespace, revision: String(revision), image: lastDeployed?.image.ref ?? '' },
@@ -345,10 +360,25 @@ function groupByKind(objects: KubeObject[], app: string): KubeObject[][] {
   return own.length ? [...groups, own] : groups;
 }
 
+/**
+ * The records of the attempts after the last deployed revision (failed, cut off), read whole on first use: with the
+ * last deployed one, the only records prune decodes.
+ */
+function attemptsSince(
+  cluster: ClusterApi,
+  records: ObjectMetadata[],
+  lastDeployed: ReleaseRecord | undefined,
+): () => Promise<KubeObject[]> {
+  let read: Promise<KubeObject[]> | undefined;
+  const since = lastDeployed?.revision ?? 0;
+  const attempts = records.filter((r) => recordRevision(r) > since && recordStatus(r) !== 'deployed');
+  return () => (read ??= readRecordSecrets(cluster, attempts));
+}
+
 /** Keeps the newest `limit` records of the app: the ones listed before this put, and this put's own. */
 async function pruneHistory(
   cluster: ClusterApi,
-  before: KubeObject[],
+  before: ObjectMetadata[],
   limit: number,
   log: DeployInput['log'],
 ): Promise<void> {

@@ -2,11 +2,12 @@
 // hold Secrets), as Helm keeps its releases: encoding and decoding, and the few reads and writes of records.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { ClusterApi } from '../cluster/api.js';
+import type { ClusterApi, ObjectMetadata } from '../cluster/api.js';
 import { ApiRejectedError, BadRequestError } from '../errors.js';
 import type { ImageRef } from '../manifests/image.js';
 import { labelKeys, managedBy, ourKey } from '../kube/labels.js';
-import type { KubeObject } from '../kube/object.js';
+import { keyOf, type KubeObject } from '../kube/object.js';
+import { mapBounded } from './bounded.js';
 
 export const recordType = ourKey('release.v1');
 export const recordLabel = {
@@ -111,11 +112,11 @@ export function tryDecodeRecord(secret: KubeObject): ReleaseRecord | undefined {
   }
 }
 
-export function recordStatus(secret: KubeObject): RecordStatus | undefined {
+export function recordStatus(secret: Pick<KubeObject, 'metadata'>): RecordStatus | undefined {
   return secret.metadata.labels?.[recordLabel.status] as RecordStatus | undefined;
 }
 
-export function recordRevision(secret: KubeObject): number {
+export function recordRevision(secret: Pick<KubeObject, 'metadata'>): number {
   return Number(secret.metadata.labels?.[recordLabel.revision] ?? NaN);
 }
 
@@ -124,10 +125,19 @@ export function recordSelector(app: string, status?: RecordStatus): string {
   return `${recordLabel.release}=${app}${status ? `,${recordLabel.status}=${status}` : ''}`;
 }
 
-/** Every record of the app in the namespace, oldest revision first. */
-export async function listRecords(cluster: ClusterApi, namespace: string, app: string): Promise<KubeObject[]> {
-  const { items } = await cluster.list('v1', 'Secret', namespace, recordSelector(app));
+/**
+ * Every record of the app in the namespace, oldest revision first, as metadata only (revision, status, image): its
+ * cost does not grow with the releases' size. What a caller decodes, it reads with readRecordSecrets.
+ */
+export async function listRecords(cluster: ClusterApi, namespace: string, app: string): Promise<ObjectMetadata[]> {
+  const { items } = await cluster.listMetadata('v1', 'Secret', namespace, recordSelector(app));
   return items.sort((a, b) => recordRevision(a) - recordRevision(b));
+}
+
+/** The whole Secrets of these listed records, a read each, in the same order; one deleted since is left out. */
+export async function readRecordSecrets(cluster: ClusterApi, listed: readonly ObjectMetadata[]): Promise<KubeObject[]> {
+  const read = await mapBounded(listed, 4, (r) => cluster.read(keyOf(r)));
+  return read.filter((secret): secret is KubeObject => secret !== undefined);
 }
 
 export function recordKey(namespace: string, app: string, revision: number) {

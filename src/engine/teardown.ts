@@ -8,7 +8,7 @@ import { sleep } from '../time.js';
 import { mapBounded } from './bounded.js';
 import { acquireReleaseLock } from './lock.js';
 import { createdByUs } from './namespace.js';
-import { decodeRecord, listRecords, recordType } from './records.js';
+import { decodeRecord, listRecords, readRecordSecrets, recordType } from './records.js';
 import type { ReleaseTarget } from './target.js';
 
 export interface TeardownInput extends ReleaseTarget {
@@ -70,7 +70,8 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
 async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   const { cluster, log, namespace, app } = input;
   // Kinds to look in: ours, plus every kind any record of the app lists (extra manifests).
-  const records = await listRecords(cluster, namespace, app);
+  // Every record is used here (the kinds and names it lists): each is read whole, one request each.
+  const records = await readRecordSecrets(cluster, await listRecords(cluster, namespace, app));
   const kinds = new Map(defaultKinds.map((k) => [`${k.apiVersion}/${k.kind}`, k]));
   const recordedNames = new Map<string, KubeObject>();
   let lastRevision: number | undefined;
@@ -89,11 +90,17 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
     }
   }
   const selector = releaseSelector(app);
+  // Secrets without the records: read above already, they would be sent whole again.
+  const fields = (k: { kind: string }) => (k.kind === 'Secret' ? `type!=${recordType}` : undefined);
   /**
    * The release's objects of these kinds, without its records (deleted last, once everything they describe is gone).
    */
   const listOurs = async (of: { apiVersion: string; kind: string }[]) =>
-    (await mapBounded(of, 4, (k) => cluster.list(k.apiVersion, k.kind, namespace, selector).then((l) => l.items)))
+    (
+      await mapBounded(of, 4, (k) =>
+        cluster.list(k.apiVersion, k.kind, namespace, selector, fields(k)).then((l) => l.items),
+      )
+    )
       .flat()
       .filter((o) => isOurs(o, app) && (o as { type?: string }).type !== recordType);
 

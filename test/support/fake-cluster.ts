@@ -8,7 +8,14 @@
 //
 // The test drives time (FakeClock), the controllers (react) and faults (fail); see test/unit/fake-cluster.test.ts.
 import { randomUUID } from 'node:crypto';
-import type { ClusterApi, ListResult, ObjectKey, WatchEvent } from '../../src/cluster/api.js';
+import type {
+  ClusterApi,
+  ListResult,
+  MetadataListResult,
+  ObjectKey,
+  ObjectMetadata,
+  WatchEvent,
+} from '../../src/cluster/api.js';
 import { errorForStatus } from '../../src/cluster/errors.js';
 import { wellKnownResource } from '../../src/cluster/resources.js';
 import { AbortedError } from '../../src/errors.js';
@@ -217,7 +224,16 @@ export function matchesFields(object: KubeObject, selector: string | undefined):
 // The store
 
 export type Verb =
-  'isNamespaced' | 'read' | 'list' | 'apply' | 'create' | 'replace' | 'patchMetadata' | 'remove' | 'watch';
+  | 'isNamespaced'
+  | 'read'
+  | 'list'
+  | 'listMetadata'
+  | 'apply'
+  | 'create'
+  | 'replace'
+  | 'patchMetadata'
+  | 'remove'
+  | 'watch';
 
 export interface Fault {
   verb: Verb;
@@ -357,6 +373,12 @@ export class FakeCluster {
   readonly server = 'https://fake-cluster.test';
   /** Every call, in order. */
   readonly calls: Call[] = [];
+  /**
+   * Every whole object (content and all: a Secret's data) a call handed back, one entry each, in order: reads, list
+   * items, the answers of writes; not listMetadata's items, not watch events. Code can decode only what it was handed:
+   * a test counts the release records here to prove that only the records a command uses were read.
+   */
+  readonly served: (Call & { name: string })[] = [];
   private readonly store = new Map<string, Stored>();
   private readonly kinds = new Map<string, boolean>();
   private readonly watchers = new Set<Watcher>();
@@ -482,7 +504,9 @@ export class FakeCluster {
       // Every call is asynchronous, as over the network.
       await Promise.resolve();
       this.injectFault(call);
-      return run();
+      const result = await run();
+      this.noteServed(call.verb, result);
+      return result;
     };
     return {
       server: this.server,
@@ -494,6 +518,10 @@ export class FakeCluster {
       list: (apiVersion, kind, namespace, labelSelector, fieldSelector) =>
         guard({ verb: 'list', kind, namespace }, () =>
           this.list({ apiVersion, kind }, namespace, labelSelector, fieldSelector),
+        ),
+      listMetadata: (apiVersion, kind, namespace, labelSelector, fieldSelector) =>
+        guard({ verb: 'listMetadata', kind, namespace }, () =>
+          this.listMetadata({ apiVersion, kind }, namespace, labelSelector, fieldSelector),
         ),
       apply: (object, options) =>
         guard({ verb: 'apply', ...this.callKey(object), ...(options?.dryRun ? { dryRun: true } : {}) }, () =>
@@ -539,6 +567,30 @@ export class FakeCluster {
       )
       .map(clone);
     return { items, resourceVersion: String(this.revision) };
+  }
+
+  /** As the API server answers a PartialObjectMetadataList: the same items, metadata only. */
+  private listMetadata(
+    kind: Kind,
+    namespace: string | undefined,
+    labelSelector?: string,
+    fieldSelector?: string,
+  ): MetadataListResult {
+    const { items, resourceVersion } = this.list(kind, namespace, labelSelector, fieldSelector);
+    const metadataOnly = items.map((o): ObjectMetadata => ({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      metadata: o.metadata,
+    }));
+    return { items: metadataOnly, resourceVersion };
+  }
+
+  private noteServed(verb: Verb, result: unknown): void {
+    if (verb === 'listMetadata' || verb === 'watch' || verb === 'isNamespaced') return;
+    const objects = verb === 'list' ? (result as ListResult).items : result ? [result as KubeObject] : [];
+    for (const o of objects)
+      if (o && typeof o === 'object' && 'metadata' in o)
+        this.served.push({ verb, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
   }
 
   private create(object: KubeObject, dryRun: boolean): KubeObject {
