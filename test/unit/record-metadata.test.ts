@@ -36,7 +36,7 @@ async function withRevisions(n: number, extra: Parameters<typeof deployInput>[1]
 }
 
 describe('check lists metadata only', () => {
-  test('ten revisions: one metadata list, no record transferred whole, the versions from labels and annotation', async () => {
+  test('ten revisions: one metadata list, no record sent whole, the versions from labels and annotation', async () => {
     const fake = await withRevisions(10);
     const callsBefore = fake.calls.length;
     const servedBefore = fake.served.length;
@@ -84,7 +84,7 @@ describe('a put decodes only the records it uses', () => {
 });
 
 describe('teardown reads every record once (it uses each)', () => {
-  test('three revisions with a Secret among the extra manifests: three reads, none through the list of Secrets', async () => {
+  test('three revisions and an extra Secret: three reads, no record through the list of Secrets', async () => {
     const manifests = 'apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: canary-pw-71f2}\n';
     const fake = await withRevisions(3, { manifests });
     const from = fake.served.length;
