@@ -10,6 +10,7 @@ import { median } from './proc.js';
 import { putFigures } from './put-figures.js';
 import type { AuditRecord, BenchResults, FullBenchResults, PutRep, ScaleRun } from './results.js';
 import { scaleRan } from './results.js';
+import { checkScaleBlockPattern } from './scale-report.js';
 
 type Lines = string[];
 
@@ -1045,8 +1046,14 @@ export function cleanupSection(r: BenchResults): Lines {
   ];
 }
 
-/** bench/RESULTS.md's text: every section, then the check-start block (npm run bench:check's) kept as it was. */
-export function renderReport(r: FullBenchResults, options: { rssMethod: string; checkStartBlock?: string }): string {
+/**
+ * bench/RESULTS.md's text: every section, then the check-start block (npm run bench:check's) and the check-scale
+ * block (npm run bench:scale's) kept as they were.
+ */
+export function renderReport(
+  r: FullBenchResults,
+  options: { rssMethod: string; checkStartBlock?: string; checkScaleBlock?: string },
+): string {
   const lines = [
     ...machineSection(r),
     ...targetsSection(r),
@@ -1058,7 +1065,8 @@ export function renderReport(r: FullBenchResults, options: { rssMethod: string; 
     ...lifecycleSections(r),
     ...cleanupSection(r),
   ];
-  return lines.join('\n') + (options.checkStartBlock ? `\n${options.checkStartBlock}\n` : '');
+  const kept = [options.checkStartBlock, options.checkScaleBlock].filter((b) => b !== undefined);
+  return lines.join('\n') + kept.map((block) => `\n${block}\n`).join('');
 }
 
 /** The block bench/check-start.ts owns in RESULTS.md. */
@@ -1067,8 +1075,11 @@ export const checkStartBlockPattern = /<!-- check-start:begin[\s\S]*?<!-- check-
 /** Writes bench/RESULTS.md (keeping npm run bench:check's block) and bench/results.json. */
 export function writeReport(r: FullBenchResults, options: { rssMethod: string; putChartSvg: string }): void {
   const file = join(repoRoot, 'bench', 'RESULTS.md');
-  const checkStartBlock = existsSync(file) ? checkStartBlockPattern.exec(readFileSync(file, 'utf8'))?.[0] : undefined;
-  writeFileSync(file, renderReport(r, { rssMethod: options.rssMethod, checkStartBlock }));
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const checkStartBlock = checkStartBlockPattern.exec(old)?.[0];
+  // npm run bench:scale's block (bench/scale.ts), kept as it was too.
+  const checkScaleBlock = checkScaleBlockPattern.exec(old)?.[0];
+  writeFileSync(file, renderReport(r, { rssMethod: options.rssMethod, checkStartBlock, checkScaleBlock }));
   writeFileSync(join(repoRoot, 'bench', 'put.svg'), options.putChartSvg);
   writeFileSync(join(repoRoot, 'bench', 'results.json'), JSON.stringify(r, null, 1) + '\n');
 }
