@@ -171,7 +171,8 @@ export function scaleSection(r: ScaleResults): string {
     '',
     `**Under load**: N checks at a time of the large app against the same API server, each in the bench process ` +
       "(the check's code, a fresh TLS connection each, closed after it: what N processes would send, without " +
-      "their start-up), beside kubectl's request: \`GET ${r.kubectlRequest.path.replace(/\|/g, '\\|')}\` with " +
+      "their start-up), beside kubectl's request: " +
+      `\`GET ${r.kubectlRequest.path}\` with ` +
       `\`Accept: ${r.kubectlRequest.accept}\`, as \`kubectl get secrets -l … -o name\` sends it (read from its ` +
       '`-v=8` log), on a fresh TLS connection each. API server CPU: utime + stime of kube-apiserver ' +
       '(`/proc/PID/stat`) over the run; "net" takes off what it burnt idle over the same time ' +

@@ -207,6 +207,17 @@ describe('bench report', () => {
     expect(report).toContain('| 2 | 20.0 | 5.0 | `patch apps/deployments (web)` | 200 | kubernetes-deploy-resource |');
   });
 
+  it('keeps the check-scale block (npm run bench:scale) after the check-start block', () => {
+    const start = '<!-- check-start:begin -->\n## check cold start\n<!-- check-start:end -->';
+    const scale = '<!-- check-scale:begin -->\n## check at scale\n<!-- check-scale:end -->';
+    const report = renderReport(fixture(), {
+      rssMethod: '/usr/bin/time -v',
+      checkStartBlock: start,
+      checkScaleBlock: scale,
+    });
+    expect(report.endsWith(`${start}\n\n${scale}\n`)).toBe(true);
+  });
+
   it('charts the put overhead and the no-op re-put of all three ways', () => {
     const svg = putChart(fixture().put, 'fixture');
     expect(svg.startsWith('<svg')).toBe(true);
