@@ -36,7 +36,7 @@ describe('release records listed as metadata only', () => {
     }
   }, 120_000);
 
-  test('3 revisions of a 300 KiB release: the server answers a metadata list, under 1/100 of the full one', async () => {
+  test('3 revisions of a 300 KiB release: the server answers a metadata list, < 1/100 of the full one', async () => {
     const source = parseCheckRequest({ source: clusterSource({ namespace: ns.name }) }).source;
     const log = memoryLogger();
     const cluster = connectCluster(resolveClusterAuth(source), { log });
