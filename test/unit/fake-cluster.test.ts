@@ -276,6 +276,21 @@ describe('selectors', () => {
     );
     expect((await api.list('v1', 'ConfigMap', undefined, 'app=web')).items).toHaveLength(2);
   });
+
+  test('listMetadata: the same items, metadata only; served logs every whole object handed out, not these', async () => {
+    const { fake, api } = setup();
+    await api.create(configMap('a', { big: 'x'.repeat(1000) }, { app: 'web' }));
+    await api.create(configMap('b', {}, { app: 'api' }));
+    const from = fake.served.length;
+    const list = await api.listMetadata('v1', 'ConfigMap', 'ns', 'app=web');
+    expect(list.items).toEqual([
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: fake.get('v1', 'ConfigMap', 'ns', 'a')!.metadata },
+    ]);
+    expect(fake.served.slice(from)).toEqual([]);
+    await api.list('v1', 'ConfigMap', 'ns');
+    await api.read(key(configMap('a')));
+    expect(fake.served.slice(from).map((s) => `${s.verb} ${s.name}`)).toEqual(['list a', 'list b', 'read a']);
+  });
 });
 
 describe('watches', () => {
