@@ -277,7 +277,7 @@ describe('selectors', () => {
     expect((await api.list('v1', 'ConfigMap', undefined, 'app=web')).items).toHaveLength(2);
   });
 
-  test('listMetadata: the same items, metadata only; served logs every whole object handed out, not these', async () => {
+  test('listMetadata: the same items, metadata only; served logs the whole objects handed out, not these', async () => {
     const { fake, api } = setup();
     await api.create(configMap('a', { big: 'x'.repeat(1000) }, { app: 'web' }));
     await api.create(configMap('b', {}, { app: 'api' }));
