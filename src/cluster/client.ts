@@ -399,7 +399,7 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
         options.log.info(`the API server answered a metadata list of ${kind.toLowerCase()}s with ${list.kind}`);
       // Only the metadata is kept, whatever came (a server that ignored the Accept header sends whole objects).
       const items = (list?.items ?? [])
-        .filter((item) => item?.metadata !== undefined)
+        .filter((item) => typeof item?.metadata === 'object' && item.metadata !== null)
         .map((item): ObjectMetadata => ({ apiVersion, kind, metadata: item.metadata! }));
       return { items, resourceVersion: list?.metadata?.resourceVersion ?? '' } satisfies MetadataListResult;
     },

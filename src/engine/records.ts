@@ -134,9 +134,15 @@ export async function listRecords(cluster: ClusterApi, namespace: string, app: s
   return items.sort((a, b) => recordRevision(a) - recordRevision(b));
 }
 
-/** The whole Secrets of these listed records, a read each, in the same order; one deleted since is left out. */
+/**
+ * The whole Secrets of these listed records, a read each, in the same order. One deleted since, or replaced by
+ * another object of its name (another uid), is left out: only what was listed is decoded.
+ */
 export async function readRecordSecrets(cluster: ClusterApi, listed: readonly ObjectMetadata[]): Promise<KubeObject[]> {
-  const read = await mapBounded(listed, 4, (r) => cluster.read(keyOf(r)));
+  const read = await mapBounded(listed, 4, async (r) => {
+    const secret = await cluster.read(keyOf(r));
+    return secret && secret.metadata.uid === r.metadata.uid ? secret : undefined;
+  });
   return read.filter((secret): secret is KubeObject => secret !== undefined);
 }
 

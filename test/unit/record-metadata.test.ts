@@ -7,7 +7,7 @@ import { connectCluster, metadataListAccept } from '../../src/cluster/client.js'
 import type { Transport } from '../../src/cluster/transport.js';
 import { check } from '../../src/commands/check.js';
 import { deployRelease } from '../../src/engine/deploy.js';
-import { recordName } from '../../src/engine/records.js';
+import { listRecords, readRecordSecrets, recordName } from '../../src/engine/records.js';
 import { teardownRelease } from '../../src/engine/teardown.js';
 import { memoryLogger } from '../../src/log.js';
 import { parseCheckRequest } from '../../src/request/parse.js';
@@ -80,6 +80,26 @@ describe('a put decodes only the records it uses', () => {
     expect(recordsServed(fake, from).filter((line) => line.startsWith('read '))).toEqual([
       `read ${recordName('web', 3)}`,
     ]);
+  });
+});
+
+describe('readRecordSecrets', () => {
+  test('reads what was listed; a record deleted or replaced (another uid) since the list is left out', async () => {
+    const fake = await withRevisions(3);
+    const api = fake.client();
+    const listed = await listRecords(api, 'ns', 'web');
+    const key = (revision: number) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: 'ns',
+      name: recordName('web', revision),
+    });
+    const second = fake.get('v1', 'Secret', 'ns', recordName('web', 2))!;
+    await api.remove(key(2));
+    fake.seed({ ...second, metadata: { ...second.metadata, uid: undefined, resourceVersion: undefined } });
+    await api.remove(key(3));
+    const read = await readRecordSecrets(api, listed);
+    expect(read.map((s) => s.metadata.name)).toEqual([recordName('web', 1)]);
   });
 });
 
