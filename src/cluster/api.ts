@@ -46,8 +46,9 @@ export interface ClusterApi {
     fieldSelector?: string,
   ): Promise<ListResult>;
   /**
-   * The same list as metadata only (`PartialObjectMetadataList`, as kubectl's `get -o name` and client-go's metadata
-   * informers ask for it): its size does not depend on the objects' content. Needs only the `list` verb.
+   * The same list as metadata only (`PartialObjectMetadataList`, as client-go's metadata client and informers ask for
+   * it; `kubectl get -o name` does not, it receives whole objects): its size does not depend on the objects' content.
+   * Needs only the `list` verb.
    */
   listMetadata(
     apiVersion: string,
