@@ -10,13 +10,14 @@
 //
 // Writes the check-scale section of bench/RESULTS.md, bench/scale.svg and the raw figures bench/scale.json.
 //
-//   npm run cluster:up && npm run bench:scale   (BENCH_SCALE_ROUNDS 15, BENCH_SCALE_LOAD "50,200",
+//   npm run cluster:up && npm run bench:scale   (BENCH_SCALE_ROUNDS 20, BENCH_SCALE_LOAD "50,200",
 //                                                BENCH_SCALE_FULL_LOAD "50": the N the full-list variant runs at)
 //
 // "Before issue 28" is src/entrypoints/check.ts with listMetadata answered by a full list (bench/lib/full-list.ts),
 // bundled by this file with the same esbuild options as today's check beside it, so only the list differs.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -24,22 +25,19 @@ import type { Socket } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { connectCluster } from '../src/cluster/client.js';
-import { check } from '../src/commands/check.js';
-import { memoryLogger } from '../src/log.js';
 import { apiserverPidFile } from '../test/support/apiserver.js';
 import { auditLogPath, repoRoot as root } from '../test/support/cluster.js';
 import { auditOffset, readBenchEvents, describe as describeEvent } from './lib/audit.js';
 import { ByteCounter } from './lib/byte-counter.js';
 import { Api, Identities, readAdminSource, type Identity } from './lib/cluster.js';
 import { DisruptionMonitor } from './lib/disruptions.js';
-import { fullList } from './lib/full-list.js';
 import { KUBECTL, kubectlClientVersion, loadAverage, measuredCommit } from './lib/machine.js';
 import { median, nodeBin, run, scriptEnv, stats, type ProcessResult } from './lib/proc.js';
+import type { ScaleChecks } from './lib/scale-checks.js';
 import { scaleChart } from './lib/scale-chart.js';
 import { checkScaleBlockPattern, scaleSection, type LoadRun, type ScaleResults } from './lib/scale-report.js';
 
-const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 20);
 const LOADS = (process.env.BENCH_SCALE_LOAD ?? '50,200').split(',').map(Number);
 const FULL_LOADS = new Set((process.env.BENCH_SCALE_FULL_LOAD ?? '50').split(',').map(Number));
 const REVISIONS = 10;
@@ -63,7 +61,7 @@ const fail = (what: string, r: ProcessResult): never => {
 };
 
 /** Today's check and the one before issue 28, bundled alike (no launcher, no code cache: only the list differs). */
-async function buildChecks(): Promise<{ today: string; before: string }> {
+async function buildChecks(): Promise<{ today: string; before: string; load: string }> {
   const common = {
     bundle: true,
     platform: 'node' as const,
@@ -78,7 +76,9 @@ async function buildChecks(): Promise<{ today: string; before: string }> {
   const before = join(work, 'check-before.cjs');
   await build({ ...common, entryPoints: [join(root, 'src', 'entrypoints', 'check.ts')], outfile: today });
   await build({ ...common, entryPoints: [join(root, 'bench', 'lib', 'full-list-check.ts')], outfile: before });
-  return { today, before };
+  const load = join(work, 'scale-checks.cjs');
+  await build({ ...common, entryPoints: [join(root, 'bench', 'lib', 'scale-checks.ts')], outfile: load });
+  return { today, before, load };
 }
 
 /** One put of app `app` (image tag `tag`), with a ConfigMap of `bytes` random characters when bytes > 0. */
@@ -337,7 +337,8 @@ function replay(source: Identity['source'], request: { path: string; accept: str
           method: 'GET',
           agent: new https.Agent({ ...tls, keepAlive: false }),
           ...tls,
-          headers: { Accept: request.accept, 'User-Agent': request.userAgent },
+          // Go's transport asks for gzip on its own (kubectl's log does not show it); the answer is drained as is.
+          headers: { Accept: request.accept, 'Accept-Encoding': 'gzip', 'User-Agent': request.userAgent },
         },
         (res) => {
           res.on('data', () => undefined);
@@ -349,13 +350,14 @@ function replay(source: Identity['source'], request: { path: string; accept: str
     });
 }
 
-async function loads(): Promise<{ runs: LoadRun[]; idleCpuPerS: number; kubectl: { path: string; accept: string } }> {
+async function loads(
+  module: string,
+): Promise<{ runs: LoadRun[]; idleCpuPerS: number; kubectl: { path: string; accept: string } }> {
   const source = ids.get('load').source;
-  const request = (app: string) => ({ source: { ...source, namespace, app } });
-  const deps = { log: memoryLogger(), env: {}, connect: connectCluster };
-  const today = () => check(request('big'), deps);
-  const before = () =>
-    check(request('big'), { ...deps, connect: (auth, options) => fullList(connectCluster(auth, options)) });
+  const { scaleChecks } = createRequire(import.meta.url)(module) as {
+    scaleChecks: (request: { source: Record<string, unknown> }) => ScaleChecks;
+  };
+  const { today, before } = scaleChecks({ source: { ...source, namespace, app: 'big' } });
   const kubectl = kubectlRequest();
   const kubectlOnce = replay(source, kubectl);
   // Sanity: each answers as expected before it is loaded.
@@ -370,7 +372,7 @@ async function loads(): Promise<{ runs: LoadRun[]; idleCpuPerS: number; kubectl:
   for (const n of LOADS) {
     runs.push(await load('check (metadata list)', n, 4 * n, today));
     if (FULL_LOADS.has(n)) runs.push(await load('check before issue 28 (full list)', n, 2 * n, before));
-    runs.push(await load('kubectl get secrets -l … -o name (its request)', n, 4 * n, kubectlOnce));
+    runs.push(await load('kubectl get secrets -l … -o name (its request)', n, 2 * n, kubectlOnce));
   }
   return { runs, idleCpuPerS, kubectl: { path: kubectl.path, accept: kubectl.accept } };
 }
@@ -390,7 +392,7 @@ async function main(): Promise<ScaleResults> {
   say(`records: ${recordBytes.map((r) => `${r.name} ${(r.bytes / 1024).toFixed(0)} KiB`).join(', ')}`);
   const per = await perCheck(bundles);
   say('load runs');
-  const loaded = await loads();
+  const loaded = await loads(bundles.load);
   const version = (await api.ok('GET', '/version')) as { gitVersion?: string };
   return {
     runId,

@@ -177,7 +177,9 @@ export function scaleSection(r: ScaleResults): string {
       '`-v=8` log), on a fresh TLS connection each. API server CPU: utime + stime of kube-apiserver ' +
       '(`/proc/PID/stat`) over the run; "net" takes off what it burnt idle over the same time ' +
       `(${r.idleApiserverCpuPerS.toFixed(3)} CPU-s/s, measured for 5 s just before). The full-list variant runs ` +
-      'at the smaller N only: at 200 at a time it would hold about 200 × the history (~2 GB) in flight.',
+      'at the smaller N only: at 200 at a time the bench process would hold 200 parsed histories at once (several ' +
+      "GB, on a shared machine). kubectl's request is sent with `Accept-Encoding: gzip`, as Go's transport does: " +
+      'the API server compresses its answer (and pays for it in CPU).',
     '',
     '| N | variant | checks | checks/s | p50 | p99 | API server CPU | CPU per 1,000 checks | net of idle |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
