@@ -14,9 +14,10 @@ const short = (label: string) =>
     .replace('check before issue 28 (full list)', 'before #28 (full list)')
     .replace('kubectl get secrets -l … -o name', 'kubectl get -o name');
 
-export function scaleChart(r: ScaleResults): string {
+/** scale.svg (one check, a process each) and scale-load.svg (N at a time): each on its own time axis. */
+export function scaleCharts(r: ScaleResults): { perCheck: string; load: string } {
   const perCheck: ChartGroup = {
-    heading: 'one check (a process): wall time; note: bytes received',
+    heading: 'note: wall time, bytes received from the API server',
     rows: r.perCheck.map((v) => ({
       label: short(v.label),
       stats: v.stats,
@@ -32,14 +33,22 @@ export function scaleChart(r: ScaleResults): string {
       .map((x) => ({
         label: short(x.label.replace(' (its request)', '')),
         stats: { n: x.checks, median: x.p50, min: x.min, max: x.p99 },
-        kind: x.label === scaleLabels.metadataLoad ? ('ours' as const) : ('baseline' as const),
+        kind: x.label.startsWith(scaleLabels.metadataLoad) ? ('ours' as const) : ('baseline' as const),
         note: `${x.perSecond.toFixed(0)}/s · ${cpuPer1000(x, r.idleApiserverCpuPerS).net.toFixed(1)} CPU-s`,
       })),
   }));
-  return barChart({
-    title: `check at scale: 10 revisions of a 900 KiB release, run ${r.runId}, kube-apiserver ${r.machine.apiserver}`,
-    legend: 'blue: ours (metadata list); grey: check before issue 28 (full list) and kubectl; dashed: 1.1× tiny',
-    groups: [perCheck, ...loads],
-    footer: `same run, side by side; load average ${r.machine.loadStart} → ${r.machine.loadEnd}`,
-  });
+  return {
+    perCheck: barChart({
+      title: `one check of 10 revisions of a 900 KiB release: wall time, run ${r.runId}, ${r.machine.apiserver}`,
+      legend: 'blue: ours (metadata list); grey: check before issue 28 (full list) and kubectl; dashed: 1.1× tiny',
+      groups: [perCheck],
+      footer: `median (bar), min–max (whisker); same run, side by side; load ${r.machine.loadStart}`,
+    }),
+    load: barChart({
+      title: `N checks at a time against kube-apiserver ${r.machine.apiserver}: latency, run ${r.runId}`,
+      legend: 'blue: ours (metadata list); grey: check before issue 28 (full list) and kubectl’s request',
+      groups: loads,
+      footer: `p50 (bar), min–p99 (whisker); same run, side by side; load ${r.machine.loadEnd}`,
+    }),
+  };
 }

@@ -75,6 +75,8 @@ export const scaleLabels = {
   beforeBig: 'check before issue 28 (full list), 10 × 900 KiB',
   metadataLoad: 'check (metadata list)',
   fullLoad: 'check before issue 28 (full list)',
+  tinyLoad: 'check (metadata list), 1 tiny revision',
+  kubectlLoad: 'kubectl get secrets -l … -o name (its request)',
 } as const;
 
 const kib = (b: number) => (b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
@@ -121,6 +123,8 @@ export function scaleSection(r: ScaleResults): string {
   const loadNs = [...new Set(r.load.map((x) => x.concurrency))];
   const metaCpu = fleet(scaleLabels.metadataLoad, loadNs[0] ?? 0);
   const fullCpu = fleet(scaleLabels.fullLoad, loadNs[0] ?? 0);
+  const tinyCpu = fleet(scaleLabels.tinyLoad, loadNs[0] ?? 0);
+  const kubectlCpu = fleet(scaleLabels.kubectlLoad, loadNs[0] ?? 0);
   const lines = [
     '<!-- check-scale:begin (written by bench/scale.ts; npm run bench keeps it) -->',
     '## check at scale: metadata, not releases (issue 28)',
@@ -138,7 +142,7 @@ export function scaleSection(r: ScaleResults): string {
       `${kib(Math.max(...bigRecords.map((x) => x.bytes)))}, ${kib(recordTotal)} of records in all). The tiny app: ` +
       'one put of the Deployment, Service and Ingress alone.',
     '',
-    '![check at scale: wall time per check, and latency under load](scale.svg)',
+    '![one check: wall time per variant](scale.svg)',
     '',
     '| target (issue 28) | measured | status |',
     '| --- | --- | --- |',
@@ -181,6 +185,8 @@ export function scaleSection(r: ScaleResults): string {
       "GB, on a shared machine). kubectl's request is sent with `Accept-Encoding: gzip`, as Go's transport does: " +
       'the API server compresses its answer (and pays for it in CPU).',
     '',
+    '![N checks at a time: latency per variant](scale-load.svg)',
+    '',
     '| N | variant | checks | checks/s | p50 | p99 | API server CPU | CPU per 1,000 checks | net of idle |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...loadRows,
@@ -190,7 +196,10 @@ export function scaleSection(r: ScaleResults): string {
       `${((metaCpu / 1000) * 10).toFixed(3)} of an API server core with metadata lists, against ` +
       `${((fullCpu / 1000) * 10).toFixed(2)} cores with the full lists of this history (` +
       `${(fullCpu / metaCpu).toFixed(0)}× as much); and ${kib((today?.bytesReceived ?? NaN) * 10)}/s against ` +
-      `${kib((before?.bytesReceived ?? NaN) * 10)}/s leaving the API server.`,
+      `${kib((before?.bytesReceived ?? NaN) * 10)}/s leaving the API server. A check of one tiny revision costs ` +
+      `it ${(tinyCpu / 1000).toFixed(4)} CPU-s (the new connection's handshake and one request: the floor), one of ` +
+      `this history ${(metaCpu / 1000).toFixed(4)}; kubectl's request for the same records ` +
+      `${(kubectlCpu / 1000).toFixed(4)} (${((kubectlCpu / 1000) * 10).toFixed(2)} cores for such a fleet).`,
     '<!-- check-scale:end -->',
   ];
   return lines.join('\n');

@@ -1,7 +1,7 @@
 // The check-scale section of bench/RESULTS.md and its chart (bench/lib/scale-report.ts, scale-chart.ts): targets
 // judged from the figures, API server CPU net of idle, the block kept by npm run bench's report.
 import { describe, expect, test } from 'vitest';
-import { scaleChart } from '../../bench/lib/scale-chart.js';
+import { scaleCharts } from '../../bench/lib/scale-chart.js';
 import {
   checkScaleBlockPattern,
   cpuPer1000,
@@ -97,10 +97,11 @@ describe('check-scale section', () => {
     expect(cpuPer1000(loadRun('x', 50, 3), 0.1)).toEqual({ raw: 15, net: 10 });
   });
 
-  test('the chart is an SVG with a row per variant and per load run', () => {
-    const svg = scaleChart(fixture());
-    expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg).toContain('before #28 (full list), big');
-    expect(svg).toContain('50 at a time');
+  test('the charts are SVGs: a row per variant, and per load run', () => {
+    const { perCheck, load } = scaleCharts(fixture());
+    expect(perCheck.startsWith('<svg')).toBe(true);
+    expect(perCheck).toContain('before #28 (full list), big');
+    expect(load.startsWith('<svg')).toBe(true);
+    expect(load).toContain('50 at a time');
   });
 });
