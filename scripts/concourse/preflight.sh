@@ -161,6 +161,86 @@ else
   verdict postgres FAIL "postgres: $(tail -n1 "$work/pg.log" 2>/dev/null)"
 fi
 
+# Our image the way a worker meets it: pushed to the registry, fetched back by digest and unpacked into a rootfs with
+# go-containerregistry (the library the registry-image resource type is built on), its image config's env applied,
+# and /opt/resource/check run by containerd in the network namespace, against the private address on lo (a plain
+# HTTP server there: reaching it gives a TLS error that names it; an unreachable address gives a connect error).
+image=${IMAGE_NAME:-localhost/kubernetes-deploy-resource:dev}
+tools_dir=${KDR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubernetes-deploy-resource}/concourse-tools
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+crane=$tools_dir/crane-$(sha256sum "$here/tools/go.sum" | cut -c1-12)
+if ! command -v skopeo >/dev/null 2>&1 || ! podman --storage-driver overlay image exists "$image" 2>/dev/null; then
+  verdict resource-image FAIL "no $image in local container storage: npm run image:build first"
+elif [[ -z $reg_ok || -z $ctd_out ]]; then
+  verdict resource-image FAIL 'needs the registry and containerd pieces'
+elif ! { [[ -x $crane ]] || { mkdir -p "$tools_dir" &&
+  (cd "$here/tools" && go build -trimpath -o "$crane.tmp" github.com/google/go-containerregistry/cmd/crane) &&
+  mv "$crane.tmp" "$crane"; }; } >"$work/crane-build.log" 2>&1; then
+  verdict resource-image FAIL "building crane: $(tail -n1 "$work/crane-build.log")"
+else
+  repo=127.0.0.1:$reg_port/kubernetes-deploy-resource
+  if ! out=$(skopeo copy --quiet --dest-tls-verify=false "containers-storage:[overlay@/var/lib/containers/storage]$image" \
+    "docker://$repo:dev" 2>&1) || ! digest=$("$crane" digest --insecure "$repo:dev" 2>&1); then
+    verdict resource-image FAIL "push/digest: $(tr '\n' ' ' <<<"$out ${digest:-}" | cut -c1-300)"
+  elif ! mkdir -p "$work/image-rootfs" ||
+    ! "$crane" export --insecure "$repo@$digest" - 2>"$work/export.err" | tar -x -C "$work/image-rootfs" 2>>"$work/export.err"; then
+    verdict resource-image FAIL "export $repo@$digest: $(tail -n1 "$work/export.err")"
+  else
+    env_args=()
+    while IFS= read -r e; do [[ -n $e ]] && env_args+=(--env "$e"); done < <("$crane" config --insecure "$repo@$digest" |
+      python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin).get("config",{}).get("Env") or []))')
+    scripts_ok=1
+    for s in check in out; do [[ -x $work/image-rootfs/opt/resource/$s ]] || scripts_ok=; done
+    # A stand-in API server on the private address: TLS with a certificate for that IP (SAN), answering every request
+    # 401 with a Kubernetes Status, so check must verify the CA and SAN, send its request and report the answer.
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=preflight \
+      -addext "subjectAltName=IP:$node_ip" -keyout "$work/api.key" -out "$work/api.crt" >/dev/null 2>&1
+    python3 - "$node_ip" "$work/api.crt" "$work/api.key" >"$work/api.log" 2>&1 <<'EOF' &
+import http.server, json, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Unauthorized",
+                           "message": "preflight stand-in: Unauthorized", "code": 401}).encode()
+        self.send_response(401); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+server = http.server.ThreadingHTTPServer((sys.argv[1], 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+print("port", server.server_address[1], flush=True)
+server.serve_forever()
+EOF
+    pids+=($!)
+    api_port=
+    for _ in $(seq 50); do
+      api_port=$(sed -nE 's/^port ([0-9]+)$/\1/p' "$work/api.log")
+      [[ -n $api_port ]] && break
+      sleep 0.1
+    done
+    ca=$(base64 -w0 "$work/api.crt")
+    request='{"source":{"cluster_url":"https://'$node_ip:$api_port'","cluster_ca":"'$ca'","token":"preflight",'
+    request+='"app":"web","request_timeout":"5s"}}'
+    # The request goes in through a file: `ctr run` forwards stdin but never closes it, and check reads to EOF.
+    mkdir -p "$work/request" && printf '%s' "$request" >"$work/request/check.json"
+    start=$SECONDS
+    run_out=$(timeout 120 ctr -a "$work/containerd.sock" run --rm "${env_args[@]}" --env BUILD_NAME=42.1 \
+      --mount "type=bind,src=$work/request,dst=/tmp/request,options=rbind:ro" \
+      --with-ns "network:/var/run/netns/$tag" --rootfs "$work/image-rootfs" "${tag}r" \
+      /bin/sh -c 'exec /opt/resource/check </tmp/request/check.json' </dev/null 2>&1)
+    run_rc=$?
+    printf '%s\n' "$run_out" >"$work/check.out"
+    if [[ -z $scripts_ok ]]; then
+      verdict resource-image FAIL "$repo@$digest has no executable /opt/resource/{check,in,out}"
+    elif ((run_rc != 0 && run_rc < 124)) && grep -qi 'unauthorized\|401' <<<"$run_out"; then
+      verdict resource-image ok "$repo@${digest:0:19}…: /opt/resource/{check,in,out} there; check ran in containerd \
+(netns), verified the stand-in API's CA and IP SAN at $node_ip and reported its 401 in $((SECONDS - start)) s \
+(exit $run_rc): $(grep -m1 -i 'unauthorized\|401' <<<"$run_out" | cut -c1-160)"
+    else
+      verdict resource-image FAIL "check in containerd exited $run_rc: $(tr '\n' ' ' <<<"$run_out" | cut -c1-300)"
+    fi
+  fi
+fi
+
 if ((failed)); then
   log 'not every piece is there: see the FAIL lines'
   exit 1
