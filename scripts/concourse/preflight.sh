@@ -12,13 +12,19 @@
 #   overlay            an overlay mount works (baggageclaim's overlay driver; `naive` otherwise)
 #   registry           Debian's docker-registry serves /v2/ on loopback
 #   postgres           PostgreSQL (initdb + postgres) answers a query on a unix socket
+#   resource-image     our image ($IMAGE_NAME, from npm run image:build) pushed to that registry, fetched back by digest
+#                      and unpacked with crane (go-containerregistry, built from scripts/concourse/tools/go.mod and
+#                      cached), and its /opt/resource/check run by containerd in the namespace against a TLS stand-in
+#                      API server on the private address (CA and IP SAN checked, every request answered 401)
 #
 # Exit 0 when every piece is there, 1 otherwise. Missing Debian packages are installed with apt (root). Everything it
 # starts (containerd, a registry, postgres, a python http server) runs from a temporary directory, on loopback or in
 # the network namespace it makes, and is stopped and removed on exit, with the namespace, veth pair and lo address.
 #
 # Environment:
-#   CONCOURSE_COMMIT   the Concourse commit to ask the proxy for (default below; a release tag's commit)
+#   CONCOURSE_COMMIT   the Concourse commit to ask the proxy for (default: the commit the public code index holds for
+#                      concourse/concourse's go.mod; which release tag it is could not be looked up here. The proxy
+#                      answers 403 for every form: @v/list, tags, commits, pseudo-versions)
 #   KDR_PREFLIGHT_NET  the /30 used for the namespace's veth pair (default 10.254.25.0/30, host end .1)
 #   KDR_PREFLIGHT_IP   the private address put on lo that the container must reach (default 10.254.26.1)
 set -uo pipefail
@@ -67,19 +73,21 @@ proxy_check registry-image github.com/concourse/registry-image-resource@latest
 
 # Debian's pieces.
 missing=()
-for tool in containerd ctr runc docker-registry busybox curl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+for tool in containerd ctr runc docker-registry busybox curl openssl; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
 [[ -x /usr/lib/cni/bridge ]] || missing+=(cni)
 if ((${#missing[@]})); then
   log "installing Debian packages for: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get -o DPkg::Lock::Timeout=600 -qq update >&2
-  apt-get -o DPkg::Lock::Timeout=600 -qq install -y --no-install-recommends containerd runc containernetworking-plugins \
-    docker-registry busybox-static curl iproute2 >&2
+  apt-get -o DPkg::Lock::Timeout=600 -qq install -y --no-install-recommends containerd runc \
+    containernetworking-plugins docker-registry busybox-static curl openssl iproute2 >&2
 fi
 
 # containerd + runc: a busybox rootfs in a namespace of our own reaches a server on a private address of this machine.
-mkdir -p "$work/rootfs/bin" "$work/www" && cp "$(command -v busybox)" "$work/rootfs/bin/" && ln -s busybox "$work/rootfs/bin/sh"
-ln -s busybox "$work/rootfs/bin/nc"
+mkdir -p "$work/rootfs/bin" "$work/www" && cp "$(command -v busybox)" "$work/rootfs/bin/"
+ln -s busybox "$work/rootfs/bin/sh" && ln -s busybox "$work/rootfs/bin/nc"
 echo "reached-$tag" >"$work/www/index.html"
 cat >"$work/containerd.toml" <<EOF
 version = 2
@@ -94,7 +102,8 @@ ctd_out=
 for _ in $(seq 100); do ctr -a "$work/containerd.sock" version >/dev/null 2>&1 && break; sleep 0.1; done
 if ! ctr -a "$work/containerd.sock" version >/dev/null 2>&1; then
   verdict containerd FAIL "containerd did not answer: $(tail -n1 "$work/containerd.log")"
-elif ! { ip netns add "$tag" && ip link add "${tag}h" type veth peer name "${tag}c" && ip link set "${tag}c" netns "$tag" &&
+elif ! { ip netns add "$tag" && ip link add "${tag}h" type veth peer name "${tag}c" &&
+  ip link set "${tag}c" netns "$tag" &&
   ip addr add "$host_ip/30" dev "${tag}h" && ip link set "${tag}h" up && ip -n "$tag" link set lo up &&
   ip -n "$tag" addr add "$netns_ip/30" dev "${tag}c" && ip -n "$tag" link set "${tag}c" up &&
   ip -n "$tag" route add default via "$host_ip" && ip addr add "$node_ip/32" dev lo; } 2>"$work/net.err"; then
@@ -111,7 +120,8 @@ else
   ctd_out=$(timeout 60 ctr -a "$work/containerd.sock" run --rm --with-ns "network:/var/run/netns/$tag" \
     --rootfs "$work/rootfs" "$tag" /bin/sh -c "printf 'GET /index.html HTTP/1.0\r\n\r\n' | nc $node_ip $port" 2>&1)
   if grep -q "reached-$tag" <<<"$ctd_out"; then
-    verdict containerd ok "containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1 {print $3}'); container in netns $netns_ip reached $node_ip:$port (address on lo)"
+    verdict containerd ok "containerd $(containerd --version | awk '{print $3}'), \
+runc $(runc --version | awk 'NR==1 {print $3}'); container in netns $netns_ip reached $node_ip:$port (address on lo)"
   else
     verdict containerd FAIL "ctr run: $(tr '\n' ' ' <<<"$ctd_out" | cut -c1-300)"
   fi
@@ -140,9 +150,13 @@ EOF
 docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 pids+=($!)
 reg_ok=
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && { reg_ok=1; break; }; sleep 0.1; done
+for _ in $(seq 50); do
+  curl -fsS "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && { reg_ok=1; break; }
+  sleep 0.1
+done
 if [[ -n $reg_ok ]]; then
-  verdict registry ok "docker-registry $(docker-registry --version | awk '{print $3}') serves /v2/ on 127.0.0.1:$reg_port"
+  verdict registry ok "docker-registry $(docker-registry --version | awk '{print $3}') serves /v2/ \
+on 127.0.0.1:$reg_port"
 else
   verdict registry FAIL "docker-registry: $(tail -n1 "$work/registry.log")"
 fi
@@ -153,7 +167,8 @@ as_pg=()
 [[ $(id -u) == 0 ]] && as_pg=(runuser -u postgres --)
 mkdir -p "$work/pg" && { [[ $(id -u) != 0 ]] || { chmod 711 "$work" && chown postgres "$work/pg"; }; }
 if [[ -x $pg_bin/initdb ]] && "${as_pg[@]}" "$pg_bin/initdb" -D "$work/pg/data" -A trust >"$work/pg.log" 2>&1 &&
-  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -o "-k $work/pg -c listen_addresses=''" -w start >>"$work/pg.log" 2>&1; then
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -o "-k $work/pg -c listen_addresses=''" -w start \
+    >>"$work/pg.log" 2>&1; then
   out=$("${as_pg[@]}" psql -h "$work/pg" -d postgres -tAc 'select version()' 2>&1)
   "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/pg/data" -m fast -w stop >>"$work/pg.log" 2>&1
   verdict postgres ok "$(cut -d' ' -f1-2 <<<"$out")"
@@ -163,8 +178,7 @@ fi
 
 # Our image the way a worker meets it: pushed to the registry, fetched back by digest and unpacked into a rootfs with
 # go-containerregistry (the library the registry-image resource type is built on), its image config's env applied,
-# and /opt/resource/check run by containerd in the network namespace, against the private address on lo (a plain
-# HTTP server there: reaching it gives a TLS error that names it; an unreachable address gives a connect error).
+# and /opt/resource/check run by containerd in the network namespace, against the private address on lo.
 image=${IMAGE_NAME:-localhost/kubernetes-deploy-resource:dev}
 tools_dir=${KDR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubernetes-deploy-resource}/concourse-tools
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -179,16 +193,19 @@ elif ! { [[ -x $crane ]] || { mkdir -p "$tools_dir" &&
   verdict resource-image FAIL "building crane: $(tail -n1 "$work/crane-build.log")"
 else
   repo=127.0.0.1:$reg_port/kubernetes-deploy-resource
-  if ! out=$(skopeo copy --quiet --dest-tls-verify=false "containers-storage:[overlay@/var/lib/containers/storage]$image" \
-    "docker://$repo:dev" 2>&1) || ! digest=$("$crane" digest --insecure "$repo:dev" 2>&1); then
+  storage=containers-storage:[overlay@/var/lib/containers/storage]
+  if ! out=$(skopeo copy --quiet --dest-tls-verify=false "$storage$image" "docker://$repo:dev" 2>&1) ||
+    ! digest=$("$crane" digest --insecure "$repo:dev" 2>&1); then
     verdict resource-image FAIL "push/digest: $(tr '\n' ' ' <<<"$out ${digest:-}" | cut -c1-300)"
   elif ! mkdir -p "$work/image-rootfs" ||
-    ! "$crane" export --insecure "$repo@$digest" - 2>"$work/export.err" | tar -x -C "$work/image-rootfs" 2>>"$work/export.err"; then
+    ! "$crane" export --insecure "$repo@$digest" - 2>"$work/export.err" |
+    tar -x -C "$work/image-rootfs" 2>>"$work/export.err"; then
     verdict resource-image FAIL "export $repo@$digest: $(tail -n1 "$work/export.err")"
   else
     env_args=()
-    while IFS= read -r e; do [[ -n $e ]] && env_args+=(--env "$e"); done < <("$crane" config --insecure "$repo@$digest" |
-      python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin).get("config",{}).get("Env") or []))')
+    while IFS= read -r e; do [[ -n $e ]] && env_args+=(--env "$e"); done < <(
+      "$crane" config --insecure "$repo@$digest" |
+        python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin).get("config",{}).get("Env") or []))')
     scripts_ok=1
     for s in check in out; do [[ -x $work/image-rootfs/opt/resource/$s ]] || scripts_ok=; done
     # A stand-in API server on the private address: TLS with a certificate for that IP (SAN), answering every request
