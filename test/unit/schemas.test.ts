@@ -257,7 +257,7 @@ describe('out params', () => {
     [
       'timeout duration',
       { image_ref: 'x:1', timeout: '5 minutes' },
-      'params.timeout: not a duration (e.g. "90s", "5m", "1h")',
+      'params.timeout: not a duration between 1s and 24h (e.g. "90s", "5m", "1h")',
     ],
     [
       'env names',
@@ -462,10 +462,10 @@ describe('sweep params', () => {
     [
       'older_than is a duration',
       { sweep: { older_than: 'a day' } },
-      'params.sweep.older_than: not a duration (e.g. "24h", "90m")',
+      'params.sweep.older_than: not a duration between 10m and 8760h (e.g. "24h", "90m")',
     ],
     ['older_than is required', { sweep: {} }, 'params.sweep.older_than: is required'],
-    ['keep is whole', { sweep: { older_than: '1h', keep: -1 } }, 'params.sweep.keep: must be at least 0'],
+    ['keep is whole', { sweep: { older_than: '1h', keep: -1 } }, 'params.sweep.keep: must be between 0 and 1000'],
     ['sweep is strict', { sweep: { older_than: '1h', namespace: 'x' } }, 'params.sweep: unknown key "namespace"'],
     [
       'only timeout and dry_run go with it',
@@ -483,5 +483,55 @@ describe('sweep params', () => {
     expect(
       messageOf(() => parseInRequest({ source, version: { app: 'web', namespace: '*', revision: '0', image: '' } })),
     ).toBe('version.namespace: "*" only in the version of a sweep (with deleted: "true")');
+  });
+});
+
+describe('bounds on the numbers of a put (issue 23, item 6)', () => {
+  const plan = (params: unknown) => planPut({ source, params }, {});
+  test.each<[string, unknown, string]>([
+    [
+      'timeout above Node timers (2^31-1 ms) would fire at once',
+      { image_ref: 'x:1', timeout: '597h' },
+      'params.timeout: not a duration between 1s and 24h (e.g. "90s", "5m", "1h")',
+    ],
+    [
+      'a 400-digit timeout is not Infinity',
+      { image_ref: 'x:1', timeout: `${'9'.repeat(400)}s` },
+      'params.timeout: not a duration between 1s and 24h (e.g. "90s", "5m", "1h")',
+    ],
+    [
+      'timeout below a second',
+      { image_ref: 'x:1', timeout: '500ms' },
+      'params.timeout: not a duration between 1s and 24h (e.g. "90s", "5m", "1h")',
+    ],
+    [
+      'older_than below ten minutes sweeps builds still running',
+      { sweep: { older_than: '1ms' } },
+      'params.sweep.older_than: not a duration between 10m and 8760h (e.g. "24h", "90m")',
+    ],
+    [
+      'older_than beyond a year',
+      { sweep: { older_than: '8761h' } },
+      'params.sweep.older_than: not a duration between 10m and 8760h (e.g. "24h", "90m")',
+    ],
+    ['keep at most 1000', { sweep: { older_than: '1h', keep: 1001 } }, 'params.sweep.keep: must be between 0 and 1000'],
+    ['revision 0 names no release', { revision: '0' }, 'params.revision: must be a revision between 1 and 999999999'],
+    [
+      'a huge revision would make a name like kdr-release.web.v1e+30',
+      { revision: '1'.padEnd(31, '0') },
+      'params.revision: must be a revision between 1 and 999999999',
+    ],
+  ])('%s', (_name, params, message) => {
+    expect(messageOf(() => plan(params))).toBe(message);
+  });
+
+  test('the bounds themselves are accepted', () => {
+    expect(plan({ image_ref: 'x:1', timeout: '24h' })).toMatchObject({ timeoutMs: 86_400_000 });
+    expect(plan({ image_ref: 'x:1', timeout: '1s' })).toMatchObject({ timeoutMs: 1000 });
+    expect(plan({ sweep: { older_than: '10m', keep: 1000 } })).toMatchObject({
+      olderThanMs: 600_000,
+      keep: 1000,
+    });
+    expect(plan({ revision: '999999999' })).toMatchObject({ revision: { number: 999_999_999 } });
   });
 });
