@@ -170,6 +170,7 @@ function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent
           : 'not waited (wait: false)',
     mode: plan.mode,
     pruned: plan.prune ? result.pruned.join(', ') || 'nothing' : 'off (prune: false)',
+    not_pruned: result.notPruned.join(', ') || undefined,
     redeployed_from: release.redeployedFrom,
   });
 }

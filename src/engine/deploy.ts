@@ -17,7 +17,7 @@ import { isJob, putJob } from './jobs.js';
 import { acquireReleaseLock } from './lock.js';
 import { ensureNamespace } from './namespace.js';
 import { checkOwnership } from './ownership.js';
-import { deleteObjects, pruneCandidates } from './prune.js';
+import { deleteObjects, prunableRefs, pruneCandidates } from './prune.js';
 import {
   contentHash,
   encodeRecord,
@@ -67,6 +67,8 @@ export interface DeployResult {
   changes: { ref: string; change: 'created' | 'configured' | 'unchanged' | 'replaced' }[];
   /** Objects deleted because this release no longer has them (or that would be, in a dry run). */
   pruned: string[];
+  /** "ref (why)" of objects the prune should have deleted but could not (left in place, reported). */
+  notPruned: string[];
   dryRun?: { objects: DryRunObject[] };
 }
 
@@ -142,12 +144,8 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
   const version: Version = { app, namespace, revision: String(revision), image: release.image.ref };
 
   let applied: Awaited<ReturnType<typeof applyAndWait>>;
-  let pruned: string[] = [];
   try {
     applied = await applyAndWait(input, release.objects, state.existing);
-    // Only once the new release runs: what the releases since the last good one had and this one has not.
-    if (input.prune)
-      pruned = await deleteObjects(input, pruneCandidates(records, state.lastDeployed, release.objects), 'pruned');
   } catch (error) {
     // Whatever stopped the put (a failed rollout, a refused apply, an abort), the record says failed, never pending.
     if (!reused) await markRecord(cluster.detached(), namespace, app, revision, 'failed').catch(() => undefined);
@@ -160,7 +158,12 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     await markRecord(cluster, namespace, app, revision, 'deployed');
     await pruneHistory(cluster, records, input.historyLimit, log);
   }
-  return { version, revision, reused, ...applied, pruned };
+  // Only once the new release runs and is recorded so: what the releases since the last good one had and this one has
+  // not. A delete refused here is reported (not_pruned), never a reason to call the running release failed.
+  const { deleted: pruned, failed: notPruned } = input.prune
+    ? await deleteObjects(input, pruneCandidates(records, state.lastDeployed, release.objects), 'pruned')
+    : { deleted: [], failed: [] };
+  return { version, revision, reused, ...applied, pruned, notPruned };
 }
 
 /**
@@ -218,7 +221,10 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
     return { ref: objectRef(desired), desired, ...(live ? { live } : {}), ...(dryRun ? { dryRun } : {}) };
   });
   const { lastDeployed } = state;
-  const pruned = input.prune ? pruneCandidates(state.records, lastDeployed, release.objects).map(objectRef) : [];
+  // Only what a prune would delete now: still there, and still ours.
+  const pruned = input.prune
+    ? await prunableRefs(input, pruneCandidates(state.records, lastDeployed, release.objects))
+    : [];
   const revision = lastDeployed?.revision ?? 0;
   return {
     version: { app, namespace, revision: String(revision), image: lastDeployed?.image.ref ?? '' },
@@ -226,6 +232,7 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
     reused: false,
     changes: [],
     pruned,
+    notPruned: [],
     dryRun: { objects },
   };
 }
