@@ -23,7 +23,7 @@ const statusOf = (fake: FakeCluster, revision: number) =>
 const configMapKey = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name });
 
 describe('prune (item 7)', () => {
-  test('a refused delete does not fail the put: the new revision is deployed, what was not pruned reported', async () => {
+  test('a refused delete does not fail the put: the revision is deployed, what was not pruned reported', async () => {
     const fake = fakeWithController();
     await fake.clock.run(deployRelease(deployInput(fake, { manifests: configMaps('a', 'b'), prune: true })));
     fake.fail({ verb: 'remove', kind: 'ConfigMap', name: 'a', status: 403, message: 'forbidden' });
