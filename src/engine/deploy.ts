@@ -14,7 +14,7 @@ import { waitForRollout } from '../rollout/wait.js';
 import { RolloutFailedError, TimedOutError } from '../errors.js';
 import { mapBounded } from './bounded.js';
 import { isJob, putJob } from './jobs.js';
-import { acquireReleaseLock } from './lock.js';
+import { acquireReleaseLock, underLock } from './lock.js';
 import { ensureNamespace } from './namespace.js';
 import { checkOwnership } from './ownership.js';
 import { deleteObjects, prunableRefs, pruneCandidates } from './prune.js';
@@ -78,7 +78,8 @@ export async function deployRelease(input: DeployInput): Promise<DeployResult> {
   await ensureNamespace(cluster, namespace, input.createNamespace, app, log);
   const lock = await acquireReleaseLock(input);
   try {
-    return await deployLocked(lock.acquiredAt ? { ...input, putStartedAt: lock.acquiredAt } : input);
+    const held = underLock(input, lock);
+    return await deployLocked(lock.acquiredAt ? { ...held, putStartedAt: lock.acquiredAt } : held);
   } finally {
     // Only after the record's last write, never beside it: the lock guards the record, and a put that took the lock
     // before that write would find this record still pending and mark it failed.
@@ -184,9 +185,14 @@ async function rollBack(input: DeployInput, state: ReleaseState, records: KubeOb
   );
   try {
     const canWait = !input.deadline.expired();
+    // The record's objects pass the checks of a new release, on the objects as they are now (right before the
+    // write): namespaced kinds only, and nothing of the same name that is not ours (it would be taken over).
+    await checkKinds(input.cluster, target.objects);
+    await checkOwnership(input.cluster, target.objects, app, 'apply');
     // Compared with the objects as they were before this put: what the rollback changes back shows as configured.
     await applyAndWait({ ...input, wait: input.wait && canWait }, target.objects, state.existing);
-    await deleteObjects(input, pruneCandidates(records, target, target.objects, input.release.objects), 'pruned');
+    if (input.prune)
+      await deleteObjects(input, pruneCandidates(records, target, target.objects, input.release.objects), 'pruned');
     log.info(
       `rolled back to revision ${target.revision}` +
         (canWait ? '' : ' (applied; its rollout was not waited for: the put timed out)'),
