@@ -15,14 +15,16 @@ import { RolloutFailedError, TimedOutError } from '../errors.js';
 import { mapBounded } from './bounded.js';
 import { isJob, putJob } from './jobs.js';
 import { acquireReleaseLock, underLock } from './lock.js';
-import { ensureNamespace } from './namespace.js';
+import { ensureNamespace, type ResourceScope } from './namespace.js';
 import { checkOwnership } from './ownership.js';
 import { deleteObjects, prunableRefs, pruneCandidates } from './prune.js';
 import {
   contentHash,
   encodeRecord,
+  lastPutAnnotation,
   listRecords,
   markRecord,
+  recordKey,
   recordRevision,
   recordStatus,
   tryDecodeRecord,
@@ -46,6 +48,8 @@ export interface DeployInput extends ReleaseTarget, DeployOptions {
   now: Date;
   /** Set by deployRelease once it holds the lock: the server's time this put began (the rollout wait's since). */
   putStartedAt?: string;
+  /** Stamped on a namespace this put creates (create_namespace): the resource that did, for a sweep. */
+  scope?: ResourceScope;
 }
 
 export interface DryRunObject {
@@ -75,7 +79,7 @@ export interface DeployResult {
 export async function deployRelease(input: DeployInput): Promise<DeployResult> {
   if (input.dryRun) return dryRunRelease(input);
   const { cluster, log, namespace, app } = input;
-  await ensureNamespace(cluster, namespace, input.createNamespace, app, log);
+  await ensureNamespace(cluster, namespace, input.createNamespace, app, log, input.scope);
   const lock = await acquireReleaseLock(input);
   try {
     const held = underLock(input, lock);
@@ -141,6 +145,10 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     log.info(`recording release ${app} revision ${revision} in namespace ${namespace}`);
   } else {
     log.info(`release ${app} revision ${revision} already has this image and these objects: re-applying it`);
+    // A put that changes nothing still targeted the release: a sweep counts its age from here.
+    await cluster.patchMetadata(recordKey(namespace, app, revision), {
+      annotations: { [lastPutAnnotation]: input.now.toISOString() },
+    });
   }
   const version: Version = { app, namespace, revision: String(revision), image: release.image.ref };
 

@@ -16,6 +16,11 @@ export const recordLabel = {
   status: ourKey('status'),
 } as const;
 export const recordImageAnnotation = ourKey('image');
+/**
+ * When a put last targeted the release (ISO time): written with each record, and stamped again on the reused record by
+ * a put that changes nothing. A sweep counts a release's age from it, from metadata alone.
+ */
+export const lastPutAnnotation = ourKey('last-put');
 export type RecordStatus = 'pending' | 'deployed' | 'failed';
 
 export interface ReleaseRecord {
@@ -81,7 +86,7 @@ export function encodeRecord(record: ReleaseRecord, status: RecordStatus): KubeO
         [recordLabel.status]: status,
       },
       // check lists versions from the labels and this, without decoding every record.
-      annotations: { [recordImageAnnotation]: record.image.ref },
+      annotations: { [recordImageAnnotation]: record.image.ref, [lastPutAnnotation]: record.createdAt },
     },
     data: { release: payload },
   };
@@ -211,6 +216,14 @@ export function isWellFormedRecord(secret: KubeObject, app: string): boolean {
 export async function listRecords(cluster: ClusterApi, namespace: string, app: string): Promise<KubeObject[]> {
   const { items } = await cluster.list('v1', 'Secret', namespace, recordSelector(app));
   return items.filter((r) => isWellFormedRecord(r, app)).sort((a, b) => recordRevision(a) - recordRevision(b));
+}
+
+/** ms since epoch of the last put that targeted this record's release: its stamp, or when the record was written. */
+export function lastPutOf(secret: KubeObject): number | undefined {
+  const times = [secret.metadata.annotations?.[lastPutAnnotation], secret.metadata.creationTimestamp]
+    .map((t) => (typeof t === 'string' ? Date.parse(t) : NaN))
+    .filter(Number.isFinite);
+  return times.length ? Math.max(...times) : undefined;
 }
 
 export function recordKey(namespace: string, app: string, revision: number) {

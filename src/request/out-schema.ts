@@ -113,6 +113,12 @@ export const outParamsSchema = z
           'between 10m and 8760h',
         ),
         keep: z._default(wholeNumber(0, maxSweepKeep, `must be between 0 and ${maxSweepKeep}`), 0),
+        // Required: a sweep names the namespaces it may look at (the start of their names), never the whole cluster.
+        namespace_prefix: z.string().check(
+          z.regex(/^[a-z0-9][-a-z0-9]{0,61}$/, {
+            error: 'not the start of a namespace name (lowercase letters, digits and -, at most 62, e.g. "staging-")',
+          }),
+        ),
       }),
     ),
     keep_volumes: z._default(z.boolean(), false),

@@ -389,6 +389,14 @@ export class FakeCluster {
     return this;
   }
 
+  /** Uninstalls a kind (a CustomResourceDefinition deleted): its objects go with it, the server no longer knows it. */
+  forgetKind(apiVersion: string, kind: string): this {
+    for (const [id, stored] of [...this.store])
+      if (stored.object.apiVersion === apiVersion && stored.object.kind === kind) this.drop(id);
+    this.kinds.delete(kindKey({ apiVersion, kind }));
+    return this;
+  }
+
   /** The next `times` (default 1) calls of `verb` on matching objects fail with `status`, as the API server says. */
   fail(fault: Fault): this {
     this.faults.push({ times: 1, ...fault });
