@@ -218,12 +218,17 @@ export async function listRecords(cluster: ClusterApi, namespace: string, app: s
   return items.filter((r) => isWellFormedRecord(r, app)).sort((a, b) => recordRevision(a) - recordRevision(b));
 }
 
-/** ms since epoch of the last put that targeted this record's release: its stamp, or when the record was written. */
+/**
+ * ms since epoch of the last put that targeted this record's release: its stamp, or, on a record written before stamps
+ * existed, when it was created. (Who may write the Secret may backdate the stamp: a sweep would then take a namespace
+ * whose every object that writer could delete anyway.)
+ */
 export function lastPutOf(secret: KubeObject): number | undefined {
-  const times = [secret.metadata.annotations?.[lastPutAnnotation], secret.metadata.creationTimestamp]
-    .map((t) => (typeof t === 'string' ? Date.parse(t) : NaN))
-    .filter(Number.isFinite);
-  return times.length ? Math.max(...times) : undefined;
+  for (const t of [secret.metadata.annotations?.[lastPutAnnotation], secret.metadata.creationTimestamp]) {
+    const ms = typeof t === 'string' ? Date.parse(t) : NaN;
+    if (Number.isFinite(ms)) return ms;
+  }
+  return undefined;
 }
 
 export function recordKey(namespace: string, app: string, revision: number) {
