@@ -9,7 +9,7 @@ import { labelKeys, managedBy } from '../../src/kube/labels.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { kubectl, kubectlJson, useNamespace, waitFor } from '../support/cluster.js';
 import { clusterSource, emptyDir } from '../support/release.js';
-import { hangingImage, readyImage } from '../support/images.js';
+import { hangingImage, readyImage, unpullableImage } from '../support/images.js';
 import { metadataOf, runScript } from '../support/run-script.js';
 
 const ours = (app: string) => ({ [labelKeys.instance]: app, [labelKeys.managedBy]: managedBy });
@@ -48,6 +48,13 @@ describe('release records are input (item 2)', () => {
         const first = await put(ns.name, { image_ref: readyImage('1').tagRef });
         expect(first.code, first.stderr).toBe(0);
         await forgeRecord(ns.name, [adminBinding(ns.name)]);
+
+        // A failed put rolls back to the newest deployed revision: the forged one. It is refused, and nothing of it
+        // is applied.
+        const failing = await put(ns.name, { ...unpullableImage().params, on_failure: 'rollback', timeout: '2m' });
+        expect(failing.code, failing.stderr).toBe(5);
+        expect(failing.stderr).toMatch(/could not roll back to revision 7: .*is cluster-scoped/);
+        expect(await exists(['clusterrolebinding', binding])).toBe(false);
 
         const redeploy = await put(ns.name, { revision: '7' });
         expect(redeploy.code, redeploy.stderr).toBe(4);

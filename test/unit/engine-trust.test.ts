@@ -3,7 +3,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { deployRelease } from '../../src/engine/deploy.js';
-import { LockLostError, lockName } from '../../src/engine/lock.js';
+import { LockLostError, acquireReleaseLock, lockName } from '../../src/engine/lock.js';
 import { createdForLabel } from '../../src/engine/namespace.js';
 import {
   decodeRecord,
@@ -136,6 +136,25 @@ describe('release records are input (item 2)', () => {
     expect((error as Error).message).toContain('clusterrolebinding/pwned is cluster-scoped');
     expect(fake.objects('ClusterRoleBinding')).toEqual([]);
     expect(fake.objects('Deployment', 'ns')).toEqual([]);
+  });
+
+  test('a rollback to a forged record never creates its ClusterRoleBinding (nor anything else of it)', async () => {
+    const fake = fakeWithController((d) =>
+      JSON.stringify(d).includes('web:bad') ? { pods: { waiting: 'ImagePullBackOff' } } : { pods: 'ready' },
+    );
+    fake.defineKind(bindingKind.apiVersion, bindingKind.kind, false);
+    await fake.clock.run(deployRelease(deployInput(fake)));
+    // The newest deployed revision, as far as the labels say: what a rollback goes back to.
+    fake.seed(forgedRecord([adminBinding('ns'), ...releaseObjects({ image: 'registry.local/team/web:forged' })]));
+    const input = deployInput(fake, { image: 'registry.local/team/web:bad', onFailure: 'rollback' });
+    await expect(fake.clock.run(deployRelease(input))).rejects.toBeInstanceOf(RolloutFailedError);
+    expect(fake.objects('ClusterRoleBinding')).toEqual([]);
+    expect(JSON.stringify(fake.get('apps/v1', 'Deployment', 'ns', 'web'))).not.toContain('web:forged');
+    expect(input.log.lines).toContainEqual(
+      expect.stringMatching(
+        /^warning: could not roll back to revision 7: .*clusterrolebinding\/pwned is cluster-scoped/,
+      ),
+    );
   });
 
   test('a record whose objects go to another namespace, or are not labelled ours, is not used at all', async () => {
@@ -330,11 +349,11 @@ describe('the lease is a fence (item 5)', () => {
     expect(fake.log('patchMetadata')).toEqual([]);
   });
 
-  test('a released lock deletes only the lease as it last wrote it', async () => {
-    const fake = fakeWithController();
-    await fake.clock.run(deployRelease(deployInput(fake)));
-    const removes = fake.log('remove');
-    expect(removes).toEqual([`remove lease/${lockName('web')}`]);
-    expect(fake.objects('Lease')).toEqual([]);
+  test('releasing deletes only the lease as it last wrote it, never one taken over since', async () => {
+    const fake = new FakeCluster({ namespaces: ['ns'] });
+    const lock = await fake.clock.run(acquireReleaseLock({ ...deployInput(fake), leaseSeconds: 30 }));
+    fake.update(leaseKey, (l) => ((l.spec as { holderIdentity: string }).holderIdentity = 'put two'));
+    await lock.release();
+    expect(holderOf(fake)).toBe('put two');
   });
 });
