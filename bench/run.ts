@@ -16,7 +16,6 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import * as yaml from 'js-yaml';
 import { repoRoot as root } from '../test/support/cluster.js';
 import { metadataOf as metadataOfResult } from '../test/support/run-script.js';
@@ -1019,9 +1018,11 @@ async function ageRecords(namespace: string, app: string, ageMs: number): Promis
       encodeURIComponent(`kubernetes-deploy-resource.io/release=${app}`),
   );
   for (const secret of list.items) {
-    const record = JSON.parse(gunzipSync(Buffer.from(secret.data.release, 'base64')).toString('utf8'));
-    record.createdAt = new Date(Date.now() - ageMs).toISOString();
-    secret.data.release = gzipSync(Buffer.from(JSON.stringify(record), 'utf8')).toString('base64');
+    // The last-put stamp a sweep counts a release's age from.
+    secret.metadata.annotations = {
+      ...secret.metadata.annotations,
+      'kubernetes-deploy-resource.io/last-put': new Date(Date.now() - ageMs).toISOString(),
+    };
     await api.ok('PUT', `/api/v1/namespaces/${namespace}/secrets/${secret.metadata.name}`, secret);
   }
   return list.items.length;
@@ -1035,11 +1036,16 @@ async function benchSweep(appManifests: string): Promise<SweepResult> {
   await pool(mine, CONCURRENCY, async (ns, i) => {
     const sources = mkdtempSync(join(work, 'sources-'));
     const r = await run(assets('out'), [sources], {
-      input: request(ids.get('sweep-setup'), ns, app, {
-        image_ref: GOOD,
-        replicas: 1,
-        host: `b${i + 1}.bench.local`,
-        create_namespace: true,
+      // The namespace as a param, the source's the same as the sweep's: one resource, one sweep scope.
+      input: JSON.stringify({
+        source: { ...ids.get('sweep-setup').source, app },
+        params: {
+          namespace: ns,
+          image_ref: GOOD,
+          replicas: 1,
+          host: `b${i + 1}.bench.local`,
+          create_namespace: true,
+        },
       }),
       env: concourseEnv({ BUILD_NAME: String(i + 1) }),
       timeoutMs: 240_000,
@@ -1053,7 +1059,7 @@ async function benchSweep(appManifests: string): Promise<SweepResult> {
   const r = await run(assets('out'), [mkdtempSync(join(work, 'sources-'))], {
     input: JSON.stringify({
       source: { cluster_url, cluster_ca, admin_cert, admin_key, app },
-      params: { sweep: { older_than: '1h' }, timeout: '10m' },
+      params: { sweep: { older_than: '1h', namespace_prefix: `kdr-bench-${runId}-sw` }, timeout: '10m' },
     }),
     env: concourseEnv(),
     rss: true,

@@ -24,7 +24,8 @@ export function parseDuration(text: string): number | undefined {
   if (!whole.test(text)) return undefined;
   let total = 0;
   for (const [, amount, unit] of text.matchAll(part)) total += Number(amount) * unitMs[unit!]!;
-  return Math.round(total);
+  // "999…9s" (hundreds of digits) is Infinity, not a duration.
+  return Number.isFinite(total) ? Math.round(total) : undefined;
 }
 
 export function formatDuration(ms: number): string {

@@ -981,8 +981,9 @@ export function sweepSection(r: BenchResults): Lines {
     `### 6d. Sweep of ${sweep.n} namespaces (issue 15)`,
     '',
     `${sweep.n} per-build releases of app \`${sweep.app}\` (Deployment with 1 replica + Service + Ingress), each put ` +
-      'with `create_namespace: true` into its own namespace; their record Secrets aged by 2 h (`createdAt` ' +
-      'rewritten, as test/integration/sweep.test.ts does); then one measured put `sweep: {older_than: 1h}`: it lists ' +
+      'with `create_namespace: true` into its own namespace; their record Secrets aged by 2 h (the `last-put` stamp ' +
+      'rewritten, as test/integration/sweep.test.ts does); then one measured put `sweep: {older_than: 1h, ' +
+      'namespace_prefix}`: it lists ' +
       'the namespaces, checks each was created by this resource and holds only this app, tears each release down ' +
       '(ownership-scoped, waiting for the Pods) and deletes the namespace. The kubectl way, for comparison only: ' +
       `${sweep.n} other namespaces holding the same objects, deleted by a bash loop of \`kubectl delete namespace NS ` +

@@ -9,6 +9,11 @@ export interface WatchEvent {
   object: KubeObject;
 }
 
+export interface DeletePreconditions {
+  uid?: string;
+  resourceVersion?: string;
+}
+
 export interface ListResult {
   items: KubeObject[];
   resourceVersion: string;
@@ -67,8 +72,15 @@ export interface ClusterApi {
     key: ObjectKey,
     metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> },
   ): Promise<KubeObject>;
-  /** Deletes with the given propagation; false when it was already gone (404). */
-  remove(key: ObjectKey, propagation?: 'Foreground' | 'Background' | 'Orphan'): Promise<boolean>;
+  /**
+   * Deletes with the given propagation; false when it was already gone (404). With preconditions, only the object we
+   * read (its uid) or only that version of it (resourceVersion): another one is refused with 409, not deleted.
+   */
+  remove(
+    key: ObjectKey,
+    propagation?: 'Foreground' | 'Background' | 'Orphan',
+    preconditions?: DeletePreconditions,
+  ): Promise<boolean>;
   /** Starts a watch; events arrive until stop() or the connection ends (onEnd, with the error if any). */
   watch(
     apiVersion: string,

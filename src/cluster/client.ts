@@ -452,8 +452,13 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
         idempotent: true,
       }))!;
     },
-    async remove(key, propagation = 'Foreground') {
-      const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: propagation };
+    async remove(key, propagation = 'Foreground', preconditions) {
+      const body = {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        propagationPolicy: propagation,
+        ...(preconditions ? { preconditions } : {}),
+      };
       const result = await json<unknown>(
         { method: 'DELETE', path: await pathFor(key), body, what: describe('delete', key), idempotent: true },
         true,

@@ -5,6 +5,7 @@ import { deployRelease, type DeployResult, type DryRunObject, type ReleaseConten
 import { encodeRecord } from '../engine/records.js';
 import { readRecordedRelease } from '../engine/redeploy.js';
 import type { ReleaseTarget } from '../engine/target.js';
+import { resourceScope, type ResourceScope } from '../engine/namespace.js';
 import { sweepReleases } from '../engine/sweep.js';
 import { teardownRelease } from '../engine/teardown.js';
 import { objectRef } from '../kube/object.js';
@@ -14,10 +15,30 @@ import { renderManifests } from '../manifests/render.js';
 import { buildAnnotations } from '../output/build-env.js';
 import { diffObject, formatDiffSummary } from '../output/diff.js';
 import { metadataList, releaseUrl, type VersionResponse } from '../output/version.js';
-import { planPut, type DeployPlan, type RedeployPlan, type SweepPlan, type TeardownPlan } from '../request/plan.js';
+import {
+  planPut,
+  type DeployPlan,
+  type PutPlan,
+  type RedeployPlan,
+  type SweepPlan,
+  type TeardownPlan,
+} from '../request/plan.js';
+import { namespaceOfSource } from '../request/schemas.js';
 import { readImageDir, readManifestFiles, readNamespaceFile, readRevisionFile } from '../sources/read.js';
 import { Deadline, formatDuration, systemClock, type Clock } from '../time.js';
 import { connectWith, resolveNamespace, type CommandDeps } from './context.js';
+
+/** Which resource this is, for the namespaces it creates and the sweeps it runs (engine/namespace.ts). */
+function scopeOf(plan: PutPlan, cluster: ClusterApi, deps: CommandDeps): ResourceScope {
+  const source = namespaceOfSource(plan.source);
+  return resourceScope({
+    server: cluster.server,
+    sourceNamespace: 'name' in source ? source.name : "(the Pod's namespace)",
+    team: deps.env.BUILD_TEAM_NAME,
+    pipeline: deps.env.BUILD_PIPELINE_NAME,
+    instanceVars: deps.env.BUILD_PIPELINE_INSTANCE_VARS,
+  });
+}
 
 /** "pipeline/job #build" when Concourse says, else this process. */
 function holderOf(deps: CommandDeps): string {
@@ -53,7 +74,7 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
   };
   if (plan.action === 'teardown') return teardown(plan, target);
   const release = content ?? (await readRecordedRelease(target, revision!));
-  return deploy(plan, target, release, new Date(clock.now()));
+  return deploy(plan, target, release, new Date(clock.now()), scopeOf(plan, cluster, deps));
 }
 
 /** The release a deploy plan describes: image, rendered objects and extra manifests, checked and recordable. */
@@ -101,6 +122,7 @@ async function deploy(
   target: ReleaseTarget,
   release: ReleaseContent,
   now: Date,
+  scope: ResourceScope,
 ): Promise<VersionResponse> {
   const { app, namespace, log } = target;
   const what =
@@ -113,7 +135,14 @@ async function deploy(
   );
   const { createNamespace, mode, wait, prune, onFailure, dryRun } = plan;
   const options = { createNamespace, mode, wait, prune, onFailure, dryRun };
-  const result = await deployRelease({ ...target, ...options, historyLimit: plan.source.history_limit, release, now });
+  const result = await deployRelease({
+    ...target,
+    ...options,
+    historyLimit: plan.source.history_limit,
+    release,
+    now,
+    scope,
+  });
   if (result.dryRun) return dryRunResponse(target, release, result, result.dryRun.objects);
   log.info(
     `release ${app} revision ${result.revision} is live in namespace ${namespace}` +
@@ -170,6 +199,7 @@ function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent
           : 'not waited (wait: false)',
     mode: plan.mode,
     pruned: plan.prune ? result.pruned.join(', ') || 'nothing' : 'off (prune: false)',
+    not_pruned: result.notPruned.join(', ') || undefined,
     redeployed_from: release.redeployedFrom,
   });
 }
@@ -177,9 +207,11 @@ function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent
 async function sweep(plan: SweepPlan, cluster: ClusterApi, deps: CommandDeps, clock: Clock): Promise<VersionResponse> {
   const { app } = plan;
   const age = formatDuration(plan.olderThanMs);
+  const scope = scopeOf(plan, cluster, deps);
   deps.log.info(
     `${plan.dryRun ? 'dry run: would sweep' : 'sweeping'} releases of ${app} older than ${age} ` +
-      `from the namespaces this resource created for them on ${cluster.server}`,
+      `from the namespaces ${plan.namespacePrefix}* this resource created for them on ${cluster.server} ` +
+      `(scope ${scope.id}: ${scope.description})`,
   );
   const result = await sweepReleases({
     cluster,
@@ -192,6 +224,8 @@ async function sweep(plan: SweepPlan, cluster: ClusterApi, deps: CommandDeps, cl
     olderThanMs: plan.olderThanMs,
     keep: plan.keep,
     dryRun: plan.dryRun,
+    namespacePrefix: plan.namespacePrefix,
+    scope,
   });
   deps.log.info(
     `sweep: ${result.swept.length} namespace${result.swept.length === 1 ? '' : 's'} ` +

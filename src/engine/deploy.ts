@@ -14,16 +14,18 @@ import { waitForRollout } from '../rollout/wait.js';
 import { RolloutFailedError, TimedOutError } from '../errors.js';
 import { mapBounded } from './bounded.js';
 import { isJob, putJob } from './jobs.js';
-import { acquireReleaseLock } from './lock.js';
-import { ensureNamespace } from './namespace.js';
+import { acquireReleaseLock, underLock } from './lock.js';
+import { ensureNamespace, type ResourceScope } from './namespace.js';
 import { checkOwnership } from './ownership.js';
-import { deleteObjects, pruneCandidates } from './prune.js';
+import { deleteObjects, prunableRefs, pruneCandidates } from './prune.js';
 import {
   contentHash,
   encodeRecord,
+  lastPutAnnotation,
   listRecords,
   markRecord,
   readRecordSecrets,
+  recordKey,
   recordRevision,
   recordStatus,
   tryDecodeRecord,
@@ -47,6 +49,8 @@ export interface DeployInput extends ReleaseTarget, DeployOptions {
   now: Date;
   /** Set by deployRelease once it holds the lock: the server's time this put began (the rollout wait's since). */
   putStartedAt?: string;
+  /** Stamped on a namespace this put creates (create_namespace): the resource that did, for a sweep. */
+  scope?: ResourceScope;
 }
 
 export interface DryRunObject {
@@ -68,16 +72,19 @@ export interface DeployResult {
   changes: { ref: string; change: 'created' | 'configured' | 'unchanged' | 'replaced' }[];
   /** Objects deleted because this release no longer has them (or that would be, in a dry run). */
   pruned: string[];
+  /** "ref (why)" of objects the prune should have deleted but could not (left in place, reported). */
+  notPruned: string[];
   dryRun?: { objects: DryRunObject[] };
 }
 
 export async function deployRelease(input: DeployInput): Promise<DeployResult> {
   if (input.dryRun) return dryRunRelease(input);
   const { cluster, log, namespace, app } = input;
-  await ensureNamespace(cluster, namespace, input.createNamespace, app, log);
+  await ensureNamespace(cluster, namespace, input.createNamespace, app, log, input.scope);
   const lock = await acquireReleaseLock(input);
   try {
-    return await deployLocked(lock.acquiredAt ? { ...input, putStartedAt: lock.acquiredAt } : input);
+    const held = underLock(input, lock);
+    return await deployLocked(lock.acquiredAt ? { ...held, putStartedAt: lock.acquiredAt } : held);
   } finally {
     // Only after the record's last write, never beside it: the lock guards the record, and a put that took the lock
     // before that write would find this record still pending and mark it failed.
@@ -142,20 +149,16 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     log.info(`recording release ${app} revision ${revision} in namespace ${namespace}`);
   } else {
     log.info(`release ${app} revision ${revision} already has this image and these objects: re-applying it`);
+    // A put that changes nothing still targeted the release: a sweep counts its age from here.
+    await cluster.patchMetadata(recordKey(namespace, app, revision), {
+      annotations: { [lastPutAnnotation]: input.now.toISOString() },
+    });
   }
   const version: Version = { app, namespace, revision: String(revision), image: release.image.ref };
 
   let applied: Awaited<ReturnType<typeof applyAndWait>>;
-  let pruned: string[] = [];
   try {
     applied = await applyAndWait(input, release.objects, state.existing);
-    // Only once the new release runs: what the releases since the last good one had and this one has not.
-    if (input.prune)
-      pruned = await deleteObjects(
-        input,
-        pruneCandidates(await tried(), state.lastDeployed, release.objects),
-        'pruned',
-      );
   } catch (error) {
     // Whatever stopped the put (a failed rollout, a refused apply, an abort), the record says failed, never pending.
     if (!reused) await markRecord(cluster.detached(), namespace, app, revision, 'failed').catch(() => undefined);
@@ -164,11 +167,18 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     }
     throw error;
   }
+  // The failed attempts since the last good release, read before the history is cut (it may drop the oldest).
+  const attempts = input.prune ? await tried() : [];
   if (!reused) {
     await markRecord(cluster, namespace, app, revision, 'deployed');
     await pruneHistory(cluster, records, input.historyLimit, log);
   }
-  return { version, revision, reused, ...applied, pruned };
+  // Only once the new release runs and is recorded so: what the releases since the last good one had and this one has
+  // not. A delete refused here is reported (not_pruned), never a reason to call the running release failed.
+  const { deleted: pruned, failed: notPruned } = input.prune
+    ? await deleteObjects(input, pruneCandidates(attempts, state.lastDeployed, release.objects), 'pruned')
+    : { deleted: [], failed: [] };
+  return { version, revision, reused, ...applied, pruned, notPruned };
 }
 
 /**
@@ -194,10 +204,18 @@ async function rollBack(
   );
   try {
     const canWait = !input.deadline.expired();
+    // The record's objects pass the checks of a new release, on the objects as they are now (right before the
+    // write): namespaced kinds only, and nothing of the same name that is not ours (it would be taken over).
+    await checkKinds(input.cluster, target.objects);
+    await checkOwnership(input.cluster, target.objects, app, 'apply');
     // Compared with the objects as they were before this put: what the rollback changes back shows as configured.
     await applyAndWait({ ...input, wait: input.wait && canWait }, target.objects, state.existing);
-    const candidates = pruneCandidates(await tried(), target, target.objects, input.release.objects);
-    await deleteObjects(input, candidates, 'pruned');
+    if (input.prune)
+      await deleteObjects(
+        input,
+        pruneCandidates(await tried(), target, target.objects, input.release.objects),
+        'pruned',
+      );
     log.info(
       `rolled back to revision ${target.revision}` +
         (canWait ? '' : ' (applied; its rollout was not waited for: the put timed out)'),
@@ -233,7 +251,10 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
   });
   const { lastDeployed } = state;
   const attempts = attemptsSince(cluster, state.records, lastDeployed);
-  const pruned = input.prune ? pruneCandidates(await attempts(), lastDeployed, release.objects).map(objectRef) : [];
+  // Only what a prune would delete now: still there, and still ours.
+  const pruned = input.prune
+    ? await prunableRefs(input, pruneCandidates(await attempts(), lastDeployed, release.objects))
+    : [];
   const revision = lastDeployed?.revision ?? 0;
   return {
     version: { app, namespace, revision: String(revision), image: lastDeployed?.image.ref ?? '' },
@@ -241,6 +262,7 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
     reused: false,
     changes: [],
     pruned,
+    notPruned: [],
     dryRun: { objects },
   };
 }

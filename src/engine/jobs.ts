@@ -110,8 +110,10 @@ export async function putJob(
       log.info(`${ref}: replacing it, ${plan.why}`);
       const key = keyOf(job);
       // Background: the Job goes at once, its old Pods after it (they do not match the new Job's generated selector).
-      await cluster.remove(key, 'Background');
-      await waitUntilGone(input, key, current?.metadata.uid as string | undefined);
+      const uid = current?.metadata.uid as string | undefined;
+      // Only the Job we read and judged: one created meanwhile by someone else is not ours to replace (409).
+      await cluster.remove(key, 'Background', uid ? { uid } : undefined);
+      await waitUntilGone(input, key, uid);
       return { change: 'replaced', after: await input.write(desired) };
     }
   }

@@ -12,7 +12,25 @@ import { sleep, type Clock, type Deadline } from '../time.js';
 export interface ReleaseLock {
   /** The server's time of taking the lock (when this put began, on the cluster's clock), if the server says. */
   acquiredAt?: string;
+  /** Aborted, with a LockLostError, once the lease is lost: the waits of the holder end at once. */
+  signal: AbortSignal;
+  /** The cluster for the holder's writes: each one throws LockLostError once the lease is lost (fencing). */
+  fence(cluster: ClusterApi): ClusterApi;
   release(): Promise<void>;
+}
+
+/**
+ * The lease was taken over, deleted, or not renewed for its whole duration (another put may hold it now): the holder
+ * writes nothing more. Exit 4, as a conflict.
+ */
+export class LockLostError extends ApiRejectedError {
+  constructor(app: string, namespace: string, why: string) {
+    super(
+      `lost the lock of release ${app} in namespace ${namespace} (lease/${lockName(app)} ${why}); stopped before ` +
+        'writing anything more: another put may be deploying it now (run this put again once it is done)',
+      409,
+    );
+  }
 }
 
 export interface LockOptions {
@@ -123,55 +141,108 @@ export async function acquireReleaseLock(options: LockOptions): Promise<ReleaseL
   }
 }
 
+const writeVerbs = ['apply', 'create', 'replace', 'patchMetadata', 'remove'] as const;
+
 function holdLease(options: LockOptions, lease: KubeObject, clock: Clock): ReleaseLock {
+  const { cluster, log, app, namespace } = options;
+  const key = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace, name: lockName(app) };
+  const durationMs = (options.leaseSeconds ?? 30) * 1000;
   let current = lease;
+  // When the lease was last written by us, on our clock: past it by its duration, another put may take it over.
+  let renewedAt = clock.now();
   let stopped = false;
-  const every = ((options.leaseSeconds ?? 30) * 1000) / 3;
+  let lost: LockLostError | undefined;
+  let renewing: Promise<void> = Promise.resolve();
+  const lostController = new AbortController();
   let timer: unknown;
-  const renew = () => {
-    if (stopped) return;
-    const spec = { ...(current as { spec?: LeaseSpec }).spec, renewTime: microTime(clock.now()) };
-    options.cluster
-      .replace({ ...current, spec } as KubeObject)
-      .then((updated) => {
-        current = updated;
-      })
-      .catch((error: Error) => options.log.warn(`could not renew lease/${lockName(options.app)}: ${error.message}`))
-      .finally(() => {
-        if (!stopped) schedule();
-      });
+  const lose = (why: string) => {
+    if (lost) return;
+    lost = new LockLostError(app, namespace, why);
+    log.warn(lost.message);
+    lostController.abort(lost);
+  };
+  /** Throws once the lease is lost, also when the renewal timer has not said so yet (a blocked event loop). */
+  const assertHeld = () => {
+    if (!lost && clock.now() - renewedAt > durationMs)
+      lose(`not renewed for ${Math.round((clock.now() - renewedAt) / 1000)}s`);
+    if (lost) throw lost;
+  };
+  const renew = async () => {
+    if (stopped || lost) return;
+    const now = clock.now();
+    const spec = { ...(current as { spec?: LeaseSpec }).spec, renewTime: microTime(now) };
+    try {
+      current = await cluster.replace({ ...current, spec } as KubeObject);
+      renewedAt = now;
+    } catch (error) {
+      log.warn(`could not renew lease/${lockName(app)}: ${(error as Error).message}`);
+      if (error instanceof ApiRejectedError && (error.status === 409 || error.status === 404)) {
+        // Someone else wrote or deleted the lease: it is theirs now, unless it still names us (then carry on).
+        const latest = await cluster.read(key).catch(() => undefined);
+        const holder = (latest as { spec?: LeaseSpec } | undefined)?.spec?.holderIdentity;
+        if (latest && latest.metadata.uid === current.metadata.uid && holder === options.holder) current = latest;
+        else lose(latest ? `taken over by ${holder ?? 'another holder'}` : 'deleted by someone else');
+      } else {
+        if (clock.now() - renewedAt > durationMs) lose(`not renewed for ${Math.round(durationMs / 1000)}s`);
+      }
+    }
   };
   // Renewal alone must not keep the process alive.
   const schedule = () => {
-    timer = clock.setTimeout(renew, every);
+    timer = clock.setTimeout(() => {
+      renewing = renew().finally(() => {
+        if (!stopped && !lost) schedule();
+      });
+    }, durationMs / 3);
     (timer as { unref?: () => void } | undefined)?.unref?.();
   };
   schedule();
+  const fence = (target: ClusterApi): ClusterApi => {
+    const fenced: ClusterApi = { ...target, detached: () => fence(target.detached()) };
+    for (const verb of writeVerbs) {
+      const write = target[verb] as (...args: unknown[]) => Promise<unknown>;
+      (fenced as unknown as Record<string, unknown>)[verb] = (...args: unknown[]) => {
+        assertHeld();
+        return write.apply(target, args);
+      };
+    }
+    return fenced;
+  };
   const acquiredAt = appliedAt(lease) ?? (lease.metadata.creationTimestamp as string | undefined);
   return {
     ...(acquiredAt ? { acquiredAt } : {}),
+    signal: lostController.signal,
+    fence,
     async release() {
       stopped = true;
       clock.clearTimeout(timer);
-      // Released even when the put was aborted: detached from the abort signal.
-      // A lease left behind is taken over once it expires; say so, so a slow next put is understood.
-      await options.cluster
+      await renewing;
+      if (lost) return; // not ours any more: the holder now releases it
+      // Released even when the put was aborted: detached from the abort signal. Only the lease as we last wrote it
+      // (preconditions): one taken over meanwhile is the new holder's. A lease left behind is taken over once it
+      // expires; say so, so a slow next put is understood.
+      const uid = current.metadata.uid as string | undefined;
+      const resourceVersion = current.metadata.resourceVersion as string | undefined;
+      await cluster
         .detached()
-        .remove(
-          {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            namespace: options.namespace,
-            name: lockName(options.app),
-          },
-          'Background',
-        )
+        .remove(key, 'Background', { ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) })
         .catch((error: Error) =>
-          options.log.warn(
-            `could not release lease/${lockName(options.app)} (the next put takes it over once it expires): ` +
-              `${error.message}`,
+          log.warn(
+            error instanceof ApiRejectedError && error.status === 409
+              ? `lease/${lockName(app)} was taken over by another put before this one released it: left to it`
+              : `could not release lease/${lockName(app)} (the next put takes it over once it expires): ` +
+                  `${error.message}`,
           ),
         );
     },
+  };
+}
+
+/** The target as its lock's holder works on it: fenced writes, and waits that end once the lease is lost. */
+export function underLock<T extends { cluster: ClusterApi; signal?: AbortSignal }>(target: T, lock: ReleaseLock): T {
+  return {
+    ...target,
+    cluster: lock.fence(target.cluster),
+    signal: target.signal ? AbortSignal.any([target.signal, lock.signal]) : lock.signal,
   };
 }

@@ -2,13 +2,14 @@
 // their Pods) are gone, then the claims made from its StatefulSets' volumeClaimTemplates (unless keep_volumes), then
 // the release records, then the namespace if we created it.
 import { ApiRejectedError } from '../errors.js';
-import { isOurs, releaseSelector } from '../kube/labels.js';
+import type { ClusterApi } from '../cluster/api.js';
+import { isOurs, labelKeys, managedBy, releaseSelector } from '../kube/labels.js';
 import { keyOf, objectRef, type KubeObject } from '../kube/object.js';
 import { sleep } from '../time.js';
 import { mapBounded } from './bounded.js';
-import { acquireReleaseLock } from './lock.js';
+import { acquireReleaseLock, underLock } from './lock.js';
 import { createdByUs } from './namespace.js';
-import { decodeRecord, listRecords, readRecordSecrets, recordType } from './records.js';
+import { decodeRecord, listRecords, readRecordSecrets, recordLabel, recordType } from './records.js';
 import type { ReleaseTarget } from './target.js';
 
 export interface TeardownInput extends ReleaseTarget {
@@ -17,6 +18,11 @@ export interface TeardownInput extends ReleaseTarget {
   keepVolumes?: boolean;
   /** How often to look again while waiting for objects to go. */
   pollMs?: number;
+  /**
+   * Asked under the release lock before anything is deleted, with the lock holder's cluster: a reason to leave the
+   * release alone after all (a sweep's age and ownership, checked again), or undefined to go on.
+   */
+  recheck?: (cluster: ClusterApi) => Promise<string | undefined>;
 }
 
 export interface TeardownResult {
@@ -28,6 +34,8 @@ export interface TeardownResult {
   lastRevision?: number;
   lastImage?: string;
   namespaceDeleted: boolean;
+  /** Why the release was left alone after all (recheck). */
+  skipped?: string;
 }
 
 const defaultKinds = [
@@ -35,6 +43,8 @@ const defaultKinds = [
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'apps/v1', kind: 'Deployment' },
 ];
+
+const uidOf = (o: KubeObject) => (typeof o.metadata.uid === 'string' ? { uid: o.metadata.uid } : undefined);
 
 const ownsDependents = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
 
@@ -45,10 +55,7 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
     return { deleted: [], leftAlone: [], keptVolumes: [], namespaceDeleted: false };
   };
   // The namespace object matters only to delete_namespace (who created it?); otherwise the lock tells a missing one.
-  const ns = input.deleteNamespace
-    ? await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace })
-    : undefined;
-  if (input.deleteNamespace && !ns) return gone();
+  if (input.deleteNamespace && !(await cluster.read(namespaceKey(namespace)))) return gone();
 
   let lock;
   try {
@@ -58,14 +65,27 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
     throw error;
   }
   let result: TeardownResult;
+  let namespaceGoing = false;
   try {
-    result = await teardownLocked(input);
+    const held = underLock(input, lock);
+    // What was decided before the lock (a sweep's "old enough, and ours") is decided again now that nothing can
+    // change under us: a put that came in between keeps its release.
+    const why = input.recheck ? await input.recheck(held.cluster) : undefined;
+    if (why) {
+      log.info(`release ${app} in namespace ${namespace} left alone: ${why}`);
+      return { deleted: [], leftAlone: [], keptVolumes: [], namespaceDeleted: false, skipped: why };
+    }
+    result = await teardownLocked(held);
+    // Under the lock too: no put of this app can start in the namespace between the last check and the delete.
+    if (input.deleteNamespace) namespaceGoing = await startNamespaceDeletion(held);
   } finally {
     await lock.release();
   }
-  if (ns) result.namespaceDeleted = await deleteOwnNamespace(input, ns);
+  if (namespaceGoing) result.namespaceDeleted = await waitForNamespace(input);
   return result;
 }
+
+const namespaceKey = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', name });
 
 async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   const { cluster, log, namespace, app } = input;
@@ -89,6 +109,24 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
       log.warn(`secret/${secret.metadata.name} is not a readable release record; its objects are found by label only`);
     }
   }
+  // A record names kinds, but only namespaced ones can be the release's: a kind the server calls cluster-scoped (a
+  // forged record's ClusterRoleBinding) is never listed, cluster-wide or anywhere; one it no longer knows (its
+  // CustomResourceDefinition uninstalled) has nothing left to delete.
+  const scoped = await mapBounded([...kinds.entries()], 4, async ([key, k]) => {
+    if (defaultKinds.some((d) => `${d.apiVersion}/${d.kind}` === key)) return true;
+    const namespaced = await cluster.isNamespaced(k.apiVersion, k.kind);
+    if (namespaced === false)
+      log.warn(`kind ${k.kind} (${k.apiVersion}) named by a record is cluster-scoped, never a release's: ignored`);
+    if (namespaced === undefined)
+      log.info(
+        `kind ${k.kind} (${k.apiVersion}) named by a record is not known to the server: nothing of it to delete`,
+      );
+    return namespaced === true;
+  });
+  [...kinds.keys()].forEach((key, i) => {
+    if (!scoped[i]) kinds.delete(key);
+  });
+  for (const [ref, o] of recordedNames) if (!kinds.has(`${o.apiVersion}/${o.kind}`)) recordedNames.delete(ref);
   const selector = releaseSelector(app);
   // Secrets without the records: read above already, they would be sent whole again.
   const fields = (k: { kind: string }) => (k.kind === 'Secret' ? `type!=${recordType}` : undefined);
@@ -126,7 +164,12 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   await mapBounded(ours, 8, async (object) => {
     // Foreground where there are dependents to wait for (the ReplicaSets and Pods of a workload); other kinds go at
     // once, without a round through the garbage collector.
-    const gone = !(await cluster.remove(keyOf(object), ownsDependents.has(object.kind) ? 'Foreground' : 'Background'));
+    // Only the object listed (its uid): one created in its place meanwhile is not deleted unseen.
+    const gone = !(await cluster.remove(
+      keyOf(object),
+      ownsDependents.has(object.kind) ? 'Foreground' : 'Background',
+      uidOf(object),
+    ));
     log.info(`${objectRef(object)} ${gone ? 'already gone' : 'deleted'}`);
   });
 
@@ -153,7 +196,7 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
     );
   } else if (claims.length) {
     await mapBounded(claims, 8, async (claim) => {
-      const gone = !(await cluster.remove(keyOf(claim), 'Background'));
+      const gone = !(await cluster.remove(keyOf(claim), 'Background', uidOf(claim)));
       log.info(`${objectRef(claim)} ${gone ? 'already gone' : 'deleted'} (volume claim of a StatefulSet)`);
     });
     const claimNames = new Set(claims.map((c) => c.metadata.name));
@@ -167,7 +210,9 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
       ' (the kubernetes.io/pvc-protection finalizer keeps a claim while a Pod uses it)',
     );
   }
-  await mapBounded(records, 4, (r) => cluster.remove(keyOf({ ...r, apiVersion: 'v1', kind: 'Secret' }), 'Background'));
+  await mapBounded(records, 4, (r) =>
+    cluster.remove(keyOf({ ...r, apiVersion: 'v1', kind: 'Secret' }), 'Background', uidOf(r)),
+  );
   if (records.length) log.info(`deleted ${records.length} release record${records.length > 1 ? 's' : ''} of ${app}`);
 
   const keptVolumes = input.keepVolumes ? claimRefs : [];
@@ -235,10 +280,14 @@ async function claimsOf(input: TeardownInput, statefulSets: KubeObject[]): Promi
   return [...found.values()];
 }
 
-/** Deletes the namespace only when this resource created it for this app, and waits until it is gone. */
-async function deleteOwnNamespace(input: TeardownInput, ns: KubeObject): Promise<boolean> {
-  const { deadline } = input;
+/**
+ * Starts deleting the namespace, only when this resource created it for this app (read again now, and deleted only
+ * as read: a uid precondition) and no other app of the resource has a release there (its records say).
+ */
+async function startNamespaceDeletion(input: TeardownInput): Promise<boolean> {
   const { cluster, log, namespace, app } = input;
+  const ns = await cluster.read(namespaceKey(namespace));
+  if (!ns) return false;
   if (!createdByUs(ns, app)) {
     log.warn(
       `namespace ${namespace} was not created by this resource for ${app}: left in place ` +
@@ -246,10 +295,37 @@ async function deleteOwnNamespace(input: TeardownInput, ns: KubeObject): Promise
     );
     return false;
   }
-  await cluster.remove({ apiVersion: 'v1', kind: 'Namespace', name: namespace }, 'Foreground');
+  const others = await otherApps(cluster, namespace, app);
+  if (others.length) {
+    log.warn(
+      `namespace ${namespace} also holds ${others.map((a) => `release ${a}`).join(', ')} of this resource: ` +
+        'left in place (delete_namespace only deletes a namespace no other app deploys to)',
+    );
+    return false;
+  }
+  const uid = ns.metadata.uid as string | undefined;
+  await cluster.remove(namespaceKey(namespace), 'Foreground', uid ? { uid } : undefined);
   log.info(`deleting namespace ${namespace}`);
+  return true;
+}
+
+/** The other apps of this resource with a record in the namespace (any record: a doubtful one counts too). */
+export async function otherApps(cluster: ClusterApi, namespace: string, app: string): Promise<string[]> {
+  const { items } = await cluster.list(
+    'v1',
+    'Secret',
+    namespace,
+    `${recordLabel.release},${labelKeys.managedBy}=${managedBy}`,
+  );
+  const apps = items.map((r) => r.metadata.labels?.[recordLabel.release] ?? '').filter((a) => a && a !== app);
+  return [...new Set(apps)].sort();
+}
+
+/** Waits until the namespace whose deletion this teardown started is gone. */
+async function waitForNamespace(input: TeardownInput): Promise<boolean> {
+  const { cluster, log, namespace, deadline } = input;
   for (;;) {
-    const current = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+    const current = await cluster.read(namespaceKey(namespace));
     if (!current) break;
     if (deadline.expired()) throw deadline.timedOut(`waiting for namespace ${namespace} to be deleted`);
     await sleep(Math.min(input.pollMs ?? 1000, deadline.remainingMs()), input.clock, input.signal);

@@ -1,7 +1,14 @@
 // The put's params (only `out` loads this module: check and in never build it). zod/mini, as schemas.ts.
 import * as z from 'zod/mini';
 import { dns1123Label, dns1123Subdomain, labelKey, labelValue } from '../kube/names.js';
-import { absentAsEmpty, digits, duration, nonEmpty, sourceSchema, wholeNumber } from './schemas.js';
+import { absentAsEmpty, boundedDuration, nonEmpty, revisionDigits, sourceSchema, wholeNumber } from './schemas.js';
+
+// Bounds (README, params tables). timeout: Node's timers fire at once beyond 2^31-1 ms (24.8 days); a day is plenty
+// for one put. older_than: below ten minutes a sweep takes the releases of builds still running.
+const hour = 3_600_000;
+export const timeoutBounds = { minMs: 1000, maxMs: 24 * hour } as const;
+export const olderThanBounds = { minMs: 10 * 60_000, maxMs: 8760 * hour } as const;
+export const maxSweepKeep = 1000;
 
 // A path relative to the sources/destination dir; escaping it is checked again after resolving symlinks.
 const relativePath = nonEmpty.check(
@@ -86,18 +93,32 @@ export const outParamsSchema = z
     manifests: z._default(z.array(relativePath), []),
     mode: z._default(z.enum(['apply', 'create'], { error: 'must be apply or create' }), 'apply'),
     wait: z._default(z.boolean(), true),
-    timeout: z._default(duration('"90s", "5m", "1h"'), '5m'),
+    timeout: z._default(
+      boundedDuration('"90s", "5m", "1h"', timeoutBounds.minMs, timeoutBounds.maxMs, 'between 1s and 24h'),
+      '5m',
+    ),
     delete: z._default(z.boolean(), false),
     delete_namespace: z._default(z.boolean(), false),
     prune: z._default(z.boolean(), true),
-    revision: z.optional(digits),
+    revision: z.optional(revisionDigits),
     revision_file: z.optional(relativePath),
     on_failure: z._default(z.enum(['keep', 'rollback'], { error: 'must be keep or rollback' }), 'keep'),
     dry_run: z._default(z.boolean(), false),
     sweep: z.optional(
       z.strictObject({
-        older_than: duration('"24h", "90m"'),
-        keep: z._default(wholeNumber(0), 0),
+        older_than: boundedDuration(
+          '"24h", "90m"',
+          olderThanBounds.minMs,
+          olderThanBounds.maxMs,
+          'between 10m and 8760h',
+        ),
+        keep: z._default(wholeNumber(0, maxSweepKeep, `must be between 0 and ${maxSweepKeep}`), 0),
+        // Required: a sweep names the namespaces it may look at (the start of their names), never the whole cluster.
+        namespace_prefix: z.string().check(
+          z.regex(/^[a-z0-9][-a-z0-9]{0,61}$/, {
+            error: 'not the start of a namespace name (lowercase letters, digits and -, at most 62, e.g. "staging-")',
+          }),
+        ),
       }),
     ),
     keep_volumes: z._default(z.boolean(), false),

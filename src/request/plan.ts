@@ -65,6 +65,7 @@ export interface SweepPlan extends Omit<PlanBase, 'namespace'> {
   olderThanMs: number;
   keep: number;
   dryRun: boolean;
+  namespacePrefix: string;
 }
 
 export type PutPlan = DeployPlan | RedeployPlan | TeardownPlan | SweepPlan;
@@ -162,6 +163,7 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
       olderThanMs: parseDuration(params.sweep.older_than)!,
       keep: params.sweep.keep,
       dryRun: params.dry_run,
+      namespacePrefix: params.sweep.namespace_prefix,
     };
   }
   const base: PlanBase = {

@@ -39,13 +39,32 @@ export const wholeNumber = (min: number, max?: number, between?: string) =>
       ...(max === undefined ? [] : [z.maximum(max, { error: between ?? `must be at most ${max}` })]),
     );
 
-/** A duration such as "90s" or "5m", greater than zero. */
-export const duration = (example: string) =>
+/** A duration in [min, max] (`range` says it as the user writes it: "between 1s and 24h"). */
+export const boundedDuration = (example: string, minMs: number, maxMs: number, range: string) =>
   z.string().check(
-    z.refine((d) => parseDuration(d) !== undefined && parseDuration(d)! > 0, {
-      error: `not a duration (e.g. ${example})`,
+    z.refine(
+      (d) => {
+        const ms = parseDuration(d);
+        return ms !== undefined && ms >= minMs && ms <= maxMs;
+      },
+      { error: `not a duration ${range} (e.g. ${example})` },
+    ),
+  );
+
+/** The largest revision: a record's name (kdr-release.APP.vN) stays short, and N stays a safe integer. */
+export const maxRevision = 999_999_999;
+/** A revision as digits, 1 to maxRevision. */
+export const revisionDigits = digitsIn(1, maxRevision, 'must be a revision between 1 and 999999999');
+
+function digitsIn(min: number, max: number, error: string) {
+  return z.string().check(
+    z.superRefine((d, ctx) => {
+      if (!/^[0-9]+$/.test(d)) ctx.addIssue({ code: 'custom', message: 'must be a string of digits' });
+      else if (d.length > String(max).length || Number(d) < min || Number(d) > max)
+        ctx.addIssue({ code: 'custom', message: error });
     }),
   );
+}
 
 export const sourceSchema = z
   .strictObject({

@@ -7,6 +7,7 @@ import { BadRequestError } from '../errors.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
 import { displayPath, type ManifestFile } from '../manifests/extra.js';
 import { checkNamespaceName } from '../request/plan.js';
+import { maxRevision } from '../request/schemas.js';
 
 async function inside(root: string, relative: string, field: string): Promise<string> {
   const rootReal = await realpath(root).catch(() => {
@@ -110,7 +111,13 @@ export async function readRevisionFile(root: string, relative: string): Promise<
     throw new BadRequestError(
       `params.revision_file: ${displayPath(relative)} does not hold a revision number (digits)`,
     );
-  return Number(text);
+  const revision = Number(text);
+  if (text.length > String(maxRevision).length || revision < 1 || revision > maxRevision)
+    throw new BadRequestError(
+      `params.revision_file: ${displayPath(relative)} holds ${text.length > 20 ? `${text.slice(0, 20)}…` : text}, ` +
+        `not a revision between 1 and ${maxRevision}`,
+    );
+  return revision;
 }
 
 /** Files matching the patterns, in the order given (each pattern's matches sorted), each at most once. */

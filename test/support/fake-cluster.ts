@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   ClusterApi,
+  DeletePreconditions,
   ListResult,
   MetadataListResult,
   ObjectKey,
@@ -411,6 +412,14 @@ export class FakeCluster {
     return this;
   }
 
+  /** Uninstalls a kind (a CustomResourceDefinition deleted): its objects go with it, the server no longer knows it. */
+  forgetKind(apiVersion: string, kind: string): this {
+    for (const [id, stored] of [...this.store])
+      if (stored.object.apiVersion === apiVersion && stored.object.kind === kind) this.drop(id);
+    this.kinds.delete(kindKey({ apiVersion, kind }));
+    return this;
+  }
+
   /** The next `times` (default 1) calls of `verb` on matching objects fail with `status`, as the API server says. */
   fail(fault: Fault): this {
     this.faults.push({ times: 1, ...fault });
@@ -536,9 +545,9 @@ export class FakeCluster {
         guard({ verb: 'patchMetadata', kind: key.kind, namespace: key.namespace, name: key.name }, () =>
           this.patchMetadata(key, metadata),
         ),
-      remove: (key, propagation) =>
+      remove: (key, propagation, preconditions) =>
         guard({ verb: 'remove', kind: key.kind, namespace: key.namespace, name: key.name }, () =>
-          this.remove(key, propagation ?? 'Foreground'),
+          this.remove(key, propagation ?? 'Foreground', preconditions),
         ),
       watch: (apiVersion, kind, namespace, options, onEvent, onEnd) =>
         guard({ verb: 'watch', kind, namespace }, () =>
@@ -679,12 +688,29 @@ export class FakeCluster {
     return this.commit(key, next, stored);
   }
 
-  private remove(key: ObjectKey, propagation: 'Foreground' | 'Background' | 'Orphan'): boolean {
+  private remove(
+    key: ObjectKey,
+    propagation: 'Foreground' | 'Background' | 'Orphan',
+    preconditions?: DeletePreconditions,
+  ): boolean {
     const namespaced = this.namespacedOrThrow(key);
     const id = objectKey(key, namespaced);
     const stored = this.store.get(id);
     if (!stored) return false;
     const object = stored.object;
+    // As the API server: a precondition that does not hold is a 409 Conflict, and nothing is deleted.
+    for (const field of ['uid', 'resourceVersion'] as const) {
+      const wanted = preconditions?.[field];
+      if (wanted !== undefined && wanted !== object.metadata[field])
+        throw this.refused(
+          409,
+          'delete',
+          key,
+          'Conflict',
+          `Precondition failed: ${field === 'uid' ? 'UID' : 'ResourceVersion'} in precondition: ${wanted}, ` +
+            `${field === 'uid' ? 'UID' : 'ResourceVersion'} in object meta: ${String(object.metadata[field])}`,
+        );
+    }
     if (object.metadata.deletionTimestamp) return true; // already going: the API answers 200 with the object
     const linger = this.lingering.get(`${key.kind}/${key.name}`) ?? this.lingering.get(`${key.kind}/*`);
     const dependents = this.dependentsOf(object);

@@ -88,13 +88,14 @@ describe('re-puts', () => {
     expect(again).toMatchObject({ revision: 1, reused: true });
     expect(new Set(again.changes.map((c) => c.change))).toEqual(new Set(['unchanged']));
     const writes = ['create', 'apply', 'replace', 'patchMetadata', 'remove'];
-    // The one Secret written is the extra manifest's, unchanged: no record created, marked or pruned.
+    // The record is only stamped with this put's time (a sweep's age); the one Secret applied is the extra
+    // manifest's, unchanged: no record created, marked or pruned.
     expect(
       fake.calls
         .slice(before)
         .filter((c) => c.kind === 'Secret' && writes.includes(c.verb))
         .map((c) => `${c.verb} ${c.name}`),
-    ).toEqual(['apply db']);
+    ).toEqual([`patchMetadata ${recordName('web', 1)}`, 'apply db']);
     expect(records(fake)).toEqual(['1:deployed']);
   });
 

@@ -3,12 +3,14 @@ import { describe, expect, test } from 'vitest';
 import { decodeRecord, encodeRecord, type ReleaseRecord } from '../../src/engine/records.js';
 import { ApiRejectedError } from '../../src/errors.js';
 import { pruneCandidates } from '../../src/engine/prune.js';
+import { labelKeys, managedBy } from '../../src/kube/labels.js';
 import { objectRef, type KubeObject } from '../../src/kube/object.js';
 
 const obj = (kind: string, name: string, apiVersion = 'v1'): KubeObject => ({
   apiVersion,
   kind,
-  metadata: { name, namespace: 'ns' },
+  // As rendered: in the release's namespace, with its ownership labels (a record without them is not trusted).
+  metadata: { name, namespace: 'ns', labels: { [labelKeys.instance]: 'web', [labelKeys.managedBy]: managedBy } },
 });
 const record = (revision: number, objects: KubeObject[]): ReleaseRecord => ({
   app: 'web',

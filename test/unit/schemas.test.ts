@@ -257,7 +257,7 @@ describe('out params', () => {
     [
       'timeout duration',
       { image_ref: 'x:1', timeout: '5 minutes' },
-      'params.timeout: not a duration (e.g. "90s", "5m", "1h")',
+      'params.timeout: not a duration between 1s and 24h (e.g. "90s", "5m", "1h")',
     ],
     [
       'env names',
@@ -444,13 +444,15 @@ describe('put plan', () => {
 describe('sweep params', () => {
   const plan = (params: unknown) => planPut({ source, params }, {});
   test('a sweep plan: the age in ms, keep defaults to 0', () => {
-    expect(plan({ sweep: { older_than: '24h' } })).toMatchObject({
+    expect(plan({ sweep: { namespace_prefix: 'staging-', older_than: '24h' } })).toMatchObject({
       action: 'sweep',
       olderThanMs: 86_400_000,
       keep: 0,
       dryRun: false,
     });
-    expect(plan({ sweep: { older_than: '90m', keep: 2 }, dry_run: true, timeout: '20m' })).toMatchObject({
+    expect(
+      plan({ sweep: { namespace_prefix: 'staging-', older_than: '90m', keep: 2 }, dry_run: true, timeout: '20m' }),
+    ).toMatchObject({
       action: 'sweep',
       olderThanMs: 5_400_000,
       keep: 2,
@@ -461,15 +463,34 @@ describe('sweep params', () => {
   test.each<[string, unknown, string]>([
     [
       'older_than is a duration',
-      { sweep: { older_than: 'a day' } },
-      'params.sweep.older_than: not a duration (e.g. "24h", "90m")',
+      { sweep: { namespace_prefix: 'staging-', older_than: 'a day' } },
+      'params.sweep.older_than: not a duration between 10m and 8760h (e.g. "24h", "90m")',
     ],
-    ['older_than is required', { sweep: {} }, 'params.sweep.older_than: is required'],
-    ['keep is whole', { sweep: { older_than: '1h', keep: -1 } }, 'params.sweep.keep: must be at least 0'],
-    ['sweep is strict', { sweep: { older_than: '1h', namespace: 'x' } }, 'params.sweep: unknown key "namespace"'],
+    ['older_than is required', { sweep: { namespace_prefix: 'staging-' } }, 'params.sweep.older_than: is required'],
+    [
+      'namespace_prefix is required: a sweep names where it may look',
+      { sweep: { older_than: '24h' } },
+      'params.sweep.namespace_prefix: is required',
+    ],
+    [
+      'namespace_prefix is the start of a namespace name',
+      { sweep: { older_than: '24h', namespace_prefix: 'Staging_' } },
+      'params.sweep.namespace_prefix: not the start of a namespace name (lowercase letters, digits and -, ' +
+        'at most 62, e.g. "staging-")',
+    ],
+    [
+      'keep is whole',
+      { sweep: { namespace_prefix: 'staging-', older_than: '1h', keep: -1 } },
+      'params.sweep.keep: must be between 0 and 1000',
+    ],
+    [
+      'sweep is strict',
+      { sweep: { namespace_prefix: 'staging-', older_than: '1h', namespace: 'x' } },
+      'params.sweep: unknown key "namespace"',
+    ],
     [
       'only timeout and dry_run go with it',
-      { sweep: { older_than: '1h' }, image_ref: 'x:1', delete: true },
+      { sweep: { namespace_prefix: 'staging-', older_than: '1h' }, image_ref: 'x:1', delete: true },
       'params.image_ref, params.delete: cannot be combined with params.sweep (only timeout and dry_run can)',
     ],
   ])('%s', (_name, params, message) => {
@@ -483,5 +504,59 @@ describe('sweep params', () => {
     expect(
       messageOf(() => parseInRequest({ source, version: { app: 'web', namespace: '*', revision: '0', image: '' } })),
     ).toBe('version.namespace: "*" only in the version of a sweep (with deleted: "true")');
+  });
+});
+
+describe('bounds on the numbers of a put (issue 23, item 6)', () => {
+  const plan = (params: unknown) => planPut({ source, params }, {});
+  test.each<[string, unknown, string]>([
+    [
+      'timeout above Node timers (2^31-1 ms) would fire at once',
+      { image_ref: 'x:1', timeout: '597h' },
+      'params.timeout: not a duration between 1s and 24h (e.g. "90s", "5m", "1h")',
+    ],
+    [
+      'a 400-digit timeout is not Infinity',
+      { image_ref: 'x:1', timeout: `${'9'.repeat(400)}s` },
+      'params.timeout: not a duration between 1s and 24h (e.g. "90s", "5m", "1h")',
+    ],
+    [
+      'timeout below a second',
+      { image_ref: 'x:1', timeout: '500ms' },
+      'params.timeout: not a duration between 1s and 24h (e.g. "90s", "5m", "1h")',
+    ],
+    [
+      'older_than below ten minutes sweeps builds still running',
+      { sweep: { namespace_prefix: 'staging-', older_than: '1ms' } },
+      'params.sweep.older_than: not a duration between 10m and 8760h (e.g. "24h", "90m")',
+    ],
+    [
+      'older_than beyond a year',
+      { sweep: { namespace_prefix: 'staging-', older_than: '8761h' } },
+      'params.sweep.older_than: not a duration between 10m and 8760h (e.g. "24h", "90m")',
+    ],
+    [
+      'keep at most 1000',
+      { sweep: { namespace_prefix: 'staging-', older_than: '1h', keep: 1001 } },
+      'params.sweep.keep: must be between 0 and 1000',
+    ],
+    ['revision 0 names no release', { revision: '0' }, 'params.revision: must be a revision between 1 and 999999999'],
+    [
+      'a huge revision would make a name like kdr-release.web.v1e+30',
+      { revision: '1'.padEnd(31, '0') },
+      'params.revision: must be a revision between 1 and 999999999',
+    ],
+  ])('%s', (_name, params, message) => {
+    expect(messageOf(() => plan(params))).toBe(message);
+  });
+
+  test('the bounds themselves are accepted', () => {
+    expect(plan({ image_ref: 'x:1', timeout: '24h' })).toMatchObject({ timeoutMs: 86_400_000 });
+    expect(plan({ image_ref: 'x:1', timeout: '1s' })).toMatchObject({ timeoutMs: 1000 });
+    expect(plan({ sweep: { namespace_prefix: 'staging-', older_than: '10m', keep: 1000 } })).toMatchObject({
+      olderThanMs: 600_000,
+      keep: 1000,
+    });
+    expect(plan({ revision: '999999999' })).toMatchObject({ revision: { number: 999_999_999 } });
   });
 });

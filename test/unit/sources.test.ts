@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { BadRequestError } from '../../src/errors.js';
-import { readImageDir, readManifestFiles, readNamespaceFile } from '../../src/sources/read.js';
+import { readImageDir, readManifestFiles, readNamespaceFile, readRevisionFile } from '../../src/sources/read.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kdr-sources-'));
 const sources = join(root, 'sources');
@@ -81,5 +81,22 @@ describe('image dir and namespace file', () => {
   test('a namespace file with a BOM and CRLF reads as the name', async () => {
     file('ns2', '\uFEFFstaging\r\n');
     expect(await readNamespaceFile(sources, 'ns2')).toBe('staging');
+  });
+});
+
+describe('revision file (issue 23, item 6: bounds)', () => {
+  test.each<[string, string]>([
+    ['0\n', 'params.revision_file: get/revision holds 0, not a revision between 1 and 999999999'],
+    [
+      '1'.padEnd(31, '0'),
+      'params.revision_file: get/revision holds 10000000000000000000…, not a revision between 1 and 999999999',
+    ],
+  ])('%j is refused', async (content, message) => {
+    file('get/revision', content);
+    await expect(readRevisionFile(sources, 'get/revision')).rejects.toThrow(new BadRequestError(message));
+  });
+  test('a revision in bounds is read', async () => {
+    file('get/revision', '999999999\n');
+    expect(await readRevisionFile(sources, 'get/revision')).toBe(999_999_999);
   });
 });
