@@ -29,7 +29,8 @@ export function replicasToHandOver(desired: KubeObject, live: KubeObject | undef
   const managed = live.metadata.managedFields;
   const ours = Array.isArray(managed)
     ? (managed as ManagedField[]).some(
-        (m) => m?.manager === product && m.operation === 'Apply' && m.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined,
+        (m) =>
+          m?.manager === product && m.operation === 'Apply' && m.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined,
       )
     : false;
   return ours ? replicas : undefined;
@@ -43,10 +44,17 @@ export async function handOverReplicas(
   log: Logger,
 ): Promise<void> {
   const { apiVersion, kind, metadata } = desired;
-  const partial = { apiVersion, kind, metadata: { name: metadata.name, namespace: metadata.namespace }, spec: { replicas } };
+  const partial = {
+    apiVersion,
+    kind,
+    metadata: { name: metadata.name, namespace: metadata.namespace },
+    spec: { replicas },
+  };
   try {
     await cluster.apply(partial, { as: replicasHandoverManager });
-    log.info(`${objectRef(desired)}: handing spec.replicas (${replicas}) over (replicas: auto): a put no longer sets it`);
+    log.info(
+      `${objectRef(desired)}: handing spec.replicas (${replicas}) over (replicas: auto): a put no longer sets it`,
+    );
   } catch (error) {
     if (!(error instanceof ApiRejectedError && error.status === 409)) throw error;
     log.info(`${objectRef(desired)}: spec.replicas is already owned by another field manager (replicas: auto)`);

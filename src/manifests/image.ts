@@ -60,8 +60,7 @@ type PodSpec = { containers?: unknown; initContainers?: unknown; ephemeralContai
 /** The pod specs of an object: a Pod's own, a workload's template, a CronJob's job template. */
 export function podSpecsOf(object: { kind: string; spec?: unknown }): PodSpec[] {
   const spec = object.spec as
-    | { template?: { spec?: PodSpec }; jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } }
-    | undefined;
+    { template?: { spec?: PodSpec }; jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } } | undefined;
   if (!spec || typeof spec !== 'object') return [];
   const found = [
     object.kind === 'Pod' ? (spec as PodSpec) : undefined,

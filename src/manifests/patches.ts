@@ -219,6 +219,7 @@ export function checkPatchTargets(patches: ReleasePatch[], kinds: string[]): voi
   const orphan = patches.find((p) => !kinds.includes(p.kind));
   if (orphan)
     throw new BadRequestError(
-      `${orphan.where}: the release has no ${orphan.kind}` + (orphan.kind === 'Ingress' ? ' (params.host is not set)' : ''),
+      `${orphan.where}: the release has no ${orphan.kind}` +
+        (orphan.kind === 'Ingress' ? ' (params.host is not set)' : ''),
     );
 }

@@ -1,6 +1,13 @@
 // Pure: a release spec in, the release's objects out (extra manifests first, then Deployment, Service, Ingress).
 import { createHash } from 'node:crypto';
-import { containersOf, fillImagePlaceholder, imageReference, podSpecsOf, versionLabel, type ImageRef } from './image.js';
+import {
+  containersOf,
+  fillImagePlaceholder,
+  imageReference,
+  podSpecsOf,
+  versionLabel,
+  type ImageRef,
+} from './image.js';
 import { defaultPortProtocols } from './extra.js';
 import { applyPatches, checkPatchTargets, type ReleasePatch } from './patches.js';
 import { labelKeys, managedBy, ourKey, selectorLabels } from '../kube/labels.js';
@@ -15,9 +22,7 @@ export interface ResourceList {
 
 /** An environment variable: a literal, or a key of a Secret or ConfigMap (of the namespace or the release). */
 export type EnvSource =
-  | string
-  | { secret: string; key: string; optional?: boolean }
-  | { configMap: string; key: string; optional?: boolean };
+  string | { secret: string; key: string; optional?: boolean } | { configMap: string; key: string; optional?: boolean };
 
 /** All keys of a Secret or ConfigMap as variables (`envFrom`). */
 export type EnvFromSource = ({ secret: string } | { configMap: string }) & { prefix?: string; optional?: boolean };

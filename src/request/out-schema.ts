@@ -101,13 +101,11 @@ export const outParamsSchema = z
     port: z._default(port, 8080),
     service_port: z._default(port, 80),
     env: z._default(
-      z
-        .record(envName, envEntry)
-        .check(
-          z.refine((env) => Object.keys(env).length <= listLimits.env, {
-            error: `at most ${listLimits.env} variables`,
-          }),
-        ),
+      z.record(envName, envEntry).check(
+        z.refine((env) => Object.keys(env).length <= listLimits.env, {
+          error: `at most ${listLimits.env} variables`,
+        }),
+      ),
       {},
     ),
     env_from: z._default(

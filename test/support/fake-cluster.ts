@@ -609,7 +609,8 @@ export class FakeCluster {
     const live = stored.object.spec as Record<string, unknown>;
     const ourSpec = stored.applied?.spec as Record<string, unknown> | undefined;
     for (const field of Object.keys(spec)) {
-      if (!deepEqual(live[field], spec[field])) throw this.refused(409, 'apply', this.keyOf(object), 'Conflict', `Apply failed with 1 conflict: ${field}`);
+      if (!deepEqual(live[field], spec[field]))
+        throw this.refused(409, 'apply', this.keyOf(object), 'Conflict', `Apply failed with 1 conflict: ${field}`);
       if (ourSpec) delete ourSpec[field];
     }
     const managers = (stored.object.metadata.managedFields as { manager?: string }[] | undefined) ?? [];

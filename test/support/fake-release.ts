@@ -16,7 +16,7 @@ export interface ReleaseOptions {
   namespace?: string;
   image?: string;
   host?: string;
-  replicas?: number;
+  replicas?: number | 'auto';
   /** Extra manifests as YAML (params.manifests). */
   manifests?: string;
 }
