@@ -79,7 +79,7 @@ export function containersOf(pod: object): Container[] {
     .filter((c): c is Container => typeof c === 'object' && c !== null && !Array.isArray(c));
 }
 
-/** Puts `ref` into every container whose image is the placeholder (the object is changed in place); returns how many. */
+/** Puts `ref` into every container whose image is the placeholder (changes the object); returns how many. */
 export function fillImagePlaceholder(object: { kind: string; spec?: unknown }, ref: string): number {
   let filled = 0;
   for (const pod of podSpecsOf(object)) {

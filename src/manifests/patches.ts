@@ -52,10 +52,8 @@ function checkPatch(doc: Json, where: string, app: string): ReleasePatch {
   if (!isMap(doc)) throw new BadRequestError(`${where}: a patch is a mapping with kind and the fields to change`);
   const { apiVersion, kind, ...patch } = doc;
   if (kind !== 'Deployment' && kind !== 'Service' && kind !== 'Ingress') {
-    const given = typeof kind === 'string' ? ` ${shown(kind)}` : '';
-    throw new BadRequestError(
-      `${where}: kind${given ? ` is${given}` : ' is missing'}; a patch is for the generated Deployment, Service or Ingress`,
-    );
+    const given = typeof kind === 'string' ? `is ${shown(kind)}` : 'is missing';
+    throw new BadRequestError(`${where}: kind ${given}; a patch is for the generated Deployment, Service or Ingress`);
   }
   if (apiVersion !== undefined && apiVersion !== apiVersions[kind])
     throw new BadRequestError(`${where}: apiVersion of a ${kind} patch is ${apiVersions[kind]} (or leave it out)`);
