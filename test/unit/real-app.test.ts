@@ -1,9 +1,12 @@
 // What a real app needs of the generated release (issue 26): the put's image in extra manifests, pull secrets and a
 // ServiceAccount, env from Secret/ConfigMap keys with a config hash on the Pod template, patches, replicas: auto.
 // test/integration/real-app.test.ts proves the same against the real cluster through the compiled scripts.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
+import { out } from '../../src/commands/out.js';
+import { memoryLogger } from '../../src/log.js';
 import { deployRelease } from '../../src/engine/deploy.js';
 import { replicasHandoverManager, replicasToHandOver } from '../../src/engine/replicas.js';
 import { product } from '../../src/kube/labels.js';
@@ -402,4 +405,83 @@ describe('planPut', () => {
       ),
     ).toThrow('params.patches, params.service_account: cannot be combined with params.revision');
   });
+});
+
+describe('out: patches and the put’s image are recorded, so a redeploy re-applies them', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  const sources = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kdr-real-app-'));
+    dirs.push(dir);
+    for (const [name, content] of Object.entries(files)) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), content);
+    }
+    return dir;
+  };
+  const source = {
+    cluster_url: 'https://fake-cluster.test',
+    token: 'fake-token-0123456789',
+    app: 'web',
+    namespace: 'ns',
+  };
+  const files = {
+    'deploy/job.yml':
+      'apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\nspec:\n  template:\n    spec:\n' +
+      `      restartPolicy: Never\n      containers: [{name: m, image: ${imagePlaceholder}}]\n`,
+    'deploy/patch.yml':
+      'kind: Deployment\nspec: {template: {metadata: {annotations: {prometheus.io/scrape: "true"}}}}\n',
+  };
+  // No Job controller in the fake: the puts do not wait.
+  const params = { manifests: ['deploy/job.yml'], patches: ['deploy/*patch.yml'], wait: false };
+
+  test('put, put without the patch, redeploy of revision 1: its image and patch are back', async () => {
+    const fake = fakeWithController();
+    const deps = { log: memoryLogger(), env: {}, clock: fake.clock, connect: () => fake.client() };
+    const put = (request: Record<string, unknown>) =>
+      fake.clock.run(out({ source, params: request }, sources(files), deps));
+    const live = () => ({
+      scrape: (fake.get('apps/v1', 'Deployment', 'ns', 'web')!.spec as any).template.metadata.annotations?.[
+        'prometheus.io/scrape'
+      ],
+      job: podSpec(fake.get('batch/v1', 'Job', 'ns', 'migrate')!).containers[0].image,
+    });
+    await put({ ...params, image_ref: `registry.local/team/web@${digest}` });
+    expect(live()).toEqual({ scrape: 'true', job: imageRef });
+    await put({ manifests: ['deploy/job.yml'], image_ref: 'registry.local/team/web:2', wait: false });
+    expect(live()).toEqual({ scrape: undefined, job: 'registry.local/team/web:2' });
+    const redeployed = await put({ revision: '1', wait: false });
+    expect(redeployed.version.revision).toBe('3');
+    expect(live()).toEqual({ scrape: 'true', job: imageRef });
+  });
+
+  test('a dry run shows the patch; a missing patch file is an error before any cluster call', async () => {
+    const fake = fakeWithController();
+    const log = memoryLogger();
+    const deps = { log, env: {}, clock: fake.clock, connect: () => fake.client() };
+    await fake.clock.run(
+      out(
+        { source, params: { ...params, image_ref: 'registry.local/team/web:1', dry_run: true } },
+        sources(files),
+        deps,
+      ),
+    );
+    expect(log.lines.join('\n')).toMatch(/prometheus\.io\/scrape/);
+    fake.calls.length = 0;
+    await expect(
+      fake.clock.run(out({ source, params: { image_ref: 'x:1', patches: ['nope.yml'] } }, sources({}), deps)),
+    ).rejects.toThrow('params.patches[0]: nope.yml does not exist in the sources directory');
+    expect(fake.calls).toEqual([]);
+  });
+});
+
+test('a dry run of replicas: auto shows the count kept, not reset', async () => {
+  const fake = fakeWithController();
+  await fake.clock.run(deployRelease(deployInput(fake, { replicas: 4 })));
+  const result = await fake.clock.run(deployRelease(deployInput(fake, { replicas: 'auto', dryRun: true })));
+  const deployment = result.dryRun!.objects.find((o) => o.ref === 'deployment/web')!;
+  expect((deployment.dryRun!.spec as any).replicas).toBe(4);
+  expect(fake.calls.filter((c) => c.as)).toEqual([]);
 });
