@@ -3,8 +3,8 @@
 import { BadRequestError } from '../errors.js';
 import { labelKeys } from '../kube/labels.js';
 import { objectRef, type KubeObject } from '../kube/object.js';
-import { displayPath, manifestLimits, type ManifestFile } from './extra.js';
-import { readYamlDocuments, shown, YamlProblem, type YamlDocument } from './yaml.js';
+import { displayPath, manifestLimits, readFileDocuments, type ManifestFile } from './extra.js';
+import { shown } from './yaml.js';
 
 export type PatchedKind = 'Deployment' | 'Service' | 'Ingress';
 const apiVersions: Record<PatchedKind, string> = {
@@ -30,18 +30,9 @@ export function parsePatches(files: ManifestFile[], app: string): ReleasePatch[]
   const patches: ReleasePatch[] = [];
   const nodes = { left: manifestLimits.releaseNodes };
   for (const file of files) {
-    const name = displayPath(file.path);
-    let docs: YamlDocument[];
-    try {
-      docs = readYamlDocuments(file.content, manifestLimits, nodes);
-    } catch (error) {
-      if (error instanceof YamlProblem)
-        throw new BadRequestError(`params.patches: ${name} line ${error.line}: ${error.message}`);
-      throw error;
-    }
-    for (const doc of docs) {
+    for (const doc of readFileDocuments(file, 'params.patches', nodes)) {
       if (doc.value === null || doc.value === undefined) continue;
-      const where = `params.patches: ${name} document ${doc.index} (line ${doc.line})`;
+      const where = `params.patches: ${displayPath(file.path)} document ${doc.index} (line ${doc.line})`;
       patches.push(checkPatch(doc.value, where, app));
     }
   }

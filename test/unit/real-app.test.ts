@@ -1,7 +1,7 @@
 // What a real app needs of the generated release (issue 26): the put's image in extra manifests, pull secrets and a
 // ServiceAccount, env from Secret/ConfigMap keys with a config hash on the Pod template, patches, replicas: auto.
 // test/integration/real-app.test.ts proves the same against the real cluster through the compiled scripts.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -18,32 +18,14 @@ import { configHashAnnotation, renderManifests, type ReleaseSpec } from '../../s
 import { toYaml } from '../../src/manifests/yaml.js';
 import { planPut, type DeployPlan } from '../../src/request/plan.js';
 import { deployInput, fakeWithController } from '../support/fake-release.js';
-
-const goldenDir = join(import.meta.dirname, '..', 'golden');
-function expectGolden(name: string, actual: string) {
-  const file = join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, actual);
-  expect(existsSync(file), `${file} is missing (run with UPDATE_GOLDEN=1 once and review it)`).toBe(true);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
+import { expectGolden, releaseSpec } from '../support/golden.js';
 
 const digest = 'sha256:' + 'cd34'.repeat(16);
 const imageRef = `registry.local/team/web@${digest}`;
-const base: ReleaseSpec = {
-  app: 'web',
+const base = releaseSpec({
   namespace: 'prod',
   image: { repository: 'registry.local/team/web', tag: '1.5.0', digest },
-  replicas: 1,
-  port: 8080,
-  servicePort: 80,
-  env: {},
-  labels: {},
-  annotations: {},
-  path: '/',
-  ingressAnnotations: {},
-  extraObjects: [],
-  buildAnnotations: {},
-};
+});
 
 const extras = (yaml: string) => parseExtraManifests([{ path: 'extra.yml', content: yaml }], 'prod');
 const patches = (yaml: string) => parsePatches([{ path: 'patch.yml', content: yaml }], 'web');
