@@ -62,8 +62,11 @@ export interface ClusterApi {
     labelSelector?: string,
     fieldSelector?: string,
   ): Promise<MetadataListResult>;
-  /** Server-side apply with our field manager (force: ownership is checked by the engine before). */
-  apply(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
+  /**
+   * Server-side apply with our field manager (force: ownership is checked by the engine before); `as` another manager,
+   * without force, for an ownership hand-over (engine/replicas.ts).
+   */
+  apply(object: KubeObject, options?: { dryRun?: boolean; as?: string }): Promise<KubeObject>;
   create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>;
   /** PUT: replaces the object; its metadata.resourceVersion makes it conditional (409 when someone was first). */
   replace(object: KubeObject): Promise<KubeObject>;

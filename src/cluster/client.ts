@@ -405,7 +405,10 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
     },
     async apply(object, opts) {
       const key = keyOf(object);
-      const query = { fieldManager, force: 'true', ...(opts?.dryRun ? { dryRun: 'All' } : {}) };
+      const query = {
+        ...(opts?.as ? { fieldManager: opts.as } : { fieldManager, force: 'true' }),
+        ...(opts?.dryRun ? { dryRun: 'All' } : {}),
+      };
       // JSON is YAML: the apply-patch content type takes the object as JSON.
       return (await json<KubeObject>({
         method: 'PATCH',

@@ -11,6 +11,7 @@ import { teardownRelease } from '../engine/teardown.js';
 import { objectRef } from '../kube/object.js';
 import { parseExtraManifests } from '../manifests/extra.js';
 import { imageReference } from '../manifests/image.js';
+import { parsePatches } from '../manifests/patches.js';
 import { renderManifests } from '../manifests/render.js';
 import { buildAnnotations } from '../output/build-env.js';
 import { diffObject, formatDiffSummary } from '../output/diff.js';
@@ -87,6 +88,7 @@ async function newRelease(
 ): Promise<ReleaseContent> {
   const image = 'ref' in plan.image ? plan.image.ref : await readImageDir(sourcesDir, plan.image.dir);
   const files = await readManifestFiles(sourcesDir, plan.manifests);
+  const patchFiles = await readManifestFiles(sourcesDir, plan.patches, 'params.patches');
   const { host } = plan.render;
   const reserved = ['Deployment', 'Service', ...(host ? ['Ingress'] : [])].map((k) => `${k}/${plan.app}`);
   const build = buildAnnotations(deps.env);
@@ -97,6 +99,7 @@ async function newRelease(
     image,
     extraObjects: parseExtraManifests(files, namespace, reserved),
     buildAnnotations: build,
+    patches: parsePatches(patchFiles, plan.app),
   });
   const url = releaseUrl(host, plan.render.path, plan.render.tlsSecret !== undefined);
   const content: ReleaseContent = {

@@ -18,6 +18,7 @@ import { acquireReleaseLock, underLock } from './lock.js';
 import { ensureNamespace, type ResourceScope } from './namespace.js';
 import { checkOwnership } from './ownership.js';
 import { deleteObjects, prunableRefs, pruneCandidates } from './prune.js';
+import { handOverReplicas, replicasToHandOver } from './replicas.js';
 import {
   contentHash,
   encodeRecord,
@@ -242,10 +243,13 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
   const state: ReleaseState = ns ? await readState(input) : { existing: new Map<string, KubeObject>(), records: [] };
   const objects = await mapBounded(release.objects, 8, async (desired): Promise<DryRunObject> => {
     const live = state.existing.get(objectRef(desired));
+    // replicas: auto hands the count over before the apply (replicas.ts): the dry run shows it kept, not reset.
+    const handover = replicasToHandOver(desired, live);
+    const asApplied = handover === undefined ? desired : { ...desired, spec: { ...desired.spec!, replicas: handover } };
     const dryRun = ns
       ? await (input.mode === 'create'
           ? cluster.create(desired, { dryRun: true })
-          : cluster.apply(desired, { dryRun: true }))
+          : cluster.apply(asApplied, { dryRun: true }))
       : undefined;
     return { ref: objectRef(desired), desired, ...(live ? { live } : {}), ...(dryRun ? { dryRun } : {}) };
   });
@@ -291,6 +295,8 @@ async function applyAndWait(
       log.info(`${objectRef(object)} ${change}`);
       return;
     }
+    const handover = input.mode === 'apply' ? replicasToHandOver(object, before) : undefined;
+    if (handover !== undefined) await handOverReplicas(cluster, object, handover, log);
     const after = await write(object);
     applied.set(objectRef(object), after);
     const change = !before

@@ -174,6 +174,17 @@ export const manifestLimits = {
   releaseNodes: 600_000,
 } as const;
 
+/** The YAML documents of one file of `param`, within manifestLimits; a YAML problem names the file and line. */
+export function readFileDocuments(file: ManifestFile, param: string, nodesLeft: { left: number }): YamlDocument[] {
+  try {
+    return readYamlDocuments(file.content, manifestLimits, nodesLeft);
+  } catch (error) {
+    if (error instanceof YamlProblem)
+      throw new BadRequestError(`${param}: ${displayPath(file.path)} line ${error.line}: ${error.message}`);
+    throw error;
+  }
+}
+
 export function parseExtraManifests(files: ManifestFile[], namespace: string, reserved: string[] = []): KubeObject[] {
   const objects: KubeObject[] = [];
   const seen = new Map<string, string>(reserved.map((r) => [r, 'the release itself']));
@@ -181,15 +192,7 @@ export function parseExtraManifests(files: ManifestFile[], namespace: string, re
   const releaseNodes = { left: manifestLimits.releaseNodes };
   for (const file of files) {
     const name = displayPath(file.path);
-    let docs: YamlDocument[];
-    try {
-      docs = readYamlDocuments(file.content, manifestLimits, releaseNodes);
-    } catch (error) {
-      if (error instanceof YamlProblem)
-        throw new BadRequestError(`params.manifests: ${name} line ${error.line}: ${error.message}`);
-      throw error;
-    }
-    for (const doc of docs) {
+    for (const doc of readFileDocuments(file, 'params.manifests', releaseNodes)) {
       if (doc.value === null || doc.value === undefined) continue; // an empty document, as kubectl skips it
       const where = `params.manifests: ${name} document ${doc.index} (line ${doc.line})`;
       releaseBytes += doc.expandedBytes;

@@ -47,3 +47,48 @@ export function versionLabel(image: ImageRef): string {
   if (image.digest) return `sha256-${image.digest.slice('sha256:'.length, 'sha256:'.length + 12)}`;
   return 'latest';
 }
+
+/**
+ * The placeholder for the put's image in extra manifests and patches: a container whose `image` is exactly this runs
+ * the image the app gets (`repository@digest`). Nothing else of a file is templated.
+ */
+export const imagePlaceholder = 'kdr.image';
+
+type Container = { image?: unknown };
+type PodSpec = { containers?: unknown; initContainers?: unknown; ephemeralContainers?: unknown };
+
+/** The pod specs of an object: a Pod's own, a workload's template, a CronJob's job template. */
+export function podSpecsOf(object: { kind: string; spec?: unknown }): PodSpec[] {
+  const spec = object.spec as
+    { template?: { spec?: PodSpec }; jobTemplate?: { spec?: { template?: { spec?: PodSpec } } } } | undefined;
+  if (!spec || typeof spec !== 'object') return [];
+  const found = [
+    object.kind === 'Pod' ? (spec as PodSpec) : undefined,
+    spec.template?.spec,
+    spec.jobTemplate?.spec?.template?.spec,
+  ];
+  return found.filter((s): s is PodSpec => typeof s === 'object' && s !== null && !Array.isArray(s));
+}
+
+/** The containers of a pod spec (init and ephemeral ones included), skipping what is not a container. */
+export function containersOf(pod: object): Container[] {
+  const { containers, initContainers, ephemeralContainers } = pod as PodSpec;
+  return [containers, initContainers, ephemeralContainers]
+    .filter(Array.isArray)
+    .flat()
+    .filter((c): c is Container => typeof c === 'object' && c !== null && !Array.isArray(c));
+}
+
+/** Puts `ref` into every container whose image is the placeholder (changes the object); returns how many. */
+export function fillImagePlaceholder(object: { kind: string; spec?: unknown }, ref: string): number {
+  let filled = 0;
+  for (const pod of podSpecsOf(object)) {
+    for (const container of containersOf(pod)) {
+      if (container.image === imagePlaceholder) {
+        container.image = ref;
+        filled++;
+      }
+    }
+  }
+  return filled;
+}

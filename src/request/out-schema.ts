@@ -24,6 +24,35 @@ const envValue = z.pipe(
 const envName = z
   .string()
   .check(z.regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, { error: 'not a valid environment variable name' }));
+// A Secret or ConfigMap of the namespace (or of the release's manifests), and one of its keys.
+const objectName = z
+  .string()
+  .check(
+    z.maxLength(253, { error: 'names are at most 253 characters' }),
+    z.regex(dns1123Subdomain, { error: 'not a valid object name (lowercase letters, digits, - and .)' }),
+  );
+const dataKey = z
+  .string()
+  .check(
+    z.maxLength(253, { error: 'keys are at most 253 characters' }),
+    z.regex(/^[-._a-zA-Z0-9]+$/, { error: 'not a valid key (letters, digits, -, _ and .)' }),
+  );
+const keyRef = <K extends 'secret' | 'config_map'>(kind: K) =>
+  z.strictObject({ [kind]: objectName, key: dataKey, optional: z.optional(z.boolean()) } as {
+    [P in K]: typeof objectName;
+  } & { key: typeof dataKey; optional: z.ZodMiniOptional<z.ZodMiniBoolean> });
+const envEntry = z.union([envValue, keyRef('secret'), keyRef('config_map')], {
+  error: 'expected a string, { secret: NAME, key: KEY } or { config_map: NAME, key: KEY } (optional: true allowed)',
+});
+const envFromEntry = z.union(
+  [
+    z.strictObject({ secret: objectName, prefix: z.optional(envName), optional: z.optional(z.boolean()) }),
+    z.strictObject({ config_map: objectName, prefix: z.optional(envName), optional: z.optional(z.boolean()) }),
+  ],
+  { error: 'expected { secret: NAME } or { config_map: NAME } (prefix and optional allowed)' },
+);
+/** Bounds of the list params (README): far above real use, so that a runaway list is an error, not a huge spec. */
+export const listLimits = { env: 500, envFrom: 50, imagePullSecrets: 20, patches: 50 } as const;
 const labelKeyString = z.string().check(z.regex(labelKey, { error: 'not a valid label key' }));
 const labelMap = z.record(
   labelKeyString,
@@ -70,10 +99,37 @@ export const outParamsSchema = z
     ),
     namespace_file: z.optional(relativePath),
     create_namespace: z._default(z.boolean(), false),
-    replicas: z._default(wholeNumber(0, 1000), 1),
+    replicas: z._default(
+      z.union([wholeNumber(0, 1000), z.literal('auto')], {
+        error: 'must be a whole number from 0 to 1000, or auto',
+      }),
+      1,
+    ),
     port: z._default(port, 8080),
     service_port: z._default(port, 80),
-    env: z._default(z.record(envName, envValue), {}),
+    env: z._default(
+      z.record(envName, envEntry).check(
+        z.refine((env) => Object.keys(env).length <= listLimits.env, {
+          error: `at most ${listLimits.env} variables`,
+        }),
+      ),
+      {},
+    ),
+    env_from: z._default(
+      z.array(envFromEntry).check(z.maxLength(listLimits.envFrom, { error: `at most ${listLimits.envFrom}` })),
+      [],
+    ),
+    image_pull_secrets: z._default(
+      z
+        .array(objectName)
+        .check(z.maxLength(listLimits.imagePullSecrets, { error: `at most ${listLimits.imagePullSecrets}` })),
+      [],
+    ),
+    service_account: z.optional(objectName),
+    patches: z._default(
+      z.array(relativePath).check(z.maxLength(listLimits.patches, { error: `at most ${listLimits.patches}` })),
+      [],
+    ),
     args: z.optional(z.array(z.string())),
     labels: z._default(labelMap, {}),
     annotations: z._default(annotationMap, {}),

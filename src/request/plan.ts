@@ -20,7 +20,10 @@ import { namespaceOfSource, type Source, type SourceNamespace } from './schemas.
 export type NamespaceChoice = SourceNamespace | { file: string };
 
 /** What the generated Deployment, Service and Ingress are made of: the release spec less what a put adds to it. */
-export type RenderParams = Omit<ReleaseSpec, 'app' | 'namespace' | 'image' | 'extraObjects' | 'buildAnnotations'>;
+export type RenderParams = Omit<
+  ReleaseSpec,
+  'app' | 'namespace' | 'image' | 'extraObjects' | 'buildAnnotations' | 'patches'
+>;
 
 interface PlanBase {
   source: Source;
@@ -45,6 +48,8 @@ export interface DeployPlan extends PlanBase, DeployOptions {
   /** A registry-image get dir to read, or a reference given inline. */
   image: { dir: string } | { ref: ImageRef };
   manifests: string[];
+  /** Files of strategic-merge patches of the generated objects (manifests/patches.ts). */
+  patches: string[];
   render: RenderParams;
 }
 
@@ -75,10 +80,14 @@ const releaseShapingParams = [
   'image',
   'image_ref',
   'manifests',
+  'patches',
   'replicas',
   'port',
   'service_port',
   'env',
+  'env_from',
+  'image_pull_secrets',
+  'service_account',
   'args',
   'labels',
   'annotations',
@@ -144,6 +153,25 @@ function imageOf(params: OutParams): DeployPlan['image'] {
   return { ref };
 }
 
+/** snake_case params → the render's camelCase sources (`config_map` → `configMap`). */
+function envOf(env: OutParams['env']): RenderParams['env'] {
+  return Object.fromEntries(
+    Object.entries(env).map(([name, source]) => {
+      if (typeof source === 'string' || !('config_map' in source)) return [name, source];
+      const { config_map: configMap, ...rest } = source;
+      return [name, { configMap, ...rest }];
+    }),
+  );
+}
+
+function envFromOf(envFrom: OutParams['env_from']): NonNullable<RenderParams['envFrom']> {
+  return envFrom.map((source) => {
+    if (!('config_map' in source)) return source;
+    const { config_map: configMap, ...rest } = source;
+    return { configMap, ...rest };
+  });
+}
+
 /** The raw request (stdin JSON) → a plan; every error is a BadRequestError naming the field. */
 export function planPut(raw: unknown, env: BuildEnv): PutPlan {
   const { source, params } = parseWith(outRequestSchema, raw);
@@ -202,11 +230,15 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     action: 'deploy',
     image: imageOf(params),
     manifests: params.manifests,
+    patches: params.patches,
     render: {
       replicas: params.replicas,
       port: params.port,
       servicePort: params.service_port,
-      env: params.env,
+      env: envOf(params.env),
+      ...(params.env_from.length ? { envFrom: envFromOf(params.env_from) } : {}),
+      ...(params.image_pull_secrets.length ? { imagePullSecrets: params.image_pull_secrets } : {}),
+      ...(params.service_account ? { serviceAccount: params.service_account } : {}),
       ...(params.args ? { args: params.args } : {}),
       labels: params.labels,
       annotations: params.annotations,

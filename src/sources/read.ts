@@ -120,8 +120,15 @@ export async function readRevisionFile(root: string, relative: string): Promise<
   return revision;
 }
 
-/** Files matching the patterns, in the order given (each pattern's matches sorted), each at most once. */
-export async function readManifestFiles(root: string, patterns: string[]): Promise<ManifestFile[]> {
+/**
+ * Files matching the patterns, in the order given (each pattern's matches sorted), each at most once; `param` names
+ * them in messages (params.manifests, params.patches).
+ */
+export async function readManifestFiles(
+  root: string,
+  patterns: string[],
+  param = 'params.manifests',
+): Promise<ManifestFile[]> {
   const rootReal = await realpath(root).catch(() => {
     throw new BadRequestError(`the sources directory ${root} does not exist`);
   });
@@ -129,7 +136,7 @@ export async function readManifestFiles(root: string, patterns: string[]): Promi
   const seen = new Set<string>();
   let total = 0;
   for (const [i, pattern] of patterns.entries()) {
-    const field = `params.manifests[${i}]`;
+    const field = `${param}[${i}]`;
     const matches: string[] = [];
     if (/[*?[\]{}]/.test(pattern)) {
       for await (const match of glob(pattern, { cwd: rootReal })) matches.push(match);

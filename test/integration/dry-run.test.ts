@@ -10,6 +10,7 @@ import { parseExtraManifests } from '../../src/manifests/extra.js';
 import { renderManifests, type ReleaseSpec } from '../../src/manifests/render.js';
 import { parseCheckRequest } from '../../src/request/parse.js';
 import { useNamespace } from '../support/cluster.js';
+import { releaseSpec } from '../support/golden.js';
 import { clusterSource } from '../support/release.js';
 
 describe('server-side dry run of generated objects', () => {
@@ -18,21 +19,10 @@ describe('server-side dry run of generated objects', () => {
   test('minimal, full and with-database releases are all accepted', async () => {
     const { source } = parseCheckRequest({ source: clusterSource({ namespace: ns.name }) });
     const cluster = connectCluster(resolveClusterAuth(source), { log: memoryLogger() });
-    const base: ReleaseSpec = {
-      app: 'web',
+    const base = releaseSpec({
       namespace: ns.name,
       image: { repository: 'registry.local/team/web', tag: '1', digest: 'sha256:' + 'a'.repeat(64) },
-      replicas: 1,
-      port: 8080,
-      servicePort: 80,
-      env: {},
-      labels: {},
-      annotations: {},
-      path: '/',
-      ingressAnnotations: {},
-      extraObjects: [],
-      buildAnnotations: {},
-    };
+    });
     const full: ReleaseSpec = {
       ...base,
       replicas: 3,

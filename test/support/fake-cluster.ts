@@ -254,6 +254,8 @@ export interface Call {
   namespace?: string;
   name?: string;
   dryRun?: boolean;
+  /** An apply as another field manager (an ownership hand-over). */
+  as?: string;
 }
 
 export interface ControllerEvent {
@@ -340,6 +342,16 @@ function applyMerge(current: unknown, previous: unknown, applied: unknown): unkn
   }
   for (const [key, value] of Object.entries(applied)) out[key] = applyMerge(current[key], before[key], value);
   return out;
+}
+
+/** Our Apply entry's fieldsV1 names spec.replicas when the config sets it (what engine/replicas.ts reads). */
+function ownReplicas(object: KubeObject, config: KubeObject): KubeObject {
+  const entry = (object.metadata.managedFields as Record<string, unknown>[] | undefined)?.find(
+    (m) => m.manager === product && m.operation === 'Apply',
+  );
+  const replicas = (config.spec as { replicas?: unknown } | undefined)?.replicas !== undefined;
+  if (entry) entry.fieldsV1 = replicas ? { 'f:spec': { 'f:replicas': {} } } : {};
+  return object;
 }
 
 /** The metadata the server owns: kept across apply and replace. */
@@ -533,8 +545,14 @@ export class FakeCluster {
           this.listMetadata({ apiVersion, kind }, namespace, labelSelector, fieldSelector),
         ),
       apply: (object, options) =>
-        guard({ verb: 'apply', ...this.callKey(object), ...(options?.dryRun ? { dryRun: true } : {}) }, () =>
-          this.apply(object, options?.dryRun ?? false),
+        guard(
+          {
+            verb: 'apply',
+            ...this.callKey(object),
+            ...(options?.dryRun ? { dryRun: true } : {}),
+            ...(options?.as ? { as: options.as } : {}),
+          },
+          () => (options?.as ? this.applyAs(object, options.as) : this.apply(object, options?.dryRun ?? false)),
         ),
       create: (object, options) =>
         guard({ verb: 'create', ...this.callKey(object), ...(options?.dryRun ? { dryRun: true } : {}) }, () =>
@@ -628,7 +646,7 @@ export class FakeCluster {
     if (statusSubresource.has(object.kind)) delete (config as { status?: unknown }).status;
     const existing = this.store.get(objectKey(key, namespaced));
     if (!existing) {
-      const created = this.touchManager(this.stamp(clone(config), undefined), 'Apply');
+      const created = ownReplicas(this.touchManager(this.stamp(clone(config), undefined), 'Apply'), config);
       if (dryRun) return clone(created);
       return this.commit(key, created, undefined, config);
     }
@@ -637,8 +655,28 @@ export class FakeCluster {
       if (existing.object.metadata[field] !== undefined) merged.metadata[field] = existing.object.metadata[field];
     // As the API server: a no-op apply changes nothing, not even our managedFields entry's time.
     if (!deepEqual(content(existing.object), content(merged))) this.touchManager(merged, 'Apply');
+    if (!dryRun) ownReplicas(merged, config);
     if (dryRun) return clone(merged);
     return this.commit(key, merged, existing, config);
+  }
+
+  /**
+   * An apply by another field manager of the same values (an ownership hand-over, engine/replicas.ts): the fields it
+   * names become co-owned, so our manager dropping them later keeps their values, as the API server does.
+   */
+  private applyAs(object: KubeObject, manager: string): KubeObject {
+    const stored = this.mustGet(this.keyOf(object), 'update');
+    const spec = (object.spec ?? {}) as Record<string, unknown>;
+    const live = stored.object.spec as Record<string, unknown>;
+    const ourSpec = stored.applied?.spec as Record<string, unknown> | undefined;
+    for (const field of Object.keys(spec)) {
+      if (!deepEqual(live[field], spec[field]))
+        throw this.refused(409, 'apply', this.keyOf(object), 'Conflict', `Apply failed with 1 conflict: ${field}`);
+      if (ourSpec) delete ourSpec[field];
+    }
+    const managers = (stored.object.metadata.managedFields as { manager?: string }[] | undefined) ?? [];
+    stored.object.metadata.managedFields = [...managers.filter((m) => m.manager !== manager), { manager }];
+    return clone(stored.object);
   }
 
   private replace(object: KubeObject): KubeObject {

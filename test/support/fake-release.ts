@@ -9,6 +9,7 @@ import { renderManifests } from '../../src/manifests/render.js';
 import { labelKeys, managedBy } from '../../src/kube/labels.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { Deadline } from '../../src/time.js';
+import { releaseSpec } from './golden.js';
 import { FakeCluster, deploymentController, type RolloutBehaviour } from './fake-cluster.js';
 
 export interface ReleaseOptions {
@@ -16,7 +17,7 @@ export interface ReleaseOptions {
   namespace?: string;
   image?: string;
   host?: string;
-  replicas?: number;
+  replicas?: number | 'auto';
   /** Extra manifests as YAML (params.manifests). */
   manifests?: string;
 }
@@ -28,22 +29,16 @@ export function releaseObjects(options: ReleaseOptions = {}): KubeObject[] {
   const extra = options.manifests
     ? parseExtraManifests([{ path: 'extra.yml', content: options.manifests }], namespace)
     : [];
-  return renderManifests({
-    app,
-    namespace,
-    image: parseImageReference(options.image ?? 'registry.local/team/web:1')!,
-    replicas: options.replicas ?? 2,
-    port: 8080,
-    servicePort: 80,
-    env: {},
-    labels: {},
-    annotations: {},
-    path: '/',
-    ingressAnnotations: {},
-    ...(options.host ? { host: options.host } : {}),
-    extraObjects: extra,
-    buildAnnotations: {},
-  });
+  return renderManifests(
+    releaseSpec({
+      app,
+      namespace,
+      image: parseImageReference(options.image ?? 'registry.local/team/web:1')!,
+      replicas: options.replicas ?? 2,
+      ...(options.host ? { host: options.host } : {}),
+      extraObjects: extra,
+    }),
+  );
 }
 
 /** A fake cluster with namespace `ns` and a Deployment controller (every rollout succeeds unless told otherwise). */

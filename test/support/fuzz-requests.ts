@@ -299,6 +299,10 @@ const outParamKeys = [
   'dry_run',
   'sweep',
   'security_context',
+  'env_from',
+  'image_pull_secrets',
+  'service_account',
+  'patches',
 ] as const;
 const outParamTypes: Record<(typeof outParamKeys)[number], FieldType> = {
   image: 'string',
@@ -333,6 +337,10 @@ const outParamTypes: Record<(typeof outParamKeys)[number], FieldType> = {
   dry_run: 'boolean',
   sweep: 'object',
   security_context: 'string',
+  env_from: 'array',
+  image_pull_secrets: 'array',
+  service_account: 'string',
+  patches: 'array',
 };
 
 /** Valid params of a put that deploys (reads image dir, namespace file and manifests before connecting). */
@@ -346,8 +354,17 @@ const deployParams: fc.Arbitrary<Json> = fc
     fc.record(
       {
         namespace: label.map((l) => `ns-${l}`),
-        replicas: fc.integer({ min: 0, max: 1000 }),
+        replicas: fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.constant('auto')),
         port: fc.integer({ min: 1, max: 65535 }),
+        image_pull_secrets: fc.array(label, { maxLength: 2 }),
+        service_account: label,
+        env_from: fc.array(
+          fc.oneof(
+            label.map((secret) => ({ secret })),
+            label.map((config_map) => ({ config_map, prefix: 'P_', optional: true })),
+          ),
+          { maxLength: 2 },
+        ),
         timeout: validDurations,
         host: label.map((l) => `${l}.example.com`),
         manifests: fc.constantFrom(['manifests/good.yml'], ['manifests/*.yml'], []),
@@ -356,7 +373,13 @@ const deployParams: fc.Arbitrary<Json> = fc
         wait: fc.boolean(),
         env: fc.dictionary(
           fc.stringMatching(/^[A-Z][A-Z0-9_]{0,8}$/),
-          fc.oneof(anyString, fc.integer(), fc.boolean()),
+          fc.oneof(
+            anyString,
+            fc.integer(),
+            fc.boolean(),
+            label.map((secret) => ({ secret, key: 'password' })),
+            label.map((config_map) => ({ config_map, key: 'LOG_LEVEL', optional: false })),
+          ),
           { maxKeys: 3 },
         ),
         labels: fc.dictionary(label, label, { maxKeys: 2 }),
@@ -1203,7 +1226,15 @@ export function outCategories(ctx: FuzzContext): Category[] {
       const variants: [Json, Json][] = [
         [r, { ...p, timeout }],
         [d, { ...withoutKeys(dp, 'image'), image_ref: ref }],
-        [d, { ...dp, replicas: [-1, 1001, 1e6][n % 3] }],
+        [d, { ...dp, replicas: [-1, 1001, 1e6, 'Auto', 'auto '][n % 5] }],
+        [
+          d,
+          { ...dp, env: { DB: [{ secret: 'db' }, { config_map: 'c', key: 'a b' }, { secret: 'A', key: 'k' }][n % 3] } },
+        ],
+        [d, { ...dp, env_from: [[{}], [{ secret: 'db', config_map: 'c' }], [{ secret: 'db', prefix: '1x' }]][n % 3] }],
+        [d, { ...dp, image_pull_secrets: [['Bad'], [''], 'pull'][n % 3] }],
+        [d, { ...dp, service_account: ['Web', '', 'a_b'][n % 3] }],
+        [d, { ...dp, patches: [['/abs.yml'], ['../up.yml'], [''], 'p.yml'][n % 4] }],
         [d, { ...dp, port: [0, 65536, -80][n % 3] }],
         [d, { ...dp, service_port: [0, 70000][n % 2] }],
         [d, { ...dp, env: { [['1A', 'a b', '', 'A=B', 'Ä'][n % 5]!]: 'v' } }],

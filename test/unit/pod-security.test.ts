@@ -1,35 +1,14 @@
 // params.security_context: the rendered Pods held against the Pod Security Standards (test/support/pod-security.ts).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseExtraManifests } from '../../src/manifests/extra.js';
 import { renderManifests, type ReleaseSpec } from '../../src/manifests/render.js';
 import { toYaml } from '../../src/manifests/yaml.js';
+import { expectGolden, releaseSpec } from '../support/golden.js';
 import { podSecurityViolations, podTemplateOf, type PodSecurityLevel } from '../support/pod-security.js';
 
-const goldenDir = join(import.meta.dirname, '..', 'golden');
-function expectGolden(name: string, actual: string) {
-  const file = join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, actual);
-  expect(existsSync(file), `${file} is missing (run with UPDATE_GOLDEN=1 once and review it)`).toBe(true);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
-
-const base: ReleaseSpec = {
-  app: 'web',
-  namespace: 'staging',
-  image: { repository: 'registry.local/team/web', tag: '1.4.2', digest: 'sha256:' + 'ab12'.repeat(16) },
-  replicas: 1,
-  port: 8080,
-  servicePort: 80,
-  env: {},
-  labels: {},
-  annotations: {},
-  path: '/',
-  ingressAnnotations: {},
-  extraObjects: [],
-  buildAnnotations: {},
-};
+const base = releaseSpec();
 const full: ReleaseSpec = {
   ...base,
   replicas: 2,

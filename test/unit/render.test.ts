@@ -1,38 +1,15 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { describe, expect, test } from 'vitest';
 import { parseExtraManifests } from '../../src/manifests/extra.js';
-import { renderManifests, type ReleaseSpec } from '../../src/manifests/render.js';
+import { renderManifests } from '../../src/manifests/render.js';
 import { toYaml } from '../../src/manifests/yaml.js';
 import { redactSecrets } from '../../src/output/files.js';
-
-const goldenDir = join(import.meta.dirname, '..', 'golden');
-
-/** Compares with test/golden/NAME; UPDATE_GOLDEN=1 rewrites it. A missing file fails. */
-function expectGolden(name: string, actual: string) {
-  const file = join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, actual);
-  expect(existsSync(file), `${file} is missing (run with UPDATE_GOLDEN=1 once and review it)`).toBe(true);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
+import { expectGolden, releaseSpec } from '../support/golden.js';
 
 const digest = 'sha256:' + 'ab12'.repeat(16);
-const base: ReleaseSpec = {
-  app: 'web',
-  namespace: 'staging',
-  image: { repository: 'registry.local/team/web', tag: '1.4.2', digest },
-  replicas: 1,
-  port: 8080,
-  servicePort: 80,
-  env: {},
-  labels: {},
-  annotations: {},
-  path: '/',
-  ingressAnnotations: {},
-  extraObjects: [],
-  buildAnnotations: {},
-};
+const base = releaseSpec({ image: { repository: 'registry.local/team/web', tag: '1.4.2', digest } });
 
 describe('renderManifests golden YAML', () => {
   test('minimal: Deployment and Service, digest-pinned, no Ingress without host', () => {

@@ -246,7 +246,52 @@ describe('out params', () => {
       'params.manifests[0]: must be a path relative to the sources directory, without ..',
     ],
     ['unknown param', { image_ref: 'x:1', replica: 2 }, 'params: unknown key "replica"'],
-    ['replicas whole', { image_ref: 'x:1', replicas: 1.5 }, 'params.replicas: must be a whole number'],
+    [
+      'replicas whole',
+      { image_ref: 'x:1', replicas: 1.5 },
+      'params.replicas: must be a whole number from 0 to 1000, or auto',
+    ],
+    [
+      'replicas word',
+      { image_ref: 'x:1', replicas: 'many' },
+      'params.replicas: must be a whole number from 0 to 1000, or auto',
+    ],
+    [
+      'env reference with an unknown key',
+      { image_ref: 'x:1', env: { DB: { secret: 'db', key: 'password', field: 'x' } } },
+      'params.env.DB: unknown key "field"',
+    ],
+    [
+      'env reference without a key',
+      { image_ref: 'x:1', env: { DB: { config_map: 'web' } } },
+      'params.env.DB: expected a string, { secret: NAME, key: KEY } or { config_map: NAME, key: KEY } ' +
+        '(optional: true allowed)',
+    ],
+    [
+      'env_from entry naming neither',
+      { image_ref: 'x:1', env_from: [{ prefix: 'X_' }] },
+      'params.env_from[0]: expected { secret: NAME } or { config_map: NAME } (prefix and optional allowed)',
+    ],
+    [
+      'image_pull_secrets name',
+      { image_ref: 'x:1', image_pull_secrets: ['Registry'] },
+      'params.image_pull_secrets[0]: not a valid object name (lowercase letters, digits, - and .)',
+    ],
+    [
+      'service_account name',
+      { image_ref: 'x:1', service_account: 'web_sa' },
+      'params.service_account: not a valid object name (lowercase letters, digits, - and .)',
+    ],
+    [
+      'image_pull_secrets bound',
+      { image_ref: 'x:1', image_pull_secrets: Array.from({ length: 21 }, (_, i) => `s${i}`) },
+      'params.image_pull_secrets: at most 20',
+    ],
+    [
+      'patches outside the sources dir',
+      { image_ref: 'x:1', patches: ['../patch.yml'] },
+      'params.patches[0]: must be a path relative to the sources directory, without ..',
+    ],
     ['port range', { image_ref: 'x:1', port: 70000 }, 'params.port: must be between 1 and 65535'],
     ['mode enum', { image_ref: 'x:1', mode: 'replace' }, 'params.mode: must be apply or create'],
     [
@@ -320,6 +365,9 @@ describe('out params', () => {
       port: 8080,
       service_port: 80,
       env: {},
+      env_from: [],
+      image_pull_secrets: [],
+      patches: [],
       labels: {},
       annotations: {},
       path: '/',
