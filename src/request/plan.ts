@@ -7,7 +7,7 @@ import { BadRequestError } from '../errors.js';
 import { dns1123Label, dns1123Subdomain } from '../kube/names.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
 import type { ReleaseSpec } from '../manifests/render.js';
-import type { BuildEnv } from '../output/build-env.js';
+import { nameSafe, type BuildEnv } from '../output/build-env.js';
 import { parseDuration } from '../time.js';
 import { parseWith, quote } from './issues.js';
 import { outRequestSchema, type OutParams } from './out-schema.js';
@@ -94,8 +94,11 @@ const releaseShapingParams = [
 
 const buildVars = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME'] as const;
 
-/** Expands ${BUILD_NAME} and friends; unknown or unset names are errors naming the field. */
-export function expandBuildVars(text: string, env: BuildEnv, field: string): string {
+/**
+ * Expands ${BUILD_NAME} and friends; unknown or unset names are errors naming the field. `asName`: each value is made
+ * part of a DNS name first (output/build-env.ts nameSafe: a rerun's `42.1` becomes `42-1`); the text around it is kept.
+ */
+export function expandBuildVars(text: string, env: BuildEnv, field: string, { asName = false } = {}): string {
   return text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
     if (!(buildVars as readonly string[]).includes(name)) {
       throw new BadRequestError(`${field}: \${${name}} is not one of ${buildVars.map((v) => `\${${v}}`).join(', ')}`);
@@ -103,7 +106,7 @@ export function expandBuildVars(text: string, env: BuildEnv, field: string): str
     const value = env[name as (typeof buildVars)[number]];
     if (value === undefined || value === '')
       throw new BadRequestError(`${field}: \${${name}} is not set in this step's environment`);
-    return value;
+    return asName ? nameSafe(value) : value;
   });
 }
 
@@ -120,13 +123,13 @@ export function checkNamespaceName(name: string, field: string, how = ''): strin
 function namespaceOf(source: Source, params: OutParams, env: BuildEnv): NamespaceChoice {
   if (params.namespace_file !== undefined) return { file: params.namespace_file };
   if (params.namespace === undefined) return namespaceOfSource(source);
-  const expanded = expandBuildVars(params.namespace, env, 'params.namespace');
+  const expanded = expandBuildVars(params.namespace, env, 'params.namespace', { asName: true });
   return { name: checkNamespaceName(expanded, 'params.namespace', ' (after expanding build variables)') };
 }
 
 function hostOf(params: OutParams, env: BuildEnv): string | undefined {
   if (params.host === undefined) return undefined;
-  const host = expandBuildVars(params.host, env, 'params.host');
+  const host = expandBuildVars(params.host, env, 'params.host', { asName: true });
   if (!dns1123Subdomain.test(host) || host.length > 253) {
     throw new BadRequestError(`params.host: ${quote(host)} (after expanding build variables) is not a valid host name`);
   }
