@@ -150,7 +150,7 @@ describe('secrets never reach stdout or stderr', () => {
 });
 
 describe('stdout holds exactly one JSON document', () => {
-  test("the get of a teardown's version writes the marker and the image it removed, and prints the version", async () => {
+  test("the get of a teardown's version writes the marker and the image it removed, prints the version", async () => {
     const dest = mkdtempSync(join(tmpdir(), 'kdr-in-'));
     const digest = 'sha256:' + 'c'.repeat(64);
     const image = `registry.example.com/team/web@${digest}`;
