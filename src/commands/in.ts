@@ -47,11 +47,14 @@ function buildMetadata(build: Record<string, unknown>): Record<string, string> {
 export async function get(request: unknown, destination: string, deps: CommandDeps): Promise<VersionResponse> {
   const { source, version } = parseWith(inRequestSchema, request);
   if (version.deleted === 'true') {
+    const { app, namespace, revision } = version;
     const reason =
-      version.namespace === '*'
-        ? `this is the version of a sweep of ${version.app}, which spans namespaces: there is no one release to write`
-        : `release ${version.app} was torn down from namespace ${version.namespace} by the put that reported this ` +
-          `version (delete: true)${version.revision === '0' ? '' : `; its last revision was ${version.revision}`}`;
+      namespace === '*'
+        ? `this is the version of a sweep of ${app}, which spans namespaces: there is no one release to write`
+        : revision === '0'
+          ? `the put that reported this version (delete: true) found no release of ${app} in namespace ${namespace}`
+          : `release ${app} was torn down from namespace ${namespace} by the put that reported this version ` +
+            `(delete: true); its last revision was ${revision}`;
     return writeGone(destination, version, reason, deps);
   }
 

@@ -263,6 +263,16 @@ describe('in of a version whose release is gone', () => {
     expect(deps.connects).toBe(0);
   });
 
+  test('a teardown that found nothing: says so, no image', async () => {
+    const fake = fakeWithController();
+    const version = { app: 'web', namespace: 'ns', revision: '0', image: '', deleted: 'true' };
+    const got = await getInto(fake, version, tempDir(), 'teardown');
+    expect(got.files.gone).toBe(
+      'the put that reported this version (delete: true) found no release of web in namespace ns\n',
+    );
+    expect(got.files.repository).toBeUndefined();
+  });
+
   test("a sweep's version: the marker, no image", async () => {
     const fake = fakeWithController();
     const version = { app: 'web', namespace: '*', revision: '0', image: '', deleted: 'true' };
