@@ -1,5 +1,5 @@
-// Concourse's build metadata: what a step's environment says about the build (the keys protocol/run.ts reads), the
-// annotations and URL made of it, and how a value becomes part of a Kubernetes name.
+// Concourse's build metadata: what a step's environment says about the build (the keys protocol/run.ts reads), and
+// the annotations and URL made of it. How a value becomes part of a name is request/plan.ts's nameSafe.
 import { ourKey } from '../kube/labels.js';
 
 /** The variables Concourse sets for a get or put step (atc/exec/step_metadata.go), plus BUILD_URL when one is set. */
@@ -99,13 +99,4 @@ export function instanceVarsQuery(json: string): string | undefined {
   if (pairs.length === 0) return '';
   pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return '?' + pairs.map(([key, value]) => `${queryEscape(key)}=${queryEscape(value)}`).join('&');
-}
-
-/**
- * A build variable's value as part of a DNS name (namespace, host): lowercase, and every character other than a-z,
- * 0-9 and - becomes -, so that a rerun's BUILD_NAME `42.1` gives `42-1` (not an invalid namespace, not an extra DNS
- * level in a host).
- */
-export function nameSafe(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }

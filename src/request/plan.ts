@@ -7,7 +7,7 @@ import { BadRequestError } from '../errors.js';
 import { dns1123Label, dns1123Subdomain } from '../kube/names.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
 import type { ReleaseSpec } from '../manifests/render.js';
-import { nameSafe, type BuildEnv } from '../output/build-env.js';
+import type { BuildEnv } from '../output/build-env.js';
 import { parseDuration } from '../time.js';
 import { parseWith, quote } from './issues.js';
 import { outRequestSchema, type OutParams } from './out-schema.js';
@@ -95,8 +95,17 @@ const releaseShapingParams = [
 const buildVars = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME'] as const;
 
 /**
+ * A build variable's value as part of a DNS name (namespace, host): lowercase, and every character other than a-z,
+ * 0-9 and - becomes -, so that a rerun's BUILD_NAME `42.1` gives `42-1` (not an invalid namespace, not an extra DNS
+ * level in a host).
+ */
+export function nameSafe(value: string): string {
+  return value.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+}
+
+/**
  * Expands ${BUILD_NAME} and friends; unknown or unset names are errors naming the field. `asName`: each value is made
- * part of a DNS name first (output/build-env.ts nameSafe: a rerun's `42.1` becomes `42-1`); the text around it is kept.
+ * part of a DNS name first (nameSafe: a rerun's `42.1` becomes `42-1`); the text around it is kept.
  */
 export function expandBuildVars(text: string, env: BuildEnv, field: string, { asName = false } = {}): string {
   return text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {

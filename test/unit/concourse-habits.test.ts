@@ -12,7 +12,8 @@ import { out } from '../../src/commands/out.js';
 import { encodeRecord, recordName } from '../../src/engine/records.js';
 import { ApiRejectedError, BadRequestError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
-import { buildAnnotations, buildUrl, instanceVarsQuery, nameSafe, type BuildEnv } from '../../src/output/build-env.js';
+import { buildAnnotations, buildUrl, instanceVarsQuery, type BuildEnv } from '../../src/output/build-env.js';
+import { nameSafe } from '../../src/request/plan.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
 import { fakeWithController } from '../support/fake-release.js';
 
