@@ -1,6 +1,8 @@
 // What `in` writes into its destination dir. Pure rendering; the command writes the files.
 import type { ReleaseRecord } from '../engine/records.js';
+import { parseImageReference } from '../manifests/image.js';
 import { toYaml } from '../manifests/yaml.js';
+import type { Version } from '../request/schemas.js';
 import type { KubeObject } from '../kube/object.js';
 
 export const redactedValue = '<redacted>';
@@ -39,5 +41,22 @@ export function releaseFiles(record: ReleaseRecord): Record<string, string> {
     app: record.app,
     revision: String(record.revision),
     url: record.url ?? '',
+  };
+}
+
+/**
+ * For a version whose release is gone: what the version itself carries (its image in the registry-image layout when
+ * it names one, so that a put with `image: <this dir>` deploys that digest) and `gone`, the reason in one line.
+ */
+export function goneFiles(version: Version, reason: string): Record<string, string> {
+  const image = parseImageReference(version.image);
+  return {
+    ...(image
+      ? { repository: image.repository, tag: image.tag ?? '', digest: image.digest ?? '', image: version.image }
+      : {}),
+    namespace: version.namespace,
+    app: version.app,
+    revision: version.revision,
+    gone: reason + '\n',
   };
 }

@@ -6,7 +6,7 @@ import { secretFragments } from '../cluster/auth.js';
 import type { NetworkEnv } from '../cluster/client.js';
 import { AbortedError, BadRequestError, ExitCode, ResourceError } from '../errors.js';
 import { Redactor, createLogger, type Logger } from '../log.js';
-import type { BuildEnv } from '../output/build-env.js';
+import { buildEnvKeys, type BuildEnv } from '../output/build-env.js';
 
 export interface ScriptContext {
   /** The parsed JSON request (not yet validated: the command validates it). */
@@ -23,16 +23,6 @@ export interface ScriptContext {
   addSecret: (value: string) => void;
 }
 type Script = 'check' | 'in' | 'out';
-
-const buildEnvKeys = [
-  'BUILD_ID',
-  'BUILD_NAME',
-  'BUILD_JOB_NAME',
-  'BUILD_PIPELINE_NAME',
-  'BUILD_TEAM_NAME',
-  'BUILD_PIPELINE_INSTANCE_VARS',
-  'ATC_EXTERNAL_URL',
-] as const;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -104,8 +104,20 @@ const releaseShapingParams = [
 
 const buildVars = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME'] as const;
 
-/** Expands ${BUILD_NAME} and friends; unknown or unset names are errors naming the field. */
-export function expandBuildVars(text: string, env: BuildEnv, field: string): string {
+/**
+ * A build variable's value as part of a DNS name (namespace, host): lowercase, and every character other than a-z,
+ * 0-9 and - becomes -, so that a rerun's BUILD_NAME `42.1` gives `42-1` (not an invalid namespace, not an extra DNS
+ * level in a host).
+ */
+export function nameSafe(value: string): string {
+  return value.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+}
+
+/**
+ * Expands ${BUILD_NAME} and friends; unknown or unset names are errors naming the field. `asName`: each value is made
+ * part of a DNS name first (nameSafe: a rerun's `42.1` becomes `42-1`); the text around it is kept.
+ */
+export function expandBuildVars(text: string, env: BuildEnv, field: string, { asName = false } = {}): string {
   return text.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
     if (!(buildVars as readonly string[]).includes(name)) {
       throw new BadRequestError(`${field}: \${${name}} is not one of ${buildVars.map((v) => `\${${v}}`).join(', ')}`);
@@ -113,7 +125,7 @@ export function expandBuildVars(text: string, env: BuildEnv, field: string): str
     const value = env[name as (typeof buildVars)[number]];
     if (value === undefined || value === '')
       throw new BadRequestError(`${field}: \${${name}} is not set in this step's environment`);
-    return value;
+    return asName ? nameSafe(value) : value;
   });
 }
 
@@ -130,13 +142,13 @@ export function checkNamespaceName(name: string, field: string, how = ''): strin
 function namespaceOf(source: Source, params: OutParams, env: BuildEnv): NamespaceChoice {
   if (params.namespace_file !== undefined) return { file: params.namespace_file };
   if (params.namespace === undefined) return namespaceOfSource(source);
-  const expanded = expandBuildVars(params.namespace, env, 'params.namespace');
+  const expanded = expandBuildVars(params.namespace, env, 'params.namespace', { asName: true });
   return { name: checkNamespaceName(expanded, 'params.namespace', ' (after expanding build variables)') };
 }
 
 function hostOf(params: OutParams, env: BuildEnv): string | undefined {
   if (params.host === undefined) return undefined;
-  const host = expandBuildVars(params.host, env, 'params.host');
+  const host = expandBuildVars(params.host, env, 'params.host', { asName: true });
   if (!dns1123Subdomain.test(host) || host.length > 253) {
     throw new BadRequestError(`params.host: ${quote(host)} (after expanding build variables) is not a valid host name`);
   }

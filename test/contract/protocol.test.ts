@@ -150,21 +150,41 @@ describe('secrets never reach stdout or stderr', () => {
 });
 
 describe('stdout holds exactly one JSON document', () => {
-  test('the get after a delete writes the marker and prints the version', async () => {
+  test("the get of a teardown's version writes the marker and the image it removed, prints the version", async () => {
     const dest = mkdtempSync(join(tmpdir(), 'kdr-in-'));
-    const version = { app: 'web', namespace: 'staging-42', revision: '3', image: '', deleted: 'true' };
-    const result = await runScript('in', { source, version }, { dir: dest });
-    expect(result.code).toBe(0);
+    const digest = 'sha256:' + 'c'.repeat(64);
+    const image = `registry.example.com/team/web@${digest}`;
+    const version = { app: 'web', namespace: 'staging-1042', revision: '3', image, deleted: 'true' };
+    // The environment Concourse gives a get step of the next job (a rerun, in an instanced pipeline).
+    const env = {
+      BUILD_ID: '1050',
+      BUILD_NAME: '7.1',
+      BUILD_JOB_NAME: 'production',
+      BUILD_PIPELINE_NAME: 'shop',
+      BUILD_PIPELINE_INSTANCE_VARS: '{"branch":"a"}',
+      BUILD_TEAM_NAME: 'main',
+      ATC_EXTERNAL_URL: 'https://ci.example.com',
+    };
+    const result = await runScript('in', { source, version }, { dir: dest, env });
+    expect(result.code, result.stderr).toBe(0);
+    const gone =
+      'release web was torn down from namespace staging-1042 by the put that reported this version (delete: true); ' +
+      'its last revision was 3';
     expect(result.json).toEqual({
       version,
       metadata: [
         { name: 'app', value: 'web' },
-        { name: 'namespace', value: 'staging-42' },
+        { name: 'namespace', value: 'staging-1042' },
         { name: 'deleted', value: 'true' },
         { name: 'last_revision', value: '3' },
+        { name: 'image', value: image },
+        { name: 'gone', value: gone },
       ],
     });
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
     expect(readFileSync(join(dest, 'deleted'), 'utf8')).toBe('true\n');
+    expect(readFileSync(join(dest, 'gone'), 'utf8')).toBe(gone + '\n');
+    for (const [file, content] of Object.entries({ repository: 'registry.example.com/team/web', tag: '', digest }))
+      expect(readFileSync(join(dest, file), 'utf8')).toBe(content);
   });
 });

@@ -134,7 +134,7 @@ describe('put, get, check, delete', () => {
         await deleteNamespace(elsewhere);
       }
 
-      // history: records beyond history_limit are pruned; in for a pruned revision fails clearly.
+      // history: records beyond history_limit are pruned; in for a pruned revision says so and writes no manifests.
       const limited = clusterSource({ namespace: ns.name, history_limit: 2 });
       expect(
         (
@@ -145,15 +145,15 @@ describe('put, get, check, delete', () => {
           )
         ).code,
       ).toBe(0);
+      const prunedDir = emptyDir();
       const pruned = await runScript(
         'in',
         { source, version: { app: 'web', namespace: ns.name, revision: '1', image: '' } },
-        { dir: emptyDir() },
+        { dir: prunedDir },
       );
-      expect(pruned.code).toBe(4);
-      expect(lines(pruned.stderr).at(-1)).toBe(
-        `error: revision 1 of web in namespace ${ns.name} no longer exists ` +
-          '(deleted, pruned by history_limit, or never deployed)',
+      expect(pruned.code, pruned.stderr).toBe(0);
+      expect(readFileSync(join(prunedDir, 'gone'), 'utf8')).toBe(
+        `revision 1 was pruned from the history of web in namespace ${ns.name} (history_limit; the oldest left is 3)\n`,
       );
       const afterPrune = await runScript('check', {
         source,

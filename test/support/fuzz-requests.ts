@@ -1381,8 +1381,9 @@ export function outCategories(ctx: FuzzContext): Category[] {
   const buildVars = fc
     .tuple(
       base,
-      fc.constantFrom('Bad_Name', 'UPPER', 'a'.repeat(64), 'a b', 'x.y', 'é'),
-      fc.constantFrom('Bad_Name', 'UPPER', 'a b', 'x.', 'a/b'),
+      // Values are made part of a name (Bad_Name.1 → bad-name-1): these stay invalid, too long or ending in -.
+      fc.constantFrom('Bad_Name.', 'UPPER_', 'a'.repeat(64), 'a b ', 'x.y.', 'é'),
+      fc.constantFrom('Bad_Name_', 'UPPER.', 'a b ', 'x.', 'a/'),
     )
     .map(([r, value, hostValue]) => (n: number) => {
       const p = params(r);

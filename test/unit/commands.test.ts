@@ -11,7 +11,7 @@ import type { CommandDeps } from '../../src/commands/context.js';
 import { get } from '../../src/commands/in.js';
 import { out } from '../../src/commands/out.js';
 import { recordName } from '../../src/engine/records.js';
-import { ApiRejectedError, BadRequestError, RolloutFailedError } from '../../src/errors.js';
+import { BadRequestError, RolloutFailedError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
 import type { BuildEnv } from '../../src/output/build-env.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
@@ -111,7 +111,7 @@ describe('out, in and check as functions', () => {
     expect(await check({ source, version: { ...v('3'), namespace: 'other' } }, deps)).toEqual([v('4')]);
   });
 
-  test('check skips failed revisions; in refuses them (404)', async () => {
+  test('check skips failed revisions; in of one writes no manifests and says why', async () => {
     const fake = fakeWithController((d) =>
       JSON.stringify(d).includes('web:bad') ? { pods: { waiting: 'ErrImagePull' } } : { pods: 'ready' },
     );
@@ -120,11 +120,13 @@ describe('out, in and check as functions', () => {
     const { deps } = depsFor(fake);
     expect((await check({ source }, deps)).map((v) => v.revision)).toEqual(['1']);
     const failed = { app: 'web', namespace: 'ns', revision: '2', image: 'registry.local/team/web:bad' };
-    const error = await get({ source, version: failed }, tempDir(), deps).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApiRejectedError);
-    expect((error as Error).message).toBe(
-      'revision 2 of web in namespace ns no longer exists (deleted, pruned by history_limit, or never deployed)',
-    );
+    const destination = tempDir();
+    const response = await get({ source, version: failed }, destination, deps);
+    expect(response.metadata).toContainEqual({
+      name: 'gone',
+      value: 'revision 2 of web in namespace ns is recorded as failed, not deployed',
+    });
+    expect(() => readFileSync(join(destination, 'manifests.yml'))).toThrow(/ENOENT/);
   });
 
   test('in: writes the recorded release (Secrets without values) and its metadata', async () => {

@@ -467,11 +467,11 @@ describe('put plan', () => {
       messageOf(() =>
         planPut(
           { source, params: { image_ref: 'x:1', namespace: 'staging-${BUILD_NAME}' } },
-          { BUILD_NAME: 'Big_One' },
+          { BUILD_NAME: 'Big_One.' },
         ),
       ),
     ).toBe(
-      'params.namespace: "staging-Big_One" (after expanding build variables) is not a valid namespace name ' +
+      'params.namespace: "staging-big-one-" (after expanding build variables) is not a valid namespace name ' +
         '(lowercase letters, digits and -, at most 63)',
     );
     expect(
