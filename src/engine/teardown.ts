@@ -9,7 +9,7 @@ import { sleep } from '../time.js';
 import { mapBounded } from './bounded.js';
 import { acquireReleaseLock, underLock } from './lock.js';
 import { createdByUs } from './namespace.js';
-import { decodeRecord, listRecords, readRecordSecrets, recordLabel, recordType } from './records.js';
+import { decodeRecord, listRecords, readRecordSecrets, recordLabel, recordStatus, recordType } from './records.js';
 import type { ReleaseTarget } from './target.js';
 
 export interface TeardownInput extends ReleaseTarget {
@@ -94,13 +94,20 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   const records = await readRecordSecrets(cluster, await listRecords(cluster, namespace, app));
   const kinds = new Map(defaultKinds.map((k) => [`${k.apiVersion}/${k.kind}`, k]));
   const recordedNames = new Map<string, KubeObject>();
+  // The version of a teardown names the release it removed: the newest deployed one (a failed attempt since, rolled
+  // back or not, never was a release to promote), or the newest record when none was deployed.
   let lastRevision: number | undefined;
   let lastImage: string | undefined;
+  let lastWasDeployed = false;
   for (const secret of records) {
     try {
       const record = decodeRecord(secret);
-      lastRevision = record.revision;
-      lastImage = record.image.ref;
+      const deployed = recordStatus(secret) === 'deployed';
+      if (deployed || !lastWasDeployed) {
+        lastRevision = record.revision;
+        lastImage = record.image.ref;
+        lastWasDeployed = deployed;
+      }
       for (const o of record.objects) {
         kinds.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
         recordedNames.set(objectRef(o), o);

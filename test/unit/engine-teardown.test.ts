@@ -177,6 +177,20 @@ describe('teardown', () => {
     expect(fake.objects('Secret', 'ns').some((s) => s.metadata.labels?.[recordLabel.release] === 'web')).toBe(false);
   });
 
+  test('the version of a teardown names the last deployed release, not a failed attempt since', async () => {
+    const fake = fakeWithController((d) =>
+      JSON.stringify(d).includes('web:bad')
+        ? { pods: { waiting: 'ImagePullBackOff', message: 'not found' } }
+        : { pods: 'ready' },
+    );
+    await fake.clock.run(deployRelease(deployInput(fake)));
+    await expect(
+      fake.clock.run(deployRelease(deployInput(fake, { image: 'registry.local/team/web:bad' }))),
+    ).rejects.toThrow();
+    const result = await fake.clock.run(teardownRelease(teardownInput(fake)));
+    expect(result).toMatchObject({ lastRevision: 1, lastImage: 'registry.local/team/web:1' });
+  });
+
   test('nothing there: an empty result, no error (the re-put of a teardown)', async () => {
     const fake = await deployed();
     await fake.clock.run(teardownRelease(teardownInput(fake)));
