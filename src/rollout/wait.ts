@@ -10,6 +10,7 @@ import {
   type Verdict,
   type WatchedKind,
 } from './assess.js';
+import { readLogTail } from './logs.js';
 import { describeEvents } from './pods.js';
 import type { ClusterApi } from '../cluster/api.js';
 import { AbortedError, ApiRejectedError, RolloutFailedError, TimedOutError } from '../errors.js';
@@ -147,8 +148,16 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
     return s;
   }
 
-  /** "…; recent events: …" for a failure that names an object whose events explain it. */
+  /** "…; recent events: …; last log lines of container …" for a failure whose events and log explain it. */
   async function withEvents(verdict: Extract<Verdict, { state: 'failed' }>): Promise<string> {
+    const [explained, log] = await Promise.all([
+      eventsFor(verdict),
+      verdict.logsOf ? readLogTail(cluster, namespace, verdict.logsOf, { clock, giveUpAt: deadline }) : '',
+    ]);
+    return explained + log;
+  }
+
+  async function eventsFor(verdict: Extract<Verdict, { state: 'failed' }>): Promise<string> {
     if (!verdict.eventsOf) return verdict.message;
     const { kind, name } = verdict.eventsOf;
     const eventsOf = () =>

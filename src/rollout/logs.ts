@@ -1,0 +1,115 @@
+// The app's own last words: the tail of a failed container's log, bounded, made safe to print, and said plainly when
+// it cannot be read. A log is what the container wrote, so it is untrusted input: control characters go, lines and
+// bytes are bounded, and the whole failure message passes through the redactor like every other line.
+import type { ClusterApi } from '../cluster/api.js';
+import { ApiRejectedError, ClusterConnectionError } from '../errors.js';
+import { sleep, type Clock } from '../time.js';
+
+/** Which log a failure should end with: the previous instance of a restarting container is the one that crashed. */
+export interface LogSource {
+  pod: string;
+  container: string;
+  previous: boolean;
+}
+
+/** The bounds of a log tail in a failure message (README, "Waiting for the rollout"). */
+export const logTail = {
+  lines: 20,
+  /** Of the tail, the last this many bytes (UTF-8) are kept. */
+  bytes: 4096,
+  /** A longer line is cut here (a stack trace on one line, a JSON blob). */
+  lineChars: 500,
+  /** What the server is asked for at most: the tail is cut from its end, so it must hold the last lines whole. */
+  requestBytes: 64 * 1024,
+  /** A log that does not come within this long (or by the put's deadline) is reported as unreadable. */
+  readMs: 5000,
+} as const;
+
+/** Control characters (ANSI colour codes, carriage returns, NULs) other than tab: a log must not rewrite the screen. */
+const controlCharacters = /\u001b\[[0-9;?]*[ -/]*[@-~]|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/** The last lines of a log, within the bounds, each safe to print; empty lines at the end dropped. */
+export function tailLines(text: string, bounds: Pick<typeof logTail, 'lines' | 'bytes' | 'lineChars'> = logTail) {
+  const lines = text.split(/\r?\n/).map((line) => {
+    const clean = line.replace(controlCharacters, '').trimEnd();
+    return clean.length > bounds.lineChars ? `${clean.slice(0, bounds.lineChars)}… (line cut)` : clean;
+  });
+  while (lines.length && lines.at(-1) === '') lines.pop();
+  const kept: string[] = [];
+  let bytes = 0;
+  for (const line of lines.slice(-bounds.lines).reverse()) {
+    bytes += Buffer.byteLength(line) + 1;
+    if (bytes > bounds.bytes && kept.length) break;
+    kept.unshift(line);
+  }
+  return kept;
+}
+
+const which = (source: LogSource) =>
+  `container ${source.container}${source.previous ? ' (its previous run, the one that exited)' : ''}`;
+
+/** "; last 3 log lines of container web (…):\n    | line" — or why there are none. Pure. */
+export function describeLogTail(source: LogSource, text: string): string {
+  const lines = tailLines(text);
+  if (!lines.length) return `; ${which(source)} wrote nothing to its log`;
+  const count = lines.length === 1 ? 'last log line' : `last ${lines.length} log lines`;
+  return `; ${count} of ${which(source)}:${lines.map((l) => `\n    | ${l}`).join('')}`;
+}
+
+/** Why a log could not be read, in words a user without kubectl can act on. Pure. */
+export function describeLogError(source: LogSource, namespace: string, error: unknown): string {
+  const detail = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+  const prefix = `; the log of ${which(source)} could not be read`;
+  if (error instanceof ApiRejectedError && error.status === 403)
+    return `${prefix}: the credentials may not get pods/log in namespace ${namespace} (add it to the Role): ${detail}`;
+  if (error instanceof ClusterConnectionError)
+    return `${prefix}: the API server could not get it from the node's kubelet (is the kubelet reachable?): ${detail}`;
+  return `${prefix}: ${detail}`;
+}
+
+/**
+ * Reads the tail of the log and says it (or why it could not be read), never failing and never past `giveUpAt`. A
+ * previous instance the kubelet no longer has (400: "previous terminated container … not found") falls back to the
+ * current one.
+ */
+export async function readLogTail(
+  cluster: ClusterApi,
+  namespace: string,
+  source: LogSource,
+  options: { clock: Clock; giveUpAt: number },
+): Promise<string> {
+  const ask = (previous: boolean) =>
+    cluster.podLog(namespace, source.pod, {
+      container: source.container,
+      previous,
+      tailLines: logTail.lines,
+      limitBytes: logTail.requestBytes,
+    });
+  const read = async (): Promise<string> => {
+    try {
+      return describeLogTail(source, await ask(source.previous));
+    } catch (error) {
+      if (source.previous && error instanceof ApiRejectedError && error.status === 400) {
+        const current = { ...source, previous: false };
+        return ask(false).then(
+          (text) => describeLogTail(current, text),
+          (again: unknown) => describeLogError(current, namespace, again),
+        );
+      }
+      return describeLogError(source, namespace, error);
+    }
+  };
+  const waitMs = Math.max(0, Math.min(logTail.readMs, options.giveUpAt - options.clock.now()));
+  const controller = new AbortController();
+  const late = sleep(waitMs, options.clock, controller.signal).then(
+    () =>
+      `; the log of ${which(source)} could not be read ` +
+      (waitMs < logTail.readMs ? "before the put's timeout" : `within ${logTail.readMs / 1000}s`),
+    () => '',
+  );
+  try {
+    return await Promise.race([read(), late]);
+  } finally {
+    controller.abort();
+  }
+}
