@@ -7,10 +7,14 @@ import { asEvent, describePodFailure, eventTime, type PodFailure } from './pods.
 /** The kinds the wait watches. Events are only the `FailedCreate` ones (a controller could not create a Pod). */
 export type WatchedKind = 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'Pod' | 'Event';
 
-/** The latest state of each watched kind, as the watches delivered it. */
-export type Snapshot = Record<WatchedKind, KubeObject[]>;
+/**
+ * The latest state of each watched kind, as the watches delivered it; `Custom`: the objects of every kind waited for
+ * by a wait-for annotation (condition.ts), told apart by apiVersion and kind.
+ */
+export type Snapshot = Record<WatchedKind | 'Custom', KubeObject[]>;
 
 export const emptySnapshot = (): Snapshot => ({
+  Custom: [],
   Deployment: [],
   ReplicaSet: [],
   StatefulSet: [],
