@@ -111,8 +111,8 @@ async function deploy(
     `${plan.dryRun ? 'dry run: would deploy' : 'deploying'} ${what} to namespace ${namespace} ` +
       `on ${target.cluster.server} (${plan.mode})`,
   );
-  const { createNamespace, mode, wait, prune, onFailure, dryRun } = plan;
-  const options = { createNamespace, mode, wait, prune, onFailure, dryRun };
+  const { createNamespace, mode, wait, prune, onFailure, dryRun, restart } = plan;
+  const options = { createNamespace, mode, wait, prune, onFailure, dryRun, restart };
   const result = await deployRelease({ ...target, ...options, historyLimit: plan.source.history_limit, release, now });
   if (result.dryRun) return dryRunResponse(target, release, result, result.dryRun.objects);
   log.info(
@@ -171,6 +171,7 @@ function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent
     mode: plan.mode,
     pruned: plan.prune ? result.pruned.join(', ') || 'nothing' : 'off (prune: false)',
     redeployed_from: release.redeployedFrom,
+    restarted_at: result.restartedAt,
   });
 }
 

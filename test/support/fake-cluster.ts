@@ -693,7 +693,10 @@ export class FakeCluster {
       );
     const lines = text.split('\n');
     if (lines.at(-1) === '') lines.pop();
-    const tail = lines.slice(-options.tailLines).map((l) => `${l}\n`).join('');
+    const tail = lines
+      .slice(-options.tailLines)
+      .map((l) => `${l}\n`)
+      .join('');
     return Buffer.from(tail).subarray(0, options.limitBytes).toString('utf8');
   }
 

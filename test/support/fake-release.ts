@@ -86,6 +86,7 @@ export function deployInput(
     prune: false,
     onFailure: 'keep',
     dryRun: false,
+    restart: false,
     historyLimit: 10,
     release: {
       image: { ...ref, ref: imageReference(ref) },

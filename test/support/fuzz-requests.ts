@@ -299,6 +299,7 @@ const outParamKeys = [
   'dry_run',
   'sweep',
   'security_context',
+  'restart',
 ] as const;
 const outParamTypes: Record<(typeof outParamKeys)[number], FieldType> = {
   image: 'string',
@@ -333,6 +334,7 @@ const outParamTypes: Record<(typeof outParamKeys)[number], FieldType> = {
   dry_run: 'boolean',
   sweep: 'object',
   security_context: 'string',
+  restart: 'boolean',
 };
 
 /** Valid params of a put that deploys (reads image dir, namespace file and manifests before connecting). */
