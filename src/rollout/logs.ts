@@ -48,12 +48,15 @@ export function tailLines(text: string, bounds: Pick<typeof logTail, 'lines' | '
 const which = (source: LogSource) =>
   `container ${source.container}${source.previous ? ' (its previous run, the one that exited)' : ''}`;
 
-/** "; last 3 log lines of container web (…):\n    | line" — or why there are none. Pure. */
+/** Joins the log lines on the error's one line (the protocol's promise): a mark no log line is likely to hold. */
+export const lineMark = ' ⏎ ';
+
+/** "; last 3 log lines of container web (…): first ⏎ second ⏎ third" — or why there are none. Pure. */
 export function describeLogTail(source: LogSource, text: string): string {
   const lines = tailLines(text);
   if (!lines.length) return `; ${which(source)} wrote nothing to its log`;
   const count = lines.length === 1 ? 'last log line' : `last ${lines.length} log lines`;
-  return `; ${count} of ${which(source)}:${lines.map((l) => `\n    | ${l}`).join('')}`;
+  return `; ${count} of ${which(source)}: ${lines.join(lineMark)}`;
 }
 
 /** Why a log could not be read, in words a user without kubectl can act on. Pure. */

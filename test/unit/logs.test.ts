@@ -49,15 +49,13 @@ describe('readLogTail', () => {
   test('reads the previous run of a restarting container', async () => {
     const fake = setup().setLog('ns', 'web-1', 'web', 'crashed\n', true).setLog('ns', 'web-1', 'web', 'starting\n');
     expect(await read(fake.client(), fake)).toBe(
-      '; last log line of container web (its previous run, the one that exited):\n    | crashed',
+      '; last log line of container web (its previous run, the one that exited): crashed',
     );
   });
 
   test('falls back to the current run when the kubelet no longer has the previous one', async () => {
     const fake = setup().setLog('ns', 'web-1', 'web', 'starting\nexiting 1\n');
-    expect(await read(fake.client(), fake)).toBe(
-      '; last 2 log lines of container web:\n    | starting\n    | exiting 1',
-    );
+    expect(await read(fake.client(), fake)).toBe('; last 2 log lines of container web: starting ⏎ exiting 1');
   });
 
   test('says plainly why a log cannot be read: no pods/log, or the kubelet out of reach', async () => {

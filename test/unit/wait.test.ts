@@ -210,9 +210,8 @@ describe('waitForRollout', () => {
     });
     expect(message).toBe(
       'deployment/web failed: pod/web-abc-1 container web: CrashLoopBackOff (restarted 3 times): back-off 40s; ' +
-        'last 2 log lines of container web (its previous run, the one that exited):\n' +
-        '    | connecting to db:5432\n' +
-        '    | error: cannot connect to db:5432: connection refused',
+        'last 2 log lines of container web (its previous run, the one that exited): ' +
+        'connecting to db:5432 ⏎ error: cannot connect to db:5432: connection refused',
     );
     expect(asked).toEqual([
       { namespace: 'ns', pod: 'web-abc-1', container: 'web', previous: true, tailLines: 20, limitBytes: 65536 },
