@@ -12,14 +12,12 @@ export interface LogSource {
   previous: boolean;
 }
 
-/** The bounds of a log tail in a failure message (README, "Waiting for the rollout"). */
+/** The bounds of a log tail in a failure message (README, "The app's own last words"). */
 export const logTail = {
   lines: 20,
-  /** Of the tail, the last this many bytes (UTF-8) are kept. */
+  /** Of the tail, whole lines up to this many bytes (UTF-8) from the end. */
   bytes: 4096,
-  /** A longer line is cut here (a stack trace on one line, a JSON blob). */
-  lineChars: 500,
-  /** What the server is asked for at most: the tail is cut from its end, so it must hold the last lines whole. */
+  /** What the server is asked for at most: it cuts the tail's end there, so it must hold the last lines whole. */
   requestBytes: 64 * 1024,
   /** A log that does not come within this long (or by the put's deadline) is reported as unreadable. */
   readMs: 5000,
@@ -28,19 +26,24 @@ export const logTail = {
 /** Control characters (ANSI colour codes, carriage returns, NULs) other than tab: a log must not rewrite the screen. */
 const controlCharacters = /\u001b\[[0-9;?]*[ -/]*[@-~]|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
-/** The last lines of a log, within the bounds, each safe to print; empty lines at the end dropped. */
-export function tailLines(text: string, bounds: Pick<typeof logTail, 'lines' | 'bytes' | 'lineChars'> = logTail) {
-  const lines = text.split(/\r?\n/).map((line) => {
-    const clean = line.replace(controlCharacters, '').trimEnd();
-    return clean.length > bounds.lineChars ? `${clean.slice(0, bounds.lineChars)}… (line cut)` : clean;
-  });
+/**
+ * The last lines of a log, within the bounds, each safe to print; empty lines at the end dropped. Lines are never cut:
+ * the redactor finds a credential only whole, so a cut one could leak its first half. A line longer than the whole
+ * budget is named, not shown; a last line the server cut at `requestBytes` is dropped.
+ */
+export function tailLines(text: string, bounds: Pick<typeof logTail, 'lines' | 'bytes' | 'requestBytes'> = logTail) {
+  const raw = text.split('\n');
+  if (Buffer.byteLength(text) >= bounds.requestBytes && raw.length > 1) raw.pop();
+  const lines = raw.map((line) => line.replace(controlCharacters, '').trimEnd());
   while (lines.length && lines.at(-1) === '') lines.pop();
   const kept: string[] = [];
   let bytes = 0;
   for (const line of lines.slice(-bounds.lines).reverse()) {
-    bytes += Buffer.byteLength(line) + 1;
+    const size = Buffer.byteLength(line);
+    const shown = size > bounds.bytes ? `[a line of ${size} bytes, longer than ${bounds.bytes}: not shown]` : line;
+    bytes += Buffer.byteLength(shown) + 1;
     if (bytes > bounds.bytes && kept.length) break;
-    kept.unshift(line);
+    kept.unshift(shown);
   }
   return kept;
 }
