@@ -15,7 +15,7 @@ import { repoRoot as root } from '../test/support/cluster.js';
 import { checkChart } from './lib/chart.js';
 import { Api, Identities, readAdminSource, type Identity } from './lib/cluster.js';
 import { DisruptionMonitor } from './lib/disruptions.js';
-import { KUBECTL, kubectlClientVersion, loadAverage, measuredCommit } from './lib/machine.js';
+import { KUBECTL, kubectlClientVersion, loadAverage, measuredCommit, serverVersion } from './lib/machine.js';
 import { median, nodeBin, run, scriptEnv, stats, type ProcessResult } from './lib/proc.js';
 import { imageCaches } from './lib/image-caches.js';
 import { checkStartBlockPattern } from './lib/report.js';
@@ -211,6 +211,7 @@ function machine(): CheckStartResults['machine'] {
     nproc: os.availableParallelism(),
     node: process.version,
     kubectl: kubectlClientVersion(),
+    server: serverVersion(),
     git: measuredCommit(),
     load: loadAverage(),
   };
@@ -264,7 +265,8 @@ function section(r: CheckStartResults): string {
       `${r.excluded ? ` (${r.excluded} runs overlapping an API-server restart left out)` : ''}. ` +
       `Commit ${r.machine.git}, ${r.machine.nproc} cores shared with other sessions (load ${r.machine.load} at the ` +
       `end), node ${r.machine.node}, ` +
-      `kubectl ${r.machine.kubectl}. Only the ratios within this run mean something on this machine.`,
+      `kubectl ${r.machine.kubectl}, kube-apiserver ${r.machine.server ?? '?'}. ` +
+      'Only the ratios within this run mean something on this machine.',
     '',
     '![check cold start: medians with min–max whiskers](check-start.svg)',
     '',

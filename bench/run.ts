@@ -24,7 +24,7 @@ import { auditOffset, readBenchEvents } from './lib/audit.js';
 import { putChart } from './lib/chart.js';
 import { Api, Identities, readAdminSource, type Identity, type KubeObject } from './lib/cluster.js';
 import { DisruptionMonitor } from './lib/disruptions.js';
-import { KUBECTL, kubectlClientVersion, loadAverage, measuredCommit } from './lib/machine.js';
+import { KUBECTL, kubectlClientVersion, loadAverage, measuredCommit, serverVersion } from './lib/machine.js';
 import {
   nodeBin,
   peakRssMethod,
@@ -219,6 +219,7 @@ function machine(): Machine {
     memGb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     kubectl: kubectlClientVersion(),
+    server: serverVersion(),
     kernel: `${os.type()} ${os.release()}`,
     git: measuredCommit(),
     loadStart: loadAverage(),
@@ -735,7 +736,7 @@ async function benchPrune(): Promise<PruneRep[]> {
     if (setupWait.code !== 0) fail('kubectl rollout status (prune set-up)', setupWait);
     const applyId = ids.get(`kprune-apply-${rep}`);
     const rolloutId = ids.get(`kprune-rollout-${rep}`);
-    // kubectl 1.32's default prune list names batch/v1 CronJob, which a 1.20 API server lacks: name the kinds instead
+    // The kinds the release holds, named: both sides then look at the same kinds.
     const allow = [
       'core/v1/ConfigMap',
       'core/v1/Secret',

@@ -1,10 +1,16 @@
 // What both benches print about the machine and the code they measured.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { repoRoot } from '../../test/support/cluster.js';
+import { clusterEnv, repoRoot } from '../../test/support/cluster.js';
 
-/** The kubectl the benches run (the machine's, as a Concourse user's script would find it). */
-export const KUBECTL = '/usr/bin/kubectl';
+/**
+ * The kubectl the benches run: the one built with the test cluster, of the same version (as a Concourse user's script
+ * would use a kubectl matching the cluster); KUBECTL overrides it.
+ */
+export const KUBECTL = process.env.KUBECTL || clusterEnv().KUBECTL || 'kubectl';
+
+/** The Kubernetes version of the test cluster the benches ran against, as up.sh pinned it. */
+export const serverVersion = (): string => clusterEnv().KUBE_VERSION ?? 'unknown (not the local test cluster)';
 
 /** kubectl's client version, or '' without one. */
 export function kubectlClientVersion(): string {

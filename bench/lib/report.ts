@@ -127,7 +127,7 @@ export function machineSection(r: FullBenchResults): Lines {
         ['CPU', m.cpu],
         ['memory', `${m.memGb} GiB`],
         ['node', `${m.node} (the bundles' runtime; \`node -e 0\` below is this binary)`],
-        ['kubectl', `${m.kubectl} (/usr/bin/kubectl) against kube-apiserver v1.20.2`],
+        ['kubectl', `${m.kubectl} (built with the test cluster) against kube-apiserver ${m.server ?? '?'}`],
         ['kernel', m.kernel],
         ['load average (1/5/15 min) at start → end', `${m.loadStart} → ${m.loadEnd ?? '?'}`],
         ['commit', m.git],
@@ -821,8 +821,8 @@ export function pruneSection(r: BenchResults): Lines {
       're-applies, confirms the rollout, records a new revision and deletes `web-extra-b`. The kubectl way: the same ' +
       'two revisions (their `manifests.yml` from `in`, one JSON file per object in a directory), the second applied ' +
       `with \`kubectl apply -n NS --prune -l ${reps[0]!.theirs.selector} --prune-allowlist KIND… -f DIR\` (the ` +
-      "allowlist names ConfigMap, Secret, Service, Deployment, Ingress: kubectl 1.32's default list includes " +
-      'batch/v1 CronJob, which the 1.20 API server lacks), then `kubectl rollout status deployment/web`. kubectl ' +
+      'allowlist names ConfigMap, Secret, Service, Deployment, Ingress: the kinds the release holds, so both sides ' +
+      'look at the same kinds), then `kubectl rollout status deployment/web`. kubectl ' +
       'prunes at once, whether or not the rollout goes well; ours prunes only after it, and only objects that still ' +
       "carry the release's labels.",
     '',

@@ -27,6 +27,8 @@ export interface Machine {
   memGb: number;
   node: string;
   kubectl: string;
+  /** The test cluster's Kubernetes version (older results.json files lack it). */
+  server?: string;
   kernel: string;
   git: string;
   loadStart: string;
@@ -316,7 +318,7 @@ export interface CheckStartResults {
   runId: string;
   date: string;
   excluded: number;
-  machine: { nproc: number; node: string; kubectl: string; git: string; load: string };
+  machine: { nproc: number; node: string; kubectl: string; server?: string; git: string; load: string };
   kinds: Record<string, VariantKind>;
   stats: Record<string, Stats>;
   raw: Record<string, number[]>;

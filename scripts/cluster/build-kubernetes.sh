@@ -1,135 +1,68 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and kube-controller-manager v1.20.2 from Debian bookworm's `kubernetes`
-# source package (the whole Kubernetes tree with vendored Go deps) and caches the binaries in
-# ~/.cache/kubernetes-deploy-resource/v1.20.2/. A no-op when both binaries are already cached.
-#
-# Only Debian's apt repositories are needed: no Docker, no Go module proxy, no GitHub.
-# /etc/apt is never touched: the deb-src entry lives in a private APT_CONFIG under the cache dir.
-# The ~1.8 GB build tree is deleted after a successful build; the downloaded source package
-# (~34 MB) is kept so a rebuild needs no network.
-#
-# One change to the tree: its vendored github.com/modern-go/reflect2 v1.0.1 crashes under Go >= 1.18
-# (nil-pointer panic in json-iterator as soon as a JSON body with a map, e.g. labels, is decoded:
-# every such request fails with "socket hang up"). It is replaced by Debian's
-# golang-github-modern-go-reflect2-dev (v1.0.2, the upstream fix, API-compatible).
+# Builds the test cluster's programs from their Go modules, as a Go user depending on them would:
+#   kube-apiserver, kube-controller-manager, kubectl   from k8s.io/kubernetes (scripts/cluster/go/kube-1.MINOR)
+#   etcd                                                from go.etcd.io/etcd/server/v3 (scripts/cluster/go/etcd-3.6)
+# Each build module pins every module in its go.mod/go.sum (written by scripts/cluster/go/pin.sh); nothing is copied
+# into the repo. Binaries are cached per version in ~/.cache/kubernetes-deploy-resource/ and rebuilt only when the
+# build module or the Go toolchain changes. A no-op when everything is cached.
+#   usage: build-kubernetes.sh   (the version comes from KDR_KUBE_VERSION via lib.sh)
 set -euo pipefail
 
-KUBE_VERSION=v1.20.2
-DEB_SOURCE_VERSION=1.20.5+really1.20.2 # upstream part of the Debian version; the tree is v1.20.2
-CACHE_ROOT=${KDR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubernetes-deploy-resource}
-BIN_DIR=$CACHE_ROOT/$KUBE_VERSION
-BINARIES=(kube-apiserver kube-controller-manager)
-# Bumped whenever the way the binaries are built changes, so stale cached binaries get rebuilt.
-RECIPE="debian-source $DEB_SOURCE_VERSION; reflect2 1.0.2 from Debian"
-
-log() { printf '[cluster] %s\n' "$*" >&2; }
-
-have_all() {
-  local b
-  for b in "${BINARIES[@]}"; do [[ -x $BIN_DIR/$b ]] || return 1; done
-  [[ $(cat "$BIN_DIR/RECIPE" 2>/dev/null) == "$RECIPE" ]]
-}
-
-have_all && exit 0
-
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/cluster/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-ensure_packages golang-go rsync jq make dpkg-dev golang-github-modern-go-reflect2-dev
+source "$HERE/lib.sh"
 
-mkdir -p "$CACHE_ROOT"
-# Serialize concurrent builds (e.g. two test runs starting at once); the loser reuses the result.
-exec 9>"$CACHE_ROOT/build.lock"
-flock 9
-have_all && exit 0
-
-SRC_DIR=$CACHE_ROOT/source  # the downloaded source package (.dsc, .orig.tar.gz, .debian.tar.xz)
-BUILD_DIR=$CACHE_ROOT/build # the unpacked tree; removed after a successful build
-APT_DIR=$CACHE_ROOT/apt
-mkdir -p "$SRC_DIR"
-
-# Debian mirror: reuse the one this machine's apt uses, so a machine behind a local mirror works too.
-debian_mirror() {
-  local uri
-  uri=$(grep -hsE '^\s*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' |
-    grep -E '/debian/?$' | head -n1 || true)
-  if [[ -z $uri ]]; then
-    uri=$(grep -hsE '^\s*deb\s' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-      sed -E 's/\[[^]]*\]//' | awk '{print $2}' | grep -E '/debian/?$' | head -n1 || true)
-  fi
-  echo "${uri:-http://deb.debian.org/debian}"
-}
-
-if ! ls "$SRC_DIR"/kubernetes_"$DEB_SOURCE_VERSION"-*.dsc >/dev/null 2>&1; then
-  log "fetching Debian source package kubernetes ($DEB_SOURCE_VERSION, ~34 MB)"
-  mkdir -p "$APT_DIR/sources.list.d" "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-  cat >"$APT_DIR/sources.list.d/bookworm-src.sources" <<SOURCES
-Types: deb-src
-URIs: $(debian_mirror)
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
-  cat >"$APT_DIR/apt.conf" <<CONF
-Dir::Etc::sourcelist "/dev/null";
-Dir::Etc::sourceparts "$APT_DIR/sources.list.d";
-Dir::State::Lists "$APT_DIR/lists";
-Dir::Cache "$APT_DIR/cache";
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-APT::Sandbox::User "root";
-CONF
-  export APT_CONFIG=$APT_DIR/apt.conf
-  apt-get update -qq >&2
-  (cd "$SRC_DIR" && apt-get source --download-only -qq "kubernetes=$(
-    apt-cache showsrc kubernetes | awk '/^Version:/{print $2}' | grep -F "$DEB_SOURCE_VERSION" | head -n1
-  )" >&2)
-  unset APT_CONFIG
-  rm -rf "$APT_DIR" # its package lists (~20 MB) are only needed for this download
+GO_BIN=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+if [[ ! -x $GO_BIN ]]; then
+  log "no Go toolchain: install Go 1.26 (go.dev/doc/install) or set GO=/path/to/go"
+  exit 1
 fi
 
-rm -rf "$BUILD_DIR"
-mkdir -p "$BUILD_DIR"
-log "unpacking source tree to $BUILD_DIR"
-dpkg-source -x "$(ls "$SRC_DIR"/kubernetes_"$DEB_SOURCE_VERSION"-*.dsc | head -n1)" "$BUILD_DIR/kubernetes" >/dev/null 2>&1 ||
-  dpkg-source -x "$(ls "$SRC_DIR"/kubernetes_"$DEB_SOURCE_VERSION"-*.dsc | head -n1)" "$BUILD_DIR/kubernetes" >&2
+# recipe MODULE_DIR: what a cached build was made from (its go.mod, go.sum and the toolchain).
+recipe() { cat "$1/go.mod" "$1/go.sum" <("$GO_BIN" version) | sha256sum | cut -c1-16; }
 
-TREE=$BUILD_DIR/kubernetes
-REFLECT2_VENDOR=$TREE/vendor/github.com/modern-go/reflect2
-REFLECT2_DEBIAN=/usr/share/gocode/src/github.com/modern-go/reflect2
-rm -f "$REFLECT2_VENDOR"/*.go "$REFLECT2_VENDOR"/*.s
-cp "$REFLECT2_DEBIAN"/*.go "$REFLECT2_DEBIAN"/*.s "$REFLECT2_VENDOR"/
-rm -f "$REFLECT2_VENDOR"/*_test.go
-# The GOPATH layout debian/rules uses: Kubernetes' code generators expect k8s.io/kubernetes in GOPATH.
-mkdir -p "$TREE/.go/src/k8s.io"
-ln -sfn ../../.. "$TREE/.go/src/k8s.io/kubernetes"
-
-BUILD_LOG=$CACHE_ROOT/build.log
-start=$(date +%s)
-log "building kube-apiserver $KUBE_VERSION from Debian source (about 5-7 minutes on first use)…"
-log "  (then kube-controller-manager, about 1 minute; full build output: $BUILD_LOG)"
-build_one() {
-  # CGO_ENABLED=0: static binaries, no C toolchain needed. GOPROXY=off: everything is vendored.
-  # HOME points into the tree so nothing is written to the real home (as debian/rules does).
-  (cd "$TREE" && env GOPATH="$TREE/.go" GOCACHE="$BUILD_DIR/gocache" HOME="$BUILD_DIR/home" \
-    CGO_ENABLED=0 GOPROXY=off GOFLAGS=-mod=vendor PATH="/usr/lib/go/bin:$PATH" \
-    make WHAT="cmd/$1") >>"$BUILD_LOG" 2>&1 || {
-    log "building $1 failed; last lines of $BUILD_LOG:"
-    tail -n 40 "$BUILD_LOG" >&2
-    exit 1
-  }
-  log "built $1 in $(($(date +%s) - start)) s"
+# build_module MODULE_DIR OUT_DIR LDFLAGS PACKAGE...: go build the packages into OUT_DIR unless cached.
+build_module() {
+  local module=$1 out=$2 ldflags=$3 want
+  shift 3
+  want=$(recipe "$module")
+  [[ $(cat "$out/RECIPE" 2>/dev/null) == "$want" ]] && return 0
+  mkdir -p "$out"
+  exec 9>"$out.lock" # two cluster:up at once: one builds, the other waits and reuses the result
+  flock 9
+  if [[ $(cat "$out/RECIPE" 2>/dev/null) != "$want" ]]; then
+    local started=$SECONDS tmp=$out/.tmp
+    log "building $(printf '%s ' "${@##*/}")from $(basename "$module") (first use: several minutes on 2 cores)"
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    # -mod=readonly: go.mod and go.sum are the pin; a build that would change them fails instead.
+    if ! (cd "$module" && "$GO_BIN" build -mod=readonly -trimpath -ldflags "$ldflags" -o "$tmp/" "$@") \
+      >"$out.build.log" 2>&1; then
+      log "go build failed; last lines of $out.build.log:"
+      tail -n 40 "$out.build.log" >&2
+      exit 1
+    fi
+    rm -f "$out/RECIPE"
+    local b
+    for b in "$tmp"/*; do mv -f "$b" "$out/"; done # atomic per binary: a half-written one is never picked up
+    rmdir "$tmp"
+    echo "$want" >"$out/RECIPE"
+    log "built in $((SECONDS - started)) s: $out"
+  fi
+  exec 9>&-
 }
-: >"$BUILD_LOG"
-build_one kube-apiserver
-build_one kube-controller-manager
 
-mkdir -p "$BIN_DIR"
-rm -f "$BIN_DIR/RECIPE"
-for b in "${BINARIES[@]}"; do
-  install -m 0755 "$TREE/_output/bin/$b" "$BIN_DIR/$b.tmp"
-  mv -f "$BIN_DIR/$b.tmp" "$BIN_DIR/$b" # atomic: a half-copied binary is never picked up
-done
-"$BIN_DIR/kube-apiserver" --version >&2
-echo "$RECIPE" >"$BIN_DIR/RECIPE"
-rm -rf "$BUILD_DIR" # ~1.8 GB; the .dsc/tarballs stay in $SRC_DIR for an offline rebuild
-log "kubernetes $KUBE_VERSION binaries cached in $BIN_DIR ($(($(date +%s) - start)) s)"
+kube_module=$HERE/go/kube-$KUBE_MINOR
+[[ -f $kube_module/go.mod ]] || {
+  log "no build module for Kubernetes $KUBE_MINOR ($kube_module)"
+  exit 1
+}
+# The version stamps Kubernetes' own build (hack/lib/version.sh) sets, so /version and kubectl report the release.
+stamp() {
+  local pkg=$1
+  printf -- '-X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitTreeState=clean ' \
+    "$pkg" "$KUBE_VERSION" "$pkg" "$pkg" "${KUBE_MINOR#1.}" "$pkg"
+}
+build_module "$kube_module" "$(kube_bin_dir)" \
+  "-s -w $(stamp k8s.io/component-base/version)$(stamp k8s.io/client-go/pkg/version)" \
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+build_module "$HERE/go/etcd-3.6" "$(etcd_bin_dir)" "-s -w" ./cmd/etcd

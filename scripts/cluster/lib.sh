@@ -32,9 +32,24 @@ ensure_packages() {
   apt_get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-KUBE_VERSION=v1.20.2
+# The Kubernetes versions the test cluster runs, each pinned by its build module in scripts/cluster/go/kube-MINOR
+# (scripts/cluster/go/pin.sh); KDR_KUBE_VERSION picks the minor, 1.37 by default.
+declare -A KUBE_PINNED=([1.35]=v1.35.4 [1.36]=v1.36.3 [1.37]=v1.37.2)
+KUBE_DEFAULT_MINOR=1.37
+KUBE_MINOR=${KDR_KUBE_VERSION:-$KUBE_DEFAULT_MINOR}
+KUBE_MINOR=${KUBE_MINOR#v}
+KUBE_MINOR=$(cut -d. -f1,2 <<<"$KUBE_MINOR")
+if [[ -z ${KUBE_PINNED[$KUBE_MINOR]-} ]]; then
+  printf '[cluster] KDR_KUBE_VERSION=%s: not a pinned version (one of: %s)\n' "${KDR_KUBE_VERSION-}" \
+    "$(printf '%s\n' "${!KUBE_PINNED[@]}" | sort -V | tr '\n' ' ')" >&2
+  exit 2
+fi
+KUBE_VERSION=${KUBE_PINNED[$KUBE_MINOR]}
+ETCD_VERSION=v3.6.17 # scripts/cluster/go/etcd-3.6/go.mod
 # Built binaries are cached outside the repo so every clone/worktree on the machine shares them.
-kube_bin_dir() { echo "${KDR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubernetes-deploy-resource}/$KUBE_VERSION"; }
+cache_root() { echo "${KDR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubernetes-deploy-resource}"; }
+kube_bin_dir() { echo "$(cache_root)/kube-$KUBE_VERSION"; }
+etcd_bin_dir() { echo "$(cache_root)/etcd-$ETCD_VERSION"; }
 
 # The daemons up.sh starts, in start order (down.sh stops them in reverse).
 DAEMONS=(etcd kube-apiserver kube-controller-manager kubelet-standin)

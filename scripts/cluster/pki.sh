@@ -5,6 +5,8 @@
 #   admin.{crt,key}              client cert CN=kubernetes-admin, O=system:masters
 #   controller-manager.{crt,key} client cert for kube-controller-manager (system:masters)
 #   standin.{crt,key}            client cert for the kubelet stand-in (system:masters)
+#   kubelet-client.{crt,key}     kube-apiserver's client cert towards the kubelet (pods/log, exec: system:masters)
+#   kubelet-serving.{crt,key}    the kubelet stand-in's serving cert for 127.0.0.1 (its /containerLogs endpoint)
 #   sa.{key,pub}                 service-account token signing key pair
 # Keys are never reused across `cluster:up` runs that start a fresh cluster.
 set -euo pipefail
@@ -35,6 +37,8 @@ sign apiserver "/CN=kube-apiserver" $'basicConstraints=CA:FALSE\nkeyUsage=critic
 sign admin "/O=system:masters/CN=kubernetes-admin" "$client_ext"
 sign controller-manager "/O=system:masters/CN=system:kube-controller-manager" "$client_ext"
 sign standin "/O=system:masters/CN=kubelet-standin" "$client_ext"
+sign kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "$client_ext"
+sign kubelet-serving "/CN=system:node:standin-node" $'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost'
 
 newkey sa.key
 openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null

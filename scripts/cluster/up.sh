@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm run cluster:up`: brings up the real Kubernetes v1.20.2 test cluster (etcd + kube-apiserver +
-# kube-controller-manager, built from Debian's source on first use) plus the kubelet stand-in.
+# `npm run cluster:up`: brings up the real Kubernetes test cluster (etcd 3.6 + kube-apiserver +
+# kube-controller-manager, 1.37 by default or KDR_KUBE_VERSION=1.35/1.36, built from their Go modules on first use)
+# plus the kubelet stand-in.
 # Idempotent: returns in seconds when the cluster is already up and healthy.
 # Everything it starts runs on loopback with a pid file in .cluster/run/ and a log in .cluster/logs/;
 # `npm run cluster:down` stops exactly those. See docs/cluster.md.
@@ -26,7 +27,8 @@ flock 8
 
 # What the running cluster was started from: a cluster started by another version of this script or of
 # the stand-in (e.g. other --controllers) is restarted, not reused.
-CONFIG_ID=$(cat "$HERE/up.sh" "$HERE/lib.sh" "$ROOT/test/cluster/kubelet-standin.ts" | sha256sum | cut -c1-16)
+CONFIG_ID=$( (cat "$HERE/up.sh" "$HERE/lib.sh" "$ROOT/test/cluster/kubelet-standin.ts" && echo "$KUBE_VERSION") |
+  sha256sum | cut -c1-16)
 if cluster_healthy; then
   if [[ $(cat "$CLUSTER_DIR/config-id" 2>/dev/null) == "$CONFIG_ID" ]]; then
     log "cluster already up: $(cat "$CLUSTER_DIR/url") (kubeconfig: $KUBECONFIG_FILE)"
@@ -36,9 +38,8 @@ if cluster_healthy; then
 fi
 
 started=$(date +%s)
-ensure_packages etcd-server openssl curl jq
-command -v kubectl >/dev/null || ensure_packages kubernetes-client # the tests cross-check with kubectl
-bash "$HERE/build-kubernetes.sh"
+ensure_packages openssl curl jq
+bash "$HERE/build-kubernetes.sh" # etcd, kube-apiserver, kube-controller-manager and kubectl of $KUBE_VERSION
 BIN_DIR=$(kube_bin_dir)
 
 # Anything left from an earlier, now unhealthy cluster goes: stop its processes, start afresh.
@@ -80,7 +81,7 @@ write_kubeconfig "$CLUSTER_DIR/controller-manager.kubeconfig" controller-manager
 write_kubeconfig "$CLUSTER_DIR/standin.kubeconfig" standin "$CLUSTER_URL"
 
 log "starting etcd on 127.0.0.1:$ETCD_PORT"
-start_daemon etcd /usr/bin/etcd \
+start_daemon etcd "$(etcd_bin_dir)/etcd" \
   --name default --data-dir "$CLUSTER_DIR/etcd" \
   --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
   --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
@@ -90,10 +91,12 @@ wait_for "etcd" 30 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 log "starting kube-apiserver $KUBE_VERSION on $CLUSTER_URL"
 start_daemon kube-apiserver "$BIN_DIR/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" --insecure-port 0 \
+  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
   --tls-cert-file "$PKI_DIR/apiserver.crt" --tls-private-key-file "$PKI_DIR/apiserver.key" \
   --client-ca-file "$PKI_DIR/ca.crt" --token-auth-file "$CLUSTER_DIR/tokens.csv" --anonymous-auth=false \
   --authorization-mode Node,RBAC \
+  --kubelet-client-certificate "$PKI_DIR/kubelet-client.crt" --kubelet-client-key "$PKI_DIR/kubelet-client.key" \
+  --kubelet-certificate-authority "$PKI_DIR/ca.crt" --kubelet-preferred-address-types InternalIP \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$PKI_DIR/sa.pub" --service-account-signing-key-file "$PKI_DIR/sa.key" \
   --service-cluster-ip-range 10.96.0.0/16 --allow-privileged=true \
@@ -105,22 +108,24 @@ wait_for "kube-apiserver /readyz" 90 api_get /readyz
 
 # The workload controllers a release's manifests need (no scheduler, no node lifecycle, no provisioner:
 # PVCs stay Pending; the stand-in starts Pods regardless).
-CONTROLLERS=deployment,replicaset,statefulset,daemonset,job,cronjob
-CONTROLLERS+=,garbagecollector,namespace,serviceaccount,serviceaccount-token
-CONTROLLERS+=,persistentvolume-binder,pvc-protection,resourcequota
+CONTROLLERS=deployment-controller,replicaset-controller,statefulset-controller,daemonset-controller
+CONTROLLERS+=,job-controller,cronjob-controller,garbage-collector-controller,namespace-controller
+CONTROLLERS+=,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller
+CONTROLLERS+=,persistentvolume-binder-controller,persistentvolumeclaim-protection-controller
+CONTROLLERS+=,resourcequota-controller
 log "starting kube-controller-manager ($CONTROLLERS)"
 start_daemon kube-controller-manager "$BIN_DIR/kube-controller-manager" \
   --kubeconfig "$CLUSTER_DIR/controller-manager.kubeconfig" \
   --controllers "$CONTROLLERS" \
   --leader-elect=false --root-ca-file "$PKI_DIR/ca.crt" \
   --service-account-private-key-file "$PKI_DIR/sa.key" \
-  --port 0 --secure-port 0
+  --secure-port 0
 # The serviceaccount controller creating default/default shows the controllers are working.
 wait_for "kube-controller-manager (default service account)" 60 api_get /api/v1/namespaces/default/serviceaccounts/default
 
 log "starting the kubelet stand-in (node $NODE_NAME)"
 start_daemon kubelet-standin "$NODE_BIN" "$ROOT/test/cluster/kubelet-standin.ts" \
-  --kubeconfig "$CLUSTER_DIR/standin.kubeconfig" --node-name "$NODE_NAME"
+  --kubeconfig "$CLUSTER_DIR/standin.kubeconfig" --node-name "$NODE_NAME" --kube-version "$KUBE_VERSION"
 wait_for "node $NODE_NAME Ready" 30 node_ready "$NODE_NAME"
 
 # The resource's source fields for this cluster, base64 exactly as a user would paste them.
@@ -146,6 +151,8 @@ CLUSTER_SOURCE=$CLUSTER_DIR/source.json
 RBAC_TOKEN_FILE=$CLUSTER_DIR/rbac-token
 AUDIT_LOG=$LOG_DIR/audit.log
 NODE_NAME=$NODE_NAME
+KUBE_VERSION=$KUBE_VERSION
+KUBECTL=$BIN_DIR/kubectl
 ENV
 echo "$CONFIG_ID" >"$CLUSTER_DIR/config-id"
 # Written last: its presence (with healthy processes) is what marks the cluster as up.

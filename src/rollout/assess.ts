@@ -30,7 +30,7 @@ const rules: Record<string, WorkloadRule> = {
   StatefulSet: { apiGroups: ['apps/v1'], watches: ['StatefulSet', 'Pod', 'Event'], assess: assessStatefulSet },
   DaemonSet: { apiGroups: ['apps/v1'], watches: ['DaemonSet', 'Pod', 'Event'], assess: assessDaemonSet },
   Job: { apiGroups: ['batch/v1'], watches: ['Job', 'Pod', 'Event'], assess: assessJob },
-  CronJob: { apiGroups: ['batch/v1', 'batch/v1beta1'], watches: [], assess: assessCronJob },
+  CronJob: { apiGroups: ['batch/v1'], watches: [], assess: assessCronJob },
 };
 
 /** Any other object with a wait-for annotation: watched by its own kind (customWatchesFor), judged by its condition. */

@@ -14,7 +14,12 @@
 //                                              Never/OnFailure (Job Pods) it exits 0 after STANDIN_RUN_MS more
 //                                              (Pod Succeeded)
 //
-// Run with Node 24 (type stripping): node test/cluster/kubelet-standin.ts --kubeconfig FILE [--node-name NAME]
+// Like a kubelet of the cluster's version it also renews its Node's Lease in kube-node-lease every 10 s (the
+// heartbeat the node lifecycle controller reads), and writes the Pod status fields a current kubelet writes
+// (observedGeneration on the status and its conditions, PodReadyToStartContainers, hostIPs/podIPs).
+//
+// Run with Node 24 (type stripping):
+//   node test/cluster/kubelet-standin.ts --kubeconfig FILE [--node-name NAME] [--kube-version vX.Y.Z]
 // Env: STANDIN_READY_DELAY_MS (300), STANDIN_RUN_MS (300), STANDIN_CRASH_INTERVAL_MS (2000),
 //      STANDIN_PULL_BACKOFF_MS (1000), STANDIN_CONCURRENCY (8).
 
@@ -29,15 +34,18 @@ const { values: args } = parseArgs({
   options: {
     kubeconfig: { type: 'string', default: process.env.KUBECONFIG },
     'node-name': { type: 'string', default: process.env.STANDIN_NODE_NAME ?? 'standin-node' },
+    // The version this kubelet reports (Node status, User-Agent): the cluster's, so version skew checks see a match.
+    'kube-version': { type: 'string', default: 'v1.37.2' },
   },
 });
+const KUBE_VERSION = args['kube-version'] as string;
 const NODE_NAME = args['node-name'] as string;
 const READY_DELAY_MS = intEnv('STANDIN_READY_DELAY_MS', 300);
 const RUN_MS = intEnv('STANDIN_RUN_MS', 300);
 const CRASH_INTERVAL_MS = intEnv('STANDIN_CRASH_INTERVAL_MS', 2000);
 const PULL_BACKOFF_MS = intEnv('STANDIN_PULL_BACKOFF_MS', 1000);
 const CONCURRENCY = intEnv('STANDIN_CONCURRENCY', 8);
-const USER_AGENT = 'kubelet-standin/v1.20.2';
+const USER_AGENT = `kubelet-standin/${KUBE_VERSION}`;
 
 function intEnv(name: string, fallback: number): number {
   const value = Number.parseInt(process.env[name] ?? '', 10);
@@ -164,8 +172,8 @@ function nodeStatus(): Json {
       kernelVersion: '',
       osImage: 'kubelet stand-in',
       containerRuntimeVersion: 'standin://0',
-      kubeletVersion: 'v1.20.2',
-      kubeProxyVersion: 'v1.20.2',
+      kubeletVersion: KUBE_VERSION,
+      kubeProxyVersion: KUBE_VERSION,
       operatingSystem: 'linux',
       architecture: 'amd64',
     },
@@ -582,8 +590,10 @@ function podStatus(
   const completed = policy !== 'Always' && exitCodes.length > 0 && exitCodes.every((code) => code !== undefined);
   const transition = (ready: boolean) =>
     new Date(state.firstSeen + (completed ? READY_DELAY_MS + RUN_MS : ready ? READY_DELAY_MS : 0)).toISOString();
+  const observedGeneration = state.pod.metadata.generation;
   const condition = (type: string, ok: boolean, at: string) => ({
     type,
+    observedGeneration,
     status: ok ? 'True' : 'False',
     lastProbeTime: null,
     lastTransitionTime: at,
@@ -607,13 +617,16 @@ function podStatus(
     // Pending until every container has started; a crash-looping Pod is Running, as with a kubelet; a Pod
     // whose containers all exited for good is Succeeded or Failed.
     phase,
+    observedGeneration,
     conditions: [
+      condition('PodReadyToStartContainers', started, started ? startedAt : state.startTime),
       condition('Initialized', true, state.startTime),
       condition('Ready', allReady, transition(allReady)),
       condition('ContainersReady', allReady, transition(allReady)),
       condition('PodScheduled', true, state.startTime),
     ],
     hostIP: NODE_IP,
+    hostIPs: [{ ip: NODE_IP }],
     podIP: state.podIP,
     podIPs: [{ ip: state.podIP }],
     startTime: state.startTime,
@@ -796,6 +809,33 @@ async function readWatch(res: import('node:http').IncomingMessage, resourceVersi
   return resourceVersion;
 }
 
+// The Node's Lease (coordination.k8s.io/v1 in kube-node-lease), renewed as a kubelet does: the heartbeat the node
+// lifecycle controller reads since Kubernetes 1.17.
+const LEASE_RENEW_MS = 10_000;
+const LEASE_PATH = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${NODE_NAME}`;
+let leaseRenewing = false;
+
+function renewLease(): void {
+  if (leaseRenewing) return;
+  leaseRenewing = true;
+  const spec = { holderIdentity: NODE_NAME, leaseDurationSeconds: 40, renewTime: new Date().toISOString() };
+  api(
+    'PATCH',
+    `${LEASE_PATH}?fieldManager=kubelet-standin&force=true`,
+    {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: NODE_NAME, namespace: 'kube-node-lease' },
+      spec: { ...spec, renewTime: spec.renewTime.replace(/Z$/, '000Z').replace(/\.(\d{6})\d*Z$/, '.$1Z') },
+    },
+    'application/apply-patch+yaml',
+  )
+    .catch((err) => log(`node lease renewal failed: ${err instanceof Error ? err.message : err}`))
+    .finally(() => {
+      leaseRenewing = false;
+    });
+}
+
 async function main(): Promise<void> {
   log(`kubelet stand-in for node ${NODE_NAME} against ${server.origin} (ready delay ${READY_DELAY_MS} ms)`);
   for (let attempt = 1; ; attempt++) {
@@ -814,6 +854,8 @@ async function main(): Promise<void> {
       (err) => log(`node heartbeat failed: ${err instanceof Error ? err.message : err}`),
     );
   }, 60_000).unref();
+  renewLease();
+  setInterval(renewLease, LEASE_RENEW_MS).unref();
 
   let resourceVersion = '';
   let failures = 0;

@@ -1,6 +1,6 @@
-// Cross-checks the test cluster with the machine's real kubectl: the server is a real
-// kube-apiserver v1.20.2, Deployment status comes from the real kube-controller-manager, and the
-// kubelet stand-in drives Pods the way a kubelet would (see docs/cluster.md).
+// Cross-checks the test cluster with a real kubectl of the same version: the server is a real kube-apiserver of the
+// pinned version (1.37 by default), Deployment status comes from the real kube-controller-manager, and the kubelet
+// stand-in drives Pods the way a kubelet would (see docs/cluster.md).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import {
   createNamespace,
   deleteNamespace,
   kubectl,
+  clusterEnv,
   kubectlBin,
   kubectlJson,
   rbacToken,
@@ -68,9 +69,14 @@ async function podsOf(namespace: string, app: string): Promise<any[]> {
 describe('the test cluster, seen through kubectl', () => {
   const ns = useNamespace('kdr-cluster');
 
-  it('is a real Kubernetes v1.20.2 server', async () => {
+  it('is a real Kubernetes server of the pinned version, and kubectl is of the same version', async () => {
     const version = await kubectlJson(['version']);
-    if (!usingExternalCluster()) expect(version.serverVersion.gitVersion).toBe('v1.20.2');
+    if (!usingExternalCluster()) {
+      const pinned = clusterEnv().KUBE_VERSION;
+      expect(pinned).toMatch(/^v1\.(3[5-9])\.\d+$/);
+      expect(version.serverVersion.gitVersion).toBe(pinned);
+      expect(version.clientVersion.gitVersion).toBe(pinned);
+    }
     expect(version.serverVersion.major).toBe('1');
   });
 
@@ -427,11 +433,11 @@ describe('workload controllers, seen through kubectl', () => {
     expect(failed.reason).toBe('DeadlineExceeded');
   }, 90_000);
 
-  it('creates a CronJob (batch/v1beta1 on v1.20)', async () => {
+  it('creates a CronJob as batch/v1', async () => {
     await applyServerSide(
       ns.name,
       JSON.stringify({
-        apiVersion: 'batch/v1beta1',
+        apiVersion: 'batch/v1',
         kind: 'CronJob',
         metadata: { name: 'nightly' },
         spec: {

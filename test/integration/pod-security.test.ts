@@ -1,7 +1,6 @@
 // security_context: restricted into a namespace that enforces the restricted Pod Security Standard.
-// The 1.20 test cluster has no Pod Security admission: there the label is inert and the live Pods are held against
-// the standard by test/support/pod-security.ts. On 1.25+ (the kind job) the API server enforces it as well: a Pod that
-// broke the standard would never be created, and the rollout would not finish.
+// The API server's Pod Security admission enforces the label: a Pod that broke the standard is never created. The live
+// Pods are also held against the standard by test/support/pod-security.ts, field by field.
 import { describe, expect, test } from 'vitest';
 import { kubectl, kubectlJson, useNamespace } from '../support/cluster.js';
 import { readyImage } from '../support/images.js';
@@ -52,5 +51,25 @@ describe('a restricted put into a namespace enforcing restricted Pod Security', 
     const del = await runScript('out', { source, params: { delete: true } }, { dir: emptyDir() });
     expect(del.code, del.stderr).toBe(0);
     expect(await pods()).toEqual([]);
+  });
+
+  test('baseline Pods there are refused by admission: the put fails fast with the policy', async () => {
+    await kubectl(['label', 'namespace', ns.name, ...enforceRestricted, '--overwrite']);
+    const source = clusterSource({ namespace: ns.name, app: 'plain' });
+    const started = Date.now();
+    const put = await runScript(
+      'out',
+      { source, params: { image: 'image', timeout: '10m' } },
+      { dir: sourcesDir(readyImage('1')) },
+    );
+    const elapsedMs = Date.now() - started;
+    expect(put.code, put.stderr).toBe(5);
+    // The ReplicaSet controller's FailedCreate carries the admission's own words.
+    expect(put.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
+    expect(put.stderr).toMatch(/allowPrivilegeEscalation != false/);
+    // Failed from the controller's evidence, not at the 10-minute timeout.
+    expect(elapsedMs).toBeLessThan(120_000);
+    const pods = await kubectlJson(['get', 'pods', '-l', 'app.kubernetes.io/instance=plain'], { namespace: ns.name });
+    expect(pods.items).toEqual([]);
   });
 });

@@ -18,8 +18,24 @@ export const kubeconfigPath = resolve(process.env.KDR_TEST_KUBECONFIG || join(cl
 export const sourcePath = resolve(process.env.KDR_TEST_SOURCE || join(clusterDir, 'source.json'));
 /** The audit log of the local test cluster (Metadata level, every request; JSON lines). */
 export const auditLogPath = join(clusterDir, 'logs', 'audit.log');
-/** The kubectl used for cross-checks: the machine's, unless KUBECTL names another. */
-export const kubectlBin = process.env.KUBECTL || 'kubectl';
+/**
+ * The kubectl used for cross-checks: KUBECTL when set, else the one scripts/cluster/up.sh built from the same
+ * Kubernetes version as the test cluster (its .cluster/env names it: never outside kubectl's ±1 version skew), else the
+ * machine's.
+ */
+export const kubectlBin = process.env.KUBECTL || clusterEnv().KUBECTL || 'kubectl';
+
+/** The facts scripts/cluster/up.sh wrote to .cluster/env (KEY=VALUE lines); empty before the cluster is up. */
+export function clusterEnv(): Record<string, string> {
+  const file = join(clusterDir, 'env');
+  if (usingExternalCluster() || !existsSync(file)) return {};
+  return Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
 
 export function usingExternalCluster(): boolean {
   const kubeconfig = Boolean(process.env.KDR_TEST_KUBECONFIG);

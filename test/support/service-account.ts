@@ -5,21 +5,18 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { kubectl, kubectlJson, repoRoot, waitFor } from './cluster.js';
+import { kubectl, repoRoot } from './cluster.js';
 import { plantSecret } from './secret-scan.js';
 
 /**
- * Creates a ServiceAccount and returns its token (Kubernetes 1.20: the token controller's Secret). Planted for the
- * scan.
+ * Creates a ServiceAccount and returns a token for it from the TokenRequest API (`kubectl create token`, as a kubelet's
+ * projected token: no token Secrets are made for ServiceAccounts since Kubernetes 1.24). Planted for the scan.
  */
 export async function serviceAccountToken(namespace: string, name: string): Promise<string> {
   await kubectl(['create', 'serviceaccount', name], { namespace });
-  const secretName = await waitFor(`a token for serviceaccount/${name}`, async () => {
-    const sa = await kubectlJson(['get', 'serviceaccount', name], { namespace });
-    return sa.secrets?.[0]?.name as string | undefined;
-  });
-  const secret = await kubectlJson(['get', 'secret', secretName], { namespace });
-  const token = Buffer.from(secret.data.token, 'base64').toString('utf8');
+  const { stdout } = await kubectl(['create', 'token', name, '--duration=2h'], { namespace });
+  const token = stdout.trim();
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) throw new Error(`kubectl create token ${name}: not a JWT`);
   plantSecret(token);
   return token;
 }

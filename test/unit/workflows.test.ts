@@ -41,13 +41,13 @@ describe('ci.yml', () => {
     expect(runs('test').split('\n')).toContain(line);
   });
 
-  test('job kind covers Kubernetes 1.29 to 1.34, each node image pinned by digest and matching its version', () => {
+  test('job kind covers Kubernetes 1.33 to 1.37, each node image pinned by digest and matching its version', () => {
     const include = ci.jobs.kind.strategy.matrix.include as {
       kubernetes: string;
       kind: string;
       'node-image': string;
     }[];
-    expect(include.map((e) => e.kubernetes)).toEqual(['1.29', '1.30', '1.31', '1.32', '1.33', '1.34']);
+    expect(include.map((e) => e.kubernetes)).toEqual(['1.33', '1.34', '1.35', '1.36', '1.37']);
     for (const entry of include) {
       expect(entry['node-image']).toMatch(
         new RegExp(`^kindest/node:v${entry.kubernetes.replace('.', '\\.')}\\.\\d+@sha256:[0-9a-f]{64}$`),
