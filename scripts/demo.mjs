@@ -58,6 +58,8 @@ const dest = join(sources, 'hello-release');
 step('implicit get after the put', 'in', { source, version: put.version }, dest);
 process.stderr.write(`\n=== ${join(dest, 'manifests.yml')}\n${readFileSync(join(dest, 'manifests.yml'), 'utf8')}`);
 step('check', 'check', { source, version: put.version });
+// The kubectl built with the cluster, of its version (.cluster/env names it).
+const kubectl = /^KUBECTL=(.*)$/m.exec(readFileSync(join(root, '.cluster', 'env'), 'utf8'))?.[1] ?? 'kubectl';
 process.stderr.write(
-  `\nThe release is live: kubectl --kubeconfig .cluster/kubeconfig -n demo get deploy,svc,ingress,pods\n`,
+  `\nThe release is live: ${kubectl} --kubeconfig .cluster/kubeconfig -n demo get deploy,svc,ingress,pods\n`,
 );

@@ -140,7 +140,7 @@ describe('Pods that cannot be created', () => {
       expect(last).toMatch(
         new RegExp(
           String.raw`\(2\) statefulset/db failed: cannot create Pods: ` +
-            String.raw`FailedCreate: create Pod db-0 in StatefulSet db failed error: ` +
+            String.raw`FailedCreate: Create Pod db-0 in StatefulSet db failed error: ` +
             String.raw`pods "db-0" is forbidden: exceeded quota: no-pods`,
         ),
       );

@@ -72,7 +72,7 @@ export function jobYaml(
 
 export function cronJobYaml(name: string, image: string): string {
   return dump({
-    apiVersion: 'batch/v1beta1',
+    apiVersion: 'batch/v1',
     kind: 'CronJob',
     metadata: { name },
     spec: {

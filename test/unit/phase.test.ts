@@ -37,7 +37,7 @@ describe('phase before', () => {
   test.each([
     ['apps/v1', 'Deployment', 'deployment/db'],
     ['v1', 'ConfigMap', 'configmap/db'],
-    ['batch/v1beta1', 'CronJob', 'cronjob/db'],
+    ['batch/v1', 'CronJob', 'cronjob/db'],
   ])('on a %s %s it is an error naming the object', (apiVersion, kind, ref) => {
     const content =
       `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata:\n  name: db\n` +

@@ -553,7 +553,7 @@ describe('every workload of the release', () => {
 
   test('a release of only a CronJob is done at once, without a watch', async () => {
     const { watchers, log, result } = await started({
-      workloads: [{ apiVersion: 'batch/v1beta1', kind: 'CronJob', metadata: { name: 'nightly' } }],
+      workloads: [{ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly' } }],
     });
     await expect(result).resolves.toEqual({ durationMs: 0 });
     expect(watchers.size).toBe(0);
