@@ -27,7 +27,7 @@ flock 8
 
 # What the running cluster was started from: a cluster started by another version of this script or of
 # the stand-in (e.g. other --controllers) is restarted, not reused.
-CONFIG_ID=$( (cat "$HERE/up.sh" "$HERE/lib.sh" "$ROOT/test/cluster/kubelet-standin.ts" && echo "$KUBE_VERSION") |
+CONFIG_ID=$( (cat "$HERE/up.sh" "$HERE/lib.sh" "$ROOT"/test/cluster/kubelet-{standin,logs}.ts && echo "$KUBE_VERSION") |
   sha256sum | cut -c1-16)
 if cluster_healthy; then
   if [[ $(cat "$CLUSTER_DIR/config-id" 2>/dev/null) == "$CONFIG_ID" ]]; then
@@ -54,9 +54,9 @@ log "making throwaway PKI in $PKI_DIR"
 bash "$HERE/pki.sh" "$PKI_DIR"
 
 # Free loopback ports, all asked for at once so they are distinct.
-read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT < <("$NODE_BIN" -e '
+read -r ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KUBELET_PORT < <("$NODE_BIN" -e '
   const net = require("node:net");
-  const servers = [0, 1, 2].map(() => net.createServer());
+  const servers = [0, 1, 2, 3].map(() => net.createServer());
   Promise.all(servers.map((s) => new Promise((ok) => s.listen(0, "127.0.0.1", () => ok(s.address().port)))))
     .then((ports) => { console.log(ports.join(" ")); servers.forEach((s) => s.close()); });')
 CLUSTER_URL=https://127.0.0.1:$APISERVER_PORT
@@ -125,7 +125,9 @@ wait_for "kube-controller-manager (default service account)" 60 api_get /api/v1/
 
 log "starting the kubelet stand-in (node $NODE_NAME)"
 start_daemon kubelet-standin "$NODE_BIN" "$ROOT/test/cluster/kubelet-standin.ts" \
-  --kubeconfig "$CLUSTER_DIR/standin.kubeconfig" --node-name "$NODE_NAME" --kube-version "$KUBE_VERSION"
+  --kubeconfig "$CLUSTER_DIR/standin.kubeconfig" --node-name "$NODE_NAME" --kube-version "$KUBE_VERSION" \
+  --port "$KUBELET_PORT" --tls-cert-file "$PKI_DIR/kubelet-serving.crt" \
+  --tls-private-key-file "$PKI_DIR/kubelet-serving.key" --client-ca-file "$PKI_DIR/ca.crt"
 wait_for "node $NODE_NAME Ready" 30 node_ready "$NODE_NAME"
 
 # The resource's source fields for this cluster, base64 exactly as a user would paste them.
@@ -151,6 +153,7 @@ CLUSTER_SOURCE=$CLUSTER_DIR/source.json
 RBAC_TOKEN_FILE=$CLUSTER_DIR/rbac-token
 AUDIT_LOG=$LOG_DIR/audit.log
 NODE_NAME=$NODE_NAME
+KUBELET_PORT=$KUBELET_PORT
 KUBE_VERSION=$KUBE_VERSION
 KUBECTL=$BIN_DIR/kubectl
 ENV

@@ -35,6 +35,14 @@ export interface MetadataListResult {
   resourceVersion: string;
 }
 
+export interface PodLogOptions {
+  container: string;
+  /** The previous instance of a restarted container (the one that crashed). */
+  previous?: boolean;
+  tailLines: number;
+  limitBytes: number;
+}
+
 export interface ClusterApi {
   /** The API server URL, for messages. */
   readonly server: string;
@@ -75,6 +83,16 @@ export interface ClusterApi {
     key: ObjectKey,
     metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> },
   ): Promise<KubeObject>;
+  /**
+   * Merge-patches an object (RFC 7386) as another field manager than the apply's, so that the next apply neither
+   * owns nor removes what the patch set (a restart's Pod-template annotation, as `kubectl rollout restart` does).
+   */
+  mergePatch(key: ObjectKey, patch: Record<string, unknown>, fieldManager: string): Promise<KubeObject>;
+  /**
+   * The last lines of a container's log (pods/log: the API server asks the node's kubelet). One attempt, no retry:
+   * a log is a courtesy of a failure message, never worth delaying it. Throws as every call does (403, 5xx, network).
+   */
+  podLog(namespace: string, pod: string, options: PodLogOptions): Promise<string>;
   /**
    * Deletes with the given propagation; false when it was already gone (404). With preconditions, only the object we
    * read (its uid) or only that version of it (resourceVersion): another one is refused with 409, not deleted.

@@ -235,16 +235,21 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
     /** What we were doing, for messages: "apply deployment/web in namespace staging". */
     what: string;
     idempotent: boolean;
+    /** The body as text, never parsed (a container log that happens to be JSON is still a log). */
+    text?: true;
   }
 
   async function send(call: Call): Promise<{ status: number; body: unknown; headers: Record<string, string> }> {
     const url = new URL(server.replace(/\/+$/, '') + call.path);
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const headers: Record<string, string> = { Accept: call.accept ?? 'application/json', 'User-Agent': userAgent };
+    const accept = call.accept ?? (call.text ? 'text/plain, application/json' : 'application/json');
+    const headers: Record<string, string> = { Accept: accept, 'User-Agent': userAgent };
     const payload = call.body === undefined ? undefined : JSON.stringify(call.body);
     if (payload !== undefined) headers['Content-Type'] = call.contentType ?? 'application/json';
     const response = await transport.request(call.method, url, headers, payload, options.signal);
     let body: unknown = response.text;
+    // A refusal is a Status object even then: only a successful text answer stays text.
+    if (call.text && response.status >= 200 && response.status < 300) return { ...response, body };
     try {
       body = response.text ? JSON.parse(response.text) : undefined;
     } catch {
@@ -454,6 +459,44 @@ export function connectCluster(auth: ClusterAuth, options: ConnectOptions): Clus
         what: describe('update', key),
         idempotent: true,
       }))!;
+    },
+    async mergePatch(key, patch, manager) {
+      return (await json<KubeObject>({
+        method: 'PATCH',
+        path: await pathFor(key),
+        query: { fieldManager: manager },
+        body: patch,
+        contentType: 'application/merge-patch+json',
+        what: describe('patch', key),
+        idempotent: true,
+      }))!;
+    },
+    async podLog(namespace, pod, opts) {
+      const what = `read the log of pod/${pod} container ${opts.container} in namespace ${namespace}`;
+      const call: Call = {
+        method: 'GET',
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`,
+        query: {
+          container: opts.container,
+          tailLines: String(opts.tailLines),
+          limitBytes: String(opts.limitBytes),
+          ...(opts.previous ? { previous: 'true' } : {}),
+        },
+        what,
+        idempotent: true,
+        text: true,
+      };
+      let outcome: Awaited<ReturnType<typeof send>>;
+      try {
+        outcome = await send(call);
+      } catch (error) {
+        if (options.signal?.aborted)
+          throw options.signal.reason instanceof Error ? options.signal.reason : new AbortedError('aborted');
+        if (error instanceof ResourceError) throw error;
+        throw describeNetworkError(error, server);
+      }
+      if (outcome.status >= 200 && outcome.status < 300) return typeof outcome.body === 'string' ? outcome.body : '';
+      throw await statusError(outcome.status, outcome.body as ApiStatus | string | undefined, what);
     },
     async remove(key, propagation = 'Foreground', preconditions) {
       const body = {

@@ -136,8 +136,8 @@ async function deploy(
     `${plan.dryRun ? 'dry run: would deploy' : 'deploying'} ${what} to namespace ${namespace} ` +
       `on ${target.cluster.server} (${plan.mode})`,
   );
-  const { createNamespace, mode, wait, prune, onFailure, dryRun } = plan;
-  const options = { createNamespace, mode, wait, prune, onFailure, dryRun };
+  const { createNamespace, mode, wait, prune, onFailure, dryRun, restart } = plan;
+  const options = { createNamespace, mode, wait, prune, onFailure, dryRun, restart };
   const result = await deployRelease({
     ...target,
     ...options,
@@ -204,6 +204,7 @@ function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent
     pruned: plan.prune ? result.pruned.join(', ') || 'nothing' : 'off (prune: false)',
     not_pruned: result.notPruned.join(', ') || undefined,
     redeployed_from: release.redeployedFrom,
+    restarted_at: result.restartedAt,
   });
 }
 

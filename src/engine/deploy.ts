@@ -4,7 +4,7 @@
 import type { ClusterApi, ObjectMetadata } from '../cluster/api.js';
 import { ApiRejectedError } from '../errors.js';
 import { releaseSelector } from '../kube/labels.js';
-import { objectRef, type KubeObject } from '../kube/object.js';
+import { keyOf, objectRef, type KubeObject } from '../kube/object.js';
 import type { ImageRef } from '../manifests/image.js';
 import type { Version } from '../request/schemas.js';
 import type { DeployOptions } from '../request/plan.js';
@@ -76,6 +76,8 @@ export interface DeployResult {
   /** "ref (why)" of objects the prune should have deleted but could not (left in place, reported). */
   notPruned: string[];
   dryRun?: { objects: DryRunObject[] };
+  /** restart: true: the time written into the restarted workloads' Pod templates. */
+  restartedAt?: string;
 }
 
 export async function deployRelease(input: DeployInput): Promise<DeployResult> {
@@ -210,7 +212,7 @@ async function rollBack(
     await checkKinds(input.cluster, target.objects);
     await checkOwnership(input.cluster, target.objects, app, 'apply');
     // Compared with the objects as they were before this put: what the rollback changes back shows as configured.
-    await applyAndWait({ ...input, wait: input.wait && canWait }, target.objects, state.existing);
+    await applyAndWait({ ...input, wait: input.wait && canWait, restart: false }, target.objects, state.existing);
     if (input.prune)
       await deleteObjects(
         input,
@@ -275,7 +277,7 @@ async function applyAndWait(
   input: DeployInput,
   objects: KubeObject[],
   existing: Map<string, KubeObject>,
-): Promise<Pick<DeployResult, 'changes' | 'rolloutMs'>> {
+): Promise<Pick<DeployResult, 'changes' | 'rolloutMs' | 'restartedAt'>> {
   const { cluster, log, namespace, app, deadline } = input;
   const changes: DeployResult['changes'] = [];
   // As applied (uid, generation): what the wait judges.
@@ -345,10 +347,47 @@ async function applyAndWait(
     }
   }
   await mapBounded(ownGroup, 8, applyOne);
-  if (!input.wait) return { changes };
+  const restarted = input.restart ? await restartWorkloads(input, objects, applied, changes) : {};
+  if (!input.wait) return { changes, ...restarted };
 
   const { durationMs } = await wait(objects.filter((o) => isWorkload(o) && !isBeforePhase(o)));
-  return { changes, rolloutMs: beforeMs + durationMs };
+  return { changes, rolloutMs: beforeMs + durationMs, ...restarted };
+}
+
+/** The Pod-template annotation `kubectl rollout restart` writes: one key, whichever of the two restarted last. */
+export const restartedAtAnnotation = 'kubectl.kubernetes.io/restartedAt';
+/** Not the apply's field manager: the next apply neither owns the annotation nor removes it (no second rollout). */
+export const restartFieldManager = 'kubernetes-deploy-resource-restart';
+const restartable = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+
+/**
+ * restart: true — what `kubectl rollout restart` does to each Deployment, StatefulSet and DaemonSet of the release
+ * that this put did not just create: the time in a Pod-template annotation, so that the controller rolls every Pod.
+ * The patched object (its new generation) is what the wait then judges.
+ */
+async function restartWorkloads(
+  input: DeployInput,
+  objects: KubeObject[],
+  applied: Map<string, KubeObject>,
+  changes: DeployResult['changes'],
+): Promise<Pick<DeployResult, 'restartedAt'>> {
+  const { cluster, log } = input;
+  const created = new Set(changes.filter((c) => c.change === 'created').map((c) => c.ref));
+  const targets = objects.filter(
+    (o) => restartable.has(o.kind) && o.apiVersion === 'apps/v1' && !created.has(objectRef(o)),
+  );
+  // Milliseconds: two restarts within a second must still differ, or the second would change nothing.
+  const restartedAt = new Date(input.clock.now()).toISOString();
+  const patch = { spec: { template: { metadata: { annotations: { [restartedAtAnnotation]: restartedAt } } } } };
+  await mapBounded(targets, 8, async (object) => {
+    applied.set(objectRef(object), await cluster.mergePatch(keyOf(object), patch, restartFieldManager));
+  });
+  const skipped = objects.filter((o) => restartable.has(o.kind) && created.has(objectRef(o)));
+  if (targets.length)
+    log.info(`restarting ${targets.map(objectRef).join(', ')} (${restartedAtAnnotation}: ${restartedAt})`);
+  if (skipped.length)
+    log.info(`not restarting ${skipped.map(objectRef).join(', ')}: created by this put, just started`);
+  return targets.length ? { restartedAt } : {};
 }
 
 const isOwn = (o: KubeObject, app: string) =>

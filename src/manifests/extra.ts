@@ -3,6 +3,7 @@ import { BadRequestError } from '../errors.js';
 import { dns1123Subdomain } from '../kube/names.js';
 import { readYamlDocuments, shown, stripServerFields, YamlProblem, type YamlDocument } from './yaml.js';
 import type { KubeObject } from '../kube/object.js';
+import { parseWaitFor, waitForAnnotation } from './wait-for.js';
 
 export interface ManifestFile {
   /** As the user wrote it, relative to the sources dir (for messages). */
@@ -124,11 +125,31 @@ function checkObject(doc: unknown, where: string, namespace: string): KubeObject
       throw new BadRequestError(`${where}: metadata.${field} must map strings to strings`);
     }
   }
+  checkWaitFor(o as unknown as KubeObject, where);
   checkPhase(o as unknown as KubeObject, where);
   return defaultPortProtocols(stripServerFields(o as unknown as KubeObject));
 }
 
-/** `kubernetes-deploy-resource.io/phase: before` on a Job: it runs to completion before the app is applied. */
+/** Kinds the rollout wait judges by their own rules: a wait-for annotation on them would be a second, weaker one. */
+const waitedKinds = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']);
+
+function checkWaitFor(object: KubeObject, where: string): void {
+  const value = object.metadata.annotations?.[waitForAnnotation];
+  if (value === undefined) return;
+  const ref = `${object.kind.toLowerCase()}/${object.metadata.name}`;
+  if (waitedKinds.has(object.kind))
+    throw new BadRequestError(
+      `${where}: ${ref}: annotation ${waitForAnnotation}: a ${object.kind} is waited for by its own rules already`,
+    );
+  const parsed = parseWaitFor(value);
+  if ('error' in parsed)
+    throw new BadRequestError(`${where}: ${ref}: annotation ${waitForAnnotation}: ${parsed.error}`);
+}
+
+/**
+ * `kubernetes-deploy-resource.io/phase: before` on a Job (it runs to completion) or on an object waited for by a
+ * wait-for annotation (its condition turns True) before the app is applied.
+ */
 export const phaseAnnotation = 'kubernetes-deploy-resource.io/phase';
 
 export const isBeforePhase = (object: KubeObject): boolean =>
@@ -142,10 +163,11 @@ function checkPhase(object: KubeObject, where: string): void {
     throw new BadRequestError(
       `${where}: ${ref}: annotation ${phaseAnnotation} is ${JSON.stringify(phase)}; the only phase is "before"`,
     );
-  if (object.kind !== 'Job' || object.apiVersion !== 'batch/v1') {
+  const isJob = object.kind === 'Job' && object.apiVersion === 'batch/v1';
+  if (!isJob && object.metadata.annotations?.[waitForAnnotation] === undefined) {
     throw new BadRequestError(
-      `${where}: ${ref}: annotation ${phaseAnnotation}: before is for Jobs (batch/v1) only: ` +
-        'nothing else runs to completion',
+      `${where}: ${ref}: annotation ${phaseAnnotation}: before is for Jobs (batch/v1) and for objects with a ` +
+        `${waitForAnnotation} annotation only: nothing else has an end to wait for`,
     );
   }
 }

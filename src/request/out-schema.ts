@@ -178,6 +178,7 @@ export const outParamsSchema = z
       }),
     ),
     keep_volumes: z._default(z.boolean(), false),
+    restart: z._default(z.boolean(), false),
   })
   .check(
     z.superRefine((params, ctx) => {
@@ -192,8 +193,9 @@ export const outParamsSchema = z
         issue(['on_failure'], 'rollback needs params.wait: true (a rollback follows a failed rollout)');
       if (params.revision !== undefined && params.revision_file !== undefined)
         issue(['revision_file'], 'cannot be combined with params.revision');
+      if (params.restart && params.dry_run) issue(['restart'], 'cannot be combined with params.dry_run: true');
       if (params.delete) {
-        for (const key of ['revision', 'revision_file', 'dry_run'] as const) {
+        for (const key of ['revision', 'revision_file', 'dry_run', 'restart'] as const) {
           if (params[key] !== undefined && params[key] !== false)
             issue([key], 'cannot be combined with params.delete: true');
         }

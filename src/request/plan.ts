@@ -41,6 +41,8 @@ export interface DeployOptions {
   prune: boolean;
   onFailure: 'keep' | 'rollback';
   dryRun: boolean;
+  /** Restart the Pods of the release's Deployments, StatefulSets and DaemonSets, as `kubectl rollout restart`. */
+  restart: boolean;
 }
 
 export interface DeployPlan extends PlanBase, DeployOptions {
@@ -222,6 +224,7 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     prune: params.prune,
     onFailure: params.on_failure,
     dryRun: params.dry_run,
+    restart: params.restart,
   };
   if (params.revision !== undefined || params.revision_file !== undefined) {
     const shaping = releaseShapingParams.filter((key) => given.includes(key));

@@ -3,6 +3,7 @@
 import type { KubeObject } from '../kube/object.js';
 import { assessDaemonSet } from './daemonset.js';
 import { assessDeploymentRollout } from './deployment.js';
+import { assessCondition, waitForConditionOf } from './condition.js';
 import { assessCronJob, assessJob } from './job.js';
 import type { Snapshot, Verdict, WatchedKind } from './snapshot.js';
 import { assessStatefulSet } from './statefulset.js';
@@ -32,13 +33,29 @@ const rules: Record<string, WorkloadRule> = {
   CronJob: { apiGroups: ['batch/v1'], watches: [], assess: assessCronJob },
 };
 
+/** Any other object with a wait-for annotation: watched by its own kind (customWatchesFor), judged by its condition. */
+const conditionRule: WorkloadRule = { apiGroups: [], watches: [], assess: assessCondition };
+
 function ruleFor(object: KubeObject): WorkloadRule | undefined {
   const rule = Object.hasOwn(rules, object.kind) ? rules[object.kind] : undefined;
-  return rule?.apiGroups.includes(object.apiVersion) ? rule : undefined;
+  if (rule?.apiGroups.includes(object.apiVersion)) return rule;
+  return waitForConditionOf(object) ? conditionRule : undefined;
 }
 
-/** Whether the wait judges this object (Deployments, StatefulSets, DaemonSets, Jobs; CronJobs are only reported). */
+/**
+ * Whether the wait judges this object (Deployments, StatefulSets, DaemonSets, Jobs, objects with a wait-for
+ * annotation; CronJobs are only reported).
+ */
 export const isWorkload = (object: KubeObject): boolean => ruleFor(object) !== undefined;
+
+/** The kinds of the objects waited for by their condition, each once: watched into the snapshot's `Custom`. */
+export function customWatchesFor(workloads: KubeObject[]): { apiVersion: string; kind: string }[] {
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const w of workloads)
+    if (ruleFor(w) === conditionRule)
+      kinds.set(`${w.apiVersion} ${w.kind}`, { apiVersion: w.apiVersion, kind: w.kind });
+  return [...kinds.values()];
+}
 
 /** The kinds to watch for these workloads, each once. */
 export function watchesFor(workloads: KubeObject[]): WatchedKind[] {

@@ -1,7 +1,13 @@
 // Pure: a Job (judged like `kubectl wait --for=condition=complete`, failing on its Failed condition) and a CronJob
 // (created, never waited for: it runs on its schedule).
 import type { KubeObject } from '../kube/object.js';
-import { describeFailedPods, fatalJobWaitingReasons, findPodFailureWhere, isOwnedBy } from './pods.js';
+import {
+  describeFailedPods,
+  failedContainerOf,
+  fatalJobWaitingReasons,
+  findPodFailureWhere,
+  isOwnedBy,
+} from './pods.js';
 import {
   done,
   failedCreate,
@@ -37,10 +43,12 @@ export function assessJob(applied: KubeObject, snapshot: Snapshot, putStartedAt?
   if (failed) {
     const pods = describeFailedPods(snapshot.Pod, ours);
     const cause = `${failed.reason ?? 'Failed'}${failed.message ? `: ${failed.message}` : ''}`;
+    const logsOf = failedContainerOf(snapshot.Pod, ours);
     return {
       state: 'failed',
       message: `${ref} failed: ${cause}${pods.length ? `; failed pods: ${pods.join(', ')}` : ''}`,
       eventsOf: { kind: 'Job', name: job.metadata.name },
+      ...(logsOf ? { logsOf } : {}),
     };
   }
   const completions = job.spec?.completions;

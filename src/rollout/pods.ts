@@ -1,6 +1,7 @@
 // Pure: what the Pods of a workload say about it — containers stuck for good, terminated containers of a failed Job,
 // and the recent events that explain them.
 import type { KubeObject } from '../kube/object.js';
+import type { LogSource } from './logs.js';
 
 /** Waiting reasons that will not fix themselves: fail the put now rather than at the timeout. */
 export const fatalWaitingReasons = new Set([
@@ -35,6 +36,7 @@ interface ContainerStatus {
     waiting?: { reason?: string; message?: string };
     terminated?: { exitCode?: number; reason?: string; message?: string };
   };
+  lastState?: { terminated?: { exitCode?: number } };
 }
 export interface PodShape {
   metadata: {
@@ -127,6 +129,27 @@ export function describePodFailure(failure: PodFailure, events: KubeObject[], li
     `pod/${failure.pod} container ${failure.container}: ${failure.reason}${restarts}` +
     `${failure.message ? `: ${failure.message}` : ''}`;
   return recent ? `${main}; recent events: ${recent}` : main;
+}
+
+/**
+ * The container whose log says why a Job failed: in a failed Pod, the first that exited non-zero; else (restartPolicy
+ * OnFailure restarts it in place) the previous run of one that did.
+ */
+export function failedContainerOf(pods: KubeObject[], belongs: (pod: KubeObject) => boolean): LogSource | undefined {
+  const ours = pods.filter((p) => belongs(p));
+  const statuses = (pod: PodShape) => [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ];
+  for (const pod of ours.map(asPod).filter((p) => p.status?.phase === 'Failed')) {
+    const exited = statuses(pod).find((c) => (c.state?.terminated?.exitCode ?? 0) !== 0);
+    if (exited) return { pod: pod.metadata.name, container: exited.name, previous: false };
+  }
+  for (const pod of ours.map(asPod)) {
+    const exited = statuses(pod).find((c) => (c.lastState?.terminated?.exitCode ?? 0) !== 0);
+    if (exited) return { pod: pod.metadata.name, container: exited.name, previous: true };
+  }
+  return undefined;
 }
 
 /**

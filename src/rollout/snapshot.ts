@@ -1,15 +1,20 @@
 // Pure: what the wait has seen of the cluster, what a decision about one workload looks like, and the rules every
 // kind shares (the generation this put wrote must be observed; Pods that could not be created fail fast).
 import type { KubeObject } from '../kube/object.js';
+import type { LogSource } from './logs.js';
 import { asEvent, describePodFailure, eventTime, type PodFailure } from './pods.js';
 
 /** The kinds the wait watches. Events are only the `FailedCreate` ones (a controller could not create a Pod). */
 export type WatchedKind = 'Deployment' | 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'Pod' | 'Event';
 
-/** The latest state of each watched kind, as the watches delivered it. */
-export type Snapshot = Record<WatchedKind, KubeObject[]>;
+/**
+ * The latest state of each watched kind, as the watches delivered it; `Custom`: the objects of every kind waited for
+ * by a wait-for annotation (condition.ts), told apart by apiVersion and kind.
+ */
+export type Snapshot = Record<WatchedKind | 'Custom', KubeObject[]>;
 
 export const emptySnapshot = (): Snapshot => ({
+  Custom: [],
   Deployment: [],
   ReplicaSet: [],
   StatefulSet: [],
@@ -23,8 +28,11 @@ export type Verdict =
   /** `quiet`: not worth a progress line (the watch has not delivered the object yet), but said at a timeout. */
   | { state: 'progressing'; message: string; quiet?: true }
   | { state: 'done'; message: string }
-  /** `eventsOf`: the object whose recent events the message should end with (looked up by the wait). */
-  | { state: 'failed'; message: string; eventsOf?: { kind: string; name: string } };
+  /**
+   * `eventsOf`: the object whose recent events the message should end with; `logsOf`: the container whose last log
+   * lines end it after them (both looked up by the wait).
+   */
+  | { state: 'failed'; message: string; eventsOf?: { kind: string; name: string }; logsOf?: LogSource };
 
 export const progressing = (message: string): Verdict => ({ state: 'progressing', message });
 export const notSeenYet = (ref: string): Verdict => ({
@@ -135,9 +143,12 @@ export function failedCreateVerdict(ref: string, event: KubeObject): Verdict {
 
 /** A workload failed by one of its current Pods: named, with that Pod's events looked up by the wait. */
 export function podFailedVerdict(ref: string, failure: PodFailure): Verdict {
+  // A crashing container said why in its log: the instance that exited, not the one waiting in back-off.
+  const crashed = failure.reason === 'CrashLoopBackOff';
   return {
     state: 'failed',
     message: `${ref} failed: ${describePodFailure(failure, [])}`,
     eventsOf: { kind: 'Pod', name: failure.pod },
+    ...(crashed ? { logsOf: { pod: failure.pod, container: failure.container, previous: true } } : {}),
   };
 }

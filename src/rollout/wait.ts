@@ -4,12 +4,14 @@
 import {
   assessWorkload,
   combineFailures,
+  customWatchesFor,
   emptySnapshot,
   watchesFor,
   type Snapshot,
   type Verdict,
   type WatchedKind,
 } from './assess.js';
+import { readLogTail } from './logs.js';
 import { describeEvents } from './pods.js';
 import type { ClusterApi } from '../cluster/api.js';
 import { AbortedError, ApiRejectedError, RolloutFailedError, TimedOutError } from '../errors.js';
@@ -53,8 +55,28 @@ const apiVersionOf: Record<WatchedKind, string> = {
 };
 
 /** Events carry no labels of ours: only the controllers' `FailedCreate` ones are watched, the workload told by uid. */
-const watchFilter = (kind: WatchedKind, selector: string) =>
+const watchFilter = (kind: string, selector: string) =>
   kind === 'Event' ? { fieldSelector: 'reason=FailedCreate' } : { labelSelector: selector };
+
+/** One watch: a kind, and where its objects go in the snapshot (custom kinds, all into `Custom`). */
+interface WatchTarget {
+  id: string;
+  apiVersion: string;
+  kind: string;
+  into: keyof Snapshot;
+}
+
+function watchTargets(workloads: KubeObject[]): WatchTarget[] {
+  return [
+    ...watchesFor(workloads).map((kind) => ({ id: kind, apiVersion: apiVersionOf[kind], kind, into: kind })),
+    ...customWatchesFor(workloads).map(({ apiVersion, kind }) => ({
+      id: `${apiVersion} ${kind}`,
+      apiVersion,
+      kind,
+      into: 'Custom' as const,
+    })),
+  ];
+}
 
 export async function waitForRollout(options: WaitOptions): Promise<{ durationMs: number }> {
   const { cluster, namespace, selector, log, workloads } = options;
@@ -63,13 +85,10 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   const deadline = options.deadline ?? started + options.timeoutMs;
   const failureGraceMs = options.failureGraceMs ?? 1500;
   const eventsGraceMs = options.eventsGraceMs ?? 2000;
-  const kinds = watchesFor(workloads);
-  const objects = Object.fromEntries(kinds.map((k) => [k, new Map<string, KubeObject>()])) as Record<
-    WatchedKind,
-    Map<string, KubeObject>
-  >;
-  const resourceVersions: Partial<Record<WatchedKind, string>> = {};
-  const stops: Partial<Record<WatchedKind, () => void>> = {};
+  const targets = watchTargets(workloads);
+  const objects = new Map(targets.map((t) => [t.id, new Map<string, KubeObject>()]));
+  const resourceVersions = new Map<string, string | undefined>();
+  const stops = new Map<string, () => void>();
   const lastVerdict = new Map<string, Verdict>();
   let finished = false;
   let evaluating = false;
@@ -88,31 +107,38 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   // Settled before anyone awaits it (an abort during the first list): not an unhandled rejection.
   outcome.catch(() => undefined);
 
-  async function relist(kind: WatchedKind): Promise<void> {
-    const filter = watchFilter(kind, selector);
-    const list = await cluster.list(apiVersionOf[kind], kind, namespace, filter.labelSelector, filter.fieldSelector);
-    objects[kind] = new Map(list.items.map((o) => [o.metadata.name, o]));
-    resourceVersions[kind] = list.resourceVersion;
+  async function relist(target: WatchTarget): Promise<void> {
+    const filter = watchFilter(target.kind, selector);
+    const list = await cluster.list(
+      target.apiVersion,
+      target.kind,
+      namespace,
+      filter.labelSelector,
+      filter.fieldSelector,
+    );
+    objects.set(target.id, new Map(list.items.map((o) => [o.metadata.name, o])));
+    resourceVersions.set(target.id, list.resourceVersion);
   }
 
-  async function startWatch(kind: WatchedKind): Promise<void> {
+  async function startWatch(target: WatchTarget): Promise<void> {
     if (finished) return;
+    const { id } = target;
     const handle = await cluster.watch(
-      apiVersionOf[kind],
-      kind,
+      target.apiVersion,
+      target.kind,
       namespace,
-      { ...watchFilter(kind, selector), resourceVersion: resourceVersions[kind] },
+      { ...watchFilter(target.kind, selector), resourceVersion: resourceVersions.get(id) },
       (event) => {
         const rv = event.object.metadata?.resourceVersion;
         if (event.type === 'ERROR') {
           // 410 Gone: our resourceVersion is too old; relist on restart.
-          resourceVersions[kind] = undefined;
+          resourceVersions.set(id, undefined);
           return;
         }
-        if (typeof rv === 'string') resourceVersions[kind] = rv;
+        if (typeof rv === 'string') resourceVersions.set(id, rv);
         if (event.type === 'BOOKMARK') return;
-        if (event.type === 'DELETED') objects[kind].delete(event.object.metadata.name);
-        else objects[kind].set(event.object.metadata.name, event.object);
+        if (event.type === 'DELETED') objects.get(id)!.delete(event.object.metadata.name);
+        else objects.get(id)!.set(event.object.metadata.name, event.object);
         schedule();
       },
       (error) => {
@@ -120,21 +146,21 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
         if (error instanceof ApiRejectedError) {
           // 410 Gone: relist and watch again; any other refusal (403…) will not heal by retrying.
           if (error.status !== 410) return settle(error);
-          resourceVersions[kind] = undefined;
+          resourceVersions.set(id, undefined);
         }
         // The watch ended (server timeout, dropped connection): resume from where we were.
-        timers.push(clock.setTimeout(() => void restart(kind), 500));
+        timers.push(clock.setTimeout(() => void restart(target), 500));
       },
     );
     if (finished) handle.stop();
-    else stops[kind] = handle.stop;
+    else stops.set(id, handle.stop);
   }
 
-  async function restart(kind: WatchedKind): Promise<void> {
+  async function restart(target: WatchTarget): Promise<void> {
     if (finished) return;
     try {
-      if (!resourceVersions[kind]) await relist(kind);
-      await startWatch(kind);
+      if (!resourceVersions.get(target.id)) await relist(target);
+      await startWatch(target);
       schedule();
     } catch (error) {
       settle(error as Error);
@@ -143,12 +169,20 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
 
   function snapshot(): Snapshot {
     const s = emptySnapshot();
-    for (const kind of kinds) s[kind] = [...objects[kind].values()];
+    for (const target of targets) s[target.into].push(...objects.get(target.id)!.values());
     return s;
   }
 
-  /** "…; recent events: …" for a failure that names an object whose events explain it. */
+  /** "…; recent events: …; last log lines of container …" for a failure whose events and log explain it. */
   async function withEvents(verdict: Extract<Verdict, { state: 'failed' }>): Promise<string> {
+    const [explained, log] = await Promise.all([
+      eventsFor(verdict),
+      verdict.logsOf ? readLogTail(cluster, namespace, verdict.logsOf, { clock, giveUpAt: deadline }) : '',
+    ]);
+    return explained + log;
+  }
+
+  async function eventsFor(verdict: Extract<Verdict, { state: 'failed' }>): Promise<string> {
     if (!verdict.eventsOf) return verdict.message;
     const { kind, name } = verdict.eventsOf;
     const eventsOf = () =>
@@ -254,7 +288,7 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
   const resyncMs = options.resyncMs ?? 10_000;
   const resync = () => {
     if (finished) return;
-    void Promise.all(kinds.map(relist))
+    void Promise.all(targets.map(relist))
       .then(schedule)
       // Not fatal (the watches carry on), but not silent either: a resync that keeps failing explains a slow put.
       .catch((error: Error) => {
@@ -270,17 +304,17 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
     else {
       // No list first: a watch without a resourceVersion begins with an ADDED event for everything there is.
       // Not awaited: a watch that is slow to answer must not hold up the resync.
-      for (const kind of kinds) void startWatch(kind).catch((error: Error) => settle(error));
+      for (const target of targets) void startWatch(target).catch((error: Error) => settle(error));
       timers.push(clock.setTimeout(resync, resyncMs));
       // Nothing to watch (only CronJobs): judged at once.
-      if (!kinds.length) schedule();
+      if (!targets.length) schedule();
     }
     await outcome;
     return { durationMs: clock.now() - started };
   } finally {
     finished = true;
     options.signal?.removeEventListener('abort', onAbort);
-    for (const stop of Object.values(stops)) stop?.();
+    for (const stop of stops.values()) stop();
     for (const timer of timers) clock.clearTimeout(timer);
   }
 }

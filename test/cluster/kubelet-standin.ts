@@ -18,15 +18,20 @@
 // heartbeat the node lifecycle controller reads), and writes the Pod status fields a current kubelet writes
 // (observedGeneration on the status and its conditions, PodReadyToStartContainers, hostIPs/podIPs).
 //
+// It serves container logs as a kubelet does (kubelet-logs.ts): the API server's pods/log asks it.
+//
 // Run with Node 24 (type stripping):
 //   node test/cluster/kubelet-standin.ts --kubeconfig FILE [--node-name NAME] [--kube-version vX.Y.Z]
+//     [--port N --tls-cert-file FILE --tls-private-key-file FILE --client-ca-file FILE]
 // Env: STANDIN_READY_DELAY_MS (300), STANDIN_RUN_MS (300), STANDIN_CRASH_INTERVAL_MS (2000),
 //      STANDIN_PULL_BACKOFF_MS (1000), STANDIN_CONCURRENCY (8).
 
 import https from 'node:https';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { serveContainerLogs } from './kubelet-logs.ts';
 
 type Json = Record<string, any>;
 
@@ -36,8 +41,15 @@ const { values: args } = parseArgs({
     'node-name': { type: 'string', default: process.env.STANDIN_NODE_NAME ?? 'standin-node' },
     // The version this kubelet reports (Node status, User-Agent): the cluster's, so version skew checks see a match.
     'kube-version': { type: 'string', default: 'v1.37.2' },
+    // As a kubelet's flags: its HTTPS endpoint (container logs, kubelet-logs.ts) and the certificates it serves with
+    // and trusts clients by. Without the certificates, no endpoint (pods/log then fails as with a kubelet down).
+    port: { type: 'string', default: '10250' },
+    'tls-cert-file': { type: 'string' },
+    'tls-private-key-file': { type: 'string' },
+    'client-ca-file': { type: 'string' },
   },
 });
+const KUBELET_PORT = Number.parseInt(args.port as string, 10);
 const KUBE_VERSION = args['kube-version'] as string;
 const NODE_NAME = args['node-name'] as string;
 const READY_DELAY_MS = intEnv('STANDIN_READY_DELAY_MS', 300);
@@ -164,7 +176,7 @@ function nodeStatus(): Json {
       { type: 'InternalIP', address: NODE_IP },
       { type: 'Hostname', address: NODE_NAME },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
     nodeInfo: {
       machineID: '',
       systemUUID: '',
@@ -836,8 +848,20 @@ function renewLease(): void {
     });
 }
 
+/** Serves /containerLogs from what the stand-in knows of its Pods (their latest object, with the status it wrote). */
+async function serveLogs(): Promise<void> {
+  const [cert, key, ca] = [args['tls-cert-file'], args['tls-private-key-file'], args['client-ca-file']];
+  if (!cert || !key || !ca) return log('no --tls-cert-file, --tls-private-key-file, --client-ca-file: no log endpoint');
+  const podNamed = (namespace: string, name: string) =>
+    [...states.values()].find((s) => s.namespace === namespace && s.name === name)?.pod;
+  const files = { cert: readFileSync(cert), key: readFileSync(key), ca: readFileSync(ca) };
+  await serveContainerLogs({ port: KUBELET_PORT, ...files, find: podNamed, log });
+  log(`serving container logs on https://127.0.0.1:${KUBELET_PORT}/containerLogs/`);
+}
+
 async function main(): Promise<void> {
   log(`kubelet stand-in for node ${NODE_NAME} against ${server.origin} (ready delay ${READY_DELAY_MS} ms)`);
+  await serveLogs();
   for (let attempt = 1; ; attempt++) {
     try {
       await registerNode();

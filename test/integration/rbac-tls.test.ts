@@ -16,7 +16,7 @@ import {
   waitFor,
 } from '../support/cluster.js';
 import { base64, makeTestPki, type TestPki } from '../support/pki.js';
-import { completingJobImage, readyImage } from '../support/images.js';
+import { completingJobImage, crashingImage, readyImage } from '../support/images.js';
 import { emptyDir, sourcesDir, tagOnly } from '../support/release.js';
 import { lines, repoRoot, runScript } from '../support/run-script.js';
 import {
@@ -107,6 +107,7 @@ const notExercisedHere: Record<string, string> = {
   'apps/replicasets list': 'the rollout wait relists on its resync and after a dropped watch',
   'coordination.k8s.io/leases get': "a put finding the release's lock held by another put",
   'coordination.k8s.io/leases update': 'taking over an expired lock',
+  '/pods/log get': "read when a container crashes, for its last log lines (the test after this one's)",
 };
 
 describe('the least-privilege Role from the README', () => {
@@ -205,6 +206,45 @@ describe('the least-privilege Role from the README', () => {
         )
       ).items,
     ).toEqual([]);
+  });
+
+  test('pods/log is what a crash needs for its log lines, and enough: without it the put says so', async () => {
+    const role = JSON.parse(readmeRole(ns.name)) as { rules: Rule[] };
+    const withoutLogs = {
+      ...role,
+      metadata: { ...(role as unknown as { metadata: object }).metadata, name: 'without-pods-log' },
+      rules: role.rules.filter((r) => !r.resources.includes('pods/log')),
+    };
+    expect(withoutLogs.rules).toHaveLength(role.rules.length - 1);
+    await kubectl(['apply', '-f', '-'], { input: JSON.stringify(role) });
+    await kubectl(['apply', '-f', '-'], { input: JSON.stringify(withoutLogs) });
+    const { cluster_url, cluster_ca } = readSource() as unknown as Record<string, string>;
+    const deployAs = async (name: string, roleName: string) => {
+      const token = await serviceAccountToken(ns.name, name);
+      await kubectl(['create', 'rolebinding', name, `--role=${roleName}`, `--serviceaccount=${ns.name}:${name}`], {
+        namespace: ns.name,
+      });
+      const source = { cluster_url, cluster_ca, token, namespace: ns.name, app: name };
+      return runScript('out', { source, params: { ...crashingImage().params, timeout: '2m' } }, { dir: emptyDir() });
+    };
+    const crashLog =
+      'connecting to db:5432 ⏎ error: cannot connect to db:5432: connection refused ⏎ exiting with code 1';
+
+    const enough = await deployAs('with-logs', 'kubernetes-deploy-resource');
+    expect(enough.code, enough.stderr).toBe(5);
+    expect(lines(enough.stderr).at(-1)).toMatch(/CrashLoopBackOff .*; last 3 log lines of container with-logs /);
+    expect(lines(enough.stderr).at(-1)!.endsWith(crashLog)).toBe(true);
+
+    const needed = await deployAs('without-logs', 'without-pods-log');
+    expect(needed.code, needed.stderr).toBe(5);
+    const last = lines(needed.stderr).at(-1)!;
+    expect(last).toMatch(/^error: deployment\/without-logs failed: pod\/without-logs-\S+ container without-logs: /);
+    expect(last).toContain(
+      `; the log of container without-logs (its previous run, the one that exited) could not be read: ` +
+        `the credentials may not get pods/log in namespace ${ns.name} (add it to the Role): forbidden (403)`,
+    );
+    expect(last).toContain('cannot get resource "pods/log"');
+    expect(last).not.toContain('connecting to db:5432');
   });
 
   test('a token without any binding cannot even list: exit 4, check names the verb, resource, namespace', async () => {

@@ -198,8 +198,9 @@ describe('phase before is checked before any cluster call', () => {
     expect(result.code).toBe(2);
     expect(lines(result.stderr).at(-1)).toBe(
       'error: params.manifests: db.yml document 1 (line 1): deployment/db: ' +
-        'annotation kubernetes-deploy-resource.io/phase: before is for Jobs (batch/v1) only: ' +
-        'nothing else runs to completion',
+        'annotation kubernetes-deploy-resource.io/phase: before is for Jobs (batch/v1) and for objects with a ' +
+        'kubernetes-deploy-resource.io/wait-for annotation only: ' +
+        'nothing else has an end to wait for',
     );
   });
 });

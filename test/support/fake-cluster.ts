@@ -15,6 +15,7 @@ import type {
   MetadataListResult,
   ObjectKey,
   ObjectMetadata,
+  PodLogOptions,
   WatchEvent,
 } from '../../src/cluster/api.js';
 import { errorForStatus } from '../../src/cluster/errors.js';
@@ -233,6 +234,8 @@ export type Verb =
   | 'create'
   | 'replace'
   | 'patchMetadata'
+  | 'mergePatch'
+  | 'podLog'
   | 'remove'
   | 'watch';
 
@@ -325,6 +328,17 @@ function sortKeys(value: unknown): unknown {
   );
 }
 
+/** RFC 7386: null removes, objects merge, anything else replaces. */
+function mergePatched(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return clone(patch);
+  const out: Record<string, unknown> = isPlainObject(target) ? clone(target) : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatched(out[key], value);
+  }
+  return out;
+}
+
 /** Server-side apply for one manager: the new config over what is there, minus what it applied before and dropped. */
 function applyMerge(current: unknown, previous: unknown, applied: unknown): unknown {
   if (!isPlainObject(applied) || !isPlainObject(current)) return clone(applied);
@@ -401,6 +415,8 @@ export class FakeCluster {
     react: (event: ControllerEvent, cluster: FakeCluster) => void | Promise<void>;
   }[] = [];
   private readonly lingering = new Map<string, number>();
+  /** Container logs, by `namespace/pod/container/current|previous`. */
+  private readonly logs = new Map<string, string>();
   /** Every change, for watches that start from a resourceVersion. */
   private readonly history: Change[] = [];
   /** Changes before this revision are forgotten: a watch from an older resourceVersion ends with 410 Gone. */
@@ -445,6 +461,12 @@ export class FakeCluster {
    */
   react(kind: string, react: (event: ControllerEvent, cluster: FakeCluster) => void | Promise<void>): this {
     this.controllers.push({ kind, react });
+    return this;
+  }
+
+  /** What a container printed (its previous instance: one that crashed before the current one started). */
+  setLog(namespace: string, pod: string, container: string, text: string, previous = false): this {
+    this.logs.set(`${namespace}/${pod}/${container}/${previous ? 'previous' : 'current'}`, text);
     return this;
   }
 
@@ -563,6 +585,12 @@ export class FakeCluster {
         guard({ verb: 'patchMetadata', kind: key.kind, namespace: key.namespace, name: key.name }, () =>
           this.patchMetadata(key, metadata),
         ),
+      mergePatch: (key, patch, manager) =>
+        guard({ verb: 'mergePatch', kind: key.kind, namespace: key.namespace, name: key.name }, () =>
+          this.mergePatch(key, patch, manager),
+        ),
+      podLog: (namespace, pod, options) =>
+        guard({ verb: 'podLog', kind: 'Pod', namespace, name: pod }, () => this.podLog(namespace, pod, options)),
       remove: (key, propagation, preconditions) =>
         guard({ verb: 'remove', kind: key.kind, namespace: key.namespace, name: key.name }, () =>
           this.remove(key, propagation ?? 'Foreground', preconditions),
@@ -724,6 +752,44 @@ export class FakeCluster {
       next.metadata[field] = current;
     }
     return this.commit(key, next, stored);
+  }
+
+  private mergePatch(key: ObjectKey, patch: Record<string, unknown>, manager: string): KubeObject {
+    const stored = this.mustGet(key, 'patch');
+    const next = mergePatched(stored.object, patch) as KubeObject;
+    if (!deepEqual(content(stored.object), content(next))) {
+      const others = (next.metadata.managedFields as { manager?: string }[] | undefined) ?? [];
+      next.metadata.managedFields = [
+        ...others.filter((m) => m.manager !== manager),
+        { manager, operation: 'Update', time: serverTime(this.clock.now()), fieldsType: 'FieldsV1' },
+      ];
+    }
+    return this.commit(key, next, stored);
+  }
+
+  /** As the API server's pods/log: the last `tailLines` lines, at most `limitBytes`; 400 when there is none. */
+  private podLog(namespace: string, pod: string, options: PodLogOptions): string {
+    const key: ObjectKey = { apiVersion: 'v1', kind: 'Pod', namespace, name: pod };
+    this.mustGet(key, 'get');
+    const which = options.previous ? 'previous' : 'current';
+    const text = this.logs.get(`${namespace}/${pod}/${options.container}/${which}`);
+    if (text === undefined)
+      throw this.refused(
+        400,
+        'get',
+        key,
+        'BadRequest',
+        options.previous
+          ? `previous terminated container "${options.container}" in pod "${pod}" not found`
+          : `container "${options.container}" in pod "${pod}" is waiting to start: trying and failing to pull image`,
+      );
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    const tail = lines
+      .slice(-options.tailLines)
+      .map((l) => `${l}\n`)
+      .join('');
+    return Buffer.from(tail).subarray(0, options.limitBytes).toString('utf8');
   }
 
   private remove(

@@ -81,6 +81,7 @@ export function deployInput(
     prune: false,
     onFailure: 'keep',
     dryRun: false,
+    restart: false,
     historyLimit: 10,
     release: {
       image: { ...ref, ref: imageReference(ref) },

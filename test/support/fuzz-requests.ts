@@ -303,6 +303,7 @@ const outParamKeys = [
   'image_pull_secrets',
   'service_account',
   'patches',
+  'restart',
 ] as const;
 const outParamTypes: Record<(typeof outParamKeys)[number], FieldType> = {
   image: 'string',
@@ -341,6 +342,7 @@ const outParamTypes: Record<(typeof outParamKeys)[number], FieldType> = {
   image_pull_secrets: 'array',
   service_account: 'string',
   patches: 'array',
+  restart: 'boolean',
 };
 
 /** Valid params of a put that deploys (reads image dir, namespace file and manifests before connecting). */

@@ -45,8 +45,9 @@ describe('phase before', () => {
     expect(() => parse(content)).toThrow(
       new BadRequestError(
         `params.manifests: deploy/migrate.yml document 1 (line 1): ${ref}: ` +
-          'annotation kubernetes-deploy-resource.io/phase: before is for Jobs (batch/v1) only: ' +
-          'nothing else runs to completion',
+          'annotation kubernetes-deploy-resource.io/phase: before is for Jobs (batch/v1) and for objects with a ' +
+          'kubernetes-deploy-resource.io/wait-for annotation only: ' +
+          'nothing else has an end to wait for',
       ),
     );
   });

@@ -551,6 +551,8 @@ describe('StatefulSet (RollingUpdate, like kubectl rollout status)', () => {
         'statefulset/db failed: pod/db-2 container web: CrashLoopBackOff (restarted 3 times): ' +
         'back-off 40s restarting failed container',
       eventsOf: { kind: 'Pod', name: 'db-2' },
+      // The crashed run's log, not the one waiting in back-off.
+      logsOf: { pod: 'db-2', container: 'web', previous: true },
     });
   });
 
@@ -738,7 +740,7 @@ describe('Job and CronJob', () => {
 
   test(
     'Failed names the reason, the failed Pods with exit codes and termination messages, ' +
-      'and asks for the Job events',
+      'and asks for the Job events and the log of the first container that failed',
     () => {
       const failed = job({
         failed: 3,
@@ -770,6 +772,7 @@ describe('Job and CronJob', () => {
           'pod/migrate-a (container web exit code 1: Error: relation "users" does not exist), ' +
           'pod/migrate-b (container web exit code 1: Error: relation "users" does not exist)',
         eventsOf: { kind: 'Job', name: 'migrate' },
+        logsOf: { pod: 'migrate-a', container: 'web', previous: false },
       });
       const deadline = job({
         conditions: [

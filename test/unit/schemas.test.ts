@@ -382,6 +382,7 @@ describe('out params', () => {
       on_failure: 'keep',
       dry_run: false,
       keep_volumes: false,
+      restart: false,
       security_context: 'baseline',
     });
   });

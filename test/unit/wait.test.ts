@@ -30,7 +30,7 @@ function fakeClock(): Clock & { advance(ms: number): void } {
   };
 }
 
-function fakeCluster(events: KubeObject[] = []) {
+function fakeCluster(events: KubeObject[] = [], podLog?: ClusterApi['podLog']) {
   const watchers = new Map<string, { onEvent: (e: WatchEvent) => void; onEnd: (error?: unknown) => void }>();
   const watchOptions = new Map<string, unknown>();
   const cluster = {
@@ -59,6 +59,7 @@ function fakeCluster(events: KubeObject[] = []) {
       watchOptions.set(kind, o);
       return { stop: () => watchers.delete(kind) };
     },
+    podLog,
   } as unknown as ClusterApi;
   const emit = (kind: string, type: WatchEvent['type'], object: KubeObject) =>
     watchers.get(kind)!.onEvent({ type, object });
@@ -163,6 +164,66 @@ describe('waitForRollout', () => {
           'recent events: Warning Failed: Error: ImagePullBackOff',
       ),
     );
+  });
+
+  test('a crash loop ends with the last lines of the run that crashed; an unreadable log is said', async () => {
+    const crashing: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web-abc-1', labels: { 'pod-template-hash': 'abc' } },
+      status: {
+        containerStatuses: [
+          {
+            name: 'web',
+            restartCount: 3,
+            state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s' } },
+            lastState: { terminated: { exitCode: 1 } },
+          },
+        ],
+      },
+    };
+    const failWith = async (podLog: ClusterApi['podLog']) => {
+      const fake = fakeCluster([], podLog);
+      const result = waitForRollout({
+        cluster: fake.cluster,
+        namespace: 'ns',
+        selector: 's',
+        workloads: [deployment({})],
+        timeoutMs: 60_000,
+        log: memoryLogger(),
+        clock: fakeClock(),
+        eventsGraceMs: 0,
+      });
+      await tick();
+      fake.emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2 }));
+      fake.emit('ReplicaSet', 'ADDED', replicaSet);
+      fake.emit('Pod', 'ADDED', crashing);
+      return result.then(
+        () => 'resolved',
+        (error: Error) => error.message,
+      );
+    };
+    const asked: unknown[] = [];
+    const message = await failWith(async (namespace, pod, options) => {
+      asked.push({ namespace, pod, ...options });
+      return 'connecting to db:5432\nerror: cannot connect to db:5432: connection refused\n';
+    });
+    expect(message).toBe(
+      'deployment/web failed: pod/web-abc-1 container web: CrashLoopBackOff (restarted 3 times): back-off 40s; ' +
+        'last 2 log lines of container web (its previous run, the one that exited): ' +
+        'connecting to db:5432 ⏎ error: cannot connect to db:5432: connection refused',
+    );
+    expect(asked).toEqual([
+      { namespace: 'ns', pod: 'web-abc-1', container: 'web', previous: true, tailLines: 20, limitBytes: 65536 },
+    ]);
+    const forbidden = await failWith(async () => {
+      throw new ApiRejectedError(
+        'forbidden (403) to read the log of pod/web-abc-1: pods "web-abc-1" is forbidden',
+        403,
+      );
+    });
+    expect(forbidden).toContain('back-off 40s; the log of container web (its previous run, the one that exited)');
+    expect(forbidden).toContain('could not be read: the credentials may not get pods/log in namespace ns');
   });
 
   describe('a failure seen before the events that explain it', () => {
