@@ -17,11 +17,20 @@ const dir = resolve(process.argv[2] ?? '');
 const server = createServer((req, res) => {
   req.resume();
   const list = req.method === 'GET' && /\/secrets\?/.test(req.url ?? '');
+  // As the API server: a list asked for as metadata (check's records) comes as a PartialObjectMetadataList.
+  const metadata = /as=PartialObjectMetadataList/.test(req.headers.accept ?? '');
   res.writeHead(list ? 200 : 403, { 'content-type': 'application/json' });
   res.end(
     JSON.stringify(
       list
-        ? { kind: 'SecretList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] }
+        ? metadata
+          ? {
+              kind: 'PartialObjectMetadataList',
+              apiVersion: 'meta.k8s.io/v1',
+              metadata: { resourceVersion: '1' },
+              items: [],
+            }
+          : { kind: 'SecretList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] }
         : { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: 'fill run' },
     ),
   );

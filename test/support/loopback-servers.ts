@@ -158,7 +158,13 @@ export async function startEmptyListServer(): Promise<LoopbackServer & { port: n
     authorizations.push(req.headers.authorization ?? '');
     req.resume();
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end('{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}');
+    // As the API server: a list asked for as metadata (check's records) comes as a PartialObjectMetadataList.
+    res.end(
+      /as=PartialObjectMetadataList/.test(req.headers.accept ?? '')
+        ? '{"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1",' +
+            '"metadata":{"resourceVersion":"1"},"items":[]}'
+        : '{"kind":"SecretList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}',
+    );
   });
   const close = tracked(server);
   const port = await listen(server);
