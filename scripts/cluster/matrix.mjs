@@ -6,14 +6,16 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 const versions = process.argv.slice(2).length ? process.argv.slice(2) : ['1.35', '1.36', '1.37'];
 const scratch = mkdtempSync(join(tmpdir(), 'kdr-matrix-'));
 const rows = [];
 
+// Node 24 from the devDependency first on PATH (vitest's `#!/usr/bin/env node`, the stand-in), as npm run does.
+const bin = resolve('node_modules/.bin');
 for (const version of versions) {
-  const env = { ...process.env, KDR_KUBE_VERSION: version };
+  const env = { ...process.env, KDR_KUBE_VERSION: version, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` };
   const started = Date.now();
   process.stderr.write(`\n[matrix] Kubernetes ${version}: cluster:up, then the contract and integration suites\n`);
   const up = spawnSync('bash', ['scripts/cluster/up.sh'], { stdio: 'inherit', env });
