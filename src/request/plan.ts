@@ -7,8 +7,8 @@ import { BadRequestError } from '../errors.js';
 import { dns1123Label, dns1123Subdomain } from '../kube/names.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
 import type { ReleaseSpec } from '../manifests/render.js';
-import type { BuildEnv } from '../output/build-env.js';
 import { parseDuration } from '../time.js';
+import { expandableBuildKeys, type BuildEnv } from './build-env.js';
 import { parseWith, quote } from './issues.js';
 import { outRequestSchema, type OutParams } from './out-schema.js';
 import { namespaceOfSource, type Source, type SourceNamespace } from './schemas.js';
@@ -104,7 +104,7 @@ const releaseShapingParams = [
   'security_context',
 ] as const;
 
-const buildVars = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME'] as const;
+const buildVars = expandableBuildKeys;
 
 /**
  * A build variable's value as part of a DNS name (namespace, host): lowercase, and every character other than a-z,
