@@ -3,7 +3,7 @@ import type { ClusterAuth } from '../cluster/auth.js';
 import type { ConnectOptions, NetworkEnv } from '../cluster/client.js';
 import { readPodNamespace } from '../cluster/in-cluster.js';
 import type { Logger } from '../log.js';
-import type { BuildEnv } from '../output/build-env.js';
+import type { BuildEnv } from '../request/build-env.js';
 import { product } from '../kube/labels.js';
 import type { SourceNamespace } from '../request/schemas.js';
 import type { Clock } from '../time.js';

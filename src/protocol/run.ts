@@ -6,7 +6,7 @@ import { secretFragments } from '../cluster/auth.js';
 import type { NetworkEnv } from '../cluster/client.js';
 import { AbortedError, BadRequestError, ExitCode, ResourceError } from '../errors.js';
 import { Redactor, createLogger, type Logger } from '../log.js';
-import { buildEnvKeys, type BuildEnv } from '../output/build-env.js';
+import { buildEnvKeys, type BuildEnv } from '../request/build-env.js';
 
 export interface ScriptContext {
   /** The parsed JSON request (not yet validated: the command validates it). */

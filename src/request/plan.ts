@@ -7,8 +7,8 @@ import { BadRequestError } from '../errors.js';
 import { dns1123Label, dns1123Subdomain } from '../kube/names.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
 import type { ReleaseSpec } from '../manifests/render.js';
-import type { BuildEnv } from '../output/build-env.js';
 import { parseDuration } from '../time.js';
+import { expandableBuildKeys, type BuildEnv } from './build-env.js';
 import { parseWith, quote } from './issues.js';
 import { outRequestSchema, type OutParams } from './out-schema.js';
 import { namespaceOfSource, type Source, type SourceNamespace } from './schemas.js';
@@ -104,7 +104,7 @@ const releaseShapingParams = [
   'security_context',
 ] as const;
 
-const buildVars = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME'] as const;
+const buildVars = expandableBuildKeys;
 
 /**
  * A build variable's value as part of a DNS name (namespace, host): lowercase, and every character other than a-z,
@@ -186,28 +186,73 @@ function envFromOf(envFrom: OutParams['env_from']): NonNullable<RenderParams['en
   });
 }
 
+/** A sweep takes only timeout and dry_run besides its own block. */
+function sweepPlan(
+  source: Source,
+  params: OutParams,
+  sweep: NonNullable<OutParams['sweep']>,
+  given: string[],
+): SweepPlan {
+  const others = given.filter((key) => !['sweep', 'timeout', 'dry_run'].includes(key));
+  if (others.length)
+    throw new BadRequestError(
+      `${others.map((k) => `params.${k}`).join(', ')}: ` +
+        'cannot be combined with params.sweep (only timeout and dry_run can)',
+    );
+  return {
+    source,
+    app: source.app,
+    timeoutMs: parseDuration(params.timeout)!,
+    action: 'sweep',
+    olderThanMs: parseDuration(sweep.older_than)!,
+    keep: sweep.keep,
+    dryRun: params.dry_run,
+    namespacePrefix: sweep.namespace_prefix,
+  };
+}
+
+/** A redeploy takes everything from the recorded revision: no param that shapes a release may come with it. */
+function redeployRevision(params: OutParams, given: string[]): RedeployPlan['revision'] {
+  const shaping = releaseShapingParams.filter((key) => given.includes(key));
+  if (shaping.length) {
+    const by = params.revision !== undefined ? 'params.revision' : 'params.revision_file';
+    throw new BadRequestError(
+      `${shaping.map((k) => `params.${k}`).join(', ')}: cannot be combined with ${by} ` +
+        '(a redeploy takes the image and every object from the recorded revision)',
+    );
+  }
+  return params.revision !== undefined ? { number: Number(params.revision) } : { file: params.revision_file! };
+}
+
+/** The params that shape the rendered Deployment, Service and Ingress, as the render takes them. */
+function renderParamsOf(params: OutParams, env: BuildEnv): RenderParams {
+  return {
+    replicas: params.replicas,
+    port: params.port,
+    servicePort: params.service_port,
+    env: envOf(params.env),
+    ...(params.env_from.length ? { envFrom: envFromOf(params.env_from) } : {}),
+    ...(params.image_pull_secrets.length ? { imagePullSecrets: params.image_pull_secrets } : {}),
+    ...(params.service_account ? { serviceAccount: params.service_account } : {}),
+    ...(params.args ? { args: params.args } : {}),
+    labels: params.labels,
+    annotations: params.annotations,
+    ...(params.resources ? { resources: params.resources } : {}),
+    ...(params.readiness_path ? { readinessPath: params.readiness_path } : {}),
+    ...(params.host !== undefined ? { host: hostOf(params, env) } : {}),
+    path: params.path,
+    ...(params.ingress_class ? { ingressClass: params.ingress_class } : {}),
+    ...(params.tls_secret ? { tlsSecret: params.tls_secret } : {}),
+    ingressAnnotations: params.ingress_annotations,
+    securityContext: params.security_context,
+  };
+}
+
 /** The raw request (stdin JSON) → a plan; every error is a BadRequestError naming the field. */
 export function planPut(raw: unknown, env: BuildEnv): PutPlan {
   const { source, params } = parseWith(outRequestSchema, raw);
   const given = Object.keys((raw as { params?: Record<string, unknown> }).params ?? {});
-  if (params.sweep) {
-    const others = given.filter((key) => !['sweep', 'timeout', 'dry_run'].includes(key));
-    if (others.length)
-      throw new BadRequestError(
-        `${others.map((k) => `params.${k}`).join(', ')}: ` +
-          'cannot be combined with params.sweep (only timeout and dry_run can)',
-      );
-    return {
-      source,
-      app: source.app,
-      timeoutMs: parseDuration(params.timeout)!,
-      action: 'sweep',
-      olderThanMs: parseDuration(params.sweep.older_than)!,
-      keep: params.sweep.keep,
-      dryRun: params.dry_run,
-      namespacePrefix: params.sweep.namespace_prefix,
-    };
-  }
+  if (params.sweep) return sweepPlan(source, params, params.sweep, given);
   const base: PlanBase = {
     source,
     app: source.app,
@@ -226,19 +271,8 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     dryRun: params.dry_run,
     restart: params.restart,
   };
-  if (params.revision !== undefined || params.revision_file !== undefined) {
-    const shaping = releaseShapingParams.filter((key) => given.includes(key));
-    if (shaping.length) {
-      const by = params.revision !== undefined ? 'params.revision' : 'params.revision_file';
-      throw new BadRequestError(
-        `${shaping.map((k) => `params.${k}`).join(', ')}: cannot be combined with ${by} ` +
-          '(a redeploy takes the image and every object from the recorded revision)',
-      );
-    }
-    const revision =
-      params.revision !== undefined ? { number: Number(params.revision) } : { file: params.revision_file! };
-    return { ...base, ...options, action: 'redeploy', revision };
-  }
+  if (params.revision !== undefined || params.revision_file !== undefined)
+    return { ...base, ...options, action: 'redeploy', revision: redeployRevision(params, given) };
   return {
     ...base,
     ...options,
@@ -246,25 +280,6 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     image: imageOf(params),
     manifests: params.manifests,
     patches: params.patches,
-    render: {
-      replicas: params.replicas,
-      port: params.port,
-      servicePort: params.service_port,
-      env: envOf(params.env),
-      ...(params.env_from.length ? { envFrom: envFromOf(params.env_from) } : {}),
-      ...(params.image_pull_secrets.length ? { imagePullSecrets: params.image_pull_secrets } : {}),
-      ...(params.service_account ? { serviceAccount: params.service_account } : {}),
-      ...(params.args ? { args: params.args } : {}),
-      labels: params.labels,
-      annotations: params.annotations,
-      ...(params.resources ? { resources: params.resources } : {}),
-      ...(params.readiness_path ? { readinessPath: params.readiness_path } : {}),
-      ...(params.host !== undefined ? { host: hostOf(params, env) } : {}),
-      path: params.path,
-      ...(params.ingress_class ? { ingressClass: params.ingress_class } : {}),
-      ...(params.tls_secret ? { tlsSecret: params.tls_secret } : {}),
-      ingressAnnotations: params.ingress_annotations,
-      securityContext: params.security_context,
-    },
+    render: renderParamsOf(params, env),
   };
 }

@@ -6,8 +6,6 @@ import * as z from 'zod/mini';
 import { parseDuration } from '../time.js';
 import { dns1035Label, dns1123Label } from '../kube/names.js';
 
-export type { OutParams, OutRequest } from './out-schema.js';
-
 export const nonEmpty = z.string().check(z.minLength(1, { error: 'must not be empty' }));
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 

@@ -13,7 +13,7 @@ import { out } from '../../src/commands/out.js';
 import { recordName } from '../../src/engine/records.js';
 import { BadRequestError, RolloutFailedError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
-import type { BuildEnv } from '../../src/output/build-env.js';
+import type { BuildEnv } from '../../src/request/build-env.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
 import { fakeWithController } from '../support/fake-release.js';
 
