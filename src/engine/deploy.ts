@@ -75,7 +75,8 @@ export interface DeployResult {
   pruned: string[];
   /** "ref (why)" of objects the prune should have deleted but could not (left in place, reported). */
   notPruned: string[];
-  dryRun?: { objects: DryRunObject[] };
+  /** A dry run: each object as the server would make it, and the revision the put would record (same planner). */
+  dryRun?: { objects: DryRunObject[]; revision: number };
   /** restart: true: the time written into the restarted workloads' Pod templates. */
   restartedAt?: string;
 }
@@ -128,7 +129,7 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     return { ...record, metadata: marked.metadata };
   });
   const tried = attemptsSince(cluster, records, state.lastDeployed);
-  const { revision, reused, record } = planRecord({ ...state, records }, release, { ...input, mode: input.mode });
+  const { revision, reused, record } = planRecord({ ...state, records }, release, input);
   if (!reused) {
     // Written first, as "pending": a put cut off half-way leaves a record that teardown finds,
     // never a half-written one.
@@ -253,7 +254,8 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
     changes: [],
     pruned,
     notPruned: [],
-    dryRun: { objects },
+    // The same decision as the put's on the same state: the revision it would take (or re-use).
+    dryRun: { objects, revision: planRecord(state, release, input).revision },
   };
 }
 

@@ -2,9 +2,11 @@
 import { describe, expect, test } from 'vitest';
 import type { ObjectMetadata } from '../../src/cluster/api.js';
 import { applyGroups, historyToDrop, planRecord } from '../../src/engine/changes.js';
-import type { ReleaseContent } from '../../src/engine/deploy.js';
+import { deployRelease, type ReleaseContent } from '../../src/engine/deploy.js';
 import { contentHash, encodeRecord, type ReleaseRecord } from '../../src/engine/records.js';
 import { objectRef, type KubeObject } from '../../src/kube/object.js';
+import { diffObject } from '../../src/output/diff.js';
+import { deployInput, fakeWithController } from '../support/fake-release.js';
 
 const obj = (kind: string, name: string): KubeObject => ({
   apiVersion: 'v1',
@@ -125,3 +127,42 @@ describe('historyToDrop', () => {
     );
   });
 });
+
+describe('a dry run and the put after it, on the same state (fake cluster)', () => {
+  const configMaps = (...names: string[]) =>
+    names
+      .map((name) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\ndata: {a: ${name}}\n`)
+      .join('---\n');
+  test.each([
+    {
+      name: 'a new image, a ConfigMap dropped and one added',
+      image: 'registry.local/team/web:2',
+      manifests: ['a', 'c'],
+      revision: 2,
+      pruned: ['configmap/b'],
+    },
+    {
+      name: 'the same release again (re-used revision)',
+      image: undefined,
+      manifests: ['a', 'b'],
+      revision: 1,
+      pruned: [],
+    },
+  ])('agree on revision, changes and prune: $name', async ({ image, manifests, revision, pruned }) => {
+    const fake = fakeWithController();
+    await fake.clock.run(deployRelease(deployInput(fake, { manifests: configMaps('a', 'b'), prune: true })));
+    const params = { manifests: configMaps(...manifests), prune: true, ...(image ? { image } : {}) };
+    const dry = await fake.clock.run(deployRelease(deployInput(fake, { ...params, dryRun: true })));
+    const put = await fake.clock.run(deployRelease(deployInput(fake, params)));
+    expect(put.revision).toBe(revision);
+    expect(put.pruned).toEqual(pruned);
+    expect(dry.dryRun!.revision).toBe(put.revision);
+    expect(dry.pruned).toEqual(put.pruned);
+    const dryChanges = dry.dryRun!.objects.map((o) => {
+      const diff = diffObject(o.live, o.dryRun ?? o.desired);
+      return { ref: o.ref, change: diff.change === 'changed' ? 'configured' : diff.change };
+    });
+    expect(sortByRef(dryChanges)).toEqual(sortByRef(put.changes));
+  });
+});
+const sortByRef = <T extends { ref: string }>(list: T[]) => [...list].sort((a, b) => a.ref.localeCompare(b.ref));
