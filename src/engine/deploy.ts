@@ -13,6 +13,7 @@ import { isWorkload } from '../rollout/assess.js';
 import { waitForRollout } from '../rollout/wait.js';
 import { RolloutFailedError, TimedOutError } from '../errors.js';
 import { mapBounded } from './bounded.js';
+import { applyGroups, historyToDrop, isOwnObject, planRecord } from './changes.js';
 import { isJob, putJob } from './jobs.js';
 import { acquireReleaseLock, underLock } from './lock.js';
 import { ensureNamespace, type ResourceScope } from './namespace.js';
@@ -20,7 +21,6 @@ import { checkOwnership } from './ownership.js';
 import { deleteObjects, prunableRefs, pruneCandidates } from './prune.js';
 import { handOverReplicas, replicasToHandOver } from './replicas.js';
 import {
-  contentHash,
   encodeRecord,
   lastPutAnnotation,
   listRecords,
@@ -75,7 +75,8 @@ export interface DeployResult {
   pruned: string[];
   /** "ref (why)" of objects the prune should have deleted but could not (left in place, reported). */
   notPruned: string[];
-  dryRun?: { objects: DryRunObject[] };
+  /** A dry run: each object as the server would make it, and the revision the put would record (same planner). */
+  dryRun?: { objects: DryRunObject[]; revision: number };
   /** restart: true: the time written into the restarted workloads' Pod templates. */
   restartedAt?: string;
 }
@@ -128,23 +129,7 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
     return { ...record, metadata: marked.metadata };
   });
   const tried = attemptsSince(cluster, records, state.lastDeployed);
-  const hash = contentHash(release.image.ref, release.objects);
-  const reused = input.mode === 'apply' && state.lastDeployed?.contentHash === hash;
-  const revision = reused
-    ? state.lastDeployed!.revision
-    : Math.max(0, ...records.map(recordRevision).filter(Number.isFinite)) + 1;
-  const record: ReleaseRecord = {
-    app,
-    namespace,
-    revision,
-    image: release.image,
-    objects: release.objects,
-    ...(release.url ? { url: release.url } : {}),
-    build: release.build,
-    createdAt: input.now.toISOString(),
-    contentHash: hash,
-    ...(release.redeployedFrom !== undefined ? { redeployedFrom: release.redeployedFrom } : {}),
-  };
+  const { revision, reused, record } = planRecord({ ...state, records }, release, input);
   if (!reused) {
     // Written first, as "pending": a put cut off half-way leaves a record that teardown finds,
     // never a half-written one.
@@ -269,7 +254,8 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
     changes: [],
     pruned,
     notPruned: [],
-    dryRun: { objects },
+    // The same decision as the put's on the same state: the revision it would take (or re-use).
+    dryRun: { objects, revision: planRecord(state, release, input).revision },
   };
 }
 
@@ -329,8 +315,8 @@ async function applyAndWait(
   };
   // In order of kind (objects are sorted so: dependencies first, the app's own objects last); objects of one kind
   // go together, a few at a time. Jobs of phase "before" complete before the app's own objects are applied.
-  const groups = groupByKind(objects, app);
-  const ownGroup = groups.at(-1)?.some((o) => isOwn(o, app)) ? groups.pop()! : [];
+  const groups = applyGroups(objects, app);
+  const ownGroup = groups.at(-1)?.some((o) => isOwnObject(o, app)) ? groups.pop()! : [];
   for (const group of groups) await mapBounded(group, 8, applyOne);
   const beforePhase = objects.filter(isBeforePhase);
   let beforeMs = 0;
@@ -390,9 +376,6 @@ async function restartWorkloads(
   return targets.length ? { restartedAt } : {};
 }
 
-const isOwn = (o: KubeObject, app: string) =>
-  o.metadata.name === app && ['Deployment', 'Service', 'Ingress'].includes(o.kind);
-
 /** Custom kinds are only known to the server: each must exist there and be namespaced, before anything is written. */
 async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<void> {
   const kinds = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}`, o]));
@@ -410,21 +393,6 @@ async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<v
         422,
       );
   }
-}
-
-/**
- * Consecutive runs of the same kind (extra manifests come sorted by kind), then the app's own Deployment, Service and
- * Ingress as one last group. Extras cannot take those names (parseExtraManifests reserves them).
- */
-function groupByKind(objects: KubeObject[], app: string): KubeObject[][] {
-  const groups: KubeObject[][] = [];
-  for (const object of objects.filter((o) => !isOwn(o, app))) {
-    const last = groups.at(-1);
-    if (last && last[0]!.kind === object.kind) last.push(object);
-    else groups.push([object]);
-  }
-  const own = objects.filter((o) => isOwn(o, app));
-  return own.length ? [...groups, own] : groups;
 }
 
 /**
@@ -450,7 +418,7 @@ async function pruneHistory(
   log: DeployInput['log'],
 ): Promise<void> {
   // This put's record is the newest and always kept: of the earlier ones, limit - 1 stay.
-  const surplus = before.slice(0, Math.max(0, before.length - (limit - 1)));
+  const surplus = historyToDrop(before, limit);
   await mapBounded(surplus, 4, (r) =>
     cluster.remove(
       { apiVersion: 'v1', kind: 'Secret', namespace: r.metadata.namespace, name: r.metadata.name },
