@@ -1,8 +1,8 @@
 // `out` (put): carries out a put plan — deploy a release, redeploy a recorded revision, or tear the release down.
 import type { ClusterApi } from '../cluster/api.js';
 import { resolveClusterAuth } from '../cluster/auth.js';
-import { deployRelease, type ReleaseContent } from '../engine/deploy.js';
-import { newRelease } from '../engine/release.js';
+import { deployRelease } from '../engine/deploy.js';
+import { newRelease, type ReleaseContent } from '../engine/release.js';
 import { readRecordedRelease } from '../engine/redeploy.js';
 import type { ReleaseTarget } from '../engine/target.js';
 import { resourceScope, type ResourceScope } from '../engine/namespace.js';

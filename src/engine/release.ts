@@ -1,13 +1,23 @@
 // A new release: what a deploy plan describes (image, rendered objects, extra manifests), read from the put's inputs
 // and checked before the first cluster call.
+import type { KubeObject } from '../kube/object.js';
 import { parseExtraManifests } from '../manifests/extra.js';
-import { imageReference } from '../manifests/image.js';
+import { imageReference, type ImageRef } from '../manifests/image.js';
 import { parsePatches } from '../manifests/patches.js';
 import { renderManifests } from '../manifests/render.js';
 import type { DeployPlan } from '../request/plan.js';
 import { readImageDir, readManifestFiles } from '../sources/read.js';
-import type { ReleaseContent } from './deploy.js';
 import { encodeRecord } from './records.js';
+
+/** What a revision holds: the image and every object, as recorded. */
+export interface ReleaseContent {
+  image: ImageRef & { ref: string };
+  objects: KubeObject[];
+  url?: string;
+  build: Record<string, string>;
+  /** Set when this content is an earlier revision deployed again. */
+  redeployedFrom?: number;
+}
 
 /** Where the release answers, when it has an Ingress host. */
 export function releaseUrl(host: string | undefined, path: string, tls: boolean): string | undefined {

@@ -1,12 +1,17 @@
 // The put's decisions (engine/changes.ts) as tables, on plain state: no cluster, fake or real.
 import { describe, expect, test } from 'vitest';
 import type { ObjectMetadata } from '../../src/cluster/api.js';
-import { applyGroups, historyToDrop, planRecord } from '../../src/engine/changes.js';
-import { deployRelease, type ReleaseContent } from '../../src/engine/deploy.js';
+import { applyGroups, historyToDrop, planChanges, planRecord, type PlanOptions } from '../../src/engine/changes.js';
+import { deployRelease } from '../../src/engine/deploy.js';
+import { refusalError } from '../../src/engine/ownership.js';
 import { contentHash, encodeRecord, type ReleaseRecord } from '../../src/engine/records.js';
+import type { ReleaseContent } from '../../src/engine/release.js';
+import { nothingThere, type ReleaseState } from '../../src/engine/state.js';
+import { product } from '../../src/kube/labels.js';
 import { objectRef, type KubeObject } from '../../src/kube/object.js';
+import { phaseAnnotation } from '../../src/manifests/extra.js';
 import { diffObject } from '../../src/output/diff.js';
-import { deployInput, fakeWithController } from '../support/fake-release.js';
+import { deployInput, fakeWithController, ownedBy } from '../support/fake-release.js';
 
 const obj = (kind: string, name: string): KubeObject => ({
   apiVersion: 'v1',
@@ -125,6 +130,219 @@ describe('historyToDrop', () => {
     expect(historyToDrop(records, limit).map((r) => r.metadata.name)).toEqual(
       records.filter((_, i) => dropped.includes(i + 1)).map((r) => r.metadata.name),
     );
+  });
+});
+
+describe('planChanges', () => {
+  const typed = (apiVersion: string, kind: string, name: string, annotations?: Record<string, string>): KubeObject => ({
+    apiVersion,
+    kind,
+    metadata: { name, namespace: 'ns', labels: ownedBy('web'), ...(annotations ? { annotations } : {}) },
+  });
+  const deployment = (name: string) => typed('apps/v1', 'Deployment', name);
+  const service = typed('v1', 'Service', 'web');
+  const configMap = (name: string) => typed('v1', 'ConfigMap', name);
+  const migrate = typed('batch/v1', 'Job', 'migrate', { [phaseAnnotation]: 'before' });
+  const app = [deployment('web'), service];
+  const content = (objects: KubeObject[], tag = '1'): ReleaseContent => ({ ...release(tag), objects });
+  const kinds = new Map<string, boolean | undefined>([
+    ['apps/v1/Deployment', true],
+    ['v1/Service', true],
+    ['v1/ConfigMap', true],
+    ['batch/v1/Job', true],
+  ]);
+  /** As it is now: our own object (or `labels` someone else's), with a resourceVersion. */
+  const live = (objects: KubeObject[], labels?: Record<string, string>) =>
+    new Map(
+      objects.map((o) => [
+        objectRef(o),
+        { ...o, metadata: { ...o.metadata, resourceVersion: '7', ...(labels ? { labels } : {}) } },
+      ]),
+    );
+  const state = (change: Partial<ReleaseState> = {}): ReleaseState => ({
+    kinds,
+    live: new Map(),
+    records: [],
+    attempts: [],
+    ...change,
+  });
+  const planOptions: PlanOptions = { ...options, wait: true, restart: false, prune: false, historyLimit: 10 };
+  const plan = (s: ReleaseState, put: ReleaseContent, change: Partial<PlanOptions> = {}) =>
+    planChanges(s, put, { ...planOptions, ...change });
+  const refs = (objects: KubeObject[] | undefined) => objects?.map(objectRef);
+
+  describe('the verdict, before any write', () => {
+    const widget = typed('example.com/v1', 'Widget', 'w');
+    const cases: {
+      name: string;
+      state: ReleaseState;
+      objects?: KubeObject[];
+      change?: Partial<PlanOptions>;
+      refused?: { status: number; message: string };
+    }[] = [
+      { name: 'nothing there: nothing refused', state: state() },
+      { name: 'our own objects there (apply): nothing refused', state: state({ live: live(app) }) },
+      {
+        name: 'a kind the server does not know',
+        state: state(),
+        objects: [widget, ...app],
+        refused: {
+          status: 404,
+          message:
+            'params.manifests: the cluster does not know kind Widget in example.com/v1 (widget/w); ' +
+            'is its CustomResourceDefinition installed?',
+        },
+      },
+      {
+        name: 'a cluster-scoped kind',
+        state: state({ kinds: new Map([...kinds, ['example.com/v1/Widget', false]]) }),
+        objects: [widget, ...app],
+        refused: {
+          status: 422,
+          message: 'params.manifests: widget/w is cluster-scoped; a release holds only namespaced objects',
+        },
+      },
+      {
+        name: 'a kind is judged before ownership',
+        state: state({ live: live([service], { owner: 'someone-else' }) }),
+        objects: [widget, ...app],
+        refused: { status: 404, message: 'does not know kind Widget' },
+      },
+      {
+        name: 'a same-named object that is not ours',
+        state: state({ live: live([service], { owner: 'someone-else' }) }),
+        refused: {
+          status: 409,
+          message:
+            'service/web already exists in namespace ns and is not managed by this release ' +
+            '(no app.kubernetes.io/managed-by=kubernetes-deploy-resource and app.kubernetes.io/instance=web labels): ' +
+            'left untouched; rename the app or remove it first',
+        },
+      },
+      {
+        name: 'two of them',
+        state: state({ live: live(app, { owner: 'someone-else' }) }),
+        refused: { status: 409, message: 'deployment/web, service/web already exist in namespace ns and are not' },
+      },
+      {
+        name: 'mode create: any object of the release that exists, ours too',
+        state: state({ live: live(app) }),
+        change: { mode: 'create' },
+        refused: {
+          status: 409,
+          message:
+            'mode create: deployment/web, service/web already exist in namespace ns; nothing was created ' +
+            '(use mode: apply to update, or delete the release first)',
+        },
+      },
+      {
+        name: 'a rollback in mode create goes back over our objects',
+        state: state({ live: live(app) }),
+        change: { mode: 'create', rollbackFrom: [] },
+      },
+      {
+        name: 'a rollback never takes over an object that is not ours',
+        state: state({ live: live([service], { owner: 'someone-else' }) }),
+        change: { rollbackFrom: [] },
+        refused: { status: 409, message: 'service/web already exists in namespace ns and is not managed' },
+      },
+      {
+        name: 'kinds not asked (a dry run into a namespace not there yet): nothing refused',
+        state: nothingThere(),
+        objects: [widget, ...app],
+      },
+    ];
+    test.each(cases)('$name', ({ state: s, objects = app, change, refused }) => {
+      const { refusal } = plan(s, content(objects), change);
+      if (!refused) return expect(refusal).toBeUndefined();
+      const error = refusalError(refusal!);
+      expect(error.status).toBe(refused.status);
+      expect(error.message).toContain(refused.message);
+    });
+  });
+
+  test('apply order: groups of one kind, the before gate, the own objects last; what is waited for', () => {
+    const objects = [configMap('a'), migrate, deployment('worker'), ...app];
+    const changes = plan(state(), content(objects));
+    expect(changes.groups.map(refs)).toEqual([['configmap/a'], ['job/migrate'], ['deployment/worker']]);
+    expect(refs(changes.gate)).toEqual(['job/migrate']);
+    expect(refs(changes.own)).toEqual(['deployment/web', 'service/web']);
+    expect(refs(changes.waitFor)).toEqual(['deployment/worker', 'deployment/web']);
+    // wait: false waits for no rollout, but the gate still holds the own objects back.
+    const noWait = plan(state(), content(objects), { wait: false });
+    expect(noWait.waitFor).toBeUndefined();
+    expect(refs(noWait.gate)).toEqual(['job/migrate']);
+  });
+
+  test.each([
+    { name: 'restart: false restarts nothing', change: {}, restart: undefined },
+    {
+      name: 'restart: true restarts the workloads there, not those this put creates',
+      change: { restart: true },
+      restart: { targets: ['deployment/web'], created: ['deployment/worker'] },
+    },
+    { name: 'a rollback restarts nothing', change: { restart: true, rollbackFrom: [] }, restart: undefined },
+  ])('$name', ({ change, restart }) => {
+    const changes = plan(state({ live: live(app) }), content([deployment('worker'), ...app]), change);
+    expect(
+      changes.restart && { targets: refs(changes.restart.targets), created: refs(changes.restart.created) },
+    ).toEqual(restart);
+  });
+
+  test('records: the pending ones a cut-off put left are marked failed, and the history cut (not on a reuse)', () => {
+    const v1 = recorded(1, content(app));
+    const records = [meta(v1, 'deployed'), meta(recorded(2, content(app, '2')), 'pending')];
+    const put = plan(state({ records, lastDeployed: v1 }), content(app, '3'), { historyLimit: 2 });
+    expect(put).toMatchObject({ revision: 3, reused: false, cutOff: [2] });
+    expect(put.dropHistory.map((r) => r.metadata.name)).toEqual([meta(v1, 'deployed').metadata.name]);
+    const again = plan(state({ records, lastDeployed: v1 }), content(app), { historyLimit: 2 });
+    expect(again).toMatchObject({ revision: 1, reused: true, dropHistory: [] });
+    const rollback = plan(state({ records, lastDeployed: v1 }), v1, { historyLimit: 2, rollbackFrom: [] });
+    expect(rollback).toMatchObject({ revision: 1, reused: true, cutOff: [], dropHistory: [] });
+  });
+
+  describe('prune', () => {
+    const v1 = recorded(1, content([configMap('old'), ...app]));
+    const tried = encodeRecord(recorded(2, content([configMap('tried'), ...app], '2')), 'failed');
+    const s = state({ records: [meta(v1, 'deployed')], lastDeployed: v1, attempts: [tried] });
+    test.each([
+      { name: 'prune: false prunes nothing', put: content(app, '3'), change: { prune: false }, pruned: [] },
+      {
+        name: 'what the last deployed revision and the attempts since had, and this release has not',
+        put: content(app, '3'),
+        change: { prune: true },
+        pruned: ['configmap/old', 'configmap/tried'],
+      },
+      {
+        name: 'what this release keeps is not pruned',
+        put: content([configMap('old'), ...app], '3'),
+        change: { prune: true },
+        pruned: ['configmap/tried'],
+      },
+      {
+        name: 'a rollback keeps the revision it goes back to, and prunes what the failed attempt added',
+        put: v1,
+        change: { prune: true, rollbackFrom: [configMap('added'), ...app] },
+        pruned: ['configmap/tried', 'configmap/added'],
+      },
+    ])('$name', ({ put, change, pruned }) => {
+      expect(refs(plan(s, put, change).prune)).toEqual(pruned);
+    });
+  });
+
+  test('replicas: auto hands over the count our apply still owns (mode apply only)', () => {
+    const desired = { ...deployment('web'), spec: { template: {} } };
+    const owned = {
+      ...desired,
+      spec: { replicas: 4, template: {} },
+      metadata: {
+        ...desired.metadata,
+        managedFields: [{ manager: product, operation: 'Apply', fieldsV1: { 'f:spec': { 'f:replicas': {} } } }],
+      },
+    };
+    const s = state({ live: new Map([['deployment/web', owned]]) });
+    expect([...plan(s, content([desired, service])).handover]).toEqual([['deployment/web', 4]]);
+    expect([...plan(s, content([desired, service]), { mode: 'create' }).handover]).toEqual([]);
   });
 });
 
