@@ -25,6 +25,7 @@ import type { ReleaseContent } from './release.js';
 import { nothingThere, readObjects, readState, type ReleaseState } from './state.js';
 import type { ReleaseTarget } from './target.js';
 
+// What a put's result is read with (output/put-metadata.ts), beside DeployResult.
 export type { ReleaseContent } from './release.js';
 
 export interface DeployInput extends ReleaseTarget, DeployOptions {
