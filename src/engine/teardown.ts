@@ -272,7 +272,8 @@ async function removeClaims(input: TeardownInput, statefulSets: KubeObject[]): P
           claimNames.has(c.metadata.name),
         ),
       (left) =>
-        `waiting for the volume claims of release ${app} to be deleted: ${left.map(objectRef).join(', ')} still there ` +
+        `waiting for the volume claims of release ${app} to be deleted: ` +
+        `${left.map(objectRef).join(', ')} still there ` +
         '(the kubernetes.io/pvc-protection finalizer keeps a claim while a Pod uses it)',
     );
   }

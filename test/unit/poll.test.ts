@@ -46,7 +46,7 @@ describe('pollUntil', () => {
     expect(looks).toEqual([0, 2000, 4000, 6000]);
   });
 
-  test('the last look is at the deadline (a pause never runs past it), then TimedOutError with waitingFor', async () => {
+  test('the last look is at the deadline (no pause runs past it), then TimedOutError with waitingFor', async () => {
     const clock = new FakeClock();
     const { looks, probe } = probeOn(clock);
     let asked = 0;
