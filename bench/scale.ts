@@ -14,8 +14,8 @@
 //                                                BENCH_SCALE_FULL_LOAD "50": the N the full-list variant runs at)
 //
 // "Before issue 28" is src/entrypoints/check.ts with listMetadata answered by a full list (bench/lib/full-list.ts),
-// bundled by this bench (bench/lib/scale-per-check.ts) with the same esbuild options as today's check beside it, so only
-// the list differs.
+// bundled by this bench (bench/lib/scale-per-check.ts) with the same esbuild options as today's check beside it, so
+// only the list differs.
 //
 // The per-check part is bench/lib/scale-per-check.ts, the load part bench/lib/scale-load.ts; what they share (the
 // settings, the run's state) bench/lib/scale-context.ts.

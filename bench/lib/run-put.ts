@@ -70,13 +70,7 @@ async function ourReput(bench: BenchRun, ns: string, idName: string, sources: st
 }
 
 /** The kubectl way: `kubectl apply -f file` then `kubectl rollout status`, two cold processes. */
-async function kubectlApplyAndWait(
-  bench: BenchRun,
-  ns: string,
-  file: string,
-  applyName: string,
-  rolloutName: string,
-) {
+async function kubectlApplyAndWait(bench: BenchRun, ns: string, file: string, applyName: string, rolloutName: string) {
   const { ids, kubectl } = bench;
   const applyId = ids.get(applyName);
   const rolloutId = ids.get(rolloutName);

@@ -53,7 +53,8 @@ export async function benchSweep(bench: BenchRun, appManifests: string): Promise
       timeoutMs: 240_000,
     });
     if (r.code !== 0) fail(`sweep set-up put ${ns}`, r);
-    if ((await ageRecords(bench, ns, app, 2 * 3_600_000)) === 0) throw new Error(`sweep set-up: no record of ${app} in ${ns}`);
+    if ((await ageRecords(bench, ns, app, 2 * 3_600_000)) === 0)
+      throw new Error(`sweep set-up: no record of ${app} in ${ns}`);
   });
   say(`sweep: ${SWEEP_N} releases deployed and aged in ${Math.round(performance.now() - t0)} ms`);
   const id = ids.get('sweep');

@@ -44,13 +44,7 @@ async function once(work: () => Promise<unknown>): Promise<void> {
   }
 }
 
-async function load(
-  bench: ScaleBench,
-  label: string,
-  concurrency: number,
-  total: number,
-  one: () => Promise<unknown>,
-) {
+async function load(bench: ScaleBench, label: string, concurrency: number, total: number, one: () => Promise<unknown>) {
   const { monitor, say } = bench;
   const latencies: number[] = [];
   let errors = 0;
