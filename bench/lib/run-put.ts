@@ -83,8 +83,51 @@ async function kubectlApplyAndWait(bench: BenchRun, ns: string, file: string, ap
   return { applyId, rolloutId, apply, rollout };
 }
 
+/** The kubectl way of a put: `kubectl apply -f file` then `kubectl rollout status`, timed against the bench's watch. */
+async function kubectlPut(bench: BenchRun, rep: number, file: string): Promise<KubectlPut> {
+  const { newNamespace, observe, disrupted } = bench;
+  const kns = await newNamespace(`kput${rep}`);
+  const kseen = await observe(kns);
+  const first = await kubectlApplyAndWait(bench, kns, file, `kubectl-apply-${rep}`, `kubectl-rollout-${rep}`);
+  await sleep(100);
+  kseen.stop();
+  const kd = kseen.deployments.get('web') ?? {};
+  if (kd.createdAt === undefined || kd.availableAt === undefined || kd.completeAt === undefined)
+    throw new Error("kubectl put: the bench's watch did not see the Deployment created and Available");
+  const kubectlWall = first.rollout.endedAt - first.apply.startedAt;
+  const theirs: KubectlPut = {
+    ns: kns,
+    applyUser: first.applyId.user,
+    rolloutUser: first.rolloutId.user,
+    applyMs: first.apply.ms,
+    rolloutMs: first.rollout.ms,
+    ms: kubectlWall,
+    clusterMs: kd.availableAt - kd.createdAt,
+    completeMs: kd.completeAt - kd.createdAt,
+    overheadMs: kubectlWall - (kd.availableAt - kd.createdAt),
+    peakRssKb: Math.max(first.apply.peakRssKb ?? 0, first.rollout.peakRssKb ?? 0) || undefined,
+    disrupted: disrupted(first.apply.startedAt, first.rollout.endedAt),
+  };
+  return theirs;
+}
+
+/** kubectl's no-op re-put: the same file applied again, then `kubectl rollout status`. */
+async function kubectlReput(bench: BenchRun, kns: string, rep: number, file: string): Promise<KubectlReput> {
+  const { disrupted } = bench;
+  const second = await kubectlApplyAndWait(bench, kns, file, `kubectl-reapply-${rep}`, `kubectl-rerollout-${rep}`);
+  const theirsAgain: KubectlReput = {
+    applyUser: second.applyId.user,
+    rolloutUser: second.rolloutId.user,
+    applyMs: second.apply.ms,
+    rolloutMs: second.rollout.ms,
+    ms: second.rollout.endedAt - second.apply.startedAt,
+    disrupted: disrupted(second.apply.startedAt, second.rollout.endedAt),
+  };
+  return theirsAgain;
+}
+
 export async function benchPut(bench: BenchRun, putReps: number): Promise<PutResults> {
-  const { ids, work, snapshot, assets, newNamespace, observe, disrupted, say } = bench;
+  const { ids, work, snapshot, assets, say } = bench;
   const reps: PutRep[] = [];
   let manifests = '';
   // The code caches the image ships, made as the Dockerfile makes them.
@@ -116,28 +159,7 @@ export async function benchPut(bench: BenchRun, putReps: number): Promise<PutRes
     manifests = readFileSync(file, 'utf8');
 
     // the kubectl way: the same YAML, kubectl apply -f, then kubectl rollout status; each a cold process
-    const kns = await newNamespace(`kput${rep}`);
-    const kseen = await observe(kns);
-    const first = await kubectlApplyAndWait(bench, kns, file, `kubectl-apply-${rep}`, `kubectl-rollout-${rep}`);
-    await sleep(100);
-    kseen.stop();
-    const kd = kseen.deployments.get('web') ?? {};
-    if (kd.createdAt === undefined || kd.availableAt === undefined || kd.completeAt === undefined)
-      throw new Error("kubectl put: the bench's watch did not see the Deployment created and Available");
-    const kubectlWall = first.rollout.endedAt - first.apply.startedAt;
-    const theirs: KubectlPut = {
-      ns: kns,
-      applyUser: first.applyId.user,
-      rolloutUser: first.rolloutId.user,
-      applyMs: first.apply.ms,
-      rolloutMs: first.rollout.ms,
-      ms: kubectlWall,
-      clusterMs: kd.availableAt - kd.createdAt,
-      completeMs: kd.completeAt - kd.createdAt,
-      overheadMs: kubectlWall - (kd.availableAt - kd.createdAt),
-      peakRssKb: Math.max(first.apply.peakRssKb ?? 0, first.rollout.peakRssKb ?? 0) || undefined,
-      disrupted: disrupted(first.apply.startedAt, first.rollout.endedAt),
-    };
+    const theirs = await kubectlPut(bench, rep, file);
 
     // the no-op re-puts: ours (without and with the cache, alternating), then kubectl's apply of the same file again
     const reputPlain = () => ourReput(bench, ours.put.ns, `reput-${rep}`, sources);
@@ -145,15 +167,7 @@ export async function benchPut(bench: BenchRun, putReps: number): Promise<PutRes
     const againPlain = plainFirst ? await reputPlain() : undefined;
     const againCached = await reputCached();
     const again = againPlain ?? (await reputPlain());
-    const second = await kubectlApplyAndWait(bench, kns, file, `kubectl-reapply-${rep}`, `kubectl-rerollout-${rep}`);
-    const theirsAgain: KubectlReput = {
-      applyUser: second.applyId.user,
-      rolloutUser: second.rolloutId.user,
-      applyMs: second.apply.ms,
-      rolloutMs: second.rollout.ms,
-      ms: second.rollout.endedAt - second.apply.startedAt,
-      disrupted: disrupted(second.apply.startedAt, second.rollout.endedAt),
-    };
+    const theirsAgain = await kubectlReput(bench, theirs.ns, rep, file);
     reps.push({
       ours: ours.put,
       oursCompileCache: cached.put,

@@ -29,8 +29,38 @@ async function ageRecords(bench: BenchRun, namespace: string, app: string, ageMs
   return list.items.length;
 }
 
+/** The kubectl way of the sweep: as many namespaces holding the same objects, deleted one by one in a bash loop. */
+async function kubectlSweep(bench: BenchRun, appManifests: string): Promise<SweepResult['theirs']> {
+  const { api, ids, runId, namespaces, work, kubectl, disrupted, say } = bench;
+  const kmine = Array.from({ length: SWEEP_N }, (_, i) => `kdr-bench-${runId}-ksw${i + 1}`);
+  namespaces.push(...kmine);
+  const dir = objectsDir(bench, appManifests);
+  const setupId = ids.get('ksweep-setup');
+  await pool(kmine, CONCURRENCY, async (ns) => {
+    await api.createNamespace(ns, { 'kdr-bench-run': runId });
+    const a = await kubectl(setupId, ['apply', '-n', ns, '-f', dir]);
+    if (a.code !== 0) fail('kubectl apply (sweep set-up)', a);
+    const s = await kubectl(setupId, ['rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s']);
+    if (s.code !== 0) fail('kubectl rollout status (sweep set-up)', s);
+  });
+  const kid = ids.get('ksweep');
+  const cacheDir = mkdtempSync(join(work, 'kubectl-cache-'));
+  const script =
+    'for ns in "$@"; do ' +
+    'kubectl --kubeconfig "$KC" --cache-dir "$CD" delete namespace "$ns" --wait --timeout=120s || exit 1; ' +
+    'done';
+  const k = await run('/bin/bash', ['-c', script, 'loop', ...kmine], {
+    env: scriptEnv({ KC: kid.kubeconfig, CD: cacheDir }),
+    timeoutMs: 900_000,
+  });
+  if (k.code !== 0) fail('kubectl delete namespace loop', k);
+  const theirs = { user: kid.user, ms: k.ms, namespaces: kmine.length, disrupted: disrupted(k.startedAt, k.endedAt) };
+  say(`sweep: kubectl loop ${kmine.length} namespaces in ${Math.round(k.ms)} ms`);
+  return theirs;
+}
+
 export async function benchSweep(bench: BenchRun, appManifests: string): Promise<SweepResult> {
-  const { api, ids, runId, namespaces, work, assets, kubectl, disrupted, say } = bench;
+  const { api, ids, runId, namespaces, work, assets, disrupted, say } = bench;
   const app = `sweep${runId}`;
   const mine = Array.from({ length: SWEEP_N }, (_, i) => `kdr-bench-${runId}-sw${i + 1}`);
   namespaces.push(...mine); // cleaned up with the rest if the sweep leaves any
@@ -86,29 +116,6 @@ export async function benchSweep(bench: BenchRun, appManifests: string): Promise
   say(`sweep: ours ${swept.length} namespaces in ${Math.round(r.ms)} ms (${left} still present after exit)`);
 
   // the kubectl way: the same objects in SWEEP_N namespaces (set up with kubectl, not measured), then the loop
-  const kmine = Array.from({ length: SWEEP_N }, (_, i) => `kdr-bench-${runId}-ksw${i + 1}`);
-  namespaces.push(...kmine);
-  const dir = objectsDir(bench, appManifests);
-  const setupId = ids.get('ksweep-setup');
-  await pool(kmine, CONCURRENCY, async (ns) => {
-    await api.createNamespace(ns, { 'kdr-bench-run': runId });
-    const a = await kubectl(setupId, ['apply', '-n', ns, '-f', dir]);
-    if (a.code !== 0) fail('kubectl apply (sweep set-up)', a);
-    const s = await kubectl(setupId, ['rollout', 'status', '-n', ns, 'deployment/web', '--timeout=120s']);
-    if (s.code !== 0) fail('kubectl rollout status (sweep set-up)', s);
-  });
-  const kid = ids.get('ksweep');
-  const cacheDir = mkdtempSync(join(work, 'kubectl-cache-'));
-  const script =
-    'for ns in "$@"; do ' +
-    'kubectl --kubeconfig "$KC" --cache-dir "$CD" delete namespace "$ns" --wait --timeout=120s || exit 1; ' +
-    'done';
-  const k = await run('/bin/bash', ['-c', script, 'loop', ...kmine], {
-    env: scriptEnv({ KC: kid.kubeconfig, CD: cacheDir }),
-    timeoutMs: 900_000,
-  });
-  if (k.code !== 0) fail('kubectl delete namespace loop', k);
-  const theirs = { user: kid.user, ms: k.ms, namespaces: kmine.length, disrupted: disrupted(k.startedAt, k.endedAt) };
-  say(`sweep: kubectl loop ${kmine.length} namespaces in ${Math.round(k.ms)} ms`);
+  const theirs = await kubectlSweep(bench, appManifests);
   return { n: SWEEP_N, app, ours, theirs, setupUser: ids.get('sweep-setup').user };
 }

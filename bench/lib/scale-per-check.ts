@@ -87,8 +87,9 @@ interface Variant {
   run: () => Promise<ProcessResult>;
 }
 
-export async function perCheck(bench: ScaleBench, bundles: { today: string; before: string }) {
-  const { work, monitor, namespace, say } = bench;
+/** The checks measured one at a time: ours (the shipped script, the bench's build, before issue 28) and kubectl's. */
+async function variantsOf(bench: ScaleBench, bundles: { today: string; before: string }): Promise<Variant[]> {
+  const { work, namespace } = bench;
   const checkOf = async (label: string, name: string, app: string, file: string | undefined, kind: Variant['kind']) => {
     const { id, counter, source } = await counted(bench, name);
     const input = JSON.stringify({ source: { ...source, namespace, app } });
@@ -114,7 +115,7 @@ export async function perCheck(bench: ScaleBench, bundles: { today: string; befo
       run: runIt,
     };
   };
-  const variants: Variant[] = [
+  return [
     await checkOf(scaleLabels.big, 'check-big', 'big', undefined, 'ours'),
     await checkOf(scaleLabels.tiny, 'check-tiny', 'tiny', undefined, 'ours'),
     await checkOf(scaleLabels.todayBig, 'today-big', 'big', bundles.today, 'ours'),
@@ -122,6 +123,11 @@ export async function perCheck(bench: ScaleBench, bundles: { today: string; befo
     await checkOf('check before issue 28 (full list), 1 tiny', 'before-tiny', 'tiny', bundles.before, 'before'),
     await kubectlVariant(),
   ];
+}
+
+export async function perCheck(bench: ScaleBench, bundles: { today: string; before: string }) {
+  const { monitor, say } = bench;
+  const variants = await variantsOf(bench, bundles);
   say('per-check: warm-up round');
   const outputs: Record<string, string> = {};
   for (const v of variants) {
