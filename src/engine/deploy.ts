@@ -305,12 +305,10 @@ async function applyAndWait(
       namespace,
       selector: releaseSelector(app),
       workloads: workloads.map((o) => applied.get(objectRef(o)) ?? o),
-      timeoutMs: deadline.totalMs,
-      deadline: deadline.at,
+      deadline,
       log,
       ...(input.signal ? { signal: input.signal } : {}),
       ...(input.putStartedAt ? { putStartedAt: input.putStartedAt } : {}),
-      clock: input.clock,
     });
   };
   // In order of kind (objects are sorted so: dependencies first, the app's own objects last); objects of one kind
