@@ -107,7 +107,11 @@ export async function waitForRollout(options: WaitOptions): Promise<{ durationMs
         firstFailureAt = now;
         timers.push(clock.setTimeout(schedule, failureGraceMs));
       }
-      const timing = { sinceFirstFailureMs: now - firstFailureAt, graceMs: failureGraceMs, expired: now >= deadline.at };
+      const timing = {
+        sinceFirstFailureMs: now - firstFailureAt,
+        graceMs: failureGraceMs,
+        expired: now >= deadline.at,
+      };
       if (failuresFinal(verdicts, timing)) {
         const described = await describeFailures(workloads, failures, () => failuresOf(judge()), describe);
         throw new RolloutFailedError(combineFailures(described));

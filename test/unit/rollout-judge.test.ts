@@ -73,7 +73,7 @@ describe('ProgressLines', () => {
   });
 });
 
-test('describeFailures: the first failures and those found meanwhile, each described once, in release order', async () => {
+test('describeFailures: the first failures and those found meanwhile, each once, in release order', async () => {
   const workloads: KubeObject[] = ['web', 'db', 'migrate'].map((name) => ({
     apiVersion: 'batch/v1',
     kind: 'Job',

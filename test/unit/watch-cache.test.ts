@@ -1,5 +1,5 @@
-// The rollout wait's watch cache (src/rollout/watch-cache.ts) on the fake cluster and its clock: what it watches, how it
-// follows changes, resumes cut watches, relists after 410 Gone, resyncs, fails on a refusal, and stops.
+// The rollout wait's watch cache (src/rollout/watch-cache.ts) on the fake cluster and its clock: what it watches, how
+// it follows changes, resumes cut watches, relists after 410 Gone, resyncs, fails on a refusal, and stops.
 import { describe, expect, test } from 'vitest';
 import { ApiRejectedError } from '../../src/errors.js';
 import type { KubeObject } from '../../src/kube/object.js';
@@ -65,7 +65,7 @@ describe('what the cache watches', () => {
     expect(targets.find((t) => t.id === 'Job')).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job' });
   });
 
-  test('nothing for a release of only CronJobs: no watch, no timer', async () => {
+  test('nothing for a release of only CronJobs: no watch, no list; stop leaves no timer', async () => {
     const { fake, cache } = started([cronJob]);
     await fake.clock.settle();
     expect(cache.watching).toBe(false);
@@ -119,18 +119,32 @@ describe('keeping up to date', () => {
     cache.stop();
   });
 
-  test('a cut watch resumes after 500 ms from where it was, without a list: what changed meanwhile arrives', async () => {
+  test('a cut watch resumes after 500 ms where it was, without a list; what changed meanwhile arrives', async () => {
+    const { fake, cache, failures } = started();
+    fake.seed(pod('web-1'));
+    await fake.clock.settle();
+    fake.endWatches('Pod');
+    fake.seed(pod('web-2'));
+    await fake.clock.advance(499);
+    expect(fake.watching('Pod')).toBe(0);
+    expect(names(cache.snapshot().Pod)).toEqual(['web-1']);
+    await fake.clock.advance(1);
+    expect(fake.watching('Pod')).toBe(1);
+    expect(names(cache.snapshot().Pod)).toEqual(['web-1', 'web-2']);
+    expect(fake.log('list')).toEqual([]);
+    expect(failures).toEqual([]);
+    cache.stop();
+  });
+
+  test('a cut watch that never saw an object (no resourceVersion) lists before it watches again', async () => {
     const { fake, cache, failures } = started();
     await fake.clock.settle();
     fake.endWatches('Pod');
     fake.seed(pod('web-1'));
-    await fake.clock.advance(499);
-    expect(fake.watching('Pod')).toBe(0);
-    expect(cache.snapshot().Pod).toEqual([]);
-    await fake.clock.advance(1);
+    await fake.clock.advance(500);
+    expect(fake.log('list')).toEqual(['list pod']);
     expect(fake.watching('Pod')).toBe(1);
     expect(names(cache.snapshot().Pod)).toEqual(['web-1']);
-    expect(fake.log('list')).toEqual([]);
     expect(failures).toEqual([]);
     cache.stop();
   });
@@ -165,7 +179,8 @@ describe('keeping up to date', () => {
     await fake.clock.advance(1000);
     expect(log.lines).toEqual([
       "warning: resync of the rollout's objects failed (the watches carry on): " +
-        'the API server at https://fake-cluster.test failed to list pods in namespace default: 500 injected by the test',
+        'the API server at https://fake-cluster.test failed to list pods in namespace default: ' +
+        '500 injected by the test',
     ]);
     expect(seen.changes).toBe(0);
     await fake.clock.advance(1000);
@@ -200,7 +215,9 @@ describe('failing and stopping', () => {
     });
     cache.start();
     await fake.clock.settle();
-    expect(failures.map((e) => e.message)).toEqual(['forbidden (403) to watch pods in namespace default: pods is forbidden']);
+    expect(failures.map((e) => e.message)).toEqual([
+      'forbidden (403) to watch pods in namespace default: pods is forbidden',
+    ]);
     cache.stop();
   });
 
