@@ -163,12 +163,10 @@ function waitFor(ctx: ApplyContext, workloads: KubeObject[], applied: Map<string
     namespace,
     selector: releaseSelector(app),
     workloads: workloads.map((o) => applied.get(objectRef(o)) ?? o),
-    timeoutMs: deadline.totalMs,
-    deadline: deadline.at,
+    deadline,
     log,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.putStartedAt ? { putStartedAt: ctx.putStartedAt } : {}),
-    clock: ctx.clock,
   });
 }
 
