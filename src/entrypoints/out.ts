@@ -1,6 +1,7 @@
 import '../protocol/stdout-guard.js';
 import { connectCluster } from '../cluster/client.js';
 import { out } from '../commands/out.js';
-import { runScript } from '../protocol/run.js';
+import { runConcourseProtocol } from '../protocol/run.js';
 
-runScript('out', (context) => out(context.request, context.dir!, { ...context, connect: connectCluster }));
+// out's request becomes its plan in the command's first step (request/plan.ts's planPut).
+runConcourseProtocol('out', (context) => out(context.request, context.dir!, { ...context, connect: connectCluster }));

@@ -4,20 +4,15 @@
 // re-validation, durations in ms, image references, which action the put is) and hands out camelCase fields.
 // Files of the sources dir are read later, by sources/read.ts, which checks what it reads the same way.
 import { BadRequestError } from '../errors.js';
-import { dns1123Label, dns1123Subdomain } from '../kube/names.js';
+import { dns1123Subdomain } from '../kube/names.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
 import type { ReleaseSpec } from '../manifests/render.js';
 import { parseDuration } from '../time.js';
 import { expandableBuildKeys, type BuildEnv } from './build-env.js';
-import { parseWith, quote } from './issues.js';
-import { outRequestSchema, type OutParams } from './out-schema.js';
-import { namespaceOfSource, type Source, type SourceNamespace } from './schemas.js';
-
-/**
- * Where the release goes: a name known now, a file of the sources dir, or the Pod's own namespace (in_cluster without
- * a namespace), both read before any cluster call.
- */
-export type NamespaceChoice = SourceNamespace | { file: string };
+import { quote } from './issues.js';
+import { checkNamespaceName, namespaceOfSource, type NamespaceChoice } from './namespace.js';
+import { parseOutRequest, type OutParams } from './out-schema.js';
+import type { Source } from './schemas.js';
 
 /** What the generated Deployment, Service and Ingress are made of: the release spec less what a put adds to it. */
 export type RenderParams = Omit<
@@ -131,16 +126,6 @@ export function expandBuildVars(text: string, env: BuildEnv, field: string, { as
   });
 }
 
-/** A namespace name, however it was given (params, namespace_file); `how` says where it came from. */
-export function checkNamespaceName(name: string, field: string, how = ''): string {
-  if (!dns1123Label.test(name) || name.length > 63) {
-    throw new BadRequestError(
-      `${field}: ${quote(name)}${how} is not a valid namespace name (lowercase letters, digits and -, at most 63)`,
-    );
-  }
-  return name;
-}
-
 function namespaceOf(source: Source, params: OutParams, env: BuildEnv): NamespaceChoice {
   if (params.namespace_file !== undefined) return { file: params.namespace_file };
   if (params.namespace === undefined) return namespaceOfSource(source);
@@ -250,7 +235,7 @@ function renderParamsOf(params: OutParams, env: BuildEnv): RenderParams {
 
 /** The raw request (stdin JSON) → a plan; every error is a BadRequestError naming the field. */
 export function planPut(raw: unknown, env: BuildEnv): PutPlan {
-  const { source, params } = parseWith(outRequestSchema, raw);
+  const { source, params } = parseOutRequest(raw);
   const given = Object.keys((raw as { params?: Record<string, unknown> }).params ?? {});
   if (params.sweep) return sweepPlan(source, params, params.sweep, given);
   const base: PlanBase = {
