@@ -5,7 +5,7 @@ import { readPodNamespace } from '../cluster/in-cluster.js';
 import type { Logger } from '../log.js';
 import { product } from '../kube/labels.js';
 import type { BuildEnv } from '../request/build-env.js';
-import type { NamespaceChoice, SourceNamespace } from '../request/namespace.js';
+import type { NamespaceChoice } from '../request/namespace.js';
 import type { Clock } from '../time.js';
 
 /** What a command needs from the outside world; the entrypoints wire the real ones, tests their own. */
@@ -55,12 +55,8 @@ export async function releaseNamespace(
   deps: Pick<CommandDeps, 'network'>,
   readFile?: (file: string) => Promise<string>,
 ): Promise<string> {
-  if (!('file' in choice)) return resolveNamespace(choice, deps);
+  if ('name' in choice) return choice.name;
+  if (!('file' in choice)) return readPodNamespace(deps.network?.inCluster ?? {});
   if (!readFile) throw new Error(`params.namespace_file ${choice.file}: no sources directory to read it from`);
   return readFile(choice.file);
-}
-
-/** releaseNamespace without a file, synchronous: commands/out.ts calls it until it calls releaseNamespace. */
-export function resolveNamespace(choice: SourceNamespace, deps: Pick<CommandDeps, 'network'>): string {
-  return 'name' in choice ? choice.name : readPodNamespace(deps.network?.inCluster ?? {});
 }

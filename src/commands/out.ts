@@ -12,17 +12,16 @@ import { buildAnnotations } from '../output/build-env.js';
 import { deployMetadata, dryRunResponse } from '../output/put-metadata.js';
 import { metadataList, type VersionResponse } from '../output/version.js';
 import {
-  planPut,
   type DeployPlan,
   type PutPlan,
   type RedeployPlan,
   type SweepPlan,
   type TeardownPlan,
 } from '../request/plan.js';
-import { namespaceOfSource } from '../request/schemas.js';
+import { namespaceOfSource } from '../request/namespace.js';
 import { readNamespaceFile, readRevisionFile } from '../sources/read.js';
 import { Deadline, formatDuration, systemClock, type Clock } from '../time.js';
-import { connectWith, resolveNamespace, type CommandDeps } from './context.js';
+import { connectWith, releaseNamespace, type CommandDeps } from './context.js';
 
 /** Which resource this is, for the namespaces it creates and the sweeps it runs (engine/namespace.ts). */
 function scopeOf(plan: PutPlan, cluster: ClusterApi, deps: CommandDeps): ResourceScope {
@@ -43,15 +42,12 @@ function holderOf(deps: CommandDeps): string {
   return deps.processId !== undefined ? `${who} (pid ${deps.processId})` : who;
 }
 
-export async function out(request: unknown, sourcesDir: string, deps: CommandDeps): Promise<VersionResponse> {
-  const plan = planPut(request, deps.env);
+/** A put, from its plan (request/plan.ts's planPut made it of the request: commands never parse). */
+export async function out(plan: PutPlan, sourcesDir: string, deps: CommandDeps): Promise<VersionResponse> {
   const clock = deps.clock ?? systemClock;
   const auth = resolveClusterAuth(plan.source, new Date(clock.now()));
   if (plan.action === 'sweep') return sweep(plan, connectWith(deps, auth), deps, clock);
-  const namespace =
-    'file' in plan.namespace
-      ? await readNamespaceFile(sourcesDir, plan.namespace.file)
-      : resolveNamespace(plan.namespace, deps);
+  const namespace = await releaseNamespace(plan.namespace, deps, (file) => readNamespaceFile(sourcesDir, file));
   // Everything the request holds is read and checked before the first cluster call.
   const content =
     plan.action === 'deploy'

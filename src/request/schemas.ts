@@ -138,10 +138,6 @@ export const sourceSchema = z
   );
 export type Source = z.infer<typeof sourceSchema>;
 
-// commands/out.ts still imports it from here; its home is request/namespace.ts (drop this line when out.ts imports it
-// from there).
-export { namespaceOfSource } from './namespace.js';
-
 export const digits = z.string().check(z.regex(/^[0-9]+$/, { error: 'must be a string of digits' }));
 export const versionSchema = z
   .strictObject({

@@ -9,11 +9,15 @@ import type { ClusterAuth } from '../../src/cluster/auth.js';
 import { check } from '../../src/commands/check.js';
 import type { CommandDeps } from '../../src/commands/context.js';
 import { get } from '../../src/commands/in.js';
-import { out } from '../../src/commands/out.js';
+import { out as putPlan } from '../../src/commands/out.js';
+import { planPut } from '../../src/request/plan.js';
 import { BadRequestError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
 import { parseCheckRequest, parseInRequest } from '../../src/request/parse.js';
 import { fakeWithController } from '../support/fake-release.js';
+
+/** As the out entrypoint runs it: the request planned (planPut), then the command; a refused request rejects. */
+const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(planPut(request, deps.env), dir, deps);
 
 const dirs: string[] = [];
 const tempDir = () => {

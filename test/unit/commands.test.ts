@@ -9,7 +9,8 @@ import type { ClusterAuth } from '../../src/cluster/auth.js';
 import { check } from '../../src/commands/check.js';
 import type { CommandDeps } from '../../src/commands/context.js';
 import { get } from '../../src/commands/in.js';
-import { out } from '../../src/commands/out.js';
+import { out as putPlan } from '../../src/commands/out.js';
+import { planPut } from '../../src/request/plan.js';
 import { recordName } from '../../src/engine/records.js';
 import { BadRequestError, RolloutFailedError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
@@ -17,6 +18,9 @@ import type { BuildEnv } from '../../src/request/build-env.js';
 import { parseCheckRequest, parseInRequest } from '../../src/request/parse.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
 import { fakeWithController } from '../support/fake-release.js';
+
+/** As the out entrypoint runs it: the request planned (planPut), then the command; a refused request rejects. */
+const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(planPut(request, deps.env), dir, deps);
 
 const token = 'fake-cluster-token-0123456789';
 const source = { cluster_url: 'https://fake-cluster.test', token, app: 'web', namespace: 'ns', history_limit: 3 };

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { CommandDeps } from '../../src/commands/context.js';
 import { get } from '../../src/commands/in.js';
-import { out } from '../../src/commands/out.js';
+import { out as putPlan } from '../../src/commands/out.js';
+import { planPut } from '../../src/request/plan.js';
 import { encodeRecord, recordName } from '../../src/engine/records.js';
 import { ApiRejectedError, BadRequestError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
@@ -18,6 +19,9 @@ import { parseInRequest } from '../../src/request/parse.js';
 import { nameSafe } from '../../src/request/plan.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
 import { fakeWithController } from '../support/fake-release.js';
+
+/** As the out entrypoint runs it: the request planned (planPut), then the command; a refused request rejects. */
+const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(planPut(request, deps.env), dir, deps);
 
 const token = 'fake-cluster-token-0123456789';
 const source = { cluster_url: 'https://fake-cluster.test', token, app: 'web', namespace: 'ns', history_limit: 3 };
