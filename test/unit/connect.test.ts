@@ -3,15 +3,16 @@
 // bounds, and what the requests look like on the wire. The scripts' own runs of these paths are in the contract and
 // integration suites; these pin the client's steps one by one.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { resolveClusterAuth, type ClusterAuth } from '../../src/cluster/auth.js';
 import { connectCluster, type NetworkEnv } from '../../src/cluster/client.js';
 import { createTransport } from '../../src/cluster/transport.js';
-import { kubeConfigFor } from '../../src/cluster/client.js';
+import { kubeConfigFor } from '../../src/cluster/kubeconfig.js';
 import { BadRequestError, ClusterConnectionError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
 import { parseCheckRequest } from '../../src/request/parse.js';
@@ -68,8 +69,8 @@ async function standIn(handler: Handler = emptyList): Promise<StandIn> {
       handler(one, res);
     });
   });
-  const sockets = new Set<import('node:net').Socket>();
-  server.on('connection', (socket) => {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
     connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -145,7 +146,7 @@ describe('direct credentials (cluster_url, cluster_ca, token)', () => {
     expect(server.connections()).toBe(1);
   });
 
-  test('writes: the body as JSON with its content type and an explicit length, the field manager in the query', async () => {
+  test('writes: a JSON body of its content type with an explicit length, the field manager in the query', async () => {
     const server = await standIn((seen, res) =>
       answer(200, seen.body ? JSON.parse(seen.body) : { kind: 'Status' })(res),
     );
