@@ -7,34 +7,15 @@
 import { build } from 'esbuild';
 import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { bundleProblems, sideModules } from './bundle/check-bundle.mjs';
+import { bundleProblems } from './bundle/check-bundle.mjs';
+import { sideModules, standIns } from './bundle/side-modules.mjs';
 
 const entrypoints = ['check', 'in', 'out'];
 const stub = (file) => fileURLToPath(new URL(`./bundle/${file}`, import.meta.url));
-const clientNode = (file) => (importer) =>
-  new RegExp(`node_modules/@kubernetes/client-node/dist/${file}\\.js$`).test(importer.replaceAll('\\', '/'));
 
-// The side modules (sideModules): assets/lib/NAME.cjs from scripts/bundle/side/NAME.mjs. A stub stands in for each
-// package where the bundled code imports it and requires the side module on first use (scripts/bundle/side-module.mjs):
-// the package's code is then neither parsed nor run at a start that does not use it.
-
-// Where each stub stands in: package → stub, and the importers (all when absent) and scripts (all when absent).
-// - The proxy packages, for a proxy from the environment or a kubeconfig's proxy-url (config.js, transport.ts).
-// - jsonpath-plus, used only by two auth providers' token helpers; openid-client, by the oidc auth provider.
-// - js-yaml in check only: it reads YAML for a source.kubeconfig alone (in and out write YAML at every run).
-// - node:child_process and node:readline, everywhere: only exec credential plugins start a process, only watches
-//   read lines (shims that require the built-in module on first use, no side module).
-// client-node's generated API classes are swapped for a stub that throws: KubeConfig needs them only in
-// makeApiClient(), which the scripts never call.
-const standIns = [
-  { packages: ['./gen/index.js', './middleware.js'], stub: 'client-node-gen-stub.mjs', from: clientNode('config') },
-  { packages: ['hpagent', 'socks-proxy-agent', 'socks'], stub: 'proxy-agents-lazy.mjs' },
-  { packages: ['jsonpath-plus'], stub: 'jsonpath-lazy.mjs', from: clientNode('(azure|gcp)_auth') },
-  { packages: ['openid-client'], stub: 'openid-client-lazy.mjs', from: clientNode('oidc_auth') },
-  { packages: ['js-yaml'], stub: 'js-yaml-lazy.mjs', scripts: ['check'] },
-  { packages: ['child_process', 'node:child_process'], stub: 'child-process-lazy.mjs' },
-  { packages: ['readline', 'node:readline'], stub: 'readline-lazy.mjs' },
-];
+// Each stand-in (scripts/bundle/side-modules.mjs: the side modules' and the other shims') replaces its packages where
+// the bundled code imports them, for the importers (all when absent) and scripts (all when absent) its row names: the
+// package's code is then neither parsed nor run at a start that does not use it.
 const leanBundle = (script) => ({
   name: 'lean-bundle',
   setup(b) {
@@ -46,7 +27,8 @@ const leanBundle = (script) => ({
       );
       b.onResolve({ filter }, (args) => {
         if (args.importer === path) return undefined; // the shim's own require of the real module
-        return !standIn.from || standIn.from(args.importer) ? { path } : undefined;
+        const importer = args.importer.replaceAll('\\', '/');
+        return !standIn.importers || standIn.importers.test(importer) ? { path } : undefined;
       });
     }
   },

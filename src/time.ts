@@ -1,5 +1,6 @@
 // Time for every wait: one clock (injectable, so tests run in microseconds), Go-style durations, one deadline per
-// operation, and one abortable sleep that every loop (rollout, teardown, lock, retries) uses.
+// operation, one abortable sleep that every loop (rollout, teardown, lock, retries) uses, and one poll loop on top of
+// them for every "look again until done" (lock, Jobs, teardown).
 import { AbortedError, TimedOutError } from './errors.js';
 
 export interface Clock {
@@ -84,5 +85,34 @@ export class Deadline {
   /** The error to throw when the budget ran out: "timed out after 5m0s waiting for …". */
   timedOut(waitingFor: string): TimedOutError {
     return new TimedOutError(`timed out after ${formatDuration(this.totalMs)} ${waitingFor}`);
+  }
+}
+
+export interface PollOptions {
+  deadline: Deadline;
+  clock: Clock;
+  signal?: AbortSignal;
+  /** The first pause between two looks. */
+  intervalMs: number;
+  /** Pauses double up to this one; without it, every pause is `intervalMs`. */
+  maxIntervalMs?: number;
+  /** What the wait is for, for the timeout ("waiting for …"): asked only once the deadline has passed. */
+  waitingFor: () => string;
+}
+
+/**
+ * Looks with `probe` until it returns a value (undefined: not yet), pausing on the clock between looks. The deadline
+ * is checked after a look, so the last look is at the deadline itself (then TimedOutError); a pause never runs past
+ * the deadline, and the signal ends it with the abort reason.
+ */
+export async function pollUntil<T>(probe: () => Promise<T | undefined>, options: PollOptions): Promise<T> {
+  const { deadline, clock, signal } = options;
+  let intervalMs = options.intervalMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (deadline.expired()) throw deadline.timedOut(options.waitingFor());
+    await sleep(Math.min(intervalMs, deadline.remainingMs()), clock, signal);
+    if (options.maxIntervalMs !== undefined) intervalMs = Math.min(intervalMs * 2, options.maxIntervalMs);
   }
 }

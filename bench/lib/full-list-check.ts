@@ -3,9 +3,13 @@
 import '../../src/protocol/stdout-guard.js';
 import { connectCluster } from '../../src/cluster/client.js';
 import { check } from '../../src/commands/check.js';
-import { runScript } from '../../src/protocol/run.js';
+import { runConcourseProtocol } from '../../src/protocol/run.js';
+import { parseCheckRequest } from '../../src/request/parse.js';
 import { fullList } from './full-list.js';
 
-runScript('check', (context) =>
-  check(context.request, { ...context, connect: (auth, options) => fullList(connectCluster(auth, options)) }),
+runConcourseProtocol('check', (context) =>
+  check(parseCheckRequest(context.request), {
+    ...context,
+    connect: (auth, options) => fullList(connectCluster(auth, options)),
+  }),
 );

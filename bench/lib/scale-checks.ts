@@ -3,6 +3,7 @@
 import { connectCluster } from '../../src/cluster/client.js';
 import { check } from '../../src/commands/check.js';
 import { memoryLogger } from '../../src/log.js';
+import { parseCheckRequest } from '../../src/request/parse.js';
 import { fullList } from './full-list.js';
 
 export interface ScaleChecks {
@@ -16,7 +17,12 @@ export interface ScaleChecks {
 export function scaleChecks(request: { source: Record<string, unknown> }): ScaleChecks {
   const deps = { log: memoryLogger(), env: {}, connect: connectCluster };
   return {
-    today: () => check(request, deps),
-    before: () => check(request, { ...deps, connect: (auth, options) => fullList(connectCluster(auth, options)) }),
+    // Parsed on every call, as each check process parses its stdin.
+    today: () => check(parseCheckRequest(request), deps),
+    before: () =>
+      check(parseCheckRequest(request), {
+        ...deps,
+        connect: (auth, options) => fullList(connectCluster(auth, options)),
+      }),
   };
 }

@@ -3,31 +3,21 @@
 // never run; full zod (the schemas are on zod/mini) and zod's other locales; the put's params schema in check's and
 // in's bundles; imports of the client library from outside src/cluster/ (the one boundary to it); node:child_process
 // or node:readline loaded at start-up (only their shims in scripts/bundle/ may load them, on first use); and the
-// packages of the side modules (assets/lib/), which a script requires on first use only.
+// packages of the side modules (assets/lib/, scripts/bundle/side-modules.mjs), which a script requires on first use
+// only.
 
-/** The side modules: assets/lib/NAME.cjs, built from scripts/bundle/side/NAME.mjs. */
-export const sideModules = ['proxy-agents', 'jsonpath-plus', 'openid-client', 'js-yaml'];
+import { otherStandIns, sideModuleTable } from './side-modules.mjs';
+
+/** The side modules' names (scripts/bundle/side-modules.mjs). */
+export { sideModules } from './side-modules.mjs';
 
 const sidePackages = (names) => new RegExp(`node_modules/(${names.join('|')})/`);
 const forbidden = [
-  {
-    pattern: sidePackages([
-      'hpagent',
-      'socks',
-      'socks-proxy-agent',
-      'agent-base',
-      'ip-address',
-      'smart-buffer',
-      'debug',
-    ]),
-    why: 'a proxy package (side module lib/proxy-agents.cjs)',
-  },
-  { pattern: sidePackages(['jsonpath-plus', 'jsep']), why: 'jsonpath-plus (side module lib/jsonpath-plus.cjs)' },
-  {
-    pattern: sidePackages(['openid-client', 'oauth4webapi', 'jose']),
-    why: 'openid-client (side module lib/openid-client.cjs)',
-  },
-  { pattern: sidePackages(['js-yaml']), why: 'js-yaml (side module lib/js-yaml.cjs)', only: ['check'] },
+  ...sideModuleTable.map(({ name, bundled, why, scripts }) => ({
+    pattern: sidePackages(bundled),
+    why: `${why} (side module lib/${name}.cjs)`,
+    only: scripts,
+  })),
   { pattern: /node_modules\/@kubernetes\/client-node\/dist\/gen\//, why: "client-node's generated API/model classes" },
   { pattern: /node_modules\/(ws|isomorphic-ws)\//, why: 'the WebSocket stack (ws)' },
   { pattern: /node_modules\/undici\//, why: 'undici (client-node fetch stack)' },
@@ -37,10 +27,9 @@ const forbidden = [
 ];
 
 /** Built-in modules a script loads on first use only, through their shims. */
-const lazyBuiltins = [
-  { pattern: /^(node:)?child_process$/, shim: 'child-process-lazy.mjs' },
-  { pattern: /^(node:)?readline$/, shim: 'readline-lazy.mjs' },
-];
+const lazyBuiltins = otherStandIns
+  .filter((standIn) => standIn.lazyBuiltin)
+  .map(({ packages, stub }) => ({ names: new Set(packages), shim: stub }));
 
 /** Problems found in one script's esbuild metafile, as messages (empty: the bundle is as it should be). */
 export function bundleProblems(name, metafile) {
@@ -63,7 +52,7 @@ export function bundleProblems(name, metafile) {
   for (const [input, info] of Object.entries(metafile.inputs)) {
     if (bundled.has(input)) {
       for (const imported of info.imports ?? []) {
-        const lazy = lazyBuiltins.find((b) => imported.external && b.pattern.test(imported.path));
+        const lazy = lazyBuiltins.find((b) => imported.external && b.names.has(imported.path));
         if (lazy && input !== `scripts/bundle/${lazy.shim}`) {
           problems.push(`${name}: ${input} loads ${imported.path} at start-up; only ${lazy.shim} may`);
         }

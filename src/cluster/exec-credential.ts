@@ -63,16 +63,36 @@ export async function runExecPlugin(exec: ExecConfig, options: ExecRunOptions): 
   const env: Record<string, string> = { ...options.baseEnv, KUBERNETES_EXEC_INFO: JSON.stringify(info) };
   for (const { name, value } of exec.env ?? []) env[name] = value;
 
-  const { code, stdout, stderr, failure } = await new Promise<{
-    code: number | null;
-    stdout: string;
-    stderr: string;
-    failure?: Error;
-  }>((resolve) => {
+  const { code, stdout, stderr, failure } = await runBounded(exec.command, exec.args ?? [], env, options.timeoutMs);
+  if (failure) throw startFailure(who, failure, exec, options.timeoutMs);
+  if (code !== 0) {
+    const line = firstLine(stderr);
+    throw new ClusterConnectionError(
+      `${who} failed (exit code ${code})${line ? `: ${line}` : ' without a word on stderr'}`,
+    );
+  }
+  const result = credentialOf(who, exec.apiVersion, stdout);
+  for (const value of [result.token, result.clientKeyData]) if (value) options.addSecret?.(value);
+  if (!result.token && !(result.clientCertificateData && result.clientKeyData)) {
+    throw new ClusterConnectionError(`${who} returned neither a token nor a client certificate and key`);
+  }
+  return result;
+}
+
+interface PluginRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  failure?: Error;
+}
+
+/** Runs the plugin to its end, or kills it at the bound (a `TIMEOUT` failure); no stdin: it is not interactive. */
+function runBounded(command: string, args: string[], env: Record<string, string>, timeoutMs: number) {
+  return new Promise<PluginRun>((resolve) => {
     let stdout = '';
     let stderr = '';
     let done = false;
-    const child = spawn(exec.command, exec.args ?? [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const finish = (result: { code: number | null; failure?: Error }) => {
       if (done) return;
       done = true;
@@ -82,50 +102,43 @@ export async function runExecPlugin(exec: ExecConfig, options: ExecRunOptions): 
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       finish({ code: null, failure: Object.assign(new Error('timeout'), { code: 'TIMEOUT' }) });
-    }, options.timeoutMs);
+    }, timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (error) => finish({ code: null, failure: error }));
     child.on('close', (exitCode) => finish({ code: exitCode }));
   });
+}
 
-  if (failure) {
-    const errno = (failure as NodeJS.ErrnoException).code;
-    if (errno === 'ENOENT') {
-      const hint = exec.installHint ? `: ${firstLine(exec.installHint)}` : '';
-      throw new ClusterConnectionError(`${who} was not found (not installed in the image, or not on PATH)${hint}`);
-    }
-    if (errno === 'EACCES') throw new ClusterConnectionError(`${who} cannot be run (EACCES: not executable)`);
-    if (errno === 'TIMEOUT')
-      throw new ClusterConnectionError(`${who} did not answer within ${formatBound(options.timeoutMs)}`);
-    throw new ClusterConnectionError(`${who} could not be started (${errno ?? failure.message})`);
+/** Why the plugin did not run to its end: not found, not executable, silent past the bound, or otherwise. */
+function startFailure(who: string, failure: Error, exec: ExecConfig, timeoutMs: number): ClusterConnectionError {
+  const errno = (failure as NodeJS.ErrnoException).code;
+  if (errno === 'ENOENT') {
+    const hint = exec.installHint ? `: ${firstLine(exec.installHint)}` : '';
+    return new ClusterConnectionError(`${who} was not found (not installed in the image, or not on PATH)${hint}`);
   }
-  if (code !== 0) {
-    const line = firstLine(stderr);
-    throw new ClusterConnectionError(
-      `${who} failed (exit code ${code})${line ? `: ${line}` : ' without a word on stderr'}`,
-    );
-  }
+  if (errno === 'EACCES') return new ClusterConnectionError(`${who} cannot be run (EACCES: not executable)`);
+  if (errno === 'TIMEOUT') return new ClusterConnectionError(`${who} did not answer within ${formatBound(timeoutMs)}`);
+  return new ClusterConnectionError(`${who} could not be started (${errno ?? failure.message})`);
+}
+
+/** The credential in the plugin's output: an ExecCredential of the apiVersion asked for, its non-empty fields. */
+function credentialOf(who: string, apiVersion: string, stdout: string): ExecResult {
   let credential: { apiVersion?: unknown; kind?: unknown; status?: Record<string, unknown> };
   try {
     credential = JSON.parse(stdout) as typeof credential;
   } catch {
     throw new ClusterConnectionError(`${who} did not print an ExecCredential (its output is not JSON)`);
   }
-  if (credential?.kind !== 'ExecCredential' || credential.apiVersion !== exec.apiVersion) {
-    throw new ClusterConnectionError(`${who} did not print an ExecCredential of ${exec.apiVersion}`);
+  if (credential?.kind !== 'ExecCredential' || credential.apiVersion !== apiVersion) {
+    throw new ClusterConnectionError(`${who} did not print an ExecCredential of ${apiVersion}`);
   }
   const status = credential.status ?? {};
   const text = (key: string) =>
     typeof status[key] === 'string' && status[key] !== '' ? (status[key] as string) : undefined;
-  const result: ExecResult = {
+  return {
     token: text('token'),
     clientCertificateData: text('clientCertificateData'),
     clientKeyData: text('clientKeyData'),
   };
-  for (const value of [result.token, result.clientKeyData]) if (value) options.addSecret?.(value);
-  if (!result.token && !(result.clientCertificateData && result.clientKeyData)) {
-    throw new ClusterConnectionError(`${who} returned neither a token nor a client certificate and key`);
-  }
-  return result;
 }

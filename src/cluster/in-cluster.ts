@@ -5,7 +5,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadRequestError } from '../errors.js';
-import { dns1123Label } from '../kube/names.js';
+import { checkNamespaceName } from '../request/namespace.js';
 
 export const serviceAccountMount = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -102,13 +102,6 @@ export function readPodNamespace(env: InClusterEnv): string {
   // Outside a Pod that is the first thing to say, whichever file is read first.
   serverOf(env);
   const root = env.mountRoot ?? serviceAccountMount;
-  const namespace = readMounted(root, 'namespace');
-  if (!dns1123Label.test(namespace) || namespace.length > 63) {
-    const shown = JSON.stringify(namespace.length > 70 ? `${namespace.slice(0, 70)}…` : namespace);
-    throw new BadRequestError(
-      `source.in_cluster: the ServiceAccount's namespace at ${join(root, 'namespace')} holds ${shown}, ` +
-        'not a valid namespace name (lowercase letters, digits and -, at most 63)',
-    );
-  }
-  return namespace;
+  const how = ` (the ServiceAccount's namespace at ${join(root, 'namespace')})`;
+  return checkNamespaceName(readMounted(root, 'namespace'), 'source.in_cluster', how);
 }

@@ -1,14 +1,14 @@
 // `check`: the deployed revisions of source.app in its namespace, oldest first, from the given version on.
 import { resolveClusterAuth } from '../cluster/auth.js';
 import { listRecords, recordImageAnnotation, recordRevision, recordStatus } from '../engine/records.js';
-import { parseWith } from '../request/issues.js';
-import { checkRequestSchema, namespaceOfSource, type Version } from '../request/schemas.js';
+import type { CheckRequest } from '../request/parse.js';
+import type { Version } from '../request/schemas.js';
 import { systemClock } from '../time.js';
-import { connectWith, resolveNamespace, type CommandDeps } from './context.js';
+import { connectWith, releaseNamespace, type CommandDeps } from './context.js';
 
-export async function check(request: unknown, deps: CommandDeps): Promise<Version[]> {
-  const { source, version } = parseWith(checkRequestSchema, request);
-  const namespace = resolveNamespace(namespaceOfSource(source), deps);
+export async function check(request: CheckRequest, deps: CommandDeps): Promise<Version[]> {
+  const { source, version } = request;
+  const namespace = await releaseNamespace(request.namespace, deps);
   const auth = resolveClusterAuth(source, new Date((deps.clock ?? systemClock).now()));
   const cluster = connectWith(deps, auth);
   // No namespace read: listing in a missing namespace is simply empty, and check needs no rights beyond its namespace.

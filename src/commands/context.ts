@@ -3,9 +3,9 @@ import type { ClusterAuth } from '../cluster/auth.js';
 import type { ConnectOptions, NetworkEnv } from '../cluster/client.js';
 import { readPodNamespace } from '../cluster/in-cluster.js';
 import type { Logger } from '../log.js';
-import type { BuildEnv } from '../output/build-env.js';
 import { product } from '../kube/labels.js';
-import type { SourceNamespace } from '../request/schemas.js';
+import type { BuildEnv } from '../request/build-env.js';
+import type { NamespaceChoice } from '../request/namespace.js';
 import type { Clock } from '../time.js';
 
 /** What a command needs from the outside world; the entrypoints wire the real ones, tests their own. */
@@ -43,7 +43,20 @@ export function connectWith(deps: CommandDeps, auth: ClusterAuth): ClusterApi {
   return cluster;
 }
 
-/** A namespace the request names, or the Pod's own (in_cluster without one) read from the mount: exit 2 if it fails. */
-export function resolveNamespace(choice: SourceNamespace, deps: Pick<CommandDeps, 'network'>): string {
-  return 'name' in choice ? choice.name : readPodNamespace(deps.network?.inCluster ?? {});
+/**
+ * The namespace of the release, however the request chose it (request/namespace.ts): the one resolver of check and
+ * out. A name is taken as given (its parser checked it); the Pod's own namespace (in_cluster without
+ * source.namespace) is read from the mount, and a file of the sources dir (params.namespace_file) by `readFile` (out
+ * passes sources/read.ts's readNamespaceFile: check's bundle holds no file reader), each checked by the one rule,
+ * before any cluster call: exit 2 if that fails.
+ */
+export async function releaseNamespace(
+  choice: NamespaceChoice,
+  deps: Pick<CommandDeps, 'network'>,
+  readFile?: (file: string) => Promise<string>,
+): Promise<string> {
+  if ('name' in choice) return choice.name;
+  if (!('file' in choice)) return readPodNamespace(deps.network?.inCluster ?? {});
+  if (!readFile) throw new Error(`params.namespace_file ${choice.file}: no sources directory to read it from`);
+  return readFile(choice.file);
 }

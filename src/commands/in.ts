@@ -19,8 +19,8 @@ import { BadRequestError } from '../errors.js';
 import { buildAnnotationFields } from '../output/build-env.js';
 import { goneFiles, releaseFiles } from '../output/files.js';
 import { metadataList, type VersionResponse } from '../output/version.js';
-import { parseWith } from '../request/issues.js';
-import { inRequestSchema, type Version } from '../request/schemas.js';
+import type { InRequest } from '../request/parse.js';
+import type { Version } from '../request/schemas.js';
 import { systemClock } from '../time.js';
 import { connectWith, type CommandDeps } from './context.js';
 
@@ -44,8 +44,8 @@ function buildMetadata(build: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-export async function get(request: unknown, destination: string, deps: CommandDeps): Promise<VersionResponse> {
-  const { source, version } = parseWith(inRequestSchema, request);
+export async function get(request: InRequest, destination: string, deps: CommandDeps): Promise<VersionResponse> {
+  const { source, version } = request;
   if (version.deleted === 'true') {
     const { app, namespace, revision } = version;
     const reason =

@@ -1,33 +1,27 @@
 // `out` (put): carries out a put plan — deploy a release, redeploy a recorded revision, or tear the release down.
 import type { ClusterApi } from '../cluster/api.js';
 import { resolveClusterAuth } from '../cluster/auth.js';
-import { deployRelease, type DeployResult, type DryRunObject, type ReleaseContent } from '../engine/deploy.js';
-import { encodeRecord } from '../engine/records.js';
+import { deployRelease } from '../engine/deploy.js';
+import { newRelease, type ReleaseContent } from '../engine/release.js';
 import { readRecordedRelease } from '../engine/redeploy.js';
 import type { ReleaseTarget } from '../engine/target.js';
 import { resourceScope, type ResourceScope } from '../engine/namespace.js';
 import { sweepReleases } from '../engine/sweep.js';
 import { teardownRelease } from '../engine/teardown.js';
-import { objectRef } from '../kube/object.js';
-import { parseExtraManifests } from '../manifests/extra.js';
-import { imageReference } from '../manifests/image.js';
-import { parsePatches } from '../manifests/patches.js';
-import { renderManifests } from '../manifests/render.js';
 import { buildAnnotations } from '../output/build-env.js';
-import { diffObject, formatDiffSummary } from '../output/diff.js';
-import { metadataList, releaseUrl, type VersionResponse } from '../output/version.js';
+import { deployMetadata, dryRunResponse } from '../output/put-metadata.js';
+import { metadataList, type VersionResponse } from '../output/version.js';
 import {
-  planPut,
   type DeployPlan,
   type PutPlan,
   type RedeployPlan,
   type SweepPlan,
   type TeardownPlan,
 } from '../request/plan.js';
-import { namespaceOfSource } from '../request/schemas.js';
-import { readImageDir, readManifestFiles, readNamespaceFile, readRevisionFile } from '../sources/read.js';
+import { namespaceOfSource } from '../request/namespace.js';
+import { readNamespaceFile, readRevisionFile } from '../sources/read.js';
 import { Deadline, formatDuration, systemClock, type Clock } from '../time.js';
-import { connectWith, resolveNamespace, type CommandDeps } from './context.js';
+import { connectWith, releaseNamespace, type CommandDeps } from './context.js';
 
 /** Which resource this is, for the namespaces it creates and the sweeps it runs (engine/namespace.ts). */
 function scopeOf(plan: PutPlan, cluster: ClusterApi, deps: CommandDeps): ResourceScope {
@@ -48,18 +42,17 @@ function holderOf(deps: CommandDeps): string {
   return deps.processId !== undefined ? `${who} (pid ${deps.processId})` : who;
 }
 
-export async function out(request: unknown, sourcesDir: string, deps: CommandDeps): Promise<VersionResponse> {
-  const plan = planPut(request, deps.env);
+/** A put, from its plan (request/plan.ts's planPut made it of the request: commands never parse). */
+export async function out(plan: PutPlan, sourcesDir: string, deps: CommandDeps): Promise<VersionResponse> {
   const clock = deps.clock ?? systemClock;
   const auth = resolveClusterAuth(plan.source, new Date(clock.now()));
   if (plan.action === 'sweep') return sweep(plan, connectWith(deps, auth), deps, clock);
-  const namespace =
-    'file' in plan.namespace
-      ? await readNamespaceFile(sourcesDir, plan.namespace.file)
-      : resolveNamespace(plan.namespace, deps);
+  const namespace = await releaseNamespace(plan.namespace, deps, (file) => readNamespaceFile(sourcesDir, file));
   // Everything the request holds is read and checked before the first cluster call.
   const content =
-    plan.action === 'deploy' ? await newRelease(plan, namespace, sourcesDir, deps, clock.now()) : undefined;
+    plan.action === 'deploy'
+      ? await newRelease(plan, namespace, sourcesDir, buildAnnotations(deps.env), clock.now())
+      : undefined;
   const revision = plan.action === 'redeploy' ? await revisionOf(plan, sourcesDir) : undefined;
 
   const cluster = connectWith(deps, auth);
@@ -76,44 +69,6 @@ export async function out(request: unknown, sourcesDir: string, deps: CommandDep
   if (plan.action === 'teardown') return teardown(plan, target);
   const release = content ?? (await readRecordedRelease(target, revision!));
   return deploy(plan, target, release, new Date(clock.now()), scopeOf(plan, cluster, deps));
-}
-
-/** The release a deploy plan describes: image, rendered objects and extra manifests, checked and recordable. */
-async function newRelease(
-  plan: DeployPlan,
-  namespace: string,
-  sourcesDir: string,
-  deps: CommandDeps,
-  now: number,
-): Promise<ReleaseContent> {
-  const image = 'ref' in plan.image ? plan.image.ref : await readImageDir(sourcesDir, plan.image.dir);
-  const files = await readManifestFiles(sourcesDir, plan.manifests);
-  const patchFiles = await readManifestFiles(sourcesDir, plan.patches, 'params.patches');
-  const { host } = plan.render;
-  const reserved = ['Deployment', 'Service', ...(host ? ['Ingress'] : [])].map((k) => `${k}/${plan.app}`);
-  const build = buildAnnotations(deps.env);
-  const objects = renderManifests({
-    ...plan.render,
-    app: plan.app,
-    namespace,
-    image,
-    extraObjects: parseExtraManifests(files, namespace, reserved),
-    buildAnnotations: build,
-    patches: parsePatches(patchFiles, plan.app),
-  });
-  const url = releaseUrl(host, plan.render.path, plan.render.tlsSecret !== undefined);
-  const content: ReleaseContent = {
-    image: { ...image, ref: imageReference(image) },
-    objects,
-    build,
-    ...(url ? { url } : {}),
-  };
-  // Fails here, before anything is written, when the release is too large to record.
-  encodeRecord(
-    { app: plan.app, namespace, revision: 0, ...content, createdAt: new Date(now).toISOString(), contentHash: '' },
-    'pending',
-  );
-  return content;
 }
 
 async function revisionOf(plan: RedeployPlan, sourcesDir: string): Promise<number> {
@@ -152,60 +107,6 @@ async function deploy(
       (release.url ? ` at ${release.url}` : ''),
   );
   return { version: result.version, metadata: deployMetadata(plan, release, result) };
-}
-
-/** A dry run's diff on stderr, a line per object, then the summary; the version is what is deployed now. */
-function dryRunResponse(
-  target: ReleaseTarget,
-  release: ReleaseContent,
-  result: DeployResult,
-  objects: DryRunObject[],
-): VersionResponse {
-  const { log, app, namespace } = target;
-  const diffs = objects.map((o) => diffObject(o.live, o.dryRun ?? o.desired));
-  for (const diff of diffs) {
-    log.info(`${diff.ref}: ${diff.change}`);
-    for (const line of diff.lines) log.info(line);
-  }
-  for (const ref of result.pruned) log.info(`${ref}: would be pruned`);
-  const changes = formatDiffSummary(diffs, result.pruned);
-  log.info(`dry run: ${changes}; nothing was changed`);
-  const deployed = result.version.revision === '0' ? 'none' : result.version.revision;
-  return {
-    version: result.version,
-    metadata: metadataList({
-      namespace,
-      app,
-      dry_run: 'true',
-      deployed_revision: deployed,
-      image: release.image.ref,
-      changes,
-      to_prune: result.pruned.join(', '),
-    }),
-  };
-}
-
-function deployMetadata(plan: DeployPlan | RedeployPlan, release: ReleaseContent, result: DeployResult) {
-  const { app, namespace } = result.version;
-  return metadataList({
-    namespace,
-    app,
-    revision: result.version.revision,
-    image: release.image.ref,
-    objects: release.objects.map(objectRef).join(', '),
-    url: release.url,
-    rollout_duration:
-      result.rolloutMs !== undefined
-        ? formatDuration(result.rolloutMs)
-        : plan.wait
-          ? undefined
-          : 'not waited (wait: false)',
-    mode: plan.mode,
-    pruned: plan.prune ? result.pruned.join(', ') || 'nothing' : 'off (prune: false)',
-    not_pruned: result.notPruned.join(', ') || undefined,
-    redeployed_from: release.redeployedFrom,
-    restarted_at: result.restartedAt,
-  });
 }
 
 async function sweep(plan: SweepPlan, cluster: ClusterApi, deps: CommandDeps, clock: Clock): Promise<VersionResponse> {

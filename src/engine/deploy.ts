@@ -1,48 +1,32 @@
-// The put: namespace, lock, ownership check, release record, apply (or create), rollout wait, prune, record status,
-// history. On a failed rollout, optionally a rollback to the last deployed revision. A dry run stops before the first
-// write and hands back what the server would make of every object.
-import type { ClusterApi, ObjectMetadata } from '../cluster/api.js';
-import { ApiRejectedError } from '../errors.js';
-import { releaseSelector } from '../kube/labels.js';
-import { keyOf, objectRef, type KubeObject } from '../kube/object.js';
-import type { ImageRef } from '../manifests/image.js';
-import type { Version } from '../request/schemas.js';
+// The put, as lock → state → plan → execute: what is there is read once (state.ts), every decision is taken on it
+// (changes.ts), and apply.ts carries the change set out. A dry run plans on the same state and asks the server what
+// it would make of each object; a rollback (on_failure) plans the last deployed revision on the objects as they are
+// after the failed attempt; a redeploy is a put of a recorded revision's content.
+import { ApiRejectedError, RolloutFailedError, TimedOutError } from '../errors.js';
+import type { KubeObject } from '../kube/object.js';
 import type { DeployOptions } from '../request/plan.js';
-import { isBeforePhase } from '../manifests/extra.js';
-import { isWorkload } from '../rollout/assess.js';
-import { waitForRollout } from '../rollout/wait.js';
-import { RolloutFailedError, TimedOutError } from '../errors.js';
-import { mapBounded } from './bounded.js';
-import { isJob, putJob } from './jobs.js';
+import type { Version } from '../request/schemas.js';
+import {
+  applyChanges,
+  completePut,
+  markFailed,
+  pruneObjects,
+  serverDryRun,
+  throwIfRefused,
+  wouldPrune,
+  writeRecord,
+  type Applied,
+  type ObjectChange,
+} from './apply.js';
+import { planChanges } from './changes.js';
 import { acquireReleaseLock, underLock } from './lock.js';
 import { ensureNamespace, type ResourceScope } from './namespace.js';
-import { checkOwnership } from './ownership.js';
-import { deleteObjects, prunableRefs, pruneCandidates } from './prune.js';
-import { handOverReplicas, replicasToHandOver } from './replicas.js';
-import {
-  contentHash,
-  encodeRecord,
-  lastPutAnnotation,
-  listRecords,
-  markRecord,
-  readRecordSecrets,
-  recordKey,
-  recordRevision,
-  recordStatus,
-  tryDecodeRecord,
-  type ReleaseRecord,
-} from './records.js';
+import type { ReleaseContent } from './release.js';
+import { nothingThere, readObjects, readState, type ReleaseState } from './state.js';
 import type { ReleaseTarget } from './target.js';
 
-/** What a revision holds: the image and every object, as recorded. */
-export interface ReleaseContent {
-  image: ImageRef & { ref: string };
-  objects: KubeObject[];
-  url?: string;
-  build: Record<string, string>;
-  /** Set when this content is an earlier revision deployed again. */
-  redeployedFrom?: number;
-}
+// What a put's result is read with (output/put-metadata.ts), beside DeployResult.
+export type { ReleaseContent } from './release.js';
 
 export interface DeployInput extends ReleaseTarget, DeployOptions {
   historyLimit: number;
@@ -64,20 +48,18 @@ export interface DryRunObject {
   desired: KubeObject;
 }
 
-export interface DeployResult {
+export interface DeployResult extends Applied {
   version: Version;
   revision: number;
   /** True when the same release was already recorded and nothing new was recorded. */
   reused: boolean;
-  rolloutMs?: number;
-  changes: { ref: string; change: 'created' | 'configured' | 'unchanged' | 'replaced' }[];
+  changes: ObjectChange[];
   /** Objects deleted because this release no longer has them (or that would be, in a dry run). */
   pruned: string[];
   /** "ref (why)" of objects the prune should have deleted but could not (left in place, reported). */
   notPruned: string[];
-  dryRun?: { objects: DryRunObject[] };
-  /** restart: true: the time written into the restarted workloads' Pod templates. */
-  restartedAt?: string;
+  /** A dry run: each object as the server would make it, and the revision the put would record (same planner). */
+  dryRun?: { objects: DryRunObject[]; revision: number };
 }
 
 export async function deployRelease(input: DeployInput): Promise<DeployResult> {
@@ -95,92 +77,28 @@ export async function deployRelease(input: DeployInput): Promise<DeployResult> {
   }
 }
 
-interface ReleaseState {
-  existing: Map<string, KubeObject>;
-  /** Metadata only: a put decodes the last deployed record, and those prune needs when it prunes. */
-  records: ObjectMetadata[];
-  /** The newest revision that rolled out, decoded (what is live, and what a rollback goes back to). */
-  lastDeployed?: ReleaseRecord;
-}
-
-/** Independent reads, at once: kinds the server knows, who owns the objects, the release's records. */
-async function readState(input: DeployInput): Promise<ReleaseState> {
-  const { cluster, namespace, app } = input;
-  const [, existing, records] = await Promise.all([
-    checkKinds(cluster, input.release.objects),
-    checkOwnership(cluster, input.release.objects, app, input.mode),
-    listRecords(cluster, namespace, app),
-  ]);
-  const deployed = records.filter((r) => recordStatus(r) === 'deployed').at(-1);
-  const [deployedSecret] = deployed ? await readRecordSecrets(cluster, [deployed]) : [];
-  const lastDeployed = deployedSecret ? tryDecodeRecord(deployedSecret) : undefined;
-  return { existing, records, ...(lastDeployed ? { lastDeployed } : {}) };
-}
-
 async function deployLocked(input: DeployInput): Promise<DeployResult> {
-  const { cluster, log, namespace, app, release } = input;
-  const state = await readState(input);
-  // We hold the lock: a record still pending belongs to a put that was cut off (killed, or the cluster went away).
-  const records = await mapBounded(state.records, 4, async (record) => {
-    if (recordStatus(record) !== 'pending') return record;
-    const marked = await markRecord(cluster, namespace, app, recordRevision(record), 'failed');
-    log.info(`marked revision ${recordRevision(record)} of ${app} failed: the put that wrote it did not finish`);
-    return { ...record, metadata: marked.metadata };
-  });
-  const tried = attemptsSince(cluster, records, state.lastDeployed);
-  const hash = contentHash(release.image.ref, release.objects);
-  const reused = input.mode === 'apply' && state.lastDeployed?.contentHash === hash;
-  const revision = reused
-    ? state.lastDeployed!.revision
-    : Math.max(0, ...records.map(recordRevision).filter(Number.isFinite)) + 1;
-  const record: ReleaseRecord = {
-    app,
-    namespace,
-    revision,
-    image: release.image,
-    objects: release.objects,
-    ...(release.url ? { url: release.url } : {}),
-    build: release.build,
-    createdAt: input.now.toISOString(),
-    contentHash: hash,
-    ...(release.redeployedFrom !== undefined ? { redeployedFrom: release.redeployedFrom } : {}),
-  };
-  if (!reused) {
-    // Written first, as "pending": a put cut off half-way leaves a record that teardown finds,
-    // never a half-written one.
-    await cluster.create(encodeRecord(record, 'pending'));
-    log.info(`recording release ${app} revision ${revision} in namespace ${namespace}`);
-  } else {
-    log.info(`release ${app} revision ${revision} already has this image and these objects: re-applying it`);
-    // A put that changes nothing still targeted the release: a sweep counts its age from here.
-    await cluster.patchMetadata(recordKey(namespace, app, revision), {
-      annotations: { [lastPutAnnotation]: input.now.toISOString() },
-    });
-  }
-  const version: Version = { app, namespace, revision: String(revision), image: release.image.ref };
-
-  let applied: Awaited<ReturnType<typeof applyAndWait>>;
+  const { app, namespace, release } = input;
+  const state = await readState(input, release.objects, { attempts: input.prune });
+  const changes = planChanges(state, release, input);
+  throwIfRefused(changes);
+  await writeRecord(input, changes);
+  let applied: Applied;
   try {
-    applied = await applyAndWait(input, release.objects, state.existing);
+    applied = await applyChanges(input, changes);
   } catch (error) {
     // Whatever stopped the put (a failed rollout, a refused apply, an abort), the record says failed, never pending.
-    if (!reused) await markRecord(cluster.detached(), namespace, app, revision, 'failed').catch(() => undefined);
+    await markFailed(input, changes);
     if (input.onFailure === 'rollback' && (error instanceof RolloutFailedError || error instanceof TimedOutError)) {
-      await rollBack(input, state, tried, error);
+      await rollBack(input, state, error);
     }
     throw error;
   }
-  // The failed attempts since the last good release, read before the history is cut (it may drop the oldest).
-  const attempts = input.prune ? await tried() : [];
-  if (!reused) {
-    await markRecord(cluster, namespace, app, revision, 'deployed');
-    await pruneHistory(cluster, records, input.historyLimit, log);
-  }
   // Only once the new release runs and is recorded so: what the releases since the last good one had and this one has
-  // not. A delete refused here is reported (not_pruned), never a reason to call the running release failed.
-  const { deleted: pruned, failed: notPruned } = input.prune
-    ? await deleteObjects(input, pruneCandidates(attempts, state.lastDeployed, release.objects), 'pruned')
-    : { deleted: [], failed: [] };
+  // not is pruned.
+  const { deleted: pruned, failed: notPruned } = await completePut(input, changes);
+  const { revision, reused } = changes;
+  const version: Version = { app, namespace, revision: String(revision), image: release.image.ref };
   return { version, revision, reused, ...applied, pruned, notPruned };
 }
 
@@ -189,12 +107,7 @@ async function deployLocked(input: DeployInput): Promise<DeployResult> {
  * left of the put's deadline, and whatever the failed attempt added pruned. Never throws: the put fails with the
  * original error either way, and the log says what the rollback did.
  */
-async function rollBack(
-  input: DeployInput,
-  state: ReleaseState,
-  tried: () => Promise<KubeObject[]>,
-  cause: Error,
-): Promise<void> {
+async function rollBack(input: DeployInput, state: ReleaseState, cause: Error): Promise<void> {
   const { log, app } = input;
   const target = state.lastDeployed;
   if (!target) {
@@ -209,16 +122,15 @@ async function rollBack(
     const canWait = !input.deadline.expired();
     // The record's objects pass the checks of a new release, on the objects as they are now (right before the
     // write): namespaced kinds only, and nothing of the same name that is not ours (it would be taken over).
-    await checkKinds(input.cluster, target.objects);
-    await checkOwnership(input.cluster, target.objects, app, 'apply');
-    // Compared with the objects as they were before this put: what the rollback changes back shows as configured.
-    await applyAndWait({ ...input, wait: input.wait && canWait, restart: false }, target.objects, state.existing);
-    if (input.prune)
-      await deleteObjects(
-        input,
-        pruneCandidates(await tried(), target, target.objects, input.release.objects),
-        'pruned',
-      );
+    const now: ReleaseState = { ...state, ...(await readObjects(input.cluster, target.objects)) };
+    const changes = planChanges(now, target, {
+      ...input,
+      wait: input.wait && canWait,
+      rollbackFrom: input.release.objects,
+    });
+    throwIfRefused(changes);
+    await applyChanges(input, changes);
+    await pruneObjects(input, changes);
     log.info(
       `rolled back to revision ${target.revision}` +
         (canWait ? '' : ' (applied; its rollout was not waited for: the put timed out)'),
@@ -228,7 +140,7 @@ async function rollBack(
   }
 }
 
-/** Everything up to the first write, then a server-side dry-run apply of every object: nothing changes. */
+/** The same state and plan as the put's, then a server-side dry-run apply of every object: nothing changes. */
 async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
   const { cluster, log, namespace, app, release } = input;
   const ns = await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
@@ -242,25 +154,13 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
       `dry run: namespace ${namespace} would be created; ` +
         'the server cannot dry-run objects in a namespace that does not exist yet',
     );
-  const state: ReleaseState = ns ? await readState(input) : { existing: new Map<string, KubeObject>(), records: [] };
-  const objects = await mapBounded(release.objects, 8, async (desired): Promise<DryRunObject> => {
-    const live = state.existing.get(objectRef(desired));
-    // replicas: auto hands the count over before the apply (replicas.ts): the dry run shows it kept, not reset.
-    const handover = replicasToHandOver(desired, live);
-    const asApplied = handover === undefined ? desired : { ...desired, spec: { ...desired.spec!, replicas: handover } };
-    const dryRun = ns
-      ? await (input.mode === 'create'
-          ? cluster.create(desired, { dryRun: true })
-          : cluster.apply(asApplied, { dryRun: true }))
-      : undefined;
-    return { ref: objectRef(desired), desired, ...(live ? { live } : {}), ...(dryRun ? { dryRun } : {}) };
-  });
-  const { lastDeployed } = state;
-  const attempts = attemptsSince(cluster, state.records, lastDeployed);
+  const state = ns ? await readState(input, release.objects, { attempts: input.prune }) : nothingThere();
+  const changes = planChanges(state, release, input);
+  throwIfRefused(changes);
+  const objects = await serverDryRun(input, changes, Boolean(ns));
   // Only what a prune would delete now: still there, and still ours.
-  const pruned = input.prune
-    ? await prunableRefs(input, pruneCandidates(await attempts(), lastDeployed, release.objects))
-    : [];
+  const pruned = await wouldPrune(input, changes);
+  const { lastDeployed } = state;
   const revision = lastDeployed?.revision ?? 0;
   return {
     version: { app, namespace, revision: String(revision), image: lastDeployed?.image.ref ?? '' },
@@ -269,194 +169,7 @@ async function dryRunRelease(input: DeployInput): Promise<DeployResult> {
     changes: [],
     pruned,
     notPruned: [],
-    dryRun: { objects },
+    // The same decision as the put's on the same state: the revision it would take (or re-use).
+    dryRun: { objects, revision: changes.revision },
   };
-}
-
-async function applyAndWait(
-  input: DeployInput,
-  objects: KubeObject[],
-  existing: Map<string, KubeObject>,
-): Promise<Pick<DeployResult, 'changes' | 'rolloutMs' | 'restartedAt'>> {
-  const { cluster, log, namespace, app, deadline } = input;
-  const changes: DeployResult['changes'] = [];
-  // As applied (uid, generation): what the wait judges.
-  const applied = new Map<string, KubeObject>();
-  const write = (object: KubeObject) => (input.mode === 'create' ? cluster.create(object) : cluster.apply(object));
-  const applyOne = async (object: KubeObject) => {
-    const before = existing.get(objectRef(object));
-    if (isJob(object)) {
-      // Immutable once created: replaced when changed, left alone when complete (src/engine/jobs.ts).
-      const { change, after } = await putJob(
-        { cluster, log, write, deadline, clock: input.clock, ...(input.signal ? { signal: input.signal } : {}) },
-        object,
-        before,
-      );
-      applied.set(objectRef(object), after);
-      changes.push({ ref: objectRef(object), change });
-      log.info(`${objectRef(object)} ${change}`);
-      return;
-    }
-    const handover = input.mode === 'apply' ? replicasToHandOver(object, before) : undefined;
-    if (handover !== undefined) await handOverReplicas(cluster, object, handover, log);
-    const after = await write(object);
-    applied.set(objectRef(object), after);
-    const change = !before
-      ? 'created'
-      : before.metadata.resourceVersion === after.metadata.resourceVersion
-        ? 'unchanged'
-        : 'configured';
-    changes.push({ ref: objectRef(object), change });
-    log.info(`${objectRef(object)} ${change}`);
-  };
-  const wait = (workloads: KubeObject[]) => {
-    log.info(
-      `waiting up to ${Math.round(deadline.remainingMs() / 1000)}s ` +
-        `for ${workloads.map(objectRef).join(', ')} to roll out`,
-    );
-    return waitForRollout({
-      cluster,
-      namespace,
-      selector: releaseSelector(app),
-      workloads: workloads.map((o) => applied.get(objectRef(o)) ?? o),
-      timeoutMs: deadline.totalMs,
-      deadline: deadline.at,
-      log,
-      ...(input.signal ? { signal: input.signal } : {}),
-      ...(input.putStartedAt ? { putStartedAt: input.putStartedAt } : {}),
-      clock: input.clock,
-    });
-  };
-  // In order of kind (objects are sorted so: dependencies first, the app's own objects last); objects of one kind
-  // go together, a few at a time. Jobs of phase "before" complete before the app's own objects are applied.
-  const groups = groupByKind(objects, app);
-  const ownGroup = groups.at(-1)?.some((o) => isOwn(o, app)) ? groups.pop()! : [];
-  for (const group of groups) await mapBounded(group, 8, applyOne);
-  const beforePhase = objects.filter(isBeforePhase);
-  let beforeMs = 0;
-  if (beforePhase.length) {
-    try {
-      beforeMs = (await wait(beforePhase)).durationMs;
-    } catch (error) {
-      if (ownGroup.length)
-        log.info(
-          `not applying ${ownGroup.map(objectRef).join(', ')}: ` +
-            `${beforePhase.map(objectRef).join(', ')} (phase before) did not complete`,
-        );
-      throw error;
-    }
-  }
-  await mapBounded(ownGroup, 8, applyOne);
-  const restarted = input.restart ? await restartWorkloads(input, objects, applied, changes) : {};
-  if (!input.wait) return { changes, ...restarted };
-
-  const { durationMs } = await wait(objects.filter((o) => isWorkload(o) && !isBeforePhase(o)));
-  return { changes, rolloutMs: beforeMs + durationMs, ...restarted };
-}
-
-/** The Pod-template annotation `kubectl rollout restart` writes: one key, whichever of the two restarted last. */
-export const restartedAtAnnotation = 'kubectl.kubernetes.io/restartedAt';
-/** Not the apply's field manager: the next apply neither owns the annotation nor removes it (no second rollout). */
-export const restartFieldManager = 'kubernetes-deploy-resource-restart';
-const restartable = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
-
-/**
- * restart: true — what `kubectl rollout restart` does to each Deployment, StatefulSet and DaemonSet of the release
- * that this put did not just create: the time in a Pod-template annotation, so that the controller rolls every Pod.
- * The patched object (its new generation) is what the wait then judges.
- */
-async function restartWorkloads(
-  input: DeployInput,
-  objects: KubeObject[],
-  applied: Map<string, KubeObject>,
-  changes: DeployResult['changes'],
-): Promise<Pick<DeployResult, 'restartedAt'>> {
-  const { cluster, log } = input;
-  const created = new Set(changes.filter((c) => c.change === 'created').map((c) => c.ref));
-  const targets = objects.filter(
-    (o) => restartable.has(o.kind) && o.apiVersion === 'apps/v1' && !created.has(objectRef(o)),
-  );
-  // Milliseconds: two restarts within a second must still differ, or the second would change nothing.
-  const restartedAt = new Date(input.clock.now()).toISOString();
-  const patch = { spec: { template: { metadata: { annotations: { [restartedAtAnnotation]: restartedAt } } } } };
-  await mapBounded(targets, 8, async (object) => {
-    applied.set(objectRef(object), await cluster.mergePatch(keyOf(object), patch, restartFieldManager));
-  });
-  const skipped = objects.filter((o) => restartable.has(o.kind) && created.has(objectRef(o)));
-  if (targets.length)
-    log.info(`restarting ${targets.map(objectRef).join(', ')} (${restartedAtAnnotation}: ${restartedAt})`);
-  if (skipped.length)
-    log.info(`not restarting ${skipped.map(objectRef).join(', ')}: created by this put, just started`);
-  return targets.length ? { restartedAt } : {};
-}
-
-const isOwn = (o: KubeObject, app: string) =>
-  o.metadata.name === app && ['Deployment', 'Service', 'Ingress'].includes(o.kind);
-
-/** Custom kinds are only known to the server: each must exist there and be namespaced, before anything is written. */
-async function checkKinds(cluster: ClusterApi, objects: KubeObject[]): Promise<void> {
-  const kinds = new Map(objects.map((o) => [`${o.apiVersion}/${o.kind}`, o]));
-  for (const object of kinds.values()) {
-    const namespaced = await cluster.isNamespaced(object.apiVersion, object.kind);
-    if (namespaced === undefined)
-      throw new ApiRejectedError(
-        `params.manifests: the cluster does not know kind ${object.kind} in ${object.apiVersion} ` +
-          `(${objectRef(object)}); is its CustomResourceDefinition installed?`,
-        404,
-      );
-    if (!namespaced)
-      throw new ApiRejectedError(
-        `params.manifests: ${objectRef(object)} is cluster-scoped; a release holds only namespaced objects`,
-        422,
-      );
-  }
-}
-
-/**
- * Consecutive runs of the same kind (extra manifests come sorted by kind), then the app's own Deployment, Service and
- * Ingress as one last group. Extras cannot take those names (parseExtraManifests reserves them).
- */
-function groupByKind(objects: KubeObject[], app: string): KubeObject[][] {
-  const groups: KubeObject[][] = [];
-  for (const object of objects.filter((o) => !isOwn(o, app))) {
-    const last = groups.at(-1);
-    if (last && last[0]!.kind === object.kind) last.push(object);
-    else groups.push([object]);
-  }
-  const own = objects.filter((o) => isOwn(o, app));
-  return own.length ? [...groups, own] : groups;
-}
-
-/**
- * The records of the attempts after the last deployed revision (failed, cut off), read whole on first use: with the
- * last deployed one, the only records prune decodes.
- */
-function attemptsSince(
-  cluster: ClusterApi,
-  records: ObjectMetadata[],
-  lastDeployed: ReleaseRecord | undefined,
-): () => Promise<KubeObject[]> {
-  let read: Promise<KubeObject[]> | undefined;
-  const since = lastDeployed?.revision ?? 0;
-  const attempts = records.filter((r) => recordRevision(r) > since && recordStatus(r) !== 'deployed');
-  return () => (read ??= readRecordSecrets(cluster, attempts));
-}
-
-/** Keeps the newest `limit` records of the app: the ones listed before this put, and this put's own. */
-async function pruneHistory(
-  cluster: ClusterApi,
-  before: ObjectMetadata[],
-  limit: number,
-  log: DeployInput['log'],
-): Promise<void> {
-  // This put's record is the newest and always kept: of the earlier ones, limit - 1 stay.
-  const surplus = before.slice(0, Math.max(0, before.length - (limit - 1)));
-  await mapBounded(surplus, 4, (r) =>
-    cluster.remove(
-      { apiVersion: 'v1', kind: 'Secret', namespace: r.metadata.namespace, name: r.metadata.name },
-      'Background',
-    ),
-  );
-  if (surplus.length)
-    log.info(`pruned ${surplus.length} old release record${surplus.length > 1 ? 's' : ''} (history_limit ${limit})`);
 }

@@ -8,7 +8,8 @@ import type { ClusterApi, ObjectKey } from '../cluster/api.js';
 import type { Logger } from '../log.js';
 import { ourKey } from '../kube/labels.js';
 import { keyOf, objectRef, type KubeObject } from '../kube/object.js';
-import { sleep, type Clock, type Deadline } from '../time.js';
+import type { Clock, Deadline } from '../time.js';
+import { waitUntilGone } from './gone.js';
 
 export const jobSpecHashAnnotation = ourKey('job-spec-hash');
 
@@ -113,21 +114,26 @@ export async function putJob(
       const uid = current?.metadata.uid as string | undefined;
       // Only the Job we read and judged: one created meanwhile by someone else is not ours to replace (409).
       await cluster.remove(key, 'Background', uid ? { uid } : undefined);
-      await waitUntilGone(input, key, uid);
+      await waitForJobGone(input, key, uid);
       return { change: 'replaced', after: await input.write(desired) };
     }
   }
 }
 
-async function waitUntilGone(input: PutJobInput, key: ObjectKey, uid: string | undefined): Promise<void> {
-  const { deadline } = input;
-  let pollMs = input.pollMs ?? 100;
-  for (;;) {
-    const current = await input.cluster.read(key);
-    if (!current || (uid !== undefined && current.metadata.uid !== uid)) return;
-    if (deadline.expired())
-      throw deadline.timedOut(`waiting for ${key.kind.toLowerCase()}/${key.name} to be deleted before re-creating it`);
-    await sleep(Math.min(pollMs, deadline.remainingMs()), input.clock, input.signal);
-    pollMs = Math.min(pollMs * 2, 1000);
-  }
+/** Until the Job we removed (that uid) is gone: another one of its name created meanwhile is not ours to wait for. */
+function waitForJobGone(input: PutJobInput, key: ObjectKey, uid: string | undefined): Promise<void> {
+  return waitUntilGone(
+    {
+      deadline: input.deadline,
+      clock: input.clock,
+      signal: input.signal,
+      pollMs: input.pollMs ?? 100,
+      maxPollMs: 1000,
+    },
+    async () => {
+      const current = await input.cluster.read(key);
+      return current && (uid === undefined || current.metadata.uid === uid) ? [current] : [];
+    },
+    () => `waiting for ${key.kind.toLowerCase()}/${key.name} to be deleted before re-creating it`,
+  );
 }

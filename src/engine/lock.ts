@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { labelKeys, managedBy } from '../kube/labels.js';
 import type { KubeObject } from '../kube/object.js';
 import { appliedAt } from '../rollout/snapshot.js';
-import { sleep, type Clock, type Deadline } from '../time.js';
+import { pollUntil, type Clock, type Deadline } from '../time.js';
 
 export interface ReleaseLock {
   /** The server's time of taking the lock (when this put began, on the cluster's clock), if the server says. */
@@ -87,65 +87,74 @@ function expired(lease: KubeObject, now: number): boolean {
 
 const isConflict = (error: unknown) => error instanceof ApiRejectedError && error.status === 409;
 
+const leaseKey = (options: LockOptions) => ({
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  namespace: options.namespace,
+  name: lockName(options.app),
+});
+
+const holderOf = (lease: KubeObject | undefined) => (lease as { spec?: LeaseSpec } | undefined)?.spec?.holderIdentity;
+
 export async function acquireReleaseLock(options: LockOptions): Promise<ReleaseLock> {
-  const { cluster, log } = options;
-  const { clock, deadline } = options;
-  const key = {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    namespace: options.namespace,
-    name: lockName(options.app),
-  };
+  const { log, namespace, app } = options;
+  const { name } = leaseKey(options);
   let lastHolder = '';
+  return pollUntil(
+    async () => {
+      try {
+        const attempt = await takeLease(options);
+        if ('lock' in attempt) return attempt.lock;
+        if (attempt.heldBy !== lastHolder)
+          log.info(
+            `waiting for ${attempt.heldBy} to finish with release ${app} in namespace ${namespace} (lease/${name})`,
+          );
+        lastHolder = attempt.heldBy;
+      } catch (error) {
+        // Someone else created or renewed it between our read and write: look again.
+        if (!isConflict(error)) throw error;
+      }
+      return undefined;
+    },
+    {
+      deadline: options.deadline,
+      clock: options.clock,
+      signal: options.signal,
+      intervalMs: options.pollMs ?? 2000,
+      waitingFor: () => `waiting for ${lastHolder || 'another put'} to release lease/${name} in namespace ${namespace}`,
+    },
+  );
+}
+
+/** One try at the lease: ours (created, or taken over once it expired), or who holds it now. */
+async function takeLease(options: LockOptions): Promise<{ lock: ReleaseLock } | { heldBy: string }> {
+  const { cluster, log, clock } = options;
   for (;;) {
     const now = clock.now();
-    try {
-      // Create first: the common case (nobody else deploying) costs one request.
-      const created = await cluster.create(leaseObject(options, now)).catch((error: unknown) => {
-        if (isConflict(error)) return undefined;
-        if (error instanceof ApiRejectedError && error.status === 404) {
-          throw new ApiRejectedError(
-            `namespace ${options.namespace} does not exist (set params.create_namespace: true to create it)`,
-            404,
-          );
-        }
-        throw error;
-      });
-      if (created) return holdLease(options, created, clock);
-      const current = await cluster.read(key);
-      if (!current) continue; // released between our two requests: try again at once
-      if (expired(current, now)) {
-        const mine = await cluster.replace(leaseObject(options, now, current.metadata.resourceVersion as string));
-        log.info(
-          `took over the expired lock of release ${options.app} ` +
-            `from ${(current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'an unknown holder'}`,
+    // Create first: the common case (nobody else deploying) costs one request.
+    const created = await cluster.create(leaseObject(options, now)).catch((error: unknown) => {
+      if (isConflict(error)) return undefined;
+      if (error instanceof ApiRejectedError && error.status === 404) {
+        throw new ApiRejectedError(
+          `namespace ${options.namespace} does not exist (set params.create_namespace: true to create it)`,
+          404,
         );
-        return holdLease(options, mine, clock);
       }
-      const holder = (current as { spec?: LeaseSpec }).spec?.holderIdentity ?? 'another put';
-      if (holder !== lastHolder)
-        log.info(
-          `waiting for ${holder} to finish with release ${options.app} in namespace ${options.namespace} ` +
-            `(lease/${key.name})`,
-        );
-      lastHolder = holder;
-    } catch (error) {
-      // Someone else created or renewed it between our read and write: look again.
-      if (!isConflict(error)) throw error;
-    }
-    if (deadline.expired())
-      throw deadline.timedOut(
-        `waiting for ${lastHolder || 'another put'} to release lease/${key.name} in namespace ${options.namespace}`,
-      );
-    await sleep(Math.min(options.pollMs ?? 2000, deadline.remainingMs()), clock, options.signal);
+      throw error;
+    });
+    if (created) return { lock: holdLease(options, created) };
+    const current = await cluster.read(leaseKey(options));
+    if (!current) continue; // released between our two requests: try again at once
+    if (!expired(current, now)) return { heldBy: holderOf(current) ?? 'another put' };
+    const mine = await cluster.replace(leaseObject(options, now, current.metadata.resourceVersion as string));
+    log.info(`took over the expired lock of release ${options.app} from ${holderOf(current) ?? 'an unknown holder'}`);
+    return { lock: holdLease(options, mine) };
   }
 }
 
-const writeVerbs = ['apply', 'create', 'replace', 'patchMetadata', 'remove'] as const;
-
-function holdLease(options: LockOptions, lease: KubeObject, clock: Clock): ReleaseLock {
-  const { cluster, log, app, namespace } = options;
-  const key = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace, name: lockName(app) };
+/** Holds the lease: renews it every third of its duration, and says (signal, fenced writes) once it is lost. */
+function holdLease(options: LockOptions, lease: KubeObject): ReleaseLock {
+  const { cluster, log, app, namespace, clock } = options;
   const durationMs = (options.leaseSeconds ?? 30) * 1000;
   let current = lease;
   // When the lease was last written by us, on our clock: past it by its duration, another put may take it over.
@@ -177,11 +186,9 @@ function holdLease(options: LockOptions, lease: KubeObject, clock: Clock): Relea
     } catch (error) {
       log.warn(`could not renew lease/${lockName(app)}: ${(error as Error).message}`);
       if (error instanceof ApiRejectedError && (error.status === 409 || error.status === 404)) {
-        // Someone else wrote or deleted the lease: it is theirs now, unless it still names us (then carry on).
-        const latest = await cluster.read(key).catch(() => undefined);
-        const holder = (latest as { spec?: LeaseSpec } | undefined)?.spec?.holderIdentity;
-        if (latest && latest.metadata.uid === current.metadata.uid && holder === options.holder) current = latest;
-        else lose(latest ? `taken over by ${holder ?? 'another holder'}` : 'deleted by someone else');
+        const after = await afterRefusedRenewal(options, current);
+        if ('lease' in after) current = after.lease;
+        else lose(after.lost);
       } else {
         if (clock.now() - renewedAt > durationMs) lose(`not renewed for ${Math.round(durationMs / 1000)}s`);
       }
@@ -197,45 +204,72 @@ function holdLease(options: LockOptions, lease: KubeObject, clock: Clock): Relea
     (timer as { unref?: () => void } | undefined)?.unref?.();
   };
   schedule();
-  const fence = (target: ClusterApi): ClusterApi => {
-    const fenced: ClusterApi = { ...target, detached: () => fence(target.detached()) };
-    for (const verb of writeVerbs) {
-      const write = target[verb] as (...args: unknown[]) => Promise<unknown>;
-      (fenced as unknown as Record<string, unknown>)[verb] = (...args: unknown[]) => {
-        assertHeld();
-        return write.apply(target, args);
-      };
-    }
-    return fenced;
-  };
   const acquiredAt = appliedAt(lease) ?? (lease.metadata.creationTimestamp as string | undefined);
   return {
     ...(acquiredAt ? { acquiredAt } : {}),
     signal: lostController.signal,
-    fence,
+    fence: (target) => fenceWrites(target, assertHeld),
     async release() {
       stopped = true;
       clock.clearTimeout(timer);
       await renewing;
       if (lost) return; // not ours any more: the holder now releases it
-      // Released even when the put was aborted: detached from the abort signal. Only the lease as we last wrote it
-      // (preconditions): one taken over meanwhile is the new holder's. A lease left behind is taken over once it
-      // expires; say so, so a slow next put is understood.
-      const uid = current.metadata.uid as string | undefined;
-      const resourceVersion = current.metadata.resourceVersion as string | undefined;
-      await cluster
-        .detached()
-        .remove(key, 'Background', { ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) })
-        .catch((error: Error) =>
-          log.warn(
-            error instanceof ApiRejectedError && error.status === 409
-              ? `lease/${lockName(app)} was taken over by another put before this one released it: left to it`
-              : `could not release lease/${lockName(app)} (the next put takes it over once it expires): ` +
-                  `${error.message}`,
-          ),
-        );
+      await removeLease(options, current);
     },
   };
+}
+
+/**
+ * Someone else wrote or deleted the lease (a renewal refused with 409 or 404): it is theirs now, unless it still
+ * names us (then carry on with it as it is).
+ */
+async function afterRefusedRenewal(
+  options: LockOptions,
+  current: KubeObject,
+): Promise<{ lease: KubeObject } | { lost: string }> {
+  const latest = await options.cluster.read(leaseKey(options)).catch(() => undefined);
+  const holder = holderOf(latest);
+  if (latest && latest.metadata.uid === current.metadata.uid && holder === options.holder) return { lease: latest };
+  return { lost: latest ? `taken over by ${holder ?? 'another holder'}` : 'deleted by someone else' };
+}
+
+const writeVerbs = ['apply', 'create', 'replace', 'patchMetadata', 'remove'] as const;
+
+/** The cluster with each write checked by `assertHeld` first (fencing: nothing is written once the lease is lost). */
+function fenceWrites(target: ClusterApi, assertHeld: () => void): ClusterApi {
+  const fenced: ClusterApi = { ...target, detached: () => fenceWrites(target.detached(), assertHeld) };
+  for (const verb of writeVerbs) {
+    const write = target[verb] as (...args: unknown[]) => Promise<unknown>;
+    (fenced as unknown as Record<string, unknown>)[verb] = (...args: unknown[]) => {
+      assertHeld();
+      return write.apply(target, args);
+    };
+  }
+  return fenced;
+}
+
+/**
+ * Released even when the put was aborted: detached from the abort signal. Only the lease as we last wrote it
+ * (preconditions): one taken over meanwhile is the new holder's. A lease left behind is taken over once it expires;
+ * say so, so a slow next put is understood.
+ */
+async function removeLease(options: LockOptions, lease: KubeObject): Promise<void> {
+  const { cluster, log, app } = options;
+  const uid = lease.metadata.uid as string | undefined;
+  const resourceVersion = lease.metadata.resourceVersion as string | undefined;
+  await cluster
+    .detached()
+    .remove(leaseKey(options), 'Background', {
+      ...(uid ? { uid } : {}),
+      ...(resourceVersion ? { resourceVersion } : {}),
+    })
+    .catch((error: Error) =>
+      log.warn(
+        error instanceof ApiRejectedError && error.status === 409
+          ? `lease/${lockName(app)} was taken over by another put before this one released it: left to it`
+          : `could not release lease/${lockName(app)} (the next put takes it over once it expires): ${error.message}`,
+      ),
+    );
 }
 
 /** The target as its lock's holder works on it: fenced writes, and waits that end once the lease is lost. */

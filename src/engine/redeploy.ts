@@ -1,7 +1,7 @@
 // Redeploy: the objects recorded for an earlier revision, exactly (image, generated objects, extra manifests with
 // their real Secret values), as the content of a new put.
 import { ApiRejectedError } from '../errors.js';
-import type { ReleaseContent } from './deploy.js';
+import type { ReleaseContent } from './release.js';
 import { decodeRecord, listRecords, recordKey, recordRevision, recordStatus } from './records.js';
 import type { ReleaseTarget } from './target.js';
 

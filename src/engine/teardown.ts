@@ -5,8 +5,8 @@ import { ApiRejectedError } from '../errors.js';
 import type { ClusterApi } from '../cluster/api.js';
 import { isOurs, labelKeys, managedBy, releaseSelector } from '../kube/labels.js';
 import { keyOf, objectRef, type KubeObject } from '../kube/object.js';
-import { sleep } from '../time.js';
 import { mapBounded } from './bounded.js';
+import { waitUntilGone, type GoneWait } from './gone.js';
 import { acquireReleaseLock, underLock } from './lock.js';
 import { createdByUs } from './namespace.js';
 import { decodeRecord, listRecords, readRecordSecrets, recordLabel, recordStatus, recordType } from './records.js';
@@ -87,40 +87,112 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
 
 const namespaceKey = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', name });
 
+type KindRef = { apiVersion: string; kind: string };
+const kindKey = (k: KindRef) => `${k.apiVersion}/${k.kind}`;
+
 async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   const { cluster, log, namespace, app } = input;
-  // Kinds to look in: ours, plus every kind any record of the app lists (extra manifests).
   // Every record is used here (the kinds and names it lists): each is read whole, one request each.
   const records = await readRecordSecrets(cluster, await listRecords(cluster, namespace, app));
-  const kinds = new Map(defaultKinds.map((k) => [`${k.apiVersion}/${k.kind}`, k]));
-  const recordedNames = new Map<string, KubeObject>();
+  const recorded = readRecords(input, records);
+  const { kinds, recordedNames } = recorded;
+  await keepNamespacedKinds(input, kinds);
+  for (const [ref, o] of recordedNames) if (!kinds.has(kindKey(o))) recordedNames.delete(ref);
+  const listOurs = releaseLister(input);
+
+  const ours = await listOurs([...kinds.values()]);
+  const leftAlone = await foreignNamesakes(input, ours, recordedNames);
+  await mapBounded(ours, 8, async (object) => {
+    // Foreground where there are dependents to wait for (the ReplicaSets and Pods of a workload); other kinds go at
+    // once, without a round through the garbage collector.
+    // Only the object listed (its uid): one created in its place meanwhile is not deleted unseen.
+    const gone = !(await cluster.remove(
+      keyOf(object),
+      ownsDependents.has(object.kind) ? 'Foreground' : 'Background',
+      uidOf(object),
+    ));
+    log.info(`${objectRef(object)} ${gone ? 'already gone' : 'deleted'}`);
+  });
+
+  // Wait until the objects and their Pods are gone (foreground deletion keeps the owner until its dependents go).
+  // Only kinds we deleted something of can still hold some (we hold the lock: nothing new of ours appears), and Pods.
+  const deletedKinds = new Set(ours.map(kindKey));
+  const waitKinds = [
+    ...[...kinds.values()].filter((k) => deletedKinds.has(kindKey(k))),
+    { apiVersion: 'v1', kind: 'Pod' },
+  ];
+  await waitUntilGone(
+    objectWait(input),
+    () => listOurs(waitKinds),
+    (left) => `waiting for release ${app} to be deleted: ${left.map(objectRef).join(', ')} still there`,
+  );
+
+  // The StatefulSets' Pods are gone: their claims are no longer in use (the pvc-protection finalizer lets them go).
+  // StatefulSets from the records too: a teardown cut off earlier has deleted them but maybe not their claims.
+  const statefulSets = [...ours, ...recordedNames.values()].filter(
+    (o) => o.kind === 'StatefulSet' && !leftAlone.includes(objectRef(o)),
+  );
+  const claimRefs = await removeClaims(input, statefulSets);
+  await mapBounded(records, 4, (r) =>
+    cluster.remove(keyOf({ ...r, apiVersion: 'v1', kind: 'Secret' }), 'Background', uidOf(r)),
+  );
+  if (records.length) log.info(`deleted ${records.length} release record${records.length > 1 ? 's' : ''} of ${app}`);
+
+  const keptVolumes = input.keepVolumes ? claimRefs : [];
+  const deleted = [...ours.map(objectRef), ...(input.keepVolumes ? [] : claimRefs)];
+  const { lastRevision, lastImage } = recorded;
+  return { deleted, leftAlone, keptVolumes, lastRevision, lastImage, namespaceDeleted: false };
+}
+
+interface RecordedRelease {
+  /** Kinds to look in: ours, plus every kind any record of the app lists (extra manifests). */
+  kinds: Map<string, KindRef>;
+  /** The objects the records list, by reference. */
+  recordedNames: Map<string, KubeObject>;
+  lastRevision?: number;
+  lastImage?: string;
+}
+
+/** What the release's records say: the kinds and objects they list, and the release a teardown's version names. */
+function readRecords(input: TeardownInput, records: KubeObject[]): RecordedRelease {
+  const recorded: RecordedRelease = {
+    kinds: new Map(defaultKinds.map((k) => [kindKey(k), k])),
+    recordedNames: new Map(),
+  };
   // The version of a teardown names the release it removed: the newest deployed one (a failed attempt since, rolled
   // back or not, never was a release to promote), or the newest record when none was deployed.
-  let lastRevision: number | undefined;
-  let lastImage: string | undefined;
   let lastWasDeployed = false;
   for (const secret of records) {
     try {
       const record = decodeRecord(secret);
       const deployed = recordStatus(secret) === 'deployed';
       if (deployed || !lastWasDeployed) {
-        lastRevision = record.revision;
-        lastImage = record.image.ref;
+        recorded.lastRevision = record.revision;
+        recorded.lastImage = record.image.ref;
         lastWasDeployed = deployed;
       }
       for (const o of record.objects) {
-        kinds.set(`${o.apiVersion}/${o.kind}`, { apiVersion: o.apiVersion, kind: o.kind });
-        recordedNames.set(objectRef(o), o);
+        recorded.kinds.set(kindKey(o), { apiVersion: o.apiVersion, kind: o.kind });
+        recorded.recordedNames.set(objectRef(o), o);
       }
     } catch {
-      log.warn(`secret/${secret.metadata.name} is not a readable release record; its objects are found by label only`);
+      input.log.warn(
+        `secret/${secret.metadata.name} is not a readable release record; its objects are found by label only`,
+      );
     }
   }
-  // A record names kinds, but only namespaced ones can be the release's: a kind the server calls cluster-scoped (a
-  // forged record's ClusterRoleBinding) is never listed, cluster-wide or anywhere; one it no longer knows (its
-  // CustomResourceDefinition uninstalled) has nothing left to delete.
+  return recorded;
+}
+
+/**
+ * A record names kinds, but only namespaced ones can be the release's: a kind the server calls cluster-scoped (a
+ * forged record's ClusterRoleBinding) is never listed, cluster-wide or anywhere; one it no longer knows (its
+ * CustomResourceDefinition uninstalled) has nothing left to delete. Drops the others from `kinds`.
+ */
+async function keepNamespacedKinds(input: TeardownInput, kinds: Map<string, KindRef>): Promise<void> {
+  const { cluster, log } = input;
   const scoped = await mapBounded([...kinds.entries()], 4, async ([key, k]) => {
-    if (defaultKinds.some((d) => `${d.apiVersion}/${d.kind}` === key)) return true;
+    if (defaultKinds.some((d) => kindKey(d) === key)) return true;
     const namespaced = await cluster.isNamespaced(k.apiVersion, k.kind);
     if (namespaced === false)
       log.warn(`kind ${k.kind} (${k.apiVersion}) named by a record is cluster-scoped, never a release's: ignored`);
@@ -133,14 +205,15 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   [...kinds.keys()].forEach((key, i) => {
     if (!scoped[i]) kinds.delete(key);
   });
-  for (const [ref, o] of recordedNames) if (!kinds.has(`${o.apiVersion}/${o.kind}`)) recordedNames.delete(ref);
+}
+
+/** Lists the release's objects of some kinds, without its records (deleted last, once all they describe is gone). */
+function releaseLister(input: TeardownInput): (of: KindRef[]) => Promise<KubeObject[]> {
+  const { cluster, namespace, app } = input;
   const selector = releaseSelector(app);
-  // Secrets without the records: read above already, they would be sent whole again.
-  const fields = (k: { kind: string }) => (k.kind === 'Secret' ? `type!=${recordType}` : undefined);
-  /**
-   * The release's objects of these kinds, without its records (deleted last, once everything they describe is gone).
-   */
-  const listOurs = async (of: { apiVersion: string; kind: string }[]) =>
+  // Secrets without the records: read already, they would be sent whole again.
+  const fields = (k: KindRef) => (k.kind === 'Secret' ? `type!=${recordType}` : undefined);
+  return async (of) =>
     (
       await mapBounded(of, 4, (k) =>
         cluster.list(k.apiVersion, k.kind, namespace, selector, fields(k)).then((l) => l.items),
@@ -148,9 +221,15 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
     )
       .flat()
       .filter((o) => isOurs(o, app) && (o as { type?: string }).type !== recordType);
+}
 
-  const ours = await listOurs([...kinds.values()]);
-  // Objects that have a release object's name but not our labels: report, never touch.
+/** Objects that have a release object's name but not our labels: reported (warned about), never touched. */
+async function foreignNamesakes(
+  input: TeardownInput,
+  ours: KubeObject[],
+  recordedNames: Map<string, KubeObject>,
+): Promise<string[]> {
+  const { cluster, log, namespace, app } = input;
   const ourRefs = new Set(ours.map(objectRef));
   const candidates = [
     ...recordedNames.values(),
@@ -167,33 +246,12 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   const leftAlone = [...new Set(foreign.filter((f): f is string => f !== undefined))];
   for (const ref of leftAlone)
     log.warn(`${ref} in namespace ${namespace} is not managed by release ${app}: left alone`);
+  return leftAlone;
+}
 
-  await mapBounded(ours, 8, async (object) => {
-    // Foreground where there are dependents to wait for (the ReplicaSets and Pods of a workload); other kinds go at
-    // once, without a round through the garbage collector.
-    // Only the object listed (its uid): one created in its place meanwhile is not deleted unseen.
-    const gone = !(await cluster.remove(
-      keyOf(object),
-      ownsDependents.has(object.kind) ? 'Foreground' : 'Background',
-      uidOf(object),
-    ));
-    log.info(`${objectRef(object)} ${gone ? 'already gone' : 'deleted'}`);
-  });
-
-  // Wait until the objects and their Pods are gone (foreground deletion keeps the owner until its dependents go).
-  // Only kinds we deleted something of can still hold some (we hold the lock: nothing new of ours appears), and Pods.
-  const deletedKinds = new Set(ours.map((o) => `${o.apiVersion}/${o.kind}`));
-  const waitKinds = [
-    ...[...kinds.entries()].filter(([key]) => deletedKinds.has(key)).map(([, k]) => k),
-    { apiVersion: 'v1', kind: 'Pod' },
-  ];
-  await waitUntilGone(input, () => listOurs(waitKinds), `release ${app} to be deleted`);
-
-  // The StatefulSets' Pods are gone: their claims are no longer in use (the pvc-protection finalizer lets them go).
-  // StatefulSets from the records too: a teardown cut off earlier has deleted them but maybe not their claims.
-  const statefulSets = [...ours, ...recordedNames.values()].filter(
-    (o) => o.kind === 'StatefulSet' && !leftAlone.includes(objectRef(o)),
-  );
+/** Deletes the claims of these StatefulSets and waits until they are gone, or keeps them (keep_volumes). */
+async function removeClaims(input: TeardownInput, statefulSets: KubeObject[]): Promise<string[]> {
+  const { cluster, log, namespace, app } = input;
   const claims = await claimsOf(input, statefulSets);
   const claimRefs = claims.map(objectRef);
   if (claims.length && input.keepVolumes) {
@@ -208,50 +266,29 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
     });
     const claimNames = new Set(claims.map((c) => c.metadata.name));
     await waitUntilGone(
-      input,
+      objectWait(input),
       async () =>
         (await cluster.list('v1', 'PersistentVolumeClaim', namespace)).items.filter((c) =>
           claimNames.has(c.metadata.name),
         ),
-      `the volume claims of release ${app} to be deleted`,
-      ' (the kubernetes.io/pvc-protection finalizer keeps a claim while a Pod uses it)',
+      (left) =>
+        `waiting for the volume claims of release ${app} to be deleted: ` +
+        `${left.map(objectRef).join(', ')} still there ` +
+        '(the kubernetes.io/pvc-protection finalizer keeps a claim while a Pod uses it)',
     );
   }
-  await mapBounded(records, 4, (r) =>
-    cluster.remove(keyOf({ ...r, apiVersion: 'v1', kind: 'Secret' }), 'Background', uidOf(r)),
-  );
-  if (records.length) log.info(`deleted ${records.length} release record${records.length > 1 ? 's' : ''} of ${app}`);
-
-  const keptVolumes = input.keepVolumes ? claimRefs : [];
-  const deleted = [...ours.map(objectRef), ...(input.keepVolumes ? [] : claimRefs)];
-  return { deleted, leftAlone, keptVolumes, lastRevision, lastImage, namespaceDeleted: false };
+  return claimRefs;
 }
 
-/** Polls `remaining` until it finds nothing, saying what is left when that changes; bounded by the deadline. */
-async function waitUntilGone(
-  input: TeardownInput,
-  remaining: () => Promise<KubeObject[]>,
-  what: string,
-  hint = '',
-): Promise<void> {
-  const { deadline } = input;
-  let lastLine = '';
-  // Look again soon at first (most objects go within a second), then less often.
-  let pollMs = input.pollMs ?? 200;
-  for (;;) {
-    const left = await remaining();
-    if (left.length === 0) return;
-    const line =
-      `waiting for ${left.length} object${left.length > 1 ? 's' : ''} to be deleted: ` +
-      `${left.slice(0, 6).map(objectRef).join(', ')}${left.length > 6 ? ', …' : ''}`;
-    if (line !== lastLine) input.log.info(line);
-    lastLine = line;
-    if (deadline.expired())
-      throw deadline.timedOut(`waiting for ${what}: ${left.map(objectRef).join(', ')} still there${hint}`);
-    await sleep(Math.min(pollMs, deadline.remainingMs()), input.clock, input.signal);
-    pollMs = Math.min(pollMs * 2, 1000);
-  }
-}
+/** Waiting for objects in a teardown: a line when what is left changes; a look soon at first, then every second. */
+const objectWait = ({ deadline, clock, signal, pollMs, log }: TeardownInput): GoneWait => ({
+  deadline,
+  clock,
+  signal,
+  pollMs: pollMs ?? 200,
+  maxPollMs: 1000,
+  progress: log,
+});
 
 type StatefulSetSpec = {
   selector?: { matchLabels?: Record<string, string> };
@@ -330,13 +367,17 @@ export async function otherApps(cluster: ClusterApi, namespace: string, app: str
 
 /** Waits until the namespace whose deletion this teardown started is gone. */
 async function waitForNamespace(input: TeardownInput): Promise<boolean> {
-  const { cluster, log, namespace, deadline } = input;
-  for (;;) {
-    const current = await cluster.read(namespaceKey(namespace));
-    if (!current) break;
-    if (deadline.expired()) throw deadline.timedOut(`waiting for namespace ${namespace} to be deleted`);
-    await sleep(Math.min(input.pollMs ?? 1000, deadline.remainingMs()), input.clock, input.signal);
-  }
+  const { cluster, log, namespace, deadline, clock, signal } = input;
+  const pollMs = input.pollMs ?? 1000;
+  await waitUntilGone(
+    // Every pause alike: a namespace goes once everything in it has gone, seldom within a second.
+    { deadline, clock, signal, pollMs, maxPollMs: pollMs },
+    async () => {
+      const current = await cluster.read(namespaceKey(namespace));
+      return current ? [current] : [];
+    },
+    () => `waiting for namespace ${namespace} to be deleted`,
+  );
   log.info(`namespace ${namespace} deleted`);
   return true;
 }

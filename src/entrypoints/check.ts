@@ -1,6 +1,9 @@
 import '../protocol/stdout-guard.js';
 import { connectCluster } from '../cluster/client.js';
 import { check } from '../commands/check.js';
-import { runScript } from '../protocol/run.js';
+import { runConcourseProtocol } from '../protocol/run.js';
+import { parseCheckRequest } from '../request/parse.js';
 
-runScript('check', (context) => check(context.request, { ...context, connect: connectCluster }));
+runConcourseProtocol('check', (context) =>
+  check(parseCheckRequest(context.request), { ...context, connect: connectCluster }),
+);

@@ -1,6 +1,9 @@
 import '../protocol/stdout-guard.js';
 import { connectCluster } from '../cluster/client.js';
 import { get } from '../commands/in.js';
-import { runScript } from '../protocol/run.js';
+import { runConcourseProtocol } from '../protocol/run.js';
+import { parseInRequest } from '../request/parse.js';
 
-runScript('in', (context) => get(context.request, context.dir!, { ...context, connect: connectCluster }));
+runConcourseProtocol('in', (context) =>
+  get(parseInRequest(context.request), context.dir!, { ...context, connect: connectCluster }),
+);

@@ -7,6 +7,7 @@ import {
   dump,
   mergeTag,
   parseEvents,
+  type AliasEvent,
   type Event,
 } from 'js-yaml';
 import type { KubeObject } from '../kube/object.js';
@@ -133,6 +134,33 @@ function position(event: Event): number {
   return -1;
 }
 
+/** An anchor's size with its aliases expanded; `open` while its collection is (an alias to it then is a cycle). */
+type Anchor = { bytes: number; collection: boolean; open: boolean };
+
+/**
+ * The anchor the document's `count`th alias refers to (undefined when unknown); refuses one alias too many and an
+ * alias to a collection that contains it.
+ */
+function aliasedAnchor(
+  text: string,
+  event: AliasEvent,
+  anchors: Map<string, Anchor>,
+  count: number,
+  limits: YamlLimits,
+  lineOf: (position: number) => number,
+): Anchor | undefined {
+  const name = text.slice(event.anchorStart, event.anchorEnd);
+  if (count > limits.aliases) {
+    throw new YamlProblem(lineOf(position(event)), `more than ${limits.aliases} aliases (*name) in one document`);
+  }
+  const anchor = anchors.get(name);
+  if (anchor?.open) {
+    const message = `the alias ${shown(`*${name}`)} refers to a collection that contains it (a cycle)`;
+    throw new YamlProblem(lineOf(position(event)), message);
+  }
+  return anchor;
+}
+
 /**
  * Walks the parser's events and measures each document as if its aliases were copied out (as JSON.stringify and the
  * API request do), refusing a document over the limits at the line where it crosses them: an alias chain of a few
@@ -140,8 +168,7 @@ function position(event: Event): number {
  */
 function measure(text: string, events: Event[], limits: YamlLimits): { line: number | undefined; bytes: number }[] {
   const documents: { line: number | undefined; bytes: number }[] = [];
-  // The latest definition of each anchor, as the constructor resolves aliases; `open` while its collection is.
-  type Anchor = { bytes: number; collection: boolean; open: boolean };
+  // The latest definition of each anchor, as the constructor resolves aliases.
   let anchors = new Map<string, Anchor>();
   // `entries` counts a mapping's keys and values so far: an even count means the next node is a key.
   let open: { bytes: number; anchor?: Anchor; mapping: boolean; entries: number }[] = [];
@@ -195,15 +222,7 @@ function measure(text: string, events: Event[], limits: YamlLimits): { line: num
         break;
       }
       case EVENT_ID.ALIAS: {
-        const name = text.slice(event.anchorStart, event.anchorEnd);
-        if (++aliases > limits.aliases) {
-          throw new YamlProblem(lineOf(position(event)), `more than ${limits.aliases} aliases (*name) in one document`);
-        }
-        const anchor = anchors.get(name);
-        if (anchor?.open) {
-          const message = `the alias ${shown(`*${name}`)} refers to a collection that contains it (a cycle)`;
-          throw new YamlProblem(lineOf(position(event)), message);
-        }
+        const anchor = aliasedAnchor(text, event, anchors, ++aliases, limits, lineOf);
         // An unknown alias counts nothing here; the constructor refuses it with its line.
         add(anchor?.bytes ?? 0, event, anchor?.collection ?? false);
         break;

@@ -1,21 +1,7 @@
-// Concourse's build metadata: what a step's environment says about the build (the keys protocol/run.ts reads), and
-// the annotations and URL made of it. How a value becomes part of a name is request/plan.ts's nameSafe.
+// Concourse's build metadata made into annotations and a URL (the keys are in
+// request/build-env.ts). How a value becomes part of a name is request/plan.ts's nameSafe.
 import { ourKey } from '../kube/labels.js';
-
-/** The variables Concourse sets for a get or put step (atc/exec/step_metadata.go), plus BUILD_URL when one is set. */
-export const buildEnvKeys = [
-  'BUILD_ID',
-  'BUILD_NAME',
-  'BUILD_JOB_NAME',
-  'BUILD_PIPELINE_NAME',
-  'BUILD_TEAM_NAME',
-  'BUILD_PIPELINE_INSTANCE_VARS',
-  'BUILD_URL',
-  'ATC_EXTERNAL_URL',
-] as const;
-
-/** Concourse build metadata from the step's environment (only what is set). */
-export type BuildEnv = Partial<Record<(typeof buildEnvKeys)[number], string>>;
+import type { BuildEnv } from '../request/build-env.js';
 
 /** Annotation keys (after `kubernetes-deploy-resource.io/`) and the metadata field `in` shows each as. */
 export const buildAnnotationFields = {

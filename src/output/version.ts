@@ -15,7 +15,3 @@ export function metadataList(fields: Record<string, string | number | undefined>
     .filter((entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '')
     .map(([name, value]) => ({ name, value: String(value) }));
 }
-
-export function releaseUrl(host: string | undefined, path: string, tls: boolean): string | undefined {
-  return host ? `${tls ? 'https' : 'http'}://${host}${path}` : undefined;
-}

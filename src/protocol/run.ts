@@ -6,10 +6,10 @@ import { secretFragments } from '../cluster/auth.js';
 import type { NetworkEnv } from '../cluster/client.js';
 import { AbortedError, BadRequestError, ExitCode, ResourceError } from '../errors.js';
 import { Redactor, createLogger, type Logger } from '../log.js';
-import { buildEnvKeys, type BuildEnv } from '../output/build-env.js';
+import { buildEnvKeys, type BuildEnv } from '../request/build-env.js';
 
 export interface ScriptContext {
-  /** The parsed JSON request (not yet validated: the command validates it). */
+  /** The JSON of stdin, not yet validated: the entrypoint parses it into its command's request (request/parse.ts). */
   request: unknown;
   /** $1: the destination dir for `in`, the sources dir for `out`; undefined for `check`. */
   dir: string | undefined;
@@ -86,7 +86,11 @@ function proxyCredentials(network: NetworkEnv): string[] {
   return out;
 }
 
-export function runScript(script: Script, command: (ctx: ScriptContext) => Promise<unknown>): void {
+/**
+ * One run of a script as Concourse starts it: stdin's request to `command`, its result as the one JSON document on
+ * stdout, every log line (and stray console output) redacted on stderr, and an exit code for every error and signal.
+ */
+export function runConcourseProtocol(script: Script, command: (ctx: ScriptContext) => Promise<unknown>): void {
   const redactor = new Redactor();
   const stderrLine = (line: string) => void process.stderr.write(line.endsWith('\n') ? line : line + '\n');
   const log = createLogger(stderrLine, redactor);

@@ -1,6 +1,7 @@
 // The put's params (only `out` loads this module: check and in never build it). zod/mini, as schemas.ts.
 import * as z from 'zod/mini';
-import { dns1123Label, dns1123Subdomain, labelKey, labelValue } from '../kube/names.js';
+import { dns1123Subdomain, isNamespaceName, labelKey, labelValue, notANamespaceName } from '../kube/names.js';
+import { parseWith } from './issues.js';
 import { absentAsEmpty, boundedDuration, nonEmpty, revisionDigits, sourceSchema, wholeNumber } from './schemas.js';
 
 // Bounds (README, params tables). timeout: Node's timers fire at once beyond 2^31-1 ms (24.8 days); a day is plenty
@@ -82,8 +83,8 @@ const resourceList = z.strictObject({
 const port = wholeNumber(1, 65535, 'must be between 1 and 65535');
 const absolutePath = z.string().check(z.startsWith('/', { error: 'must start with /' }));
 // ${NAME} placeholders are allowed here; the value is checked again after expansion.
-const expandable = (rule: RegExp, what: string) =>
-  nonEmpty.check(z.refine((text) => rule.test(text.replace(/\$\{[A-Z_]+\}/g, 'x')), { error: `not a valid ${what}` }));
+const expandable = (valid: (text: string) => boolean, error: string) =>
+  nonEmpty.check(z.refine((text) => valid(text.replace(/\$\{[A-Z_]+\}/g, 'x')), { error }));
 
 export const outParamsSchema = z
   .strictObject({
@@ -91,12 +92,8 @@ export const outParamsSchema = z
     image_ref: z.optional(
       nonEmpty.check(z.refine((ref) => !/\s/.test(ref), { error: 'must not contain white space' })),
     ),
-    namespace: z.optional(
-      expandable(
-        dns1123Label,
-        'namespace name (lowercase letters, digits and -; ${BUILD_NAME} and similar are expanded)',
-      ),
-    ),
+    // Each ${NAME} stands for at least one character: a name too long with one is too long expanded.
+    namespace: z.optional(expandable(isNamespaceName, notANamespaceName)),
     namespace_file: z.optional(relativePath),
     create_namespace: z._default(z.boolean(), false),
     replicas: z._default(
@@ -140,7 +137,10 @@ export const outParamsSchema = z
       'baseline',
     ),
     host: z.optional(
-      expandable(dns1123Subdomain, 'host name (lowercase DNS name; ${BUILD_NAME} and similar are expanded)'),
+      expandable(
+        (host) => dns1123Subdomain.test(host),
+        'not a valid host name (lowercase DNS name; ${BUILD_NAME} and similar are expanded)',
+      ),
     ),
     path: z._default(absolutePath, '/'),
     ingress_class: z.optional(z.string().check(z.regex(dns1123Subdomain, { error: 'not a valid ingress class name' }))),
@@ -220,3 +220,6 @@ export const outRequestSchema = z.strictObject({
   params: z.pipe(absentAsEmpty, outParamsSchema),
 });
 export type OutRequest = z.infer<typeof outRequestSchema>;
+
+/** The shape of a put request (planPut in plan.ts makes the plan of it); a BadRequestError naming every wrong field. */
+export const parseOutRequest = (raw: unknown): OutRequest => parseWith(outRequestSchema, raw);

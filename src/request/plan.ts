@@ -4,20 +4,15 @@
 // re-validation, durations in ms, image references, which action the put is) and hands out camelCase fields.
 // Files of the sources dir are read later, by sources/read.ts, which checks what it reads the same way.
 import { BadRequestError } from '../errors.js';
-import { dns1123Label, dns1123Subdomain } from '../kube/names.js';
+import { dns1123Subdomain } from '../kube/names.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
 import type { ReleaseSpec } from '../manifests/render.js';
-import type { BuildEnv } from '../output/build-env.js';
 import { parseDuration } from '../time.js';
-import { parseWith, quote } from './issues.js';
-import { outRequestSchema, type OutParams } from './out-schema.js';
-import { namespaceOfSource, type Source, type SourceNamespace } from './schemas.js';
-
-/**
- * Where the release goes: a name known now, a file of the sources dir, or the Pod's own namespace (in_cluster without
- * a namespace), both read before any cluster call.
- */
-export type NamespaceChoice = SourceNamespace | { file: string };
+import { expandableBuildKeys, type BuildEnv } from './build-env.js';
+import { quote } from './issues.js';
+import { checkNamespaceName, namespaceOfSource, type NamespaceChoice } from './namespace.js';
+import { parseOutRequest, type OutParams } from './out-schema.js';
+import type { Source } from './schemas.js';
 
 /** What the generated Deployment, Service and Ingress are made of: the release spec less what a put adds to it. */
 export type RenderParams = Omit<
@@ -104,7 +99,7 @@ const releaseShapingParams = [
   'security_context',
 ] as const;
 
-const buildVars = ['BUILD_ID', 'BUILD_NAME', 'BUILD_JOB_NAME', 'BUILD_PIPELINE_NAME', 'BUILD_TEAM_NAME'] as const;
+const buildVars = expandableBuildKeys;
 
 /**
  * A build variable's value as part of a DNS name (namespace, host): lowercase, and every character other than a-z,
@@ -129,16 +124,6 @@ export function expandBuildVars(text: string, env: BuildEnv, field: string, { as
       throw new BadRequestError(`${field}: \${${name}} is not set in this step's environment`);
     return asName ? nameSafe(value) : value;
   });
-}
-
-/** A namespace name, however it was given (params, namespace_file); `how` says where it came from. */
-export function checkNamespaceName(name: string, field: string, how = ''): string {
-  if (!dns1123Label.test(name) || name.length > 63) {
-    throw new BadRequestError(
-      `${field}: ${quote(name)}${how} is not a valid namespace name (lowercase letters, digits and -, at most 63)`,
-    );
-  }
-  return name;
 }
 
 function namespaceOf(source: Source, params: OutParams, env: BuildEnv): NamespaceChoice {
@@ -186,28 +171,73 @@ function envFromOf(envFrom: OutParams['env_from']): NonNullable<RenderParams['en
   });
 }
 
+/** A sweep takes only timeout and dry_run besides its own block. */
+function sweepPlan(
+  source: Source,
+  params: OutParams,
+  sweep: NonNullable<OutParams['sweep']>,
+  given: string[],
+): SweepPlan {
+  const others = given.filter((key) => !['sweep', 'timeout', 'dry_run'].includes(key));
+  if (others.length)
+    throw new BadRequestError(
+      `${others.map((k) => `params.${k}`).join(', ')}: ` +
+        'cannot be combined with params.sweep (only timeout and dry_run can)',
+    );
+  return {
+    source,
+    app: source.app,
+    timeoutMs: parseDuration(params.timeout)!,
+    action: 'sweep',
+    olderThanMs: parseDuration(sweep.older_than)!,
+    keep: sweep.keep,
+    dryRun: params.dry_run,
+    namespacePrefix: sweep.namespace_prefix,
+  };
+}
+
+/** A redeploy takes everything from the recorded revision: no param that shapes a release may come with it. */
+function redeployRevision(params: OutParams, given: string[]): RedeployPlan['revision'] {
+  const shaping = releaseShapingParams.filter((key) => given.includes(key));
+  if (shaping.length) {
+    const by = params.revision !== undefined ? 'params.revision' : 'params.revision_file';
+    throw new BadRequestError(
+      `${shaping.map((k) => `params.${k}`).join(', ')}: cannot be combined with ${by} ` +
+        '(a redeploy takes the image and every object from the recorded revision)',
+    );
+  }
+  return params.revision !== undefined ? { number: Number(params.revision) } : { file: params.revision_file! };
+}
+
+/** The params that shape the rendered Deployment, Service and Ingress, as the render takes them. */
+function renderParamsOf(params: OutParams, env: BuildEnv): RenderParams {
+  return {
+    replicas: params.replicas,
+    port: params.port,
+    servicePort: params.service_port,
+    env: envOf(params.env),
+    ...(params.env_from.length ? { envFrom: envFromOf(params.env_from) } : {}),
+    ...(params.image_pull_secrets.length ? { imagePullSecrets: params.image_pull_secrets } : {}),
+    ...(params.service_account ? { serviceAccount: params.service_account } : {}),
+    ...(params.args ? { args: params.args } : {}),
+    labels: params.labels,
+    annotations: params.annotations,
+    ...(params.resources ? { resources: params.resources } : {}),
+    ...(params.readiness_path ? { readinessPath: params.readiness_path } : {}),
+    ...(params.host !== undefined ? { host: hostOf(params, env) } : {}),
+    path: params.path,
+    ...(params.ingress_class ? { ingressClass: params.ingress_class } : {}),
+    ...(params.tls_secret ? { tlsSecret: params.tls_secret } : {}),
+    ingressAnnotations: params.ingress_annotations,
+    securityContext: params.security_context,
+  };
+}
+
 /** The raw request (stdin JSON) → a plan; every error is a BadRequestError naming the field. */
 export function planPut(raw: unknown, env: BuildEnv): PutPlan {
-  const { source, params } = parseWith(outRequestSchema, raw);
+  const { source, params } = parseOutRequest(raw);
   const given = Object.keys((raw as { params?: Record<string, unknown> }).params ?? {});
-  if (params.sweep) {
-    const others = given.filter((key) => !['sweep', 'timeout', 'dry_run'].includes(key));
-    if (others.length)
-      throw new BadRequestError(
-        `${others.map((k) => `params.${k}`).join(', ')}: ` +
-          'cannot be combined with params.sweep (only timeout and dry_run can)',
-      );
-    return {
-      source,
-      app: source.app,
-      timeoutMs: parseDuration(params.timeout)!,
-      action: 'sweep',
-      olderThanMs: parseDuration(params.sweep.older_than)!,
-      keep: params.sweep.keep,
-      dryRun: params.dry_run,
-      namespacePrefix: params.sweep.namespace_prefix,
-    };
-  }
+  if (params.sweep) return sweepPlan(source, params, params.sweep, given);
   const base: PlanBase = {
     source,
     app: source.app,
@@ -226,19 +256,8 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     dryRun: params.dry_run,
     restart: params.restart,
   };
-  if (params.revision !== undefined || params.revision_file !== undefined) {
-    const shaping = releaseShapingParams.filter((key) => given.includes(key));
-    if (shaping.length) {
-      const by = params.revision !== undefined ? 'params.revision' : 'params.revision_file';
-      throw new BadRequestError(
-        `${shaping.map((k) => `params.${k}`).join(', ')}: cannot be combined with ${by} ` +
-          '(a redeploy takes the image and every object from the recorded revision)',
-      );
-    }
-    const revision =
-      params.revision !== undefined ? { number: Number(params.revision) } : { file: params.revision_file! };
-    return { ...base, ...options, action: 'redeploy', revision };
-  }
+  if (params.revision !== undefined || params.revision_file !== undefined)
+    return { ...base, ...options, action: 'redeploy', revision: redeployRevision(params, given) };
   return {
     ...base,
     ...options,
@@ -246,25 +265,6 @@ export function planPut(raw: unknown, env: BuildEnv): PutPlan {
     image: imageOf(params),
     manifests: params.manifests,
     patches: params.patches,
-    render: {
-      replicas: params.replicas,
-      port: params.port,
-      servicePort: params.service_port,
-      env: envOf(params.env),
-      ...(params.env_from.length ? { envFrom: envFromOf(params.env_from) } : {}),
-      ...(params.image_pull_secrets.length ? { imagePullSecrets: params.image_pull_secrets } : {}),
-      ...(params.service_account ? { serviceAccount: params.service_account } : {}),
-      ...(params.args ? { args: params.args } : {}),
-      labels: params.labels,
-      annotations: params.annotations,
-      ...(params.resources ? { resources: params.resources } : {}),
-      ...(params.readiness_path ? { readinessPath: params.readiness_path } : {}),
-      ...(params.host !== undefined ? { host: hostOf(params, env) } : {}),
-      path: params.path,
-      ...(params.ingress_class ? { ingressClass: params.ingress_class } : {}),
-      ...(params.tls_secret ? { tlsSecret: params.tls_secret } : {}),
-      ingressAnnotations: params.ingress_annotations,
-      securityContext: params.security_context,
-    },
+    render: renderParamsOf(params, env),
   };
 }

@@ -4,9 +4,7 @@
 // out-schema.ts, which only `out` loads.
 import * as z from 'zod/mini';
 import { parseDuration } from '../time.js';
-import { dns1035Label, dns1123Label } from '../kube/names.js';
-
-export type { OutParams, OutRequest } from './out-schema.js';
+import { dns1035Label, isNamespaceName, notANamespaceName } from '../kube/names.js';
 
 export const nonEmpty = z.string().check(z.minLength(1, { error: 'must not be empty' }));
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -87,14 +85,7 @@ export const sourceSchema = z
       ),
     ),
     // No default here: with in_cluster it is the Pod's namespace, known once the mount is read (namespaceOfSource).
-    namespace: z.optional(
-      z
-        .string()
-        .check(
-          z.maxLength(63, { error: 'must be at most 63 characters' }),
-          z.regex(dns1123Label, { error: 'not a valid namespace name (lowercase letters, digits and -)' }),
-        ),
-    ),
+    namespace: z.optional(z.string().check(z.refine(isNamespaceName, { error: notANamespaceName }))),
     app: z.string().check(
       z.maxLength(53, { error: 'must be at most 53 characters' }),
       z.regex(dns1035Label, {
@@ -147,18 +138,6 @@ export const sourceSchema = z
   );
 export type Source = z.infer<typeof sourceSchema>;
 
-/** The namespace when a request names none and the source is not in_cluster (as kubectl's). */
-export const defaultNamespace = 'default';
-
-/** Where a source's releases are: named, or the Pod's own namespace (in_cluster), read from the mount later. */
-export type SourceNamespace = { name: string } | { podNamespace: true };
-
-/** source.namespace when given; else the Pod's namespace with in_cluster (as kubectl in a Pod), else `default`. */
-export function namespaceOfSource(source: Source): SourceNamespace {
-  if (source.namespace !== undefined) return { name: source.namespace };
-  return source.in_cluster ? { podNamespace: true } : { name: defaultNamespace };
-}
-
 export const digits = z.string().check(z.regex(/^[0-9]+$/, { error: 'must be a string of digits' }));
 export const versionSchema = z
   .strictObject({
@@ -169,10 +148,7 @@ export const versionSchema = z
         z.regex(dns1035Label, { error: 'not a valid app name' }),
       ),
     // "*": the version of a sweep, which spans namespaces.
-    namespace: z.string().check(
-      z.maxLength(63, { error: 'must be at most 63 characters' }),
-      z.refine((ns) => ns === '*' || dns1123Label.test(ns), { error: 'not a valid namespace name' }),
-    ),
+    namespace: z.string().check(z.refine((ns) => ns === '*' || isNamespaceName(ns), { error: notANamespaceName })),
     revision: digits,
     image: z.string(),
     deleted: z.optional(z.literal('true', { error: 'must be "true" when present' })),
@@ -204,5 +180,3 @@ export const inRequestSchema = z.strictObject({
   version: versionSchema,
   params: z.pipe(absentAsEmpty, inParamsSchema),
 });
-export type CheckRequest = z.infer<typeof checkRequestSchema>;
-export type InRequest = z.infer<typeof inRequestSchema>;

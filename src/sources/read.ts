@@ -6,7 +6,7 @@ import path from 'node:path';
 import { BadRequestError } from '../errors.js';
 import { parseImageReference, type ImageRef } from '../manifests/image.js';
 import { displayPath, type ManifestFile } from '../manifests/extra.js';
-import { checkNamespaceName } from '../request/plan.js';
+import { checkNamespaceName } from '../request/namespace.js';
 import { maxRevision } from '../request/schemas.js';
 
 async function inside(root: string, relative: string, field: string): Promise<string> {
@@ -100,7 +100,7 @@ export async function readNamespaceFile(root: string, relative: string): Promise
   const file = await inside(root, relative, 'params.namespace_file');
   const text = (await readBounded(file, displayPath(relative), 'params.namespace_file', 256)).trim();
   if (!text) throw new BadRequestError(`params.namespace_file: ${displayPath(relative)} is empty`);
-  return checkNamespaceName(text, 'params.namespace_file', '');
+  return checkNamespaceName(text, 'params.namespace_file');
 }
 
 /** A revision number from a file, e.g. the `revision` file of a get of this resource. */

@@ -32,7 +32,7 @@ describe('the bundles', () => {
     }
   });
 
-  // What each stand-in in scripts/bundle/*-lazy.mjs takes from its side module.
+  // What each stand-in scripts/bundle/side/NAME.lazy.mjs takes from its side module.
   const used: Record<string, Record<string, 'function' | 'object' | 'symbol'>> = {
     'proxy-agents': {
       HttpProxyAgent: 'function',

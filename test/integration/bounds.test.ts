@@ -5,7 +5,7 @@
 // (the caller resumes it). Messages and exit codes are asserted, not timings; a generous ceiling catches a hang.
 import { afterEach, describe, expect, test } from 'vitest';
 import { resolveClusterAuth } from '../../src/cluster/auth.js';
-import { kubeConfigFor } from '../../src/cluster/client.js';
+import { kubeConfigFor } from '../../src/cluster/kubeconfig.js';
 import { StepTimeoutError } from '../../src/cluster/errors.js';
 import { createTransport } from '../../src/cluster/transport.js';
 import { parseCheckRequest } from '../../src/request/parse.js';

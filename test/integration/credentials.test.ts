@@ -127,7 +127,7 @@ describe('in_cluster: the ServiceAccount mounted into the Pod', () => {
     );
     expect(badRun.code).toBe(2);
     expect(lines(badRun.stderr)).toEqual([
-      `error: source.in_cluster: the ServiceAccount's namespace at ${bad.root}/namespace holds "Not_A_Namespace", ` +
+      `error: source.in_cluster: "Not_A_Namespace" (the ServiceAccount's namespace at ${bad.root}/namespace) is ` +
         'not a valid namespace name (lowercase letters, digits and -, at most 63)',
     ]);
     rmSync(join(root, 'namespace'));

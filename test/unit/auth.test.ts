@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { decodePem, resolveClusterAuth, secretFragments } from '../../src/cluster/auth.js';
-import { kubeConfigFor } from '../../src/cluster/client.js';
+import { kubeConfigFor } from '../../src/cluster/kubeconfig.js';
 import { BadRequestError, ClusterConnectionError } from '../../src/errors.js';
 import { parseCheckRequest } from '../../src/request/parse.js';
 import { base64, makeTestPki, type TestPki } from '../support/pki.js';

@@ -9,10 +9,15 @@ import type { ClusterAuth } from '../../src/cluster/auth.js';
 import { check } from '../../src/commands/check.js';
 import type { CommandDeps } from '../../src/commands/context.js';
 import { get } from '../../src/commands/in.js';
-import { out } from '../../src/commands/out.js';
+import { out as putPlan } from '../../src/commands/out.js';
+import { planPut } from '../../src/request/plan.js';
 import { BadRequestError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
+import { parseCheckRequest, parseInRequest } from '../../src/request/parse.js';
 import { fakeWithController } from '../support/fake-release.js';
+
+/** As the out entrypoint runs it: the request planned (planPut), then the command; a refused request rejects. */
+const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(planPut(request, deps.env), dir, deps);
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -50,19 +55,19 @@ describe('in_cluster without a namespace', () => {
     expect(fake.get('apps/v1', 'Deployment', 'ns', 'web')).toBeDefined();
     expect(fake.objects('Deployment', 'default')).toEqual([]);
     expect(connected.map((a) => a.kind)).toEqual(['in-cluster']);
-    expect(await check({ source: inCluster }, deps)).toEqual([version]);
-    expect((await get({ source: inCluster, version }, tempDir(), deps)).version).toEqual(version);
+    expect(await check(parseCheckRequest({ source: inCluster }), deps)).toEqual([version]);
+    expect((await get(parseInRequest({ source: inCluster, version }), tempDir(), deps)).version).toEqual(version);
     // The re-put: the same revision.
     expect((await putIn({ image_ref: 'registry.local/team/web:1' })).version).toEqual(version);
     // source.namespace and params.namespace win over the mount.
-    expect(await check({ source: { ...inCluster, namespace: 'default' } }, deps)).toEqual([]);
+    expect(await check(parseCheckRequest({ source: { ...inCluster, namespace: 'default' } }), deps)).toEqual([]);
     const elsewhere = await putIn({ image_ref: 'registry.local/team/web:1', namespace: 'default' });
     expect(elsewhere.version.namespace).toBe('default');
     expect((await putIn({ delete: true, namespace: 'default' })).version.namespace).toBe('default');
     const deleted = await putIn({ delete: true });
     expect(deleted.version).toMatchObject({ namespace: 'ns', revision: '1', deleted: 'true' });
     expect(fake.objects('Deployment', 'ns')).toEqual([]);
-    expect(await check({ source: inCluster }, deps)).toEqual([]);
+    expect(await check(parseCheckRequest({ source: inCluster }), deps)).toEqual([]);
   });
 
   test('a mount without a namespace file: exit 2 naming it, before any connection or call', async () => {
@@ -88,7 +93,7 @@ describe('in_cluster without a namespace', () => {
       `source.in_cluster: cannot read the ServiceAccount's namespace at ${mountRoot}/namespace (ENOENT): ` +
         "name the target in source.namespace, or mount the ServiceAccount into the worker's Pod",
     );
-    await expect(check({ source }, deps)).rejects.toBeInstanceOf(BadRequestError);
+    await expect(check(parseCheckRequest({ source }), deps)).rejects.toBeInstanceOf(BadRequestError);
     await expect(fake.clock.run(out({ source, params: { delete: true } }, tempDir(), deps))).rejects.toBeInstanceOf(
       BadRequestError,
     );

@@ -9,13 +9,18 @@ import type { ClusterAuth } from '../../src/cluster/auth.js';
 import { check } from '../../src/commands/check.js';
 import type { CommandDeps } from '../../src/commands/context.js';
 import { get } from '../../src/commands/in.js';
-import { out } from '../../src/commands/out.js';
+import { out as putPlan } from '../../src/commands/out.js';
+import { planPut } from '../../src/request/plan.js';
 import { recordName } from '../../src/engine/records.js';
 import { BadRequestError, RolloutFailedError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
-import type { BuildEnv } from '../../src/output/build-env.js';
+import type { BuildEnv } from '../../src/request/build-env.js';
+import { parseCheckRequest, parseInRequest } from '../../src/request/parse.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
 import { fakeWithController } from '../support/fake-release.js';
+
+/** As the out entrypoint runs it: the request planned (planPut), then the command; a refused request rejects. */
+const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(planPut(request, deps.env), dir, deps);
 
 const token = 'fake-cluster-token-0123456789';
 const source = { cluster_url: 'https://fake-cluster.test', token, app: 'web', namespace: 'ns', history_limit: 3 };
@@ -102,13 +107,15 @@ describe('out, in and check as functions', () => {
       revision,
       image: `registry.local/team/web:${revision}`,
     });
-    expect(await check({ source }, deps)).toEqual([v('3')]);
-    expect(await check({ source, version: v('2') }, deps)).toEqual([v('2'), v('3')]);
+    expect(await check(parseCheckRequest({ source }), deps)).toEqual([v('3')]);
+    expect(await check(parseCheckRequest({ source, version: v('2') }), deps)).toEqual([v('2'), v('3')]);
     // A version that no longer exists (pruned): the newest only.
     await put(fake, { image_ref: 'registry.local/team/web:4' });
-    expect(await check({ source, version: v('1') }, deps)).toEqual([v('4')]);
+    expect(await check(parseCheckRequest({ source, version: v('1') }), deps)).toEqual([v('4')]);
     // Another app's or namespace's version is no starting point either.
-    expect(await check({ source, version: { ...v('3'), namespace: 'other' } }, deps)).toEqual([v('4')]);
+    expect(await check(parseCheckRequest({ source, version: { ...v('3'), namespace: 'other' } }), deps)).toEqual([
+      v('4'),
+    ]);
   });
 
   test('check skips failed revisions; in of one writes no manifests and says why', async () => {
@@ -118,10 +125,10 @@ describe('out, in and check as functions', () => {
     await put(fake, { image_ref: 'registry.local/team/web:1' });
     await expect(put(fake, { image_ref: 'registry.local/team/web:bad' })).rejects.toBeInstanceOf(RolloutFailedError);
     const { deps } = depsFor(fake);
-    expect((await check({ source }, deps)).map((v) => v.revision)).toEqual(['1']);
+    expect((await check(parseCheckRequest({ source }), deps)).map((v) => v.revision)).toEqual(['1']);
     const failed = { app: 'web', namespace: 'ns', revision: '2', image: 'registry.local/team/web:bad' };
     const destination = tempDir();
-    const response = await get({ source, version: failed }, destination, deps);
+    const response = await get(parseInRequest({ source, version: failed }), destination, deps);
     expect(response.metadata).toContainEqual({
       name: 'gone',
       value: 'revision 2 of web in namespace ns is recorded as failed, not deployed',
@@ -144,7 +151,7 @@ describe('out, in and check as functions', () => {
     );
     const destination = tempDir();
     const { deps } = depsFor(fake);
-    const response = await get({ source, version }, destination, deps);
+    const response = await get(parseInRequest({ source, version }), destination, deps);
     expect(response.version).toEqual(version);
     const manifests = readFileSync(join(destination, 'manifests.yml'), 'utf8');
     expect(manifests).toMatch(/kind: Secret[\s\S]*password: <redacted>/);
@@ -177,12 +184,12 @@ describe('out, in and check as functions', () => {
 
       const { deps, connected } = depsFor(fake);
       const destination = tempDir();
-      const got = await get({ source, version: response.version }, destination, deps);
+      const got = await get(parseInRequest({ source, version: response.version }), destination, deps);
       expect(got.version).toEqual(response.version);
       expect(readFileSync(join(destination, 'deleted'), 'utf8')).toBe('true\n');
       expect(connected).toEqual([]);
       // check after the teardown: nothing.
-      expect(await check({ source }, deps)).toEqual([]);
+      expect(await check(parseCheckRequest({ source }), deps)).toEqual([]);
       // And the teardown again (the re-put): nothing to do, revision 0.
       expect((await put(fake, { delete: true })).version).toMatchObject({ revision: '0', deleted: 'true' });
     },

@@ -8,14 +8,20 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { CommandDeps } from '../../src/commands/context.js';
 import { get } from '../../src/commands/in.js';
-import { out } from '../../src/commands/out.js';
+import { out as putPlan } from '../../src/commands/out.js';
+import { planPut } from '../../src/request/plan.js';
 import { encodeRecord, recordName } from '../../src/engine/records.js';
 import { ApiRejectedError, BadRequestError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
-import { buildAnnotations, buildUrl, instanceVarsQuery, type BuildEnv } from '../../src/output/build-env.js';
+import { buildAnnotations, buildUrl, instanceVarsQuery } from '../../src/output/build-env.js';
+import type { BuildEnv } from '../../src/request/build-env.js';
+import { parseInRequest } from '../../src/request/parse.js';
 import { nameSafe } from '../../src/request/plan.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
 import { fakeWithController } from '../support/fake-release.js';
+
+/** As the out entrypoint runs it: the request planned (planPut), then the command; a refused request rejects. */
+const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(planPut(request, deps.env), dir, deps);
 
 const token = 'fake-cluster-token-0123456789';
 const source = { cluster_url: 'https://fake-cluster.test', token, app: 'web', namespace: 'ns', history_limit: 3 };
@@ -64,7 +70,7 @@ const put = (fake: FakeCluster, params: Record<string, unknown>, env: BuildEnv =
 /** A get of the version into `<root>/<name>`, as Concourse lays out a build's artifacts. */
 async function getInto(fake: FakeCluster, version: Record<string, string>, root: string, name: string) {
   const dir = join(root, name);
-  const response = await fake.clock.run(get({ source, version }, dir, depsFor(fake)));
+  const response = await fake.clock.run(get(parseInRequest({ source, version }), dir, depsFor(fake)));
   const files = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
   return { response, files, metadata: Object.fromEntries(response.metadata.map((m) => [m.name, m.value])) };
 }
@@ -260,7 +266,7 @@ describe('in of a version whose release is gone', () => {
     const fake = fakeWithController();
     const deps = depsFor(fake);
     const version = { app: 'web', namespace: 'ns', revision: '2', image: imageX, deleted: 'true' };
-    await fake.clock.run(get({ source, version }, tempDir(), deps));
+    await fake.clock.run(get(parseInRequest({ source, version }), tempDir(), deps));
     expect(deps.connects).toBe(0);
   });
 
@@ -353,7 +359,9 @@ describe('in of a version whose release is gone', () => {
       'deployed',
     );
     fake.seed({ ...forged, metadata: { ...forged.metadata, name: recordName('web', 1) } });
-    const error = await fake.clock.run(get({ source, version }, tempDir(), depsFor(fake))).catch((e: unknown) => e);
+    const error = await fake.clock
+      .run(get(parseInRequest({ source, version }), tempDir(), depsFor(fake)))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiRejectedError);
     expect((error as Error).message).toBe(
       'secret/kdr-release.web.v1 in namespace ns is not a release record this resource wrote ' +

@@ -371,3 +371,38 @@ describe('the rollout wait, through the loop', () => {
     expect(fake.log('watch')).toEqual([]);
   });
 });
+
+describe('rollback (on_failure: rollback)', () => {
+  const configMaps = (...names: string[]) =>
+    names.map((name) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\ndata: {a: b}\n`).join('---\n');
+
+  test(
+    'puts the last deployed revision back, judged on the objects as the failed attempt left them, ' +
+      'and prunes what the attempt added',
+    async () => {
+      const fake = fakeWithController((d) =>
+        JSON.stringify(d).includes('web:bad')
+          ? { pods: { waiting: 'ImagePullBackOff', message: 'not found' } }
+          : { pods: 'ready' },
+      );
+      await fake.clock.run(deployRelease(deployInput(fake, { manifests: configMaps('kept'), prune: true })));
+      const input = deployInput(fake, {
+        image: 'registry.local/team/web:bad',
+        manifests: configMaps('added'),
+        onFailure: 'rollback',
+        prune: true,
+      });
+      await expect(fake.clock.run(deployRelease(input))).rejects.toBeInstanceOf(RolloutFailedError);
+      expect(JSON.stringify(fake.get('apps/v1', 'Deployment', 'ns', 'web'))).toContain('registry.local/team/web:1');
+      expect(fake.get('v1', 'ConfigMap', 'ns', 'added')).toBeUndefined();
+      expect(fake.get('v1', 'ConfigMap', 'ns', 'kept')).toBeDefined();
+      const rollback = input.log.lines.slice(input.log.lines.findIndex((l) => l.startsWith('rolling back')));
+      // There all along (the failed attempt only left it out): unchanged, not created.
+      expect(rollback).toContain('configmap/kept unchanged');
+      expect(rollback).toContain('deployment/web configured');
+      expect(rollback).toContain('configmap/added pruned');
+      expect(rollback.at(-1)).toBe('rolled back to revision 1');
+      expect(records(fake)).toEqual(['1:deployed', '2:failed']);
+    },
+  );
+});

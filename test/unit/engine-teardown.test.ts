@@ -270,3 +270,87 @@ describe('teardown and the namespace', () => {
     expect(result.deleted).toEqual(['service/web']);
   });
 });
+
+describe("teardown and the claims of the release's StatefulSets", () => {
+  const statefulSet = `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {role: db}}
+  template:
+    metadata: {labels: {role: db}}
+    spec: {containers: [{name: db, image: registry.local/team/db:1}]}
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+`;
+  const claim = (name: string, labels: Record<string, string> = { role: 'db' }) => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace: 'ns', labels },
+  });
+
+  /** Release web with StatefulSet db, the two claims its controller made, and two claims that are not its. */
+  async function withClaims() {
+    const fake = fakeWithController();
+    await fake.clock.run(deployRelease(deployInput(fake, { manifests: statefulSet, wait: false })));
+    for (const name of ['data-db-0', 'data-db-1']) fake.seed(claim(name));
+    fake.seed(claim('data-db-x'));
+    fake.seed(claim('data-other-0', { role: 'other' }));
+    return fake;
+  }
+
+  test('deleted once the StatefulSet is gone, and waited for; claims not made from its templates stay', async () => {
+    const fake = await withClaims();
+    fake.lingerOnDelete('PersistentVolumeClaim', 1500);
+    const input = teardownInput(fake);
+    const started = fake.clock.now();
+    const result = await fake.clock.run(teardownRelease(input));
+    expect(result.deleted).toEqual(
+      expect.arrayContaining(['statefulset/db', 'persistentvolumeclaim/data-db-0', 'persistentvolumeclaim/data-db-1']),
+    );
+    expect(result.keptVolumes).toEqual([]);
+    expect(names(fake, 'PersistentVolumeClaim').sort()).toEqual(['data-db-x', 'data-other-0']);
+    expect(fake.clock.now() - started).toBeGreaterThanOrEqual(1500);
+    expect(input.log.lines).toContain('persistentvolumeclaim/data-db-0 deleted (volume claim of a StatefulSet)');
+    expect(input.log.lines).toContain(
+      'waiting for 2 objects to be deleted: persistentvolumeclaim/data-db-0, persistentvolumeclaim/data-db-1',
+    );
+  });
+
+  test('a claim that never goes (pvc-protection): timed out, naming it and why, the records kept', async () => {
+    const fake = await withClaims();
+    fake.lingerOnDelete('PersistentVolumeClaim', Infinity, 'data-db-1');
+    const error = await fake.clock
+      .run(teardownRelease(teardownInput(fake, { timeoutMs: 8000 })))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimedOutError);
+    expect((error as Error).message).toBe(
+      'timed out after 8.0s waiting for the volume claims of release web to be deleted: ' +
+        'persistentvolumeclaim/data-db-1 still there ' +
+        '(the kubernetes.io/pvc-protection finalizer keeps a claim while a Pod uses it)',
+    );
+    expect(fake.get('v1', 'Secret', 'ns', recordName('web', 1))).toBeDefined();
+  });
+
+  test('keep_volumes: the claims stay and are reported as kept', async () => {
+    const fake = await withClaims();
+    const input = teardownInput(fake, { keepVolumes: true });
+    const result = await fake.clock.run(teardownRelease(input));
+    expect(result.keptVolumes).toEqual(['persistentvolumeclaim/data-db-0', 'persistentvolumeclaim/data-db-1']);
+    expect(result.deleted).not.toContain('persistentvolumeclaim/data-db-0');
+    expect(names(fake, 'PersistentVolumeClaim').sort()).toEqual([
+      'data-db-0',
+      'data-db-1',
+      'data-db-x',
+      'data-other-0',
+    ]);
+    expect(input.log.lines).toContain(
+      "keeping 2 volume claims of the release's StatefulSets (keep_volumes: true): " +
+        'persistentvolumeclaim/data-db-0, persistentvolumeclaim/data-db-1',
+    );
+  });
+});

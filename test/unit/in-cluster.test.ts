@@ -63,13 +63,13 @@ describe("the Pod's namespace (the default namespace of an in_cluster source)", 
     [
       'not a namespace name',
       { namespace: 'Team_A' },
-      (root) => `source.in_cluster: the ServiceAccount's namespace at ${root}/namespace holds "Team_A", ` + invalidName,
+      (root) => `source.in_cluster: "Team_A" (the ServiceAccount's namespace at ${root}/namespace) is ` + invalidName,
     ],
     [
       'longer than 63',
       { namespace: 'a'.repeat(64) },
       (root) =>
-        `source.in_cluster: the ServiceAccount's namespace at ${root}/namespace holds "${'a'.repeat(64)}", ` +
+        `source.in_cluster: "${'a'.repeat(64)}" (the ServiceAccount's namespace at ${root}/namespace) is ` +
         invalidName,
     ],
     [

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import AjvModule from 'ajv-draft-04';
 import { load } from 'js-yaml';
 import { expect, test } from 'vitest';
-import { parseOutRequest } from '../../src/request/parse.js';
+import { parseOutRequest } from '../../src/request/out-schema.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const pipeline = load(readFileSync(join(root, 'example-pipeline.yml'), 'utf8')) as {

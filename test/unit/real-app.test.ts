@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { out } from '../../src/commands/out.js';
+import { out as putPlan } from '../../src/commands/out.js';
+import type { CommandDeps } from '../../src/commands/context.js';
 import { memoryLogger } from '../../src/log.js';
 import { deployRelease } from '../../src/engine/deploy.js';
 import { replicasHandoverManager, replicasToHandOver } from '../../src/engine/replicas.js';
@@ -19,6 +20,9 @@ import { toYaml } from '../../src/manifests/yaml.js';
 import { planPut, type DeployPlan } from '../../src/request/plan.js';
 import { deployInput, fakeWithController } from '../support/fake-release.js';
 import { expectGolden, releaseSpec } from '../support/golden.js';
+
+/** As the out entrypoint runs it: the request planned (planPut), then the command; a refused request rejects. */
+const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(planPut(request, deps.env), dir, deps);
 
 const digest = 'sha256:' + 'cd34'.repeat(16);
 const imageRef = `registry.local/team/web@${digest}`;

@@ -41,7 +41,9 @@ describe('check lists metadata only', () => {
     const callsBefore = fake.calls.length;
     const servedBefore = fake.served.length;
     const versions = await check(
-      { source: { cluster_url: fake.server, token: 'fake-token-0123456789', app: 'web', namespace: 'ns' } },
+      parseCheckRequest({
+        source: { cluster_url: fake.server, token: 'fake-token-0123456789', app: 'web', namespace: 'ns' },
+      }),
       { log: memoryLogger(), env: {}, clock: fake.clock, connect: () => fake.client() },
     );
     expect(versions).toEqual([{ app: 'web', namespace: 'ns', revision: '10', image: 'registry.local/team/web:10' }]);

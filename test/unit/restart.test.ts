@@ -1,7 +1,8 @@
 // restart: true — what `kubectl rollout restart` does, inside a put: the Pod-template annotation with the time, a new
 // ReplicaSet waited for, no new revision for an unchanged release, and no second rollout on the next plain put.
 import { describe, expect, test } from 'vitest';
-import { deployRelease, restartedAtAnnotation, restartFieldManager } from '../../src/engine/deploy.js';
+import { restartedAtAnnotation, restartFieldManager } from '../../src/engine/apply.js';
+import { deployRelease } from '../../src/engine/deploy.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { planPut } from '../../src/request/plan.js';
 import { BadRequestError, RolloutFailedError } from '../../src/errors.js';

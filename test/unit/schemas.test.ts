@@ -1,8 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { BadRequestError } from '../../src/errors.js';
-import { parseCheckRequest, parseInRequest, parseOutRequest } from '../../src/request/parse.js';
+import { namespaceOfSource } from '../../src/request/namespace.js';
+import { parseOutRequest } from '../../src/request/out-schema.js';
+import { parseCheckRequest, parseInRequest } from '../../src/request/parse.js';
 import { planPut } from '../../src/request/plan.js';
-import { namespaceOfSource, type Source } from '../../src/request/schemas.js';
+import type { Source } from '../../src/request/schemas.js';
 
 const source = { cluster_url: 'https://127.0.0.1:6443', token: 'abc', app: 'web' };
 const version = { app: 'web', namespace: 'default', revision: '1', image: 'r@sha256:' + 'a'.repeat(64) };
@@ -79,7 +81,7 @@ describe('source', () => {
     [
       'namespace name rules',
       { ...source, namespace: 'Prod' },
-      'source.namespace: not a valid namespace name (lowercase letters, digits and -)',
+      'source.namespace: not a valid namespace name (lowercase letters, digits and -, at most 63)',
     ],
     [
       'request_timeout is a duration',
@@ -166,7 +168,7 @@ describe('request shape', () => {
     [
       'version namespace is a namespace name',
       () => parseInRequest({ source, version: { ...version, namespace: 'NOT VALID/..' } }),
-      'version.namespace: not a valid namespace name',
+      'version.namespace: not a valid namespace name (lowercase letters, digits and -, at most 63)',
     ],
     [
       'version app is an app name',
@@ -189,7 +191,10 @@ describe('request shape', () => {
 
   test('check accepts a null version and in accepts null params', () => {
     expect(parseCheckRequest({ source, version: null }).version).toBeNull();
-    expect(parseInRequest({ source, version, params: null }).params).toEqual({});
+    expect(parseInRequest({ source, version, params: null })).toEqual({
+      source: parseCheckRequest({ source }).source,
+      version,
+    });
   });
 });
 

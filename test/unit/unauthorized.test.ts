@@ -3,8 +3,9 @@
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { describe, expect, test, vi } from 'vitest';
 import { resolveClusterAuth } from '../../src/cluster/auth.js';
-import { connectCluster, credentialOrigin, kubeConfigFor } from '../../src/cluster/client.js';
+import { connectCluster } from '../../src/cluster/client.js';
 import { errorForStatus, type CredentialOrigin } from '../../src/cluster/errors.js';
+import { credentialOrigin, kubeConfigFor } from '../../src/cluster/kubeconfig.js';
 import type { Transport } from '../../src/cluster/transport.js';
 import { ClusterConnectionError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
@@ -90,8 +91,7 @@ describe('credentialOrigin: what the client sent', () => {
   const originOf = (extra: Record<string, unknown>, used?: KubeConfig) => {
     const auth = resolveClusterAuth(sourceOf(extra));
     const configured = auth.kind === 'in-cluster' ? new KubeConfig() : kubeConfigFor(auth);
-    const network = { proxy: {}, inCluster: { mountRoot: '/mnt/sa' }, pluginEnv: {} };
-    return credentialOrigin(auth, configured, used ?? configured, network);
+    return credentialOrigin(auth, configured, used ?? configured, { mountRoot: '/mnt/sa' });
   };
 
   test('the source: its token or its client certificate', () => {

@@ -4,10 +4,12 @@ import type { ClusterApi, WatchEvent } from '../../src/cluster/api.js';
 import { AbortedError, ApiRejectedError, RolloutFailedError, TimedOutError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
 import type { KubeObject } from '../../src/kube/object.js';
-import { waitForRollout } from '../../src/rollout/wait.js';
-import type { Clock } from '../../src/time.js';
+import { waitForRollout, type WaitOptions } from '../../src/rollout/wait.js';
+import { Deadline, type Clock } from '../../src/time.js';
 
-function fakeClock(): Clock & { advance(ms: number): void } {
+type FakeClock = Clock & { advance(ms: number): void };
+
+function fakeClock(): FakeClock {
   let now = 0;
   let timers: { at: number; fn: () => void; id: number }[] = [];
   let next = 0;
@@ -85,9 +87,11 @@ const replicaSet: KubeObject = {
   },
 };
 
-async function started(options: Partial<Parameters<typeof waitForRollout>[0]> = {}) {
+/** Test knobs: `timeoutMs` becomes the put's Deadline on the fake clock, starting now (unless `deadline` is given). */
+type Knobs = Partial<WaitOptions> & { timeoutMs?: number; clock?: FakeClock };
+
+async function started({ timeoutMs = 60_000, clock = fakeClock(), ...options }: Knobs = {}) {
   const fake = fakeCluster();
-  const clock = fakeClock();
   const log = memoryLogger();
   // No grace for events by default: these fakes have none; the grace has its own tests.
   const result = waitForRollout({
@@ -95,9 +99,8 @@ async function started(options: Partial<Parameters<typeof waitForRollout>[0]> = 
     namespace: 'ns',
     selector: 's',
     workloads: [deployment({})],
-    timeoutMs: 60_000,
+    deadline: new Deadline(clock, timeoutMs),
     log,
-    clock,
     eventsGraceMs: 0,
     ...options,
   });
@@ -137,9 +140,8 @@ describe('waitForRollout', () => {
       namespace: 'ns',
       selector: 's',
       workloads: [deployment({})],
-      timeoutMs: 60_000,
+      deadline: new Deadline(fakeClock(), 60_000),
       log: memoryLogger(),
-      clock: fakeClock(),
     });
     await tick();
     fake.emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2 }));
@@ -189,9 +191,8 @@ describe('waitForRollout', () => {
         namespace: 'ns',
         selector: 's',
         workloads: [deployment({})],
-        timeoutMs: 60_000,
+        deadline: new Deadline(fakeClock(), 60_000),
         log: memoryLogger(),
-        clock: fakeClock(),
         eventsGraceMs: 0,
       });
       await tick();
@@ -254,9 +255,8 @@ describe('waitForRollout', () => {
         namespace: 'ns',
         selector: 's',
         workloads: [deployment({})],
-        timeoutMs,
+        deadline: new Deadline(clock, timeoutMs),
         log: memoryLogger(),
-        clock,
       });
       let settledAt: number | undefined;
       result.then(
@@ -326,7 +326,7 @@ describe('waitForRollout', () => {
     }) as typeof list;
     const result = waitForRollout({
       ...{ cluster: fake.cluster, namespace: 'ns', selector: 's', workloads: [deployment({})] },
-      ...{ timeoutMs: 60_000, log, clock, resyncMs: 1000 },
+      ...{ deadline: new Deadline(clock, 60_000), log, resyncMs: 1000 },
     });
     await tick();
     clock.advance(1000);
@@ -508,9 +508,8 @@ describe('every workload of the release', () => {
       namespace: 'ns',
       selector: 's',
       workloads: [deployment({}), job({})],
-      timeoutMs: 60_000,
+      deadline: new Deadline(fakeClock(), 60_000),
       log: memoryLogger(),
-      clock: fakeClock(),
     });
     result.catch(() => undefined);
     await tick();
@@ -561,10 +560,12 @@ describe('every workload of the release', () => {
   });
 
   test('the deadline from the caller ends the wait, naming only what is not done', async () => {
-    const { emit, clock, result } = await started({
+    // The put began 7 s ago with a budget of 9 s: 2 s are left, and the timeout names the 9 s.
+    const clock = fakeClock();
+    const { emit, result } = await started({
       workloads: [deployment({}), job({})],
-      timeoutMs: 9000,
-      deadline: 2000,
+      clock,
+      deadline: new Deadline(clock, 9000, clock.now() - 7000),
     });
     emit('Deployment', 'ADDED', deployment({ replicas: 2, updatedReplicas: 2, availableReplicas: 2 }));
     emit('Job', 'ADDED', job({ active: 1 }));

@@ -2,7 +2,7 @@
 // on first use from the side module assets/lib/openid-client.cjs: importing it ran its module code at every start.
 // The provider passes its fetch under `customFetch`, a symbol of the real package: the stub's own symbol is mapped
 // to the real one when the call is made.
-import { sideModule } from './side-module.mjs';
+import { sideModule } from '../side-module.mjs';
 
 const real = () => sideModule('openid-client');
 export const customFetch = Symbol('openid-client customFetch (side module stand-in)');
