@@ -6,7 +6,8 @@ import { describeEvents } from './pods.js';
 import type { ClusterApi } from '../cluster/api.js';
 import type { Logger } from '../log.js';
 import { objectRef, type KubeObject } from '../kube/object.js';
-import { sleep, type Deadline } from '../time.js';
+import { TimedOutError } from '../errors.js';
+import { Deadline, pollUntil } from '../time.js';
 
 /** The progress lines of one wait: each workload's message once, when it changes. */
 export class ProgressLines {
@@ -68,12 +69,24 @@ async function withEvents(verdict: FailedVerdict, context: FailureContext): Prom
       .catch(() => []);
   // The kubelet writes a Pod's status and the events that explain it separately, either first: a failure seen
   // before its events waits a moment for them (never past the deadline), so the message says why.
-  const giveUpAt = Math.min(clock.now() + context.eventsGraceMs, deadline.at);
-  let events = await eventsOf();
-  while (!events.length && clock.now() + 250 <= giveUpAt) {
-    await sleep(250, clock, signal);
-    events = await eventsOf();
-  }
+  // Without them by the end of that moment, the message goes without: the grace running out is not an error.
+  const grace = new Deadline(clock, Math.min(context.eventsGraceMs, deadline.remainingMs()));
+  const events = await pollUntil(
+    async () => {
+      const found = await eventsOf();
+      return found.length ? found : undefined;
+    },
+    {
+      deadline: grace,
+      clock,
+      ...(signal ? { signal } : {}),
+      intervalMs: 250,
+      waitingFor: () => `events of ${kind}/${name}`,
+    },
+  ).catch((error: unknown) => {
+    if (error instanceof TimedOutError) return [];
+    throw error;
+  });
   const recent = describeEvents(events);
   return recent ? `${verdict.message}; recent events: ${recent}` : verdict.message;
 }
