@@ -1,10 +1,9 @@
 // check, in and out as functions with an `in_cluster` source and no namespace (issue 12): the Pod's own namespace is
 // read from the ServiceAccount mount (a temp dir here) and carried in every version; a named namespace wins. The
 // compiled scripts against the real API server: test/integration/credentials.test.ts.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { ClusterAuth } from '../../src/cluster/auth.js';
 import { check } from '../../src/commands/check.js';
 import type { CommandDeps } from '../../src/commands/context.js';
@@ -15,19 +14,12 @@ import { BadRequestError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/log.js';
 import { parseCheckRequest, parseInRequest } from '../../src/request/parse.js';
 import { fakeWithController } from '../support/fake-release.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 /** As the out entrypoint runs it: the request planned (planPut), then the command; a refused request rejects. */
 const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(planPut(request, deps.env), dir, deps);
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kdr-commands-in-cluster-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('commands-in-cluster');
 
 describe('in_cluster without a namespace', () => {
   test("the Pod's namespace from the mount, in every version; a given one wins", async () => {

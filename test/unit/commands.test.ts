@@ -1,10 +1,9 @@
 // check, in and out as functions (src/commands/*.ts) with CommandDeps pointing at the in-memory cluster: the whole
 // put → get → check → delete cycle in milliseconds. The compiled scripts and the real API are proven by
 // test/contract and test/integration.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { ClusterAuth } from '../../src/cluster/auth.js';
 import { check } from '../../src/commands/check.js';
 import type { CommandDeps } from '../../src/commands/context.js';
@@ -18,6 +17,7 @@ import type { BuildEnv } from '../../src/request/build-env.js';
 import { parseCheckRequest, parseInRequest } from '../../src/request/parse.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
 import { fakeWithController } from '../support/fake-release.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 /** As the out entrypoint runs it: the request planned (planPut), then the command; a refused request rejects. */
 const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(planPut(request, deps.env), dir, deps);
@@ -25,15 +25,7 @@ const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(
 const token = 'fake-cluster-token-0123456789';
 const source = { cluster_url: 'https://fake-cluster.test', token, app: 'web', namespace: 'ns', history_limit: 3 };
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kdr-commands-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('commands');
 
 /** Deps wired to the fake; `connected` records what each connect was given. */
 function depsFor(fake: FakeCluster, env: BuildEnv = {}) {

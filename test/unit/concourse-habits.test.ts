@@ -2,10 +2,9 @@
 // pipeline at once, the build URL of an instance, and promotion from a version whose release is gone (torn down,
 // swept, pruned, its revision number used again). The same chain through the compiled scripts and the real API is
 // test/integration/concourse-habits.test.ts.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { CommandDeps } from '../../src/commands/context.js';
 import { get } from '../../src/commands/in.js';
 import { out as putPlan } from '../../src/commands/out.js';
@@ -19,6 +18,7 @@ import { parseInRequest } from '../../src/request/parse.js';
 import { nameSafe } from '../../src/request/plan.js';
 import type { FakeCluster } from '../support/fake-cluster.js';
 import { fakeWithController } from '../support/fake-release.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 /** As the out entrypoint runs it: the request planned (planPut), then the command; a refused request rejects. */
 const out = async (request: unknown, dir: string, deps: CommandDeps) => putPlan(planPut(request, deps.env), dir, deps);
@@ -29,15 +29,7 @@ const digestOf = (seed: string) => 'sha256:' + seed.repeat(64).slice(0, 64);
 const imageX = `registry.local/team/web@${digestOf('a')}`;
 const imageY = `registry.local/team/web@${digestOf('b')}`;
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kdr-habits-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('habits');
 
 /** The environment Concourse gives a step of build `name` (id `id`) of job `staging` in pipeline `shop`. */
 const concourseEnv = (name: string, id: string, instanceVars?: object): BuildEnv => ({

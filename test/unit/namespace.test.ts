@@ -1,9 +1,8 @@
 // The namespace's one home: one rule and one message (kube/names.ts) wherever a name comes from, how a request
 // chooses it (request/namespace.ts, the parsers) and the one resolver of check and out (commands/context.ts).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readPodNamespace } from '../../src/cluster/in-cluster.js';
 import { releaseNamespace } from '../../src/commands/context.js';
 import { BadRequestError } from '../../src/errors.js';
@@ -13,19 +12,12 @@ import { parseOutRequest } from '../../src/request/out-schema.js';
 import { parseCheckRequest, parseInRequest } from '../../src/request/parse.js';
 import { planPut } from '../../src/request/plan.js';
 import { readNamespaceFile } from '../../src/sources/read.js';
+import { tempDirs } from '../support/temp-dirs.js';
 
 const source = { cluster_url: 'https://127.0.0.1:6443', token: 'abc', app: 'web' };
 const version = { app: 'web', namespace: 'default', revision: '1', image: 'r:1' };
 
-const dirs: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kdr-namespace-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('namespace');
 
 /** A dir holding `name` as file `file`: a sources dir with a namespace file, or a ServiceAccount mount. */
 function dirWith(file: string, name: string): string {
