@@ -1,7 +1,8 @@
 // The Pod Security Standards' checks (https://kubernetes.io/docs/concepts/security/pod-security-standards/, the
-// policies as of Kubernetes 1.34), written out as a test helper: the 1.20 test API server has no Pod Security
-// admission, so unit tests hold the rendered Pods against these rules, and the kind job lets the real admission
-// controller judge the same Pods. Each violation names the field, as the admission controller's message does.
+// policies as of Kubernetes 1.34), written out as a test helper: unit tests hold the rendered Pods against these
+// rules without an API server; the integration suite (test/integration/pod-security.test.ts) and the kind job
+// let the real admission controller judge the same Pods. Each violation names the field, as the admission
+// controller's message does.
 //
 // Not modelled: the Windows-only fields (hostProcess is), and version gates older than 1.25 (the policies here are
 // those of the newest version; a Pod passing them passes the older ones too, which are subsets).
