@@ -16,7 +16,7 @@ import { checkChart } from './lib/chart.js';
 import { Api, Identities, readAdminSource, type Identity } from './lib/cluster.js';
 import { DisruptionMonitor } from './lib/disruptions.js';
 import { KUBECTL, kubectlClientVersion, loadAverage, measuredCommit, serverVersion } from './lib/machine.js';
-import { median, nodeBin, run, scriptEnv, stats, type ProcessResult } from './lib/proc.js';
+import { fail, median, nodeBin, run, scriptEnv, stats, type ProcessResult } from './lib/proc.js';
 import { imageCaches } from './lib/image-caches.js';
 import { checkStartBlockPattern } from './lib/report.js';
 import { sideModules as sideModuleNames } from '../scripts/bundle/check-bundle.mjs';
@@ -41,10 +41,6 @@ const snapshot = mkdtempSync(join(work, 'assets-'));
 for (const f of [...SCRIPTS, 'package.json', 'meta.json']) copyFileSync(join(root, 'assets', f), join(snapshot, f));
 cpSync(join(root, 'assets', 'lib'), join(snapshot, 'lib'), { recursive: true }); // the bundles, the side modules
 const assets = (name: string) => join(snapshot, name);
-
-const fail = (what: string, r: ProcessResult): never => {
-  throw new Error(`${what}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${(r.stderr ?? '').slice(-2000)}`);
-};
 
 async function main(): Promise<CheckStartResults> {
   await api.createNamespace(namespace, { 'kdr-bench-run': runId });

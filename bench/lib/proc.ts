@@ -22,6 +22,11 @@ export interface RunOptions extends Omit<ProcessOptions, 'peakRss'> {
   rss?: boolean;
 }
 
+/** Stops the bench on a measured process that failed: what it was, its exit and the end of its stderr. */
+export function fail(what: string, r: ProcessResult): never {
+  throw new Error(`${what}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${(r.stderr ?? '').slice(-2000)}`);
+}
+
 /** Runs file with args, in scriptEnv() unless env is given. */
 export function run(file: string, args: string[] = [], options: RunOptions = {}): Promise<ProcessResult> {
   const { rss, env, ...rest } = options;

@@ -138,9 +138,7 @@ export const request = (id: Identity, namespace: string, app: string, params: Re
 export const concourseEnv = (extra: Record<string, string> = {}) =>
   scriptEnv({ BUILD_NAME: '1', BUILD_JOB_NAME: 'bench', BUILD_PIPELINE_NAME: 'bench', ...extra });
 
-export function fail(what: string, r: ProcessResult): never {
-  throw new Error(`${what}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${r.stderr.slice(-2000)}`);
-}
+export { fail } from './proc.js';
 
 /** A put's or get's metadata (Concourse's name/value list), from its stdout. */
 export const metadataOf = (stdout: string) => metadataOfResult({ json: JSON.parse(stdout) });

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import type { ByteCounter } from './byte-counter.js';
 import { Api, Identities, readAdminSource, type AdminSource } from './cluster.js';
 import { DisruptionMonitor } from './disruptions.js';
-import type { ProcessResult } from './proc.js';
 
 export const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 20);
 export const LOADS = (process.env.BENCH_SCALE_LOAD ?? '50,200').split(',').map(Number);
@@ -48,6 +47,4 @@ export function startScaleBench(): ScaleBench {
   return { say, admin, api, runId, ids, work, monitor, namespace, counters };
 }
 
-export const fail = (what: string, r: ProcessResult): never => {
-  throw new Error(`${what}: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${(r.stderr ?? '').slice(-2000)}`);
-};
+export { fail } from './proc.js';
