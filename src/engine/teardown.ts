@@ -11,6 +11,7 @@ import { acquireReleaseLock, underLock } from './lock.js';
 import { createdByUs } from './namespace.js';
 import { decodeRecord, listRecords, readRecordSecrets, recordLabel, recordStatus, recordType } from './records.js';
 import type { ReleaseTarget } from './target.js';
+import { kindOf } from './ownership.js';
 
 export interface TeardownInput extends ReleaseTarget {
   deleteNamespace: boolean;
@@ -88,7 +89,6 @@ export async function teardownRelease(input: TeardownInput): Promise<TeardownRes
 const namespaceKey = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', name });
 
 type KindRef = { apiVersion: string; kind: string };
-const kindKey = (k: KindRef) => `${k.apiVersion}/${k.kind}`;
 
 async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   const { cluster, log, namespace, app } = input;
@@ -97,7 +97,7 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
   const recorded = readRecords(input, records);
   const { kinds, recordedNames } = recorded;
   await keepNamespacedKinds(input, kinds);
-  for (const [ref, o] of recordedNames) if (!kinds.has(kindKey(o))) recordedNames.delete(ref);
+  for (const [ref, o] of recordedNames) if (!kinds.has(kindOf(o))) recordedNames.delete(ref);
   const listOurs = releaseLister(input);
 
   const ours = await listOurs([...kinds.values()]);
@@ -116,9 +116,9 @@ async function teardownLocked(input: TeardownInput): Promise<TeardownResult> {
 
   // Wait until the objects and their Pods are gone (foreground deletion keeps the owner until its dependents go).
   // Only kinds we deleted something of can still hold some (we hold the lock: nothing new of ours appears), and Pods.
-  const deletedKinds = new Set(ours.map(kindKey));
+  const deletedKinds = new Set(ours.map(kindOf));
   const waitKinds = [
-    ...[...kinds.values()].filter((k) => deletedKinds.has(kindKey(k))),
+    ...[...kinds.values()].filter((k) => deletedKinds.has(kindOf(k))),
     { apiVersion: 'v1', kind: 'Pod' },
   ];
   await waitUntilGone(
@@ -156,7 +156,7 @@ interface RecordedRelease {
 /** What the release's records say: the kinds and objects they list, and the release a teardown's version names. */
 function readRecords(input: TeardownInput, records: KubeObject[]): RecordedRelease {
   const recorded: RecordedRelease = {
-    kinds: new Map(defaultKinds.map((k) => [kindKey(k), k])),
+    kinds: new Map(defaultKinds.map((k) => [kindOf(k), k])),
     recordedNames: new Map(),
   };
   // The version of a teardown names the release it removed: the newest deployed one (a failed attempt since, rolled
@@ -172,7 +172,7 @@ function readRecords(input: TeardownInput, records: KubeObject[]): RecordedRelea
         lastWasDeployed = deployed;
       }
       for (const o of record.objects) {
-        recorded.kinds.set(kindKey(o), { apiVersion: o.apiVersion, kind: o.kind });
+        recorded.kinds.set(kindOf(o), { apiVersion: o.apiVersion, kind: o.kind });
         recorded.recordedNames.set(objectRef(o), o);
       }
     } catch {
@@ -192,7 +192,7 @@ function readRecords(input: TeardownInput, records: KubeObject[]): RecordedRelea
 async function keepNamespacedKinds(input: TeardownInput, kinds: Map<string, KindRef>): Promise<void> {
   const { cluster, log } = input;
   const scoped = await mapBounded([...kinds.entries()], 4, async ([key, k]) => {
-    if (defaultKinds.some((d) => kindKey(d) === key)) return true;
+    if (defaultKinds.some((d) => kindOf(d) === key)) return true;
     const namespaced = await cluster.isNamespaced(k.apiVersion, k.kind);
     if (namespaced === false)
       log.warn(`kind ${k.kind} (${k.apiVersion}) named by a record is cluster-scoped, never a release's: ignored`);
